@@ -1,0 +1,120 @@
+# quarry — one non-recursive Makefile.
+#
+#   make            build libquarry.a and the quarry binary (build/)
+#   make demo       install missing packages, build, index corpus/, run sample queries
+#   make test       install missing packages, build, run every unit and end-to-end test
+#   make asan       the test suite under AddressSanitizer + UBSan (build-asan/)
+#   make valgrind   the unit tests under valgrind
+#   make quality    retrieval quality over the evaluation collections (bench/quality.sh)
+#   make bench      indexing and query speed (bench/run.sh)
+#   make clean
+#
+# Quiet unless V=1. Header dependencies are automatic (-MMD).
+
+CC      ?= cc
+OPT     ?= -O2 -g
+CFLAGS  ?=
+SAN     ?=
+BUILD   ?= build
+QUARRY_CORPUS ?= $(abspath ../shared/corpus)
+export QUARRY_CORPUS
+
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
+ALL_CFLAGS := -std=c11 $(OPT) $(WARN) $(SAN) $(CFLAGS) -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 \
+              -Iinclude -Isrc -MMD -MP
+LDLIBS  := -lstemmer -lutf8proc -lz -lm
+CLI_LDLIBS := -ledit
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+LIB_SRC  := $(sort $(wildcard src/base/*.c src/analyze/*.c src/read/*.c src/passage/*.c \
+                              src/index/*.c src/query/*.c src/eval/*.c))
+CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+LIB      := $(BUILD)/libquarry.a
+BIN      := $(BUILD)/quarry
+
+# Debian packages the build needs, as header=package pairs.
+DEPS := libstemmer.h=libstemmer-dev zlib.h=zlib1g-dev cmocka.h=libcmocka-dev \
+        utf8proc.h=libutf8proc-dev editline/readline.h=libedit-dev
+
+.PHONY: all deps demo test unit e2e asan valgrind quality bench clean
+.DEFAULT_GOAL := all
+
+all: $(BIN) $(LIB)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(OPT) $(SAN) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(CLI_LDLIBS) $(LDLIBS)
+	$(Q)ln -sf $(BUILD)/quarry quarry 2>/dev/null || true
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(OPT) $(SAN) $(LDFLAGS) -o $@ $< $(LIB) -lcmocka $(LDLIBS)
+
+# Installs what is missing with apt-get when root (or via sudo); otherwise
+# names the packages and stops.
+deps:
+	@missing=""; for d in $(DEPS); do h=$${d%%=*}; p=$${d#*=}; \
+	  echo '#include <'$$h'>' | $(CC) -E -x c - >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	command -v $(CC) >/dev/null || missing="$$missing gcc"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO=sudo; \
+	  else echo "quarry: missing Debian packages:$$missing — run: sudo apt-get install$$missing" >&2; exit 2; fi; \
+	  echo "  APT    $$missing"; \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || \
+	  { echo "quarry: apt-get install$$missing failed" >&2; exit 2; }; \
+	fi
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./$(BIN) index -o index corpus
+	$(Q)./$(BIN) stats -i index
+	@echo; echo '$$ quarry search "BRI investment"'
+	$(Q)./$(BIN) search -i index -k 3 --color=always 'BRI investment'
+	@echo; echo '$$ quarry search sanctions'
+	$(Q)./$(BIN) search -i index -k 3 --color=always sanctions
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all $(TEST_BIN)
+	$(Q)tests/run.sh $(BUILD)
+
+asan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" all
+	$(Q)$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	    $(TEST_SRC:tests/%.c=build-asan/tests/%)
+	$(Q)ASAN_OPTIONS=detect_leaks=1 tests/run.sh build-asan
+
+valgrind: all $(TEST_BIN)
+	$(Q)VALGRIND="valgrind -q --error-exitcode=99 --leak-check=full" tests/run.sh $(BUILD)
+
+quality: all
+	$(Q)bench/quality.sh
+
+bench: all
+	$(Q)bench/run.sh
+
+clean:
+	rm -rf build build-asan quarry
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SRC:tests/%.c=$(BUILD)/tests/%.d)

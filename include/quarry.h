@@ -1,0 +1,243 @@
+/*
+ * quarry.h — the public API of libquarry, a full-text search engine.
+ *
+ * quarry indexes articles (plain text files, JSON Lines) into a compressed
+ * on-disk inverted index of passages, and ranks passages with BM25.
+ *
+ *   Building an index          quarry_writer_open / _add_paths / _commit / _close
+ *   Opening and searching      quarry_open / quarry_search / quarry_results_free / quarry_close
+ *   Showing results            quarry_article_get, quarry_passage_text, quarry_article_text,
+ *                              quarry_highlight
+ *
+ * Conventions
+ *   - Every function that can fail returns a quarry_code (QUARRY_OK == 0) and,
+ *     when `err` is not NULL, fills it with the code and a one-line message
+ *     that names the file and line or byte offset where the problem is.
+ *   - `*out` parameters are written only on success.
+ *   - Whoever creates an object frees it; every _close / _free accepts NULL.
+ *   - The library never prints and never exits.
+ *   - Handles are not thread-safe; open one quarry_index per thread.
+ */
+#ifndef QUARRY_H
+#define QUARRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define QUARRY_VERSION "0.1.0"
+
+/* ---------------------------------------------------------------- errors */
+
+/* Stable, explicitly numbered error codes. Never renumber; only append. */
+typedef enum quarry_code {
+    QUARRY_OK = 0,
+    QUARRY_ENOMEM = 1,    /* out of memory */
+    QUARRY_EIO = 2,       /* a system call failed (open, read, write, rename, ...) */
+    QUARRY_ECORRUPT = 3,  /* an index file is damaged (checksum, bounds, invariant) */
+    QUARRY_EFORMAT = 4,   /* not a quarry index, or a format version this build cannot read */
+    QUARRY_EINVAL = 5,    /* an invalid argument or option */
+    QUARRY_ESYNTAX = 6,   /* a query syntax error (the message names the column) */
+    QUARRY_EINPUT = 7,    /* bad input document (malformed JSON, missing id, duplicate id, ...) */
+    QUARRY_ENOTFOUND = 8, /* no index at that place, or no such article/passage */
+    QUARRY_ELIMIT = 9,    /* an input exceeds a documented limit (document size, term length...) */
+    QUARRY_ENOTERMS = 10, /* a query has no searchable term (all stop words or unknown) */
+    QUARRY_NCODES
+} quarry_code;
+
+typedef struct quarry_error {
+    int code;        /* a quarry_code */
+    char msg[1024];  /* one line, no trailing newline, e.g. "docs.jsonl:12: duplicate id ..." */
+} quarry_error;
+
+/* The fixed description of a code ("index file is damaged"); never NULL. */
+const char *quarry_strerror(int code);
+
+/* ------------------------------------------------------------ indexing */
+
+typedef struct quarry_progress {
+    uint64_t articles;      /* articles indexed so far */
+    uint64_t passages;      /* passages indexed so far */
+    uint64_t bytes_done;    /* input bytes consumed (compressed bytes for .gz) */
+    uint64_t bytes_total;   /* input size when known, else 0 (stdin) */
+} quarry_progress;
+
+typedef struct quarry_index_options {
+    const char *language;      /* a libstemmer language; default "english" */
+    const char *stemmer;       /* "snowball" (default), "porter" or "none" */
+    const char *stopwords;     /* "default", "none", or the path of a file (one word a line, '#' comments) */
+    int passages;              /* 1: split articles into passages (default); 0: one unit per article */
+    unsigned passage_tokens;   /* target passage length in tokens; default 120 */
+    unsigned mem_mb;           /* memory budget of indexing in MiB; default 256, minimum 8 */
+    /* called now and then while indexing (about every 64 KiB of input); may be NULL */
+    void (*progress)(const quarry_progress *p, void *ctx);
+    void *progress_ctx;
+} quarry_index_options;
+
+/* Fills `o` with the defaults. */
+void quarry_index_options_init(quarry_index_options *o);
+
+typedef struct quarry_writer quarry_writer;
+
+/* What one indexing run did; filled by quarry_writer_summary. */
+typedef struct quarry_index_summary {
+    uint64_t articles;          /* articles indexed */
+    uint64_t passages;          /* passages (units) indexed */
+    uint64_t empty_skipped;     /* empty articles counted and skipped */
+    uint64_t invalid_utf8;      /* invalid UTF-8 sequences replaced by U+FFFD */
+    uint64_t terms;             /* distinct terms (after commit) */
+    uint64_t postings;          /* (term, unit) pairs */
+    uint64_t tokens;            /* indexed tokens (after stop words) */
+    uint64_t bytes_in;          /* input bytes read (uncompressed) */
+    uint64_t runs;              /* sorted runs spilled to disk */
+} quarry_index_summary;
+
+/* Starts a new index generation in directory `dir` (created if missing).
+ * Nothing is visible to readers until quarry_writer_commit succeeds. */
+int quarry_writer_open(const char *dir, const quarry_index_options *o,
+                       quarry_writer **out, quarry_error *err);
+
+/* Reads every document of `paths` (files, directories walked recursively in
+ * sorted order, or "-" for JSON Lines on stdin) and adds it to the index.
+ * Stops at the first bad input with QUARRY_EINPUT and a message naming the
+ * file and line; the previous index is untouched. */
+int quarry_writer_add_paths(quarry_writer *w, const char *const *paths, size_t npaths,
+                            quarry_error *err);
+
+/* Adds one article. `id`, `text` required; `title`, `date` may be NULL.
+ * `where` (may be NULL) names its origin for error messages. All strings
+ * are copied; invalid UTF-8 is replaced and counted. */
+int quarry_writer_add(quarry_writer *w, const char *id, const char *title,
+                      const char *text, size_t text_len, const char *date,
+                      const char *where, quarry_error *err);
+
+/* Merges, writes and atomically publishes the new generation; afterwards
+ * files of generations no longer named by the manifest are removed. */
+int quarry_writer_commit(quarry_writer *w, quarry_error *err);
+
+void quarry_writer_summary(const quarry_writer *w, quarry_index_summary *s);
+
+/* Frees the writer; an uncommitted generation is abandoned and its temporary
+ * files removed. */
+void quarry_writer_close(quarry_writer *w);
+
+/* ------------------------------------------------------------ reading */
+
+typedef struct quarry_index quarry_index;
+
+/* Opens the committed index in `dir`, checking every file's checksum.
+ * QUARRY_ENOTFOUND when there is no index, QUARRY_ECORRUPT / _EFORMAT when
+ * it is damaged or of another version. */
+int quarry_open(const char *dir, quarry_index **out, quarry_error *err);
+void quarry_close(quarry_index *ix);
+
+typedef struct quarry_info {
+    uint64_t articles, passages, terms, postings, positions, tokens;
+    double avg_len;              /* average unit length in tokens */
+    uint32_t generation;
+    int passage_mode;            /* 1 when articles were split into passages */
+    unsigned passage_tokens;
+    char language[32];           /* analyzer settings recorded in the index */
+    char stemmer[16];
+    char stopwords[64];          /* "default", "none" or "file:<name> (N words)" */
+    size_t nfiles;
+    struct { char name[64]; uint64_t bytes; } files[16];   /* the files of this generation */
+} quarry_info;
+
+int quarry_info_get(const quarry_index *ix, quarry_info *out);
+
+/* Checks every checksum and structural invariant (slow: decodes everything).
+ * Returns QUARRY_OK or the first problem in `err`. */
+int quarry_verify(const char *dir, quarry_error *err);
+
+/* -------------------------------------------------------------- search */
+
+enum quarry_algorithm {
+    QUARRY_ALGO_AUTO = 0,        /* the fastest algorithm that returns exactly the exhaustive result */
+    QUARRY_ALGO_EXHAUSTIVE = 1   /* visit every posting of every query term (the reference) */
+};
+
+typedef struct quarry_search_options {
+    unsigned k;         /* hits wanted; default 10 */
+    unsigned offset;    /* hits to skip (paging); default 0 */
+    double k1, b;       /* BM25 parameters; default 0.9, 0.4 */
+    int passages;       /* 0: one hit per article (its best passage); 1: passage hits */
+    int algorithm;      /* enum quarry_algorithm */
+} quarry_search_options;
+
+void quarry_search_options_init(quarry_search_options *o);
+
+typedef struct quarry_hit {
+    double score;
+    uint32_t passage;   /* internal passage (unit) number */
+    uint32_t article;   /* internal article number */
+} quarry_hit;
+
+typedef struct quarry_results {
+    size_t n;               /* hits returned */
+    quarry_hit *hits;       /* n hits, best first; ties by lower passage number */
+    uint64_t matched;       /* articles (or passages) that matched in all */
+    double seconds;         /* time spent ranking */
+    size_t nterms;          /* analyzed query terms (for highlighting) */
+    char **terms;           /* nterms NUL-terminated analyzed terms */
+} quarry_results;
+
+/* Parses, analyzes and runs `query` (see README "Query language").
+ * QUARRY_ESYNTAX with "column N: ..." on a syntax error; QUARRY_ENOTERMS when
+ * every term is a stop word or absent from the index (results are not
+ * written). A query that is valid but matches nothing succeeds with n == 0. */
+int quarry_search(quarry_index *ix, const char *query, const quarry_search_options *o,
+                  quarry_results **out, quarry_error *err);
+void quarry_results_free(quarry_results *r);
+
+typedef struct quarry_article {
+    const char *id;       /* external id; borrowed from the index, valid until quarry_close */
+    const char *title;    /* "" when none */
+    const char *date;     /* "" when none */
+    uint32_t first_passage;
+    uint32_t npassages;
+} quarry_article;
+
+int quarry_article_get(const quarry_index *ix, uint32_t article, quarry_article *out,
+                       quarry_error *err);
+
+/* Finds an article by its external id. QUARRY_ENOTFOUND when absent. */
+int quarry_article_find(const quarry_index *ix, const char *id, uint32_t *article,
+                        quarry_error *err);
+
+/* The text of a passage / of a whole article, decompressed into a new
+ * NUL-terminated buffer that the caller frees with free(). */
+int quarry_passage_text(quarry_index *ix, uint32_t passage, char **text, size_t *len,
+                        quarry_error *err);
+int quarry_article_text(quarry_index *ix, uint32_t article, char **text, size_t *len,
+                        quarry_error *err);
+
+typedef struct quarry_span { uint32_t start, end; } quarry_span;
+
+/* Byte spans of the words of `text` whose analyzed form is one of the
+ * results' query terms (the original words, for highlighting). `*spans` is
+ * a new array the caller frees with free(). */
+int quarry_highlight(quarry_index *ix, const quarry_results *r, const char *text, size_t len,
+                     quarry_span **spans, size_t *nspans, quarry_error *err);
+
+/* Decodes the postings of one (already analyzed) term for debugging: calls
+ * `fn` once per posting with the passage, term frequency and positions. */
+typedef int (*quarry_posting_fn)(void *ctx, uint32_t passage, uint32_t tf,
+                                 const uint32_t *positions);
+int quarry_dump_term(quarry_index *ix, const char *term, uint64_t *df, uint64_t *cf,
+                     quarry_posting_fn fn, void *ctx, quarry_error *err);
+
+/* Analyzes `text` with the index's analyzer and calls `fn` with each term
+ * (used by `quarry dump --analyze` and by tests). */
+typedef int (*quarry_term_fn)(void *ctx, const char *term, size_t len, uint32_t pos,
+                              uint32_t start, uint32_t end);
+int quarry_analyze(quarry_index *ix, const char *text, size_t len, quarry_term_fn fn,
+                   void *ctx, quarry_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* QUARRY_H */

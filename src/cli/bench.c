@@ -1,0 +1,137 @@
+/*
+ * bench.c — `quarry bench`: query latency and throughput of an index over
+ * a query file, in one process (the index opened once, queries warmed up
+ * once, then timed over several rounds).
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "cli/cli.h"
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int cli_bench(int argc, char **argv)
+{
+    const char *dir = "index", *qfile = NULL;
+    quarry_search_options so;
+    quarry_search_options_init(&so);
+    long rounds = 5, v;
+    static const struct option opts[] = {
+        { "index", required_argument, 0, 'i' }, { "queries", required_argument, 0, 'Q' },
+        { "rounds", required_argument, 0, 'r' }, { "passages", no_argument, 0, 'p' },
+        { "exhaustive", no_argument, 0, 'x' },  { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 },
+    };
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":i:k:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'i': dir = optarg; break;
+        case 'Q': qfile = optarg; break;
+        case 'k':
+            if ((v = cli_parse_uint("-k", optarg, 1, 100000)) < 0)
+                return 2;
+            so.k = (unsigned)v;
+            break;
+        case 'r':
+            if ((rounds = cli_parse_uint("--rounds", optarg, 1, 1000)) < 0)
+                return 2;
+            break;
+        case 'p': so.passages = 1; break;
+        case 'x': so.algorithm = QUARRY_ALGO_EXHAUSTIVE; break;
+        case 'h':
+            puts("usage: quarry bench [-i DIR] --queries FILE [-k N] [--rounds N] [--passages] [--exhaustive]\n\n"
+                 "Runs every query of FILE (one query a line, or qid<TAB>query) once to warm up, then\n"
+                 "--rounds times (default 5), and prints the mean and percentiles of the latency per\n"
+                 "query and the throughput, from the median round.");
+            return 0;
+        default: return cli_failf("bench: unknown option or missing value '%s'", argv[optind - 1]);
+        }
+    }
+    if (!qfile)
+        return cli_failf("bench: --queries FILE is required");
+    FILE *f = fopen(qfile, "r");
+    if (!f)
+        return cli_failf("cannot open %s", qfile);
+    char **qs = NULL;
+    size_t nq = 0, cap = 0;
+    char *line = NULL;
+    size_t lcap = 0;
+    ssize_t n;
+    while ((n = getline(&line, &lcap, f)) > 0) {
+        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = 0;
+        char *q = strchr(line, '\t') ? strchr(line, '\t') + 1 : line;
+        if (!*q)
+            continue;
+        if (nq == cap) {
+            cap = cap ? cap * 2 : 256;
+            char **p = realloc(qs, cap * sizeof *qs);
+            if (!p)
+                return cli_failf("out of memory");
+            qs = p;
+        }
+        qs[nq++] = strdup(q);
+    }
+    free(line);
+    fclose(f);
+    if (!nq)
+        return cli_failf("%s: no queries", qfile);
+    quarry_error err = { 0 };
+    quarry_index *ix;
+    if (quarry_open(dir, &ix, &err))
+        return cli_fail(&err);
+    double *lat = malloc(nq * (size_t)rounds * sizeof *lat);
+    double *round_t = malloc((size_t)rounds * sizeof *round_t);
+    uint64_t hits = 0;
+    size_t errors = 0;
+    for (long r = -1; r < rounds; r++) {
+        double t0 = qnow();
+        for (size_t i = 0; i < nq; i++) {
+            quarry_results *res;
+            double a = qnow();
+            int rc = quarry_search(ix, qs[i], &so, &res, &err);
+            double b = qnow();
+            if (rc == 0) {
+                if (r == 0)
+                    hits += res->n;
+                quarry_results_free(res);
+            } else if (r == 0 && rc != QUARRY_ENOTERMS)
+                errors++;
+            if (r >= 0)
+                lat[(size_t)r * nq + i] = b - a;
+        }
+        if (r >= 0)
+            round_t[r] = qnow() - t0;
+    }
+    size_t total = nq * (size_t)rounds;
+    double sum = 0;
+    for (size_t i = 0; i < total; i++)
+        sum += lat[i];
+    qsort(lat, total, sizeof *lat, cmp_d);
+    qsort(round_t, (size_t)rounds, sizeof *round_t, cmp_d);
+    double med = round_t[rounds / 2];
+    printf("queries %zu x %ld rounds, k %u, %s, %s\n", nq, rounds, so.k,
+           so.passages ? "passage hits" : "article hits",
+           so.algorithm == QUARRY_ALGO_EXHAUSTIVE ? "exhaustive" : "auto");
+    printf("mean %.1f us  p50 %.1f us  p90 %.1f us  p99 %.1f us  max %.1f us\n", 1e6 * sum / (double)total,
+           1e6 * lat[total / 2], 1e6 * lat[total * 9 / 10], 1e6 * lat[total * 99 / 100], 1e6 * lat[total - 1]);
+    printf("throughput %.0f queries/s (median round %.3f s); %llu hits; %zu queries failed\n",
+           (double)nq / med, med, (unsigned long long)hits, errors);
+    for (size_t i = 0; i < nq; i++)
+        free(qs[i]);
+    free(qs);
+    free(lat);
+    free(round_t);
+    quarry_close(ix);
+    return 0;
+}

@@ -1,0 +1,485 @@
+/*
+ * search.c — `quarry search`: option parsing, the query modes (one query
+ * from the command line; batches from --queries FILE or stdin lines; the
+ * interactive session of session.c) and their exit statuses. Formatting
+ * lives in output.c. Uses only the public API (quarry.h).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/output.h"
+
+#define NOTERMS_MSG "no hits: every term of the query is a stop word or absent from the index"
+
+static const char usage_text[] =
+    "usage: quarry search [options] [QUERY...]\n"
+    "\n"
+    "Searches an index and prints the best hits, best first. The QUERY words are\n"
+    "joined by spaces into one query. With no QUERY: an interactive session when\n"
+    "stdin and stdout are terminals, otherwise one query per line from stdin.\n"
+    "\n"
+    "Options:\n"
+    "  -i, --index DIR     the index directory (default: ./index)\n"
+    "  -k N                number of hits (default 10)\n"
+    "      --offset N      skip the first N hits (paging; default 0)\n"
+    "      --passages      rank passages: several passages of one article may be\n"
+    "                      hits (default: one hit per article, its best passage)\n"
+    "      --k1 X          BM25 term frequency saturation (default 0.9)\n"
+    "      --b Y           BM25 length normalisation, 0 to 1 (default 0.4)\n"
+    "      --json          one JSON object per hit per line: \"qid\" (batches),\n"
+    "                      \"rank\", \"score\", \"doc\" (the article id), \"title\",\n"
+    "                      \"date\" (when known), \"passage\" (its number within the\n"
+    "                      article, from 0), \"text\" (the passage)\n"
+    "      --trec TAG      a TREC run: lines \"qid Q0 docid rank score TAG\"; the\n"
+    "                      queries come from --queries FILE, or from stdin lines\n"
+    "                      (qid = line number)\n"
+    "      --queries FILE  run the queries of FILE, lines \"qid<TAB>query\" (\"-\" is\n"
+    "                      stdin; blank lines and lines starting with '#' are skipped)\n"
+    "      --color[=WHEN]  colour and highlight the output: auto (the default:\n"
+    "                      when stdout is a terminal, TERM is not \"dumb\" and\n"
+    "                      NO_COLOR is unset), always, never\n"
+    "      --exhaustive    score every posting of every term (the reference\n"
+    "                      algorithm: slower, the same results)\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "Query language:\n"
+    "  word word           ranked OR: hits that contain more of the words, and\n"
+    "                      rarer words, rank higher (BM25)\n"
+    "  \"exact phrase\"      the words next to each other, in this order\n"
+    "  +word, +\"phrase\"    required\n"
+    "  -word, -\"phrase\"    excluded\n"
+    "  a AND b, a OR b, NOT a, ( ... )\n"
+    "                      boolean operators, in upper case; NOT binds tighter than\n"
+    "                      AND, AND tighter than OR; lower-case and, or, not are\n"
+    "                      ordinary words\n"
+    "  title:word, title:\"phrase\"\n"
+    "                      the word or phrase in the article title\n"
+    "  sino-russian        hyphenated words match as a phrase\n"
+    "  Words are analyzed like the indexed text (case folding, stemming, stop\n"
+    "  words), so \"investments\" also finds \"investment\". On the command line, a\n"
+    "  query word that starts with '-' goes after \"--\" or inside quotes:\n"
+    "    quarry search -- sanctions -russia\n"
+    "    quarry search 'sanctions -russia'\n"
+    "\n"
+    "Interactive session: type a query; :open N shows the whole article of hit N,\n"
+    ":more the next hits, :k N sets the number of hits, :json and :passages toggle\n"
+    "those modes, :help, :quit (or Ctrl-D). History: $XDG_STATE_HOME/quarry/history\n"
+    "when XDG_STATE_HOME is set, else ~/.quarry_history.\n"
+    "\n"
+    "Exit status: 0 hits found (batches: every query ran), 1 no hits, 2 an error\n"
+    "(bad option, no index, a query syntax error).\n";
+
+enum {
+    OPT_OFFSET = 1000, OPT_PASSAGES, OPT_K1, OPT_B, OPT_JSON, OPT_TREC, OPT_QUERIES,
+    OPT_COLOR, OPT_EXHAUSTIVE
+};
+
+static const struct option long_options[] = {
+    { "index", required_argument, NULL, 'i' },
+    { "offset", required_argument, NULL, OPT_OFFSET },
+    { "passages", no_argument, NULL, OPT_PASSAGES },
+    { "k1", required_argument, NULL, OPT_K1 },
+    { "b", required_argument, NULL, OPT_B },
+    { "json", no_argument, NULL, OPT_JSON },
+    { "trec", required_argument, NULL, OPT_TREC },
+    { "queries", required_argument, NULL, OPT_QUERIES },
+    { "color", optional_argument, NULL, OPT_COLOR },
+    { "colour", optional_argument, NULL, OPT_COLOR },
+    { "exhaustive", no_argument, NULL, OPT_EXHAUSTIVE },
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 },
+};
+
+/* ------------------------------------------------------------ one query */
+
+/* Runs `query` and prints its hits. `where` ("FILE:LINE") is NULL for the
+ * command-line query. Returns 0 hits, 1 no hits (or no searchable term), 2
+ * error (already reported). */
+static int run_one(quarry_index *ix, const char *query, const quarry_search_options *so,
+                   const cli_out_style *st, const char *qid, const char *where)
+{
+    quarry_error err = { 0 };
+    quarry_results *r = NULL;
+    int rc = quarry_search(ix, query, so, &r, &err);
+    if (rc == QUARRY_ENOTERMS) {
+        if (where)
+            fprintf(stderr, "quarry: %s: " NOTERMS_MSG "\n", where);
+        else
+            fprintf(stderr, "quarry: " NOTERMS_MSG "\n");
+        return 1;
+    }
+    if (rc == QUARRY_ESYNTAX) {
+        if (where)
+            return cli_failf("%s: query: %s", where, err.msg);
+        return cli_failf("query: %s", err.msg);
+    }
+    if (rc != QUARRY_OK) {
+        if (where)
+            return cli_failf("%s: %s", where, err.msg);
+        return cli_fail(&err);
+    }
+    rc = cli_out_results(stdout, ix, r, so->offset, qid, st, &err);
+    if (rc != QUARRY_OK) {
+        quarry_results_free(r);
+        return cli_fail(&err);
+    }
+    if (st->format == CLI_OUT_PEOPLE)
+        cli_out_footer(stdout, r, so->offset, st);
+    int status = r->n > 0 ? 0 : 1;
+    quarry_results_free(r);
+    return status;
+}
+
+/* ------------------------------------------------------------ batches */
+
+static void chomp(char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+        s[--n] = '\0';
+}
+
+static int blank(const char *s)
+{
+    for (; *s; s++)
+        if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\v' && *s != '\f')
+            return 0;
+    return 1;
+}
+
+/* Runs one query of a batch; returns 0 to go on, 2 to stop (error reported). */
+static int run_batch_query(quarry_index *ix, const char *query, const quarry_search_options *so,
+                           const cli_out_style *st, const char *qid, const char *showqid,
+                           const char *where, int first)
+{
+    if (st->format == CLI_OUT_PEOPLE) {
+        if (!first)
+            putc('\n', stdout);
+        cli_out_query_header(stdout, showqid, query, st);
+    }
+    int status = run_one(ix, query, so, st, qid, where);
+    fflush(stdout);
+    return status == 2 ? 2 : 0;
+}
+
+typedef struct qline {
+    char *qid, *query;
+    unsigned long line;
+} qline;
+
+static int cmp_qid(const void *a, const void *b)
+{
+    const qline *x = *(const qline *const *)a, *y = *(const qline *const *)b;
+    int c = strcmp(x->qid, y->qid);
+    if (c)
+        return c;
+    return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static void free_qlines(qline *q, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(q[i].qid);   /* qid and query share one allocation */
+    free(q);
+}
+
+/* Reads and checks every line of a --queries file before running any. */
+static int read_queries(const char *path, qline **out, size_t *nout)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    const char *name = f == stdin ? "stdin" : path;
+    if (!f)
+        return cli_failf("cannot open the queries file %s: %s", path, strerror(errno));
+    qline *q = NULL;
+    size_t n = 0, cap = 0;
+    char *line = NULL;
+    size_t lcap = 0;
+    unsigned long lineno = 0;
+    int status = 0;
+    errno = 0;
+    while (getline(&line, &lcap, f) >= 0) {
+        lineno++;
+        chomp(line);
+        char *s = line;
+        if (lineno == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
+            s += 3;   /* a byte order mark */
+        if (blank(s) || s[0] == '#')
+            continue;
+        char *tab = strchr(s, '\t');
+        if (!tab) {
+            status = cli_failf("%s:%lu: expected \"qid<TAB>query\", found no tab", name, lineno);
+            break;
+        }
+        *tab = '\0';
+        if (!*s) {
+            status = cli_failf("%s:%lu: the query id before the tab is empty", name, lineno);
+            break;
+        }
+        for (const char *c = s; *c; c++) {
+            if (*c == ' ' || *c == '\v' || *c == '\f') {
+                status = cli_failf("%s:%lu: the query id \"%s\" contains white space", name,
+                                   lineno, s);
+                break;
+            }
+        }
+        if (status)
+            break;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            qline *nq = realloc(q, nc * sizeof *nq);
+            if (!nq) {
+                status = cli_failf("out of memory reading %s", name);
+                break;
+            }
+            q = nq;
+            cap = nc;
+        }
+        size_t lq = strlen(s), lt = strlen(tab + 1);
+        char *mem = malloc(lq + lt + 2);
+        if (!mem) {
+            status = cli_failf("out of memory reading %s", name);
+            break;
+        }
+        memcpy(mem, s, lq + 1);
+        memcpy(mem + lq + 1, tab + 1, lt + 1);
+        q[n].qid = mem;
+        q[n].query = mem + lq + 1;
+        q[n].line = lineno;
+        n++;
+    }
+    if (!status && ferror(f))
+        status = cli_failf("cannot read the queries file %s: %s", name, strerror(errno));
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    if (!status && n > 1) {
+        /* the same qid twice would merge two queries in a TREC run */
+        qline **sorted = malloc(n * sizeof *sorted);
+        if (!sorted) {
+            status = cli_failf("out of memory reading %s", name);
+        } else {
+            for (size_t i = 0; i < n; i++)
+                sorted[i] = &q[i];
+            qsort(sorted, n, sizeof *sorted, cmp_qid);
+            for (size_t i = 1; i < n; i++) {
+                if (strcmp(sorted[i]->qid, sorted[i - 1]->qid) == 0) {
+                    status = cli_failf("%s:%lu: duplicate query id \"%s\" (first on line %lu)",
+                                       name, sorted[i]->line, sorted[i]->qid,
+                                       sorted[i - 1]->line);
+                    break;
+                }
+            }
+            free(sorted);
+        }
+    }
+    if (!status && n == 0)
+        status = cli_failf("%s: no queries (expected \"qid<TAB>query\" lines)", name);
+    if (status) {
+        free_qlines(q, n);
+        return status;
+    }
+    *out = q;
+    *nout = n;
+    return 0;
+}
+
+static int batch_file(quarry_index *ix, const char *path, const quarry_search_options *so,
+                      const cli_out_style *st)
+{
+    qline *q = NULL;
+    size_t n = 0;
+    int status = read_queries(path, &q, &n);
+    if (status)
+        return status;
+    const char *name = strcmp(path, "-") == 0 ? "stdin" : path;
+    for (size_t i = 0; i < n && status == 0; i++) {
+        char where[4200];
+        snprintf(where, sizeof where, "%s:%lu", name, q[i].line);
+        status = run_batch_query(ix, q[i].query, so, st, q[i].qid, q[i].qid, where, i == 0);
+    }
+    free_qlines(q, n);
+    return status;
+}
+
+static int batch_stdin(quarry_index *ix, const quarry_search_options *so, const cli_out_style *st)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    unsigned long lineno = 0;
+    int status = 0, first = 1;
+    errno = 0;
+    while (status == 0 && getline(&line, &cap, stdin) >= 0) {
+        lineno++;
+        chomp(line);
+        if (blank(line))
+            continue;
+        char qid[32], where[64];
+        snprintf(qid, sizeof qid, "%lu", lineno);
+        snprintf(where, sizeof where, "stdin:%lu", lineno);
+        status = run_batch_query(ix, line, so, st, qid, NULL, where, first);
+        first = 0;
+    }
+    if (status == 0 && ferror(stdin))
+        status = cli_failf("cannot read queries from stdin: %s", strerror(errno));
+    free(line);
+    return status;
+}
+
+/* ------------------------------------------------------------ main */
+
+static int finish(int status)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        int e = errno;
+        fprintf(stderr, "quarry: cannot write the results: %s\n", strerror(e ? e : EIO));
+        return 2;
+    }
+    return status;
+}
+
+int cli_search(int argc, char **argv)
+{
+    quarry_search_options so;
+    quarry_search_options_init(&so);
+    const char *dir = "index", *queries = NULL, *tag = NULL;
+    int json = 0, color_mode = CLI_COLOR_AUTO;
+
+    opterr = 0;
+    optind = 0;   /* glibc: start a fresh scan from argv[1] */
+    for (;;) {
+        int c = getopt_long(argc, argv, ":i:k:h", long_options, NULL);
+        if (c == -1)
+            break;
+        long v;
+        double d;
+        switch (c) {
+        case 'i':
+            dir = optarg;
+            break;
+        case 'k':
+            if ((v = cli_parse_uint("-k", optarg, 1, 10000000)) < 0)
+                return 2;
+            so.k = (unsigned)v;
+            break;
+        case OPT_OFFSET:
+            if ((v = cli_parse_uint("--offset", optarg, 0, 1000000000)) < 0)
+                return 2;
+            so.offset = (unsigned)v;
+            break;
+        case OPT_PASSAGES:
+            so.passages = 1;
+            break;
+        case OPT_K1:
+            if ((d = cli_parse_double("--k1", optarg, 0, 1000)) < 0)
+                return 2;
+            so.k1 = d;
+            break;
+        case OPT_B:
+            if ((d = cli_parse_double("--b", optarg, 0, 1)) < 0)
+                return 2;
+            so.b = d;
+            break;
+        case OPT_JSON:
+            json = 1;
+            break;
+        case OPT_TREC:
+            if (!*optarg || strpbrk(optarg, " \t\n\r\v\f"))
+                return cli_failf("--trec: the run tag must be one word, not \"%s\"", optarg);
+            tag = optarg;
+            break;
+        case OPT_QUERIES:
+            queries = optarg;
+            break;
+        case OPT_COLOR:
+            if (!optarg || strcmp(optarg, "always") == 0 || strcmp(optarg, "yes") == 0)
+                color_mode = CLI_COLOR_ALWAYS;
+            else if (strcmp(optarg, "never") == 0 || strcmp(optarg, "no") == 0)
+                color_mode = CLI_COLOR_NEVER;
+            else if (strcmp(optarg, "auto") == 0)
+                color_mode = CLI_COLOR_AUTO;
+            else
+                return cli_failf("--color: expected auto, always or never, not \"%s\"", optarg);
+            break;
+        case OPT_EXHAUSTIVE:
+            so.algorithm = QUARRY_ALGO_EXHAUSTIVE;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return finish(0);
+        case ':':
+            if (optopt)
+                return cli_failf("search: option -%c needs a value (see quarry search --help)",
+                                 optopt);
+            return cli_failf("search: option %s needs a value (see quarry search --help)",
+                             argv[optind - 1]);
+        default:
+            if (optopt && optopt != '?')
+                return cli_failf("search: unknown option -%c (see quarry search --help; a "
+                                 "query word that starts with '-' goes after \"--\")", optopt);
+            return cli_failf("search: unknown option %s (see quarry search --help; a query "
+                             "word that starts with '-' goes after \"--\")", argv[optind - 1]);
+        }
+    }
+    if (json && tag)
+        return cli_failf("search: --json and --trec cannot be combined");
+    if (tag && so.passages)
+        return cli_failf("search: --trec ranks articles; it cannot be combined with --passages");
+
+    cli_out_style st = { 0 };
+    st.format = tag ? CLI_OUT_TREC : json ? CLI_OUT_JSON : CLI_OUT_PEOPLE;
+    st.tag = tag;
+    st.passages = so.passages;
+    st.width = cli_out_term_width(STDOUT_FILENO);
+    st.color = st.format == CLI_OUT_PEOPLE && cli_out_color_wanted(color_mode, STDOUT_FILENO);
+
+    /* the query: the remaining words joined by spaces */
+    char *query = NULL;
+    if (optind < argc) {
+        if (queries)
+            return cli_failf("search: give either QUERY words or --queries FILE, not both");
+        size_t len = 0;
+        for (int i = optind; i < argc; i++)
+            len += strlen(argv[i]) + 1;
+        query = malloc(len);
+        if (!query)
+            return cli_failf("out of memory");
+        char *p = query;
+        for (int i = optind; i < argc; i++) {
+            size_t l = strlen(argv[i]);
+            memcpy(p, argv[i], l);
+            p += l;
+            *p++ = i + 1 < argc ? ' ' : '\0';
+        }
+    }
+    int session = !query && !queries && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+    if (session && tag) {
+        free(query);
+        return cli_failf("search: --trec needs queries: --queries FILE, or one query per "
+                         "line on stdin");
+    }
+
+    quarry_index *ix = NULL;
+    quarry_error err = { 0 };
+    if (quarry_open(dir, &ix, &err) != QUARRY_OK) {
+        free(query);
+        return cli_fail(&err);
+    }
+    int status;
+    if (query)
+        status = run_one(ix, query, &so, &st, tag ? "1" : NULL, NULL);
+    else if (queries)
+        status = batch_file(ix, queries, &so, &st);
+    else if (session)
+        status = cli_session(ix, &so, &st, color_mode);
+    else
+        status = batch_stdin(ix, &so, &st);
+    free(query);
+    quarry_close(ix);
+    return finish(status);
+}

@@ -1,0 +1,264 @@
+/*
+ * codec.c — bit packing of postings integers (see codec.h): qc_width, the
+ * fast qc_pack / qc_unpack and the bit-at-a-time oracles qc_pack_slow /
+ * qc_unpack_slow.
+ *
+ * The fast paths work on chunks of 8 values: 8 values of width w occupy
+ * exactly w bytes, so every chunk starts on a byte boundary and the bit
+ * offset of each value inside its chunk is a compile-time constant in the
+ * per-width routines generated below (one per width 1..32, selected by a
+ * table). Unpacking value j of a chunk is one unaligned 64-bit little-endian
+ * load at byte j*w/8, a shift by j*w%8 and a mask; the load of the last value
+ * of a chunk may reach up to 8 bytes past the chunk's end, so a chunk is
+ * decoded in place only when those bytes lie inside [in, end). The chunks
+ * that do not (the end of a group that ends at `end`) and a trailing partial
+ * chunk are decoded from a zero-padded copy on the stack: the fast path never
+ * reads outside [in, end).
+ */
+#include "index/codec.h"
+
+#include <string.h>
+
+/* ------------------------------------------------ little-endian access */
+
+/* memcpy loads and stores where the host is known to be little-endian;
+ * byte-wise (any host) otherwise. -DQC_LITTLE_ENDIAN=0 forces the byte-wise
+ * path, which the tests use to check it. */
+#ifndef QC_LITTLE_ENDIAN
+#if defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define QC_LITTLE_ENDIAN 1
+#else
+#define QC_LITTLE_ENDIAN 0
+#endif
+#endif
+
+static inline uint64_t load64(const uint8_t *p)
+{
+#if QC_LITTLE_ENDIAN
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+#else
+    return (uint64_t)p[0] | ((uint64_t)p[1] << 8) | ((uint64_t)p[2] << 16) |
+           ((uint64_t)p[3] << 24) | ((uint64_t)p[4] << 32) | ((uint64_t)p[5] << 40) |
+           ((uint64_t)p[6] << 48) | ((uint64_t)p[7] << 56);
+#endif
+}
+
+static inline void store32(uint8_t *p, uint32_t v)
+{
+#if QC_LITTLE_ENDIAN
+    memcpy(p, &v, sizeof v);
+#else
+    p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); p[2] = (uint8_t)(v >> 16); p[3] = (uint8_t)(v >> 24);
+#endif
+}
+
+static inline uint32_t mask_of(unsigned w)
+{
+    return w >= 32 ? 0xffffffffu : (1u << w) - 1u;
+}
+
+/* ------------------------------------------------------------ width */
+
+unsigned qc_width(const uint32_t *v, size_t n)
+{
+    uint32_t acc = 0;
+    for (size_t i = 0; i < n; i++)
+        acc |= v[i];
+    if (acc == 0)
+        return 0;
+#if defined(__GNUC__)
+    return 32u - (unsigned)__builtin_clz(acc);
+#else
+    unsigned w = 0;
+    while (acc) {
+        w++;
+        acc >>= 1;
+    }
+    return w;
+#endif
+}
+
+/* ------------------------------------------------ per-width routines */
+
+/* Decodes `chunks` chunks of 8 values of width W from `in` (which must have
+ * floor(7W/8) + 8 readable bytes past the start of the last chunk). */
+#define QC_UNPACK_ONE(W, j) \
+    out[j] = (uint32_t)((load64(in + ((j) * (W)) / 8) >> (((j) * (W)) % 8)) & (uint64_t)mask_of(W))
+
+#define QC_DEFINE_UNPACK(W)                                                    \
+    static void unpack_##W(const uint8_t *in, uint32_t *out, size_t chunks)   \
+    {                                                                          \
+        for (size_t c = 0; c < chunks; c++, in += (W), out += 8) {             \
+            QC_UNPACK_ONE(W, 0); QC_UNPACK_ONE(W, 1);                          \
+            QC_UNPACK_ONE(W, 2); QC_UNPACK_ONE(W, 3);                          \
+            QC_UNPACK_ONE(W, 4); QC_UNPACK_ONE(W, 5);                          \
+            QC_UNPACK_ONE(W, 6); QC_UNPACK_ONE(W, 7);                          \
+        }                                                                      \
+    }
+
+/* Encodes `chunks` chunks of 8 values at width W into exactly `chunks * W`
+ * bytes: the bits gather in a 64-bit accumulator that is flushed 32 bits at
+ * a time (all shifts are constants once W is). */
+#define QC_PACK_ONE(W, j)                                                      \
+    do {                                                                       \
+        acc |= (uint64_t)(v[j] & mask_of(W)) << bits;                          \
+        bits += (W);                                                           \
+        if (bits >= 32) {                                                      \
+            store32(out, (uint32_t)acc);                                       \
+            out += 4;                                                          \
+            acc >>= 32;                                                        \
+            bits -= 32;                                                        \
+        }                                                                      \
+    } while (0)
+
+#define QC_DEFINE_PACK(W)                                                      \
+    static void pack_##W(const uint32_t *v, uint8_t *out, size_t chunks)      \
+    {                                                                          \
+        for (size_t c = 0; c < chunks; c++, v += 8) {                          \
+            uint64_t acc = 0;                                                  \
+            unsigned bits = 0;                                                 \
+            QC_PACK_ONE(W, 0); QC_PACK_ONE(W, 1);                              \
+            QC_PACK_ONE(W, 2); QC_PACK_ONE(W, 3);                              \
+            QC_PACK_ONE(W, 4); QC_PACK_ONE(W, 5);                              \
+            QC_PACK_ONE(W, 6); QC_PACK_ONE(W, 7);                              \
+            for (; bits > 0; bits -= 8, acc >>= 8)                             \
+                *out++ = (uint8_t)acc;                                         \
+        }                                                                      \
+    }
+
+#define QC_DEFINE(W) QC_DEFINE_UNPACK(W) QC_DEFINE_PACK(W)
+
+QC_DEFINE(1)  QC_DEFINE(2)  QC_DEFINE(3)  QC_DEFINE(4)
+QC_DEFINE(5)  QC_DEFINE(6)  QC_DEFINE(7)  QC_DEFINE(8)
+QC_DEFINE(9)  QC_DEFINE(10) QC_DEFINE(11) QC_DEFINE(12)
+QC_DEFINE(13) QC_DEFINE(14) QC_DEFINE(15) QC_DEFINE(16)
+QC_DEFINE(17) QC_DEFINE(18) QC_DEFINE(19) QC_DEFINE(20)
+QC_DEFINE(21) QC_DEFINE(22) QC_DEFINE(23) QC_DEFINE(24)
+QC_DEFINE(25) QC_DEFINE(26) QC_DEFINE(27) QC_DEFINE(28)
+QC_DEFINE(29) QC_DEFINE(30) QC_DEFINE(31) QC_DEFINE(32)
+
+typedef void (*unpack_fn)(const uint8_t *, uint32_t *, size_t);
+typedef void (*pack_fn)(const uint32_t *, uint8_t *, size_t);
+
+#define QC_TABLE(P)                                                            \
+    { NULL,   P##1,  P##2,  P##3,  P##4,  P##5,  P##6,  P##7,  P##8,          \
+      P##9,  P##10, P##11, P##12, P##13, P##14, P##15, P##16,                 \
+      P##17, P##18, P##19, P##20, P##21, P##22, P##23, P##24,                 \
+      P##25, P##26, P##27, P##28, P##29, P##30, P##31, P##32 }
+
+static const unpack_fn unpack_table[33] = QC_TABLE(unpack_);
+static const pack_fn pack_table[33] = QC_TABLE(pack_);
+
+/* ------------------------------------------------------------- fast */
+
+void qc_pack(const uint32_t *v, size_t n, unsigned w, uint8_t *out)
+{
+    if (w == 0 || w > 32 || n == 0)
+        return;
+    pack_fn fn = pack_table[w];
+    size_t full = n / 8, rest = n % 8;
+    fn(v, out, full);
+    if (rest) {
+        uint32_t tv[8] = { 0 };
+        uint8_t tb[32];
+        memcpy(tv, v + full * 8, rest * sizeof *tv);
+        fn(tv, tb, 1);
+        memcpy(out + full * w, tb, qc_packed_size(rest, w));
+    }
+}
+
+long qc_unpack(const uint8_t *in, const uint8_t *end, size_t n, unsigned w, uint32_t *out)
+{
+    if (w > 32 || n > QC_BLOCK)
+        return -1;
+    if (n == 0)
+        return 0;
+    if (w == 0) {
+        memset(out, 0, n * sizeof *out);
+        return 0;
+    }
+    if (in == NULL || end < in)
+        return -1;
+    size_t avail = (size_t)(end - in);
+    size_t bytes = qc_packed_size(n, w);
+    if (bytes > avail)
+        return -1;
+
+    unpack_fn fn = unpack_table[w];
+    size_t full = n / 8, rest = n % 8;
+    size_t reach = (7 * w) / 8 + 8;   /* bytes a chunk's loads span from its start */
+    /* Chunk k can be decoded in place iff k*w + reach <= avail. */
+    size_t direct = avail >= reach ? (avail - reach) / w + 1 : 0;
+    size_t chunks = full + (rest != 0);
+    if (direct >= chunks) {
+        fn(in, out, full);
+        if (rest) {
+            uint32_t tv[8];
+            fn(in + full * w, tv, 1);
+            memcpy(out + full * 8, tv, rest * sizeof *tv);
+        }
+        return (long)bytes;
+    }
+
+    /* The group ends too close to `end`: chunks [direct, chunks) come from a
+     * zero-padded copy of the group's last bytes. */
+    if (direct > full)
+        direct = full;
+    fn(in, out, direct);
+    uint8_t tmp[QC_BLOCK * 4 + 32 + 8];
+    size_t off = direct * w, len = bytes - off;
+    memcpy(tmp, in + off, len);
+    memset(tmp + len, 0, sizeof tmp - len);
+    fn(tmp, out + direct * 8, full - direct);
+    if (rest) {
+        uint32_t tv[8];
+        fn(tmp + (full - direct) * w, tv, 1);
+        memcpy(out + full * 8, tv, rest * sizeof *tv);
+    }
+    return (long)bytes;
+}
+
+/* ------------------------------------------------------------- slow */
+
+void qc_pack_slow(const uint32_t *v, size_t n, unsigned w, uint8_t *out)
+{
+    if (w == 0 || w > 32 || n == 0)
+        return;
+    memset(out, 0, qc_packed_size(n, w));
+    size_t pos = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (unsigned b = 0; b < w; b++, pos++) {
+            if ((v[i] >> b) & 1u)
+                out[pos >> 3] |= (uint8_t)(1u << (pos & 7));
+        }
+    }
+}
+
+long qc_unpack_slow(const uint8_t *in, const uint8_t *end, size_t n, unsigned w, uint32_t *out)
+{
+    if (w > 32 || n > QC_BLOCK)
+        return -1;
+    if (n == 0)
+        return 0;
+    if (w == 0) {
+        for (size_t i = 0; i < n; i++)
+            out[i] = 0;
+        return 0;
+    }
+    if (in == NULL || end < in)
+        return -1;
+    size_t bytes = qc_packed_size(n, w);
+    if (bytes > (size_t)(end - in))
+        return -1;
+    size_t pos = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t x = 0;
+        for (unsigned b = 0; b < w; b++, pos++)
+            x |= (uint32_t)((in[pos >> 3] >> (pos & 7)) & 1u) << b;
+        out[i] = x;
+    }
+    return (long)bytes;
+}

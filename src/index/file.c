@@ -1,0 +1,234 @@
+/*
+ * file.c — writing and mapping index files: header, CRC32 footer, fsync,
+ * and the checks every reader does before trusting a file (format.h).
+ */
+#include "index/format.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+static char *join(const char *dir, const char *name)
+{
+    size_t a = strlen(dir), b = strlen(name);
+    char *p = malloc(a + b + 2);
+    if (!p)
+        return NULL;
+    memcpy(p, dir, a);
+    p[a] = '/';
+    memcpy(p + a + 1, name, b + 1);
+    return p;
+}
+
+void qf_name(char *out, size_t n, uint32_t gen, const char *kind)
+{
+    snprintf(out, n, "g%06u.%s", gen, kind);
+}
+
+int qf_create(qf_writer *w, const char *dir, const char *name, const char *kind, quarry_error *err)
+{
+    memset(w, 0, sizeof *w);
+    w->path = join(dir, name);
+    if (!w->path)
+        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    w->f = fopen(w->path, "wb");
+    if (!w->f) {
+        int rc = qerr_errno(err, "cannot create", w->path);
+        free(w->path);
+        w->path = NULL;
+        return rc;
+    }
+    setvbuf(w->f, NULL, _IOFBF, 1 << 16);
+    w->crc = (uint32_t)crc32(0L, Z_NULL, 0);
+    uint8_t h[QF_HEADER] = { 0 };
+    memcpy(h, QF_MAGIC, 4);
+    memcpy(h + 4, kind, 4);
+    qstore_u32(h + 8, QF_VERSION);
+    qf_write(w, h, sizeof h);
+    return 0;
+}
+
+int qf_write(qf_writer *w, const void *p, size_t n)
+{
+    if (w->failed)
+        return -1;
+    if (n == 0)
+        return 0;
+    if (fwrite(p, 1, n, w->f) != n) {
+        w->failed = 1;
+        w->saved_errno = errno;
+        return -1;
+    }
+    /* crc32 takes a uInt length; feed large buffers in pieces */
+    const uint8_t *s = p;
+    size_t left = n;
+    while (left) {
+        uInt k = left > (1u << 30) ? (1u << 30) : (uInt)left;
+        w->crc = (uint32_t)crc32(w->crc, s, k);
+        s += k;
+        left -= k;
+    }
+    w->off += n;
+    return 0;
+}
+
+int qf_write_buf(qf_writer *w, const qbuf *b)
+{
+    if (b->oom) {
+        w->failed = 1;
+        w->saved_errno = ENOMEM;
+        return -1;
+    }
+    return qf_write(w, b->p, b->len);
+}
+
+int qf_put_u32(qf_writer *w, uint32_t v)
+{
+    uint8_t t[4];
+    qstore_u32(t, v);
+    return qf_write(w, t, 4);
+}
+
+int qf_put_u64(qf_writer *w, uint64_t v)
+{
+    uint8_t t[8];
+    qstore_u32(t, (uint32_t)v);
+    qstore_u32(t + 4, (uint32_t)(v >> 32));
+    return qf_write(w, t, 8);
+}
+
+int qf_finish(qf_writer *w, uint64_t *size, uint32_t *crc, quarry_error *err)
+{
+    uint8_t t[4];
+    uint32_t c = w->crc;
+    qstore_u32(t, c);
+    if (!w->failed && fwrite(t, 1, 4, w->f) != 4) {
+        w->failed = 1;
+        w->saved_errno = errno;
+    }
+    if (!w->failed && fflush(w->f) != 0) {
+        w->failed = 1;
+        w->saved_errno = errno;
+    }
+    if (!w->failed && fsync(fileno(w->f)) != 0 && errno != EINVAL) {
+        w->failed = 1;
+        w->saved_errno = errno;
+    }
+    int rc = 0;
+    if (fclose(w->f) != 0 && !w->failed) {
+        w->failed = 1;
+        w->saved_errno = errno;
+    }
+    w->f = NULL;
+    if (w->failed) {
+        errno = w->saved_errno;
+        rc = qerr_errno(err, "cannot write", w->path);
+        unlink(w->path);
+    } else {
+        if (size)
+            *size = w->off + 4;
+        if (crc)
+            *crc = c;
+    }
+    free(w->path);
+    w->path = NULL;
+    return rc;
+}
+
+void qf_abort(qf_writer *w)
+{
+    if (w->f)
+        fclose(w->f);
+    if (w->path)
+        unlink(w->path);
+    free(w->path);
+    memset(w, 0, sizeof *w);
+}
+
+int qf_map_open(qf_map *m, const char *dir, const char *name, const char *kind, int check_crc,
+                quarry_error *err)
+{
+    memset(m, 0, sizeof *m);
+    snprintf(m->name, sizeof m->name, "%s", name);
+    char *path = join(dir, name);
+    if (!path)
+        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int rc = qerr_errno(err, "cannot open index file", path);
+        if (errno == ENOENT)
+            rc = qerr_set(err, QUARRY_ECORRUPT, "%s: file named by the manifest is missing (rebuild the index)", path);
+        free(path);
+        return rc;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int rc = qerr_errno(err, "cannot stat", path);
+        close(fd);
+        free(path);
+        return rc;
+    }
+    if ((uint64_t)st.st_size < QF_HEADER + QF_FOOTER) {
+        close(fd);
+        int rc = qerr_corrupt(err, path, (uint64_t)st.st_size, "file is truncated");
+        free(path);
+        return rc;
+    }
+    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED) {
+        int rc = qerr_errno(err, "cannot map", path);
+        free(path);
+        return rc;
+    }
+    m->base = p;
+    m->size = (size_t)st.st_size;
+    m->body = m->base + QF_HEADER;
+    m->body_len = m->size - QF_HEADER - QF_FOOTER;
+    int rc = 0;
+    if (memcmp(m->base, QF_MAGIC, 4) != 0)
+        rc = qerr_set(err, QUARRY_EFORMAT, "%s: not a quarry index file (bad magic number)", path);
+    else if (memcmp(m->base + 4, kind, 4) != 0)
+        rc = qerr_corrupt(err, path, 4, "wrong file kind in header");
+    else if (qload_u32(m->base + 8) != QF_VERSION)
+        rc = qerr_set(err, QUARRY_EFORMAT, "%s: format version %u, this quarry reads version %u (rebuild the index)",
+                      path, qload_u32(m->base + 8), QF_VERSION);
+    else if (check_crc) {
+        uint32_t c = (uint32_t)crc32(0L, Z_NULL, 0);
+        const uint8_t *s = m->base;
+        size_t left = m->size - QF_FOOTER;
+        while (left) {
+            uInt k = left > (1u << 30) ? (1u << 30) : (uInt)left;
+            c = (uint32_t)crc32(c, s, k);
+            s += k;
+            left -= k;
+        }
+        if (c != qload_u32(m->base + m->size - QF_FOOTER))
+            rc = qerr_corrupt(err, path, m->size - QF_FOOTER, "checksum mismatch");
+    }
+    free(path);
+    if (rc)
+        qf_map_close(m);
+    return rc;
+}
+
+void qf_map_close(qf_map *m)
+{
+    if (m && m->base)
+        munmap((void *)m->base, m->size);
+    if (m)
+        memset(m, 0, sizeof *m);
+}
+
+void qf_sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+}

@@ -1,0 +1,81 @@
+/*
+ * format.h — constants and small shared routines of the on-disk format.
+ * The format itself is specified in index/FORMAT.md; keep the two in step.
+ *
+ * Every index file:  [header 16 B][body][crc32 4 B]
+ *   header = "QRRY" | kind (4 ASCII bytes) | u32 version | u32 0
+ *   crc32  = zlib crc32 of every byte before it (header included)
+ */
+#ifndef QUARRY_FORMAT_H
+#define QUARRY_FORMAT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "base/base.h"
+
+#define QF_MAGIC "QRRY"
+#define QF_VERSION 1u
+#define QF_HEADER 16u
+#define QF_FOOTER 4u
+
+/* file kinds (also the file name extension) */
+#define QF_META "meta"
+#define QF_DICT "dict"
+#define QF_POST "post"
+#define QF_POSN "posn"
+#define QF_UNIT "unit"
+#define QF_ARTS "arts"
+#define QF_TEXT "text"
+
+#define QF_MANIFEST "MANIFEST"
+#define QF_MANIFEST_MAGIC "quarry-manifest 1"
+
+#define QF_DICT_BLOCK 32u      /* terms per front-coded dictionary block */
+#define QF_SKIP_SIZE 20u       /* bytes of one skip entry */
+#define QF_TEXT_BLOCK (64u << 10) /* target uncompressed bytes of a text block */
+#define QF_TITLE_GAP 8u        /* positions left between the title and the body of a unit */
+#define QF_MAX_TERM 255u
+
+/* A file being written: buffered, CRC computed on the fly. */
+typedef struct qf_writer {
+    FILE *f;
+    char *path;       /* final path */
+    uint32_t crc;
+    uint64_t off;     /* bytes written so far (header included) */
+    int failed;       /* sticky */
+    int saved_errno;
+} qf_writer;
+
+/* Creates DIR/NAME and writes the header of kind `kind`. */
+int qf_create(qf_writer *w, const char *dir, const char *name, const char *kind, quarry_error *err);
+int qf_write(qf_writer *w, const void *p, size_t n);   /* 0 or -1 (sticky) */
+int qf_write_buf(qf_writer *w, const qbuf *b);
+int qf_put_u32(qf_writer *w, uint32_t v);
+int qf_put_u64(qf_writer *w, uint64_t v);
+/* Appends the CRC, flushes, fsyncs and closes; reports any earlier failure. */
+int qf_finish(qf_writer *w, uint64_t *size, uint32_t *crc, quarry_error *err);
+/* Closes without finishing and removes the file. */
+void qf_abort(qf_writer *w);
+
+/* A mapped, checked file being read. body/body_len exclude header and CRC. */
+typedef struct qf_map {
+    const uint8_t *base;
+    size_t size;
+    const uint8_t *body;
+    size_t body_len;
+    char name[64];
+} qf_map;
+
+/* Maps DIR/NAME, checks size, magic, kind, version and (if check_crc) the CRC. */
+int qf_map_open(qf_map *m, const char *dir, const char *name, const char *kind, int check_crc,
+                quarry_error *err);
+void qf_map_close(qf_map *m);
+
+/* Name of generation `gen`'s file of `kind`: "g000001.post". */
+void qf_name(char *out, size_t n, uint32_t gen, const char *kind);
+
+/* fsync a directory (after a rename); errors are ignored where unsupported. */
+void qf_sync_dir(const char *dir);
+
+#endif

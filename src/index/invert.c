@@ -1,0 +1,419 @@
+/*
+ * invert.c — in-memory inversion with bounded memory (see invert.h).
+ *
+ * Each term owns a chain of slices in a pool of large chunks (mmap'd, so
+ * they go back to the system at a spill). A slice's last 4 bytes hold the
+ * pool address of the next slice; slices grow from 16 to 4096 bytes, so a
+ * rare term costs a few bytes and a frequent one wastes at most 1/4096.
+ * The tokens of the current unit are linked per term so that a unit is
+ * inverted in one pass with no sorting.
+ */
+#include "index/invert.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define CHUNK_BITS 22u                 /* 4 MiB chunks */
+#define CHUNK ((size_t)1 << CHUNK_BITS)
+#define MAX_CHUNKS 1024u               /* 4 GiB of pool addresses fit in 32 bits */
+#define NLEVELS 9
+static const uint32_t level_size[NLEVELS] = { 16, 32, 64, 128, 256, 512, 1024, 2048, 4096 };
+
+typedef struct term {
+    uint32_t str;        /* offset of the term bytes in `strs` */
+    uint32_t len;
+    uint32_t hash;
+    uint32_t head;       /* pool address of the first slice */
+    uint32_t wr, end;    /* next write address; address of the current slice's link field */
+    uint32_t level;
+    uint32_t prev_unit;  /* last unit written + 1 (0: none) */
+    uint32_t df;
+    uint32_t nbytes;     /* bytes of postings in the chain */
+    uint32_t cur_unit;   /* unit of the pending tokens + 1 */
+    uint32_t thead, ttail, ttf;
+} term;
+
+struct qi_inverter {
+    char *dir;
+    size_t budget;
+    /* pool */
+    uint8_t *chunks[MAX_CHUNKS];
+    uint32_t nchunks;
+    uint32_t pool_used;     /* bytes used in the last chunk */
+    /* terms */
+    term *terms;
+    uint32_t nterms, cap_terms;
+    uint32_t *table;        /* open addressing: term index + 1, 0 empty */
+    uint32_t mask;
+    qbuf strs;
+    /* current unit */
+    uint32_t unit;
+    int in_unit;
+    uint32_t *tpos, *tnext;
+    uint32_t ntok, cap_tok;
+    uint32_t *touched;
+    uint32_t ntouched, cap_touched;
+    /* runs */
+    char **runs;
+    size_t nruns;
+    int failed;
+};
+
+static inline uint8_t *addr(qi_inverter *qi, uint32_t a)
+{
+    return qi->chunks[a >> CHUNK_BITS] + (a & (CHUNK - 1));
+}
+
+/* Allocates `n` bytes of pool; returns its address or UINT32_MAX. */
+static uint32_t pool_alloc(qi_inverter *qi, uint32_t n)
+{
+    if (qi->nchunks == 0 || qi->pool_used + n > CHUNK) {
+        if (qi->nchunks == MAX_CHUNKS)
+            return UINT32_MAX;
+        void *p = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            return UINT32_MAX;
+        qi->chunks[qi->nchunks++] = p;
+        qi->pool_used = 0;
+    }
+    uint32_t a = ((qi->nchunks - 1) << CHUNK_BITS) | qi->pool_used;
+    qi->pool_used += n;
+    return a;
+}
+
+static void pool_release(qi_inverter *qi)
+{
+    for (uint32_t i = 0; i < qi->nchunks; i++)
+        munmap(qi->chunks[i], CHUNK);
+    qi->nchunks = 0;
+    qi->pool_used = 0;
+}
+
+size_t qi_accounted(const qi_inverter *qi)
+{
+    return (size_t)qi->nchunks * CHUNK + (size_t)qi->cap_terms * sizeof(term) +
+           ((size_t)qi->mask + 1) * sizeof(uint32_t) + qi->strs.cap +
+           (size_t)qi->cap_tok * 8 + (size_t)qi->cap_touched * 4;
+}
+
+int qi_open(const char *dir, size_t budget, qi_inverter **out, quarry_error *err)
+{
+    qi_inverter *qi = calloc(1, sizeof *qi);
+    if (!qi || !(qi->dir = qstrndup(dir, strlen(dir)))) {
+        free(qi);
+        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    }
+    qi->budget = budget < (1u << 20) ? (1u << 20) : budget;
+    qbuf_init(&qi->strs);
+    *out = qi;
+    return 0;
+}
+
+static void reset_terms(qi_inverter *qi)
+{
+    free(qi->terms);
+    free(qi->table);
+    qi->terms = NULL;
+    qi->table = NULL;
+    qi->nterms = qi->cap_terms = 0;
+    qi->mask = 0;
+    qbuf_free(&qi->strs);
+    pool_release(qi);
+}
+
+void qi_close(qi_inverter *qi)
+{
+    if (!qi)
+        return;
+    reset_terms(qi);
+    free(qi->tpos);
+    free(qi->tnext);
+    free(qi->touched);
+    for (size_t i = 0; i < qi->nruns; i++) {
+        unlink(qi->runs[i]);
+        free(qi->runs[i]);
+    }
+    free(qi->runs);
+    free(qi->dir);
+    free(qi);
+}
+
+size_t qi_nruns(const qi_inverter *qi) { return qi->nruns; }
+const char *qi_run_path(const qi_inverter *qi, size_t i) { return qi->runs[i]; }
+
+static int grow_table(qi_inverter *qi)
+{
+    uint32_t ncap = qi->mask ? (qi->mask + 1) * 2 : 1024;
+    uint32_t *t = calloc(ncap, sizeof *t);
+    if (!t)
+        return -1;
+    for (uint32_t i = 0; i < qi->nterms; i++) {
+        uint32_t h = qi->terms[i].hash & (ncap - 1);
+        while (t[h])
+            h = (h + 1) & (ncap - 1);
+        t[h] = i + 1;
+    }
+    free(qi->table);
+    qi->table = t;
+    qi->mask = ncap - 1;
+    return 0;
+}
+
+/* Finds or creates the term; returns its index or UINT32_MAX (no memory). */
+static uint32_t lookup(qi_inverter *qi, const char *s, uint32_t len)
+{
+    if ((qi->nterms + 1) * 4 > (qi->mask + 1) * 3 || !qi->table)
+        if (grow_table(qi))
+            return UINT32_MAX;
+    uint32_t hash = (uint32_t)qhash(s, len);
+    uint32_t h = hash & qi->mask;
+    for (;;) {
+        uint32_t t = qi->table[h];
+        if (!t)
+            break;
+        term *e = &qi->terms[t - 1];
+        if (e->hash == hash && e->len == len && memcmp(qi->strs.p + e->str, s, len) == 0)
+            return t - 1;
+        h = (h + 1) & qi->mask;
+    }
+    if (qi->nterms == qi->cap_terms) {
+        uint32_t nc = qi->cap_terms ? qi->cap_terms * 2 : 1024;
+        term *nt = realloc(qi->terms, (size_t)nc * sizeof *nt);
+        if (!nt)
+            return UINT32_MAX;
+        qi->terms = nt;
+        qi->cap_terms = nc;
+    }
+    uint32_t a = pool_alloc(qi, level_size[0]);
+    if (a == UINT32_MAX)
+        return UINT32_MAX;
+    term *e = &qi->terms[qi->nterms];
+    memset(e, 0, sizeof *e);
+    e->str = (uint32_t)qi->strs.len;
+    e->len = len;
+    e->hash = hash;
+    e->head = e->wr = a;
+    e->end = a + level_size[0] - 4;
+    if (qbuf_append(&qi->strs, s, len))
+        return UINT32_MAX;
+    qi->table[h] = qi->nterms + 1;
+    return qi->nterms++;
+}
+
+/* Appends bytes to a term's slice chain. */
+static int put(qi_inverter *qi, term *e, const uint8_t *p, size_t n)
+{
+    while (n) {
+        if (e->wr == e->end) {
+            if (e->level + 1 < NLEVELS)
+                e->level++;
+            uint32_t sz = level_size[e->level];
+            uint32_t a = pool_alloc(qi, sz);
+            if (a == UINT32_MAX)
+                return -1;
+            qstore_u32(addr(qi, e->end), a);
+            e->wr = a;
+            e->end = a + sz - 4;
+        }
+        uint32_t room = e->end - e->wr;
+        uint32_t k = n < room ? (uint32_t)n : room;
+        memcpy(addr(qi, e->wr), p, k);
+        e->wr += k;
+        p += k;
+        n -= k;
+        e->nbytes += k;
+    }
+    return 0;
+}
+
+static inline size_t enc_varint(uint8_t *t, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        t[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    t[n++] = (uint8_t)v;
+    return n;
+}
+
+int qi_add(qi_inverter *qi, uint32_t unit, const char *s, uint32_t len, uint32_t pos)
+{
+    if (qi->failed)
+        return -1;
+    qi->unit = unit;
+    qi->in_unit = 1;
+    uint32_t t = lookup(qi, s, len);
+    if (t == UINT32_MAX) {
+        qi->failed = 1;
+        return -1;
+    }
+    if (qi->ntok == qi->cap_tok) {
+        uint32_t nc = qi->cap_tok ? qi->cap_tok * 2 : 4096;
+        uint32_t *a = realloc(qi->tpos, (size_t)nc * 4);
+        if (!a) {
+            qi->failed = 1;
+            return -1;
+        }
+        qi->tpos = a;
+        uint32_t *b = realloc(qi->tnext, (size_t)nc * 4);
+        if (!b) {
+            qi->failed = 1;
+            return -1;
+        }
+        qi->tnext = b;
+        qi->cap_tok = nc;
+    }
+    uint32_t i = qi->ntok++;
+    qi->tpos[i] = pos;
+    qi->tnext[i] = UINT32_MAX;
+    term *e = &qi->terms[t];
+    if (e->cur_unit != unit + 1) {
+        if (qi->ntouched == qi->cap_touched) {
+            uint32_t nc = qi->cap_touched ? qi->cap_touched * 2 : 1024;
+            uint32_t *a = realloc(qi->touched, (size_t)nc * 4);
+            if (!a) {
+                qi->failed = 1;
+                return -1;
+            }
+            qi->touched = a;
+            qi->cap_touched = nc;
+        }
+        qi->touched[qi->ntouched++] = t;
+        e->cur_unit = unit + 1;
+        e->thead = e->ttail = i;
+        e->ttf = 1;
+    } else {
+        qi->tnext[e->ttail] = i;
+        e->ttail = i;
+        e->ttf++;
+    }
+    return 0;
+}
+
+static int spill(qi_inverter *qi, quarry_error *err);
+
+int qi_end_unit(qi_inverter *qi, quarry_error *err)
+{
+    if (qi->failed)
+        return qerr_set(err, QUARRY_ENOMEM, "out of memory while inverting");
+    uint8_t tmp[32];
+    for (uint32_t k = 0; k < qi->ntouched; k++) {
+        term *e = &qi->terms[qi->touched[k]];
+        size_t n = enc_varint(tmp, (uint64_t)qi->unit + 1 - e->prev_unit);
+        n += enc_varint(tmp + n, e->ttf);
+        if (put(qi, e, tmp, n))
+            goto oom;
+        uint32_t prev = 0;
+        for (uint32_t i = e->thead; i != UINT32_MAX; i = qi->tnext[i]) {
+            n = enc_varint(tmp, qi->tpos[i] - prev);
+            prev = qi->tpos[i];
+            if (put(qi, e, tmp, n))
+                goto oom;
+        }
+        e->prev_unit = qi->unit + 1;
+        e->df++;
+    }
+    qi->ntouched = 0;
+    qi->ntok = 0;
+    qi->in_unit = 0;
+    if (qi_accounted(qi) >= qi->budget)
+        return spill(qi, err);
+    return 0;
+oom:
+    qi->failed = 1;
+    return qerr_set(err, QUARRY_ENOMEM, "out of memory while inverting");
+}
+
+static const uint8_t *g_strs;
+static const term *g_terms;
+static int cmp_term(const void *a, const void *b)
+{
+    const term *x = &g_terms[*(const uint32_t *)a], *y = &g_terms[*(const uint32_t *)b];
+    uint32_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(g_strs + x->str, g_strs + y->str, n);
+    if (c)
+        return c;
+    return (x->len > y->len) - (x->len < y->len);
+}
+
+static int spill(qi_inverter *qi, quarry_error *err)
+{
+    if (qi->nterms == 0)
+        return 0;
+    uint32_t *order = malloc((size_t)qi->nterms * sizeof *order);
+    if (!order)
+        return qerr_set(err, QUARRY_ENOMEM, "out of memory while sorting terms");
+    for (uint32_t i = 0; i < qi->nterms; i++)
+        order[i] = i;
+    g_strs = qi->strs.p;
+    g_terms = qi->terms;
+    qsort(order, qi->nterms, sizeof *order, cmp_term);
+
+    char **nr = realloc(qi->runs, (qi->nruns + 1) * sizeof *nr);
+    if (!nr) {
+        free(order);
+        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    }
+    qi->runs = nr;
+    size_t plen = strlen(qi->dir) + 64;
+    char *path = malloc(plen);
+    if (!path) {
+        free(order);
+        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    }
+    snprintf(path, plen, "%s/.run-%ld-%zu", qi->dir, (long)getpid(), qi->nruns);
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        int rc = qerr_errno(err, "cannot create run file", path);
+        free(path);
+        free(order);
+        return rc;
+    }
+    qi->runs[qi->nruns++] = path;
+    setvbuf(f, NULL, _IOFBF, 1 << 16);
+    int bad = 0;
+    uint8_t tmp[32];
+    for (uint32_t k = 0; k < qi->nterms && !bad; k++) {
+        term *e = &qi->terms[order[k]];
+        size_t n = enc_varint(tmp, e->len);
+        bad |= fwrite(tmp, 1, n, f) != n;
+        bad |= fwrite(qi->strs.p + e->str, 1, e->len, f) != e->len;
+        n = enc_varint(tmp, e->df);
+        n += enc_varint(tmp + n, e->nbytes);
+        bad |= fwrite(tmp, 1, n, f) != n;
+        /* walk the chain */
+        uint32_t a = e->head, left = e->nbytes;
+        uint32_t level = 0;
+        while (left && !bad) {
+            uint32_t room = level_size[level] - 4;
+            uint32_t k2 = left < room ? left : room;
+            bad |= fwrite(addr(qi, a), 1, k2, f) != k2;
+            left -= k2;
+            if (left) {
+                a = qload_u32(addr(qi, a + room));
+                if (level + 1 < NLEVELS)
+                    level++;
+            }
+        }
+    }
+    free(order);
+    if (fflush(f) != 0)
+        bad = 1;
+    if (fclose(f) != 0)
+        bad = 1;
+    if (bad)
+        return qerr_errno(err, "cannot write run file", path);
+    reset_terms(qi);
+    return 0;
+}
+
+int qi_finish(qi_inverter *qi, quarry_error *err)
+{
+    if (qi->failed)
+        return qerr_set(err, QUARRY_ENOMEM, "out of memory while inverting");
+    return spill(qi, err);
+}

@@ -1,0 +1,35 @@
+/*
+ * postw.h — writes the final postings (.post), positions (.posn) and term
+ * dictionary (.dict) of a generation, term by term in byte order, from a
+ * stream of (unit, tf, positions) per term. Layouts: index/FORMAT.md.
+ */
+#ifndef QUARRY_POSTW_H
+#define QUARRY_POSTW_H
+
+#include <stdint.h>
+
+#include "base/base.h"
+#include "index/format.h"
+
+typedef struct qpw qpw;
+
+typedef struct qpw_result {
+    uint64_t terms, postings, positions;
+    uint64_t size[3];      /* dict, post, posn */
+    uint32_t crc[3];
+} qpw_result;
+
+/* unit_len: the token length of every unit (borrowed until qpw_finish). */
+int qpw_open(qpw **out, const char *dir, uint32_t gen, const uint32_t *unit_len, uint32_t nunits,
+             quarry_error *err);
+int qpw_term_begin(qpw *w, const uint8_t *term, uint32_t len);
+/* Units strictly increasing within a term; positions strictly increasing. */
+int qpw_posting(qpw *w, uint32_t unit, uint32_t tf, const uint32_t *pos);
+int qpw_term_end(qpw *w);
+int qpw_finish(qpw *w, qpw_result *res, quarry_error *err);
+void qpw_abort(qpw *w);
+
+/* Merges the sorted run files (invert.h) into `w`, in run order. */
+int qm_merge(qpw *w, const char *const *runs, size_t nruns, uint32_t nunits, quarry_error *err);
+
+#endif

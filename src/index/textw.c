@@ -1,0 +1,92 @@
+/*
+ * textw.c — writes the passage text store (.text): the texts of
+ * consecutive units gathered into blocks of about QF_TEXT_BLOCK bytes,
+ * each block compressed with zlib (index/FORMAT.md §text).
+ */
+#include <stdlib.h>
+#include <zlib.h>
+
+#include "index/docs.h"
+
+int qd_text_open(qd_text_writer *t, const char *dir, uint32_t gen, quarry_error *err)
+{
+    memset(t, 0, sizeof *t);
+    char name[64];
+    qf_name(name, sizeof name, gen, QF_TEXT);
+    return qf_create(&t->f, dir, name, QF_TEXT, err);
+}
+
+static void flush(qd_text_writer *t)
+{
+    if (t->count == 0)
+        return;
+    qbuf raw;
+    qbuf_init(&raw);
+    qbuf_put_u32(&raw, t->count);
+    qbuf_append(&raw, t->lens.p, t->lens.len);
+    qbuf_append(&raw, t->bytes.p, t->bytes.len);
+    uLongf clen = compressBound((uLong)raw.len);
+    qbuf_reset(&t->z);
+    if (raw.oom || qbuf_reserve(&t->z, clen) ||
+        compress2(t->z.p, &clen, raw.p, (uLong)raw.len, 6) != Z_OK) {
+        t->failed = 1;
+        qbuf_free(&raw);
+        return;
+    }
+    qbuf_put_u64(&t->dir, t->f.off);
+    qbuf_put_u32(&t->dir, (uint32_t)clen);
+    qbuf_put_u32(&t->dir, (uint32_t)raw.len);
+    qbuf_put_u32(&t->dir, t->first_unit);
+    qf_write(&t->f, t->z.p, clen);
+    qbuf_free(&raw);
+    qbuf_reset(&t->lens);
+    qbuf_reset(&t->bytes);
+    t->first_unit += t->count;
+    t->count = 0;
+}
+
+int qd_text_add(qd_text_writer *t, const char *s, size_t n)
+{
+    if (n > UINT32_MAX) {
+        t->failed = 1;
+        return -1;
+    }
+    qbuf_put_u32(&t->lens, (uint32_t)n);
+    qbuf_append(&t->bytes, s, n);
+    t->count++;
+    t->nunits++;
+    if (t->bytes.len >= QF_TEXT_BLOCK)
+        flush(t);
+    if (t->lens.oom || t->bytes.oom)
+        t->failed = 1;
+    return t->failed ? -1 : 0;
+}
+
+int qd_text_finish(qd_text_writer *t, uint64_t *size, uint32_t *crc, quarry_error *err)
+{
+    flush(t);
+    uint64_t dir_off = t->f.off;
+    qf_write_buf(&t->f, &t->dir);
+    qf_put_u64(&t->f, t->dir.len / 20);
+    qf_put_u64(&t->f, t->nunits);
+    qf_put_u64(&t->f, dir_off);
+    int failed = t->failed || t->dir.oom;
+    qbuf_free(&t->lens);
+    qbuf_free(&t->bytes);
+    qbuf_free(&t->dir);
+    qbuf_free(&t->z);
+    if (failed) {
+        qf_abort(&t->f);
+        return qerr_set(err, QUARRY_ENOMEM, "out of memory while compressing passage text");
+    }
+    return qf_finish(&t->f, size, crc, err);
+}
+
+void qd_text_abort(qd_text_writer *t)
+{
+    qf_abort(&t->f);
+    qbuf_free(&t->lens);
+    qbuf_free(&t->bytes);
+    qbuf_free(&t->dir);
+    qbuf_free(&t->z);
+}

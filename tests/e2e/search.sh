@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# tests/e2e/search.sh — end-to-end tests of `quarry search` on the sample
+# corpus: ranking of known queries, phrases, the people / JSON / TREC
+# formats, exit statuses and error messages, batches from stdin and
+# --queries files, paging, colour, display safety of untrusted text.
+# Env: QUARRY (the binary), QUARRY_ROOT (the repository root).
+set -u
+root=${QUARRY_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+Q=${QUARRY:-$root/build/quarry}
+[ -x "$Q" ] || { echo "FAIL: no quarry binary at $Q"; exit 1; }
+command -v python3 >/dev/null || { echo "SKIP: python3 is needed to check JSON"; exit 0; }
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/quarry-e2e-search.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+fails=0
+ok()   { echo "ok    $1"; }
+bad()  { echo "FAIL  $1"; fails=$((fails+1)); }
+# check NAME CMD...: passes when CMD succeeds
+check() { local n=$1; shift; if "$@"; then ok "$n"; else bad "$n"; fi; }
+
+IX=$T/ix
+if ! (cd "$root" && "$Q" index -o "$IX" corpus) >"$T/index.out" 2>&1; then
+    cat "$T/index.out"; echo "FAIL: quarry index -o $IX corpus"; exit 1
+fi
+S() { "$Q" search -i "$IX" "$@"; }
+
+# run CMD...: stdout in $T/out, stderr in $T/err, exit status in $rc
+run() { "$@" >"$T/out" 2>"$T/err"; rc=$?; }
+expect_rc() { # NAME WANT
+    if [ "$rc" -eq "$2" ]; then ok "$1 (exit $2)"; else
+        bad "$1: exit $rc, expected $2"; sed 's/^/      stderr: /' "$T/err" | head -5; fi
+}
+first_doc_json() { head -n 1 "$T/out" | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["doc"])'; }
+
+# ------------------------------------------------------------ ranking
+run S --json -k 3 BRI investment; expect_rc "BRI investment" 0
+check "BRI investment ranks 000_b2bb108374801336 first" [ "$(first_doc_json)" = 000_b2bb108374801336 ]
+run S --json sanctions; expect_rc "sanctions" 0
+check "sanctions ranks 004_4f4f4b4389e3315b first" [ "$(first_doc_json)" = 004_4f4f4b4389e3315b ]
+check "sanctions matches only 004 (000 has no such word)" [ "$(wc -l <"$T/out")" -eq 1 ]
+
+# the people format: rank, score, id on the first line, the passage below
+run S --color=never sanctions; expect_rc "people format" 0
+check "people: first line '1. SCORE ID'" grep -Eq '^1\. [0-9]+\.[0-9]{4}  004_4f4f4b4389e3315b' <(head -n 1 "$T/out")
+check "people: the passage text with the query word" grep -q 'sanctions' <(sed -n '2,$p' "$T/out")
+check "people: the footer" grep -Eq '^1 hit \(1 matched\) in [0-9.]+ ms$' "$T/out"
+check "people: the date of 004" grep -q '2025-11-04' <(head -n 1 "$T/out")
+check "people: no escape sequences when colour is off" bash -c "! grep -q \$'\\033' '$T/out'"
+check "people: lines wrapped to 100 columns" python3 -c '
+import sys
+lines = open(sys.argv[1], encoding="utf-8").read().split("\n")
+sys.exit(0 if all(len(l) <= 100 for l in lines) else 1)' "$T/out"
+run S --color=always sanctions
+check "--color=always highlights the query word" grep -q $'\033\\[1;31msanctions' "$T/out"
+run env NO_COLOR=1 TERM=xterm "$Q" search -i "$IX" sanctions
+check "--color=auto off when stdout is not a terminal" bash -c "! grep -q \$'\\033' '$T/out'"
+
+# ------------------------------------------------------------ phrases
+run S --json '"Belt and Road"'; expect_rc "phrase \"Belt and Road\"" 0
+check "phrase \"Belt and Road\" matches only 000" \
+    [ "$(python3 -c 'import json,sys; print(" ".join(sorted({json.loads(l)["doc"] for l in sys.stdin})))' <"$T/out")" = 000_b2bb108374801336 ]
+run S '"road belt"'; expect_rc "phrase \"road belt\" (words not adjacent in this order)" 1
+run S --json '"Belt and Road" +Putin'; expect_rc "phrase and a required word" 0
+run S '+sanctions +Dmitriev'; expect_rc "two required words never together" 1
+check "no hits: the footer says 0 hits" grep -Eq '^0 hits \(0 matched\)' "$T/out"
+check "no hits: nothing on stderr" [ ! -s "$T/err" ]
+run S --json 'Russia -sanctions'; expect_rc "excluded word" 0
+check "excluded word: 004 (which has it) is not a hit" bash -c "! grep -q 004_4f4f4b4389e3315b '$T/out'"
+
+# ------------------------------------------------------------ JSON
+run S --json -k 5 Russia; expect_rc "--json" 0
+check "--json: every line is an object with the keys" python3 -c '
+import json, sys
+hits = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+assert len(hits) == 2, hits
+for i, h in enumerate(hits):
+    for k in ("rank", "score", "doc", "title", "passage", "text"):
+        assert k in h, (k, h)
+    assert h["rank"] == i + 1
+    assert isinstance(h["score"], float) and h["score"] > 0
+    assert isinstance(h["passage"], int) and h["passage"] >= 0
+    assert "qid" not in h
+assert hits[0]["score"] >= hits[1]["score"]
+d = {h["doc"]: h for h in hits}
+assert d["004_4f4f4b4389e3315b"]["date"] == "2025-11-04", d
+assert "date" not in d["000_b2bb108374801336"], d
+' "$T/out"
+run S --json --passages -k 100 Russia; expect_rc "--json --passages" 0
+check "--passages: several passages of one article, each once" python3 -c '
+import json, sys
+hits = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+keys = [(h["doc"], h["passage"]) for h in hits]
+assert len(keys) == len(set(keys)), keys
+assert len(keys) > len({h["doc"] for h in hits}), keys
+' "$T/out"
+
+# ------------------------------------------------------------ paging
+run S --json -k 2 Russia; p2=$(sed -n 2p "$T/out")
+run S --json -k 1 --offset 1 Russia; expect_rc "--offset" 0
+check "--offset 1 -k 1 gives hit 2 of -k 2 (rank 2)" \
+    [ "$(python3 -c 'import json,sys; h=json.loads(sys.argv[1]); print(h["doc"], h["rank"])' "$p2")" = \
+      "$(python3 -c 'import json,sys; h=json.loads(sys.stdin.readline()); print(h["doc"], h["rank"])' <"$T/out")" ]
+run S --offset 50 Russia; expect_rc "--offset past the end" 1
+
+# ------------------------------------------------------------ TREC
+printf 'sanctions\n\nBRI investment\n' >"$T/stdin.txt"
+run S --trec myrun <"$T/stdin.txt"; expect_rc "--trec from stdin" 0
+check "--trec: 6 columns, Q0, the tag, qid = line number" awk '
+    NF != 6 || $2 != "Q0" || $6 != "myrun" || ($1 != 1 && $1 != 3) { bad = 1 }
+    END { exit bad || NR < 2 }' "$T/out"
+check "--trec: ranks count from 1 within each query" awk '
+    { if ($1 != q) { q = $1; r = 0 } r++; if ($4 != r) bad = 1 }
+    END { exit bad }' "$T/out"
+check "--trec: sanctions (line 1) ranks 004 first" grep -q '^1 Q0 004_4f4f4b4389e3315b 1 [0-9.]* myrun$' "$T/out"
+printf 'q1\tsanctions\n# a comment\nq7\tBelt AND Road\n' >"$T/q.tsv"
+run S --trec run2 -k 10000 --queries "$T/q.tsv"; expect_rc "--trec --queries" 0
+check "--queries: qids from the file" [ "$(cut -d' ' -f1 "$T/out" | sort -u | tr '\n' ' ')" = "q1 q7 " ]
+run S --trec tag --passages sanctions; expect_rc "--trec with --passages is refused" 2
+
+# ------------------------------------------------------------ batches
+printf 'sanctions\nthe and\nBRI investment\n' >"$T/b.txt"
+run S --json <"$T/b.txt"; expect_rc "batch from stdin (one query without terms)" 0
+check "batch --json: qids 1 and 3, none for the stop-word line" \
+    [ "$(python3 -c 'import json,sys; print(" ".join(sorted({json.loads(l)["qid"] for l in sys.stdin})))' <"$T/out")" = "1 3" ]
+check "batch: the stop-word query is reported with its line" grep -q '^quarry: stdin:2: no hits: every term of the query is a stop word or absent from the index$' "$T/err"
+run S <"$T/b.txt"; expect_rc "batch for people" 0
+check "batch for people: a 'query:' line before each" [ "$(grep -c '^query: ' "$T/out")" -eq 3 ]
+printf 'sanctions\n"broken\nBRI\n' >"$T/b2.txt"
+run S --json <"$T/b2.txt"
+expect_rc "batch stops at a syntax error" 2
+check "batch syntax error names stdin:LINE and the column" grep -Eq '^quarry: stdin:2: query: column [0-9]+: unbalanced quote$' "$T/err"
+check "batch: the queries before the error ran, none after" [ "$(grep -c . "$T/out")" -eq 1 ]
+printf 'q1\tsanctions\nnot a tab line\n' >"$T/bad.tsv"
+run S --queries "$T/bad.tsv"; expect_rc "--queries with a bad line" 2
+check "--queries bad line: FILE:LINE" grep -q "^quarry: $T/bad.tsv:2: " "$T/err"
+check "--queries bad line: checked before any query ran" [ ! -s "$T/out" ]
+printf 'q1\tsanctions\nq1\tRussia\n' >"$T/dup.tsv"
+run S --queries "$T/dup.tsv"; expect_rc "--queries with a duplicate qid" 2
+check "--queries duplicate: FILE:LINE" grep -q "^quarry: $T/dup.tsv:2: duplicate query id" "$T/err"
+run S --queries "$T/missing.tsv"; expect_rc "--queries missing file" 2
+check "--queries missing file: named" grep -q "missing.tsv" "$T/err"
+
+# ------------------------------------------------------------ errors
+run S 'sanctions "Belt'; expect_rc "unbalanced quote" 2
+check "syntax error message" grep -Eqx 'quarry: query: column [0-9]+: unbalanced quote' "$T/err"
+check "syntax error: one line on stderr, nothing on stdout" [ "$(wc -l <"$T/err")" -eq 1 -a ! -s "$T/out" ]
+run S the and; expect_rc "all stop words" 1
+check "all stop words: the message" grep -qx 'quarry: no hits: every term of the query is a stop word or absent from the index' "$T/err"
+run S xyzzyplughnotaword; expect_rc "a word absent from the index" 1
+run "$Q" search -i "$T/no-such-index" sanctions; expect_rc "missing index" 2
+check "missing index: one line naming the directory" \
+    bash -c "[ \$(wc -l <'$T/err') -eq 1 ] && grep -q '^quarry: .*no-such-index' '$T/err'"
+run S --frobnicate sanctions; expect_rc "unknown option" 2
+run S -k 0 sanctions; expect_rc "-k 0" 2
+run S -k; expect_rc "-k without a value" 2
+run S --b 2 sanctions; expect_rc "--b out of range" 2
+run S --color=sometimes sanctions; expect_rc "--color bad value" 2
+run S --json --trec x sanctions; expect_rc "--json with --trec" 2
+run S --k1 1.2 --b 0.75 --exhaustive --json sanctions; expect_rc "--k1 --b --exhaustive" 0
+check "BM25 parameters still rank 004 first" [ "$(first_doc_json)" = 004_4f4f4b4389e3315b ]
+run S -- sanctions -Ukraine; expect_rc "a '-word' after --" 1
+run "$Q" search --help; expect_rc "--help" 0
+check "--help: usage, query language and exit statuses" \
+    bash -c "grep -q '^usage: quarry search' '$T/out' && grep -q 'title:' '$T/out' && grep -q 'NOT binds tighter' '$T/out' && grep -q 'Exit status' '$T/out'"
+
+# ------------------------------------------------------------ untrusted text
+# quotes, backslashes, control characters, U+2028, an escape sequence, a
+# very long passage: JSON stays valid and equal, the people format stays safe
+python3 - "$T/docs.jsonl" <<'EOF'
+import json, sys
+long_text = " ".join(["filler%d" % i for i in range(300)] + ["needleword"] + ["tail%d" % i for i in range(300)])
+docs = [
+    {"id": "j1", "title": 'Quote " and \\ back', "date": "2001-02-03",
+     "text": 'zebraword "quoted" back\\slash tab\there bell\u0007 esc\u001b[31mred line\u2028sep caf\u00e9 \U0001F600'},
+    {"id": "j2", "title": "Long", "text": long_text},
+]
+with open(sys.argv[1], "w", encoding="utf-8") as f:
+    for d in docs:
+        f.write(json.dumps(d) + "\n")
+EOF
+IX2=$T/ix2
+if "$Q" index -o "$IX2" "$T/docs.jsonl" >"$T/index2.out" 2>&1; then
+    run "$Q" search -i "$IX2" --json zebraword; expect_rc "JSON escaping query" 0
+    check "JSON escaping: the text and title come back unchanged" python3 -c '
+import json, sys
+h = json.loads(open(sys.argv[1], encoding="utf-8").readline())
+assert h["title"] == "Quote \" and \\ back", h
+assert h["date"] == "2001-02-03", h
+assert "zebraword \"quoted\" back\\slash tab\there" in h["text"], h
+assert "caf\u00e9 \U0001F600" in h["text"], h
+' "$T/out"
+    check "JSON escaping: no raw control characters in the output" bash -c "! LC_ALL=C grep -q \$'[\\x01-\\x09\\x0b-\\x1f]' '$T/out'"
+    run "$Q" search -i "$IX2" --color=never zebraword
+    check "people: control characters of the text are not sent to the terminal" bash -c "! LC_ALL=C grep -q \$'[\\x01-\\x09\\x0b-\\x1f]' '$T/out'"
+    run "$Q" search -i "$IX2" --color=never needleword; expect_rc "long passage" 0
+    check "people: a long passage is trimmed around the query word, with …" python3 -c '
+import sys
+lines = open(sys.argv[1], encoding="utf-8").read().split("\n")
+body = " ".join(l.strip() for l in lines[1:] if l.startswith("    "))
+assert "needleword" in body and "…" in body, body
+assert len(body) < 600, len(body)
+' "$T/out"
+else
+    sed 's/^/      /' "$T/index2.out" | head -5
+    bad "quarry index of a JSONL file"
+fi
+
+echo
+if [ $fails -ne 0 ]; then echo "$fails failed"; exit 1; fi
+echo "all passed"

@@ -1,0 +1,343 @@
+/*
+ * test_codec.c — unit tests of src/index/codec.c: the fast bit packing
+ * (qc_pack / qc_unpack) against the bit-at-a-time oracles, byte for byte,
+ * for every width 0..32 and many group sizes, plus bounds: short groups,
+ * bad widths and exact-size heap buffers (so ASan / valgrind catch any read
+ * or write outside the group).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "index/codec.h"
+
+static const size_t sizes[] = { 0, 1, 2, 7, 8, 31, 32, 33, 63, 64, 65, 127, 128 };
+#define NSIZES (sizeof sizes / sizeof sizes[0])
+
+/* xorshift64*: deterministic, seeded per test. */
+static uint64_t rng_state;
+static uint32_t rnd32(void)
+{
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return (uint32_t)((rng_state * 2685821657736338717ull) >> 32);
+}
+
+static uint32_t maskw(unsigned w) { return w >= 32 ? 0xffffffffu : (1u << w) - 1u; }
+
+/* Fills v with a pattern of kind k at width w: 0 random, 1 all max,
+ * 2 alternating 0 / max, 3 random with value 0 forced to max (so the width
+ * is exactly w), 4 single bits walking. */
+static void fill(uint32_t *v, size_t n, unsigned w, int kind)
+{
+    uint32_t m = maskw(w);
+    for (size_t i = 0; i < n; i++) {
+        switch (kind) {
+        case 0: v[i] = rnd32() & m; break;
+        case 1: v[i] = m; break;
+        case 2: v[i] = (i & 1) ? m : 0; break;
+        case 3: v[i] = i == 0 ? m : rnd32() & m; break;
+        default: v[i] = w ? (1u << (i % w)) : 0; break;
+        }
+    }
+}
+#define NKINDS 5
+
+/* Heap copy of exactly len bytes (len 0 still gives a distinct pointer). */
+static uint8_t *exact_copy(const uint8_t *p, size_t len)
+{
+    uint8_t *q = malloc(len ? len : 1);
+    assert_non_null(q);
+    if (len)
+        memcpy(q, p, len);
+    return q;
+}
+
+/* One case: every combination of fast / slow pack and unpack, with the
+ * packed group in an exact-size heap buffer and in a roomy one. */
+static void check_case(const uint32_t *v, size_t n, unsigned w)
+{
+    size_t sz = qc_packed_size(n, w);
+    assert_true(sz <= QC_BLOCK * 4);
+
+    /* Pack into exact-size heap buffers: an overwrite trips ASan. */
+    uint8_t *fast = malloc(sz ? sz : 1), *slow = malloc(sz ? sz : 1);
+    assert_non_null(fast);
+    assert_non_null(slow);
+    memset(fast, 0xa5, sz);
+    memset(slow, 0x5a, sz);
+    qc_pack(v, n, w, fast);
+    qc_pack_slow(v, n, w, slow);
+    assert_memory_equal(fast, slow, sz);
+
+    /* A roomy buffer with guard bytes: pack must write exactly sz bytes. */
+    uint8_t roomy[QC_BLOCK * 4 + 64];
+    memset(roomy, 0xcc, sizeof roomy);
+    qc_pack(v, n, w, roomy + 16);
+    for (size_t i = 0; i < 16; i++)
+        assert_int_equal(roomy[i], 0xcc);
+    for (size_t i = 16 + sz; i < sizeof roomy; i++)
+        assert_int_equal(roomy[i], 0xcc);
+    assert_memory_equal(roomy + 16, slow, sz);
+
+    uint32_t out[QC_BLOCK + 8];
+    /* fast and slow unpack, each from the exact buffer and the roomy one */
+    for (int which = 0; which < 4; which++) {
+        const uint8_t *in = (which & 2) ? roomy + 16 : fast;
+        const uint8_t *end = (which & 2) ? roomy + sizeof roomy : fast + sz;
+        for (size_t i = 0; i < QC_BLOCK + 8; i++)
+            out[i] = 0xdeadbeef;
+        long r = (which & 1) ? qc_unpack_slow(in, end, n, w, out) : qc_unpack(in, end, n, w, out);
+        assert_int_equal(r, (long)sz);
+        for (size_t i = 0; i < n; i++)
+            if (out[i] != v[i])
+                fail_msg("which %d w %u n %zu: out[%zu] = %u, want %u", which, w, n, i, out[i], v[i]);
+        for (size_t i = n; i < QC_BLOCK + 8; i++)
+            assert_int_equal(out[i], 0xdeadbeef);
+    }
+
+    /* Slow-packed bytes through the fast unpacker from an exact copy. */
+    uint8_t *copy = exact_copy(slow, sz);
+    assert_int_equal(qc_unpack(copy, copy + sz, n, w, out), (long)sz);
+    assert_memory_equal(out, v, n * sizeof *v);
+    free(copy);
+
+    /* Every trailing slack from 0 to 12 bytes (each fast-path boundary). */
+    for (size_t slack = 0; slack <= 12; slack++) {
+        uint8_t *buf = malloc(sz + slack ? sz + slack : 1);
+        assert_non_null(buf);
+        memcpy(buf, fast, sz);
+        memset(buf + sz, 0xff, slack);
+        assert_int_equal(qc_unpack(buf, buf + sz + slack, n, w, out), (long)sz);
+        assert_memory_equal(out, v, n * sizeof *v);
+        free(buf);
+    }
+
+    /* One byte short: both report -1 without reading past the end. */
+    if (sz > 0) {
+        uint8_t *shortb = exact_copy(fast, sz - 1);
+        assert_int_equal(qc_unpack(shortb, shortb + sz - 1, n, w, out), -1);
+        assert_int_equal(qc_unpack_slow(shortb, shortb + sz - 1, n, w, out), -1);
+        free(shortb);
+    }
+
+    free(fast);
+    free(slow);
+}
+
+static void test_roundtrip_all_widths(void **state)
+{
+    rng_state = 0x9e3779b97f4a7c15ull;
+    uint32_t v[QC_BLOCK];
+    for (unsigned w = 0; w <= 32; w++)
+        for (size_t s = 0; s < NSIZES; s++)
+            for (int kind = 0; kind < NKINDS; kind++) {
+                fill(v, sizes[s], w, kind);
+                check_case(v, sizes[s], w);
+                if (kind == 3 && sizes[s] > 0)
+                    assert_int_equal(qc_width(v, sizes[s]), w);
+            }
+}
+
+/* Many random (n, w) groups: n uniformly 1..128, values of random widths. */
+static void test_roundtrip_random(void **state)
+{
+    rng_state = 12345;
+    uint32_t v[QC_BLOCK];
+    for (int iter = 0; iter < 3000; iter++) {
+        size_t n = 1 + rnd32() % QC_BLOCK;
+        unsigned vw = rnd32() % 33;
+        for (size_t i = 0; i < n; i++)
+            v[i] = rnd32() & maskw(rnd32() % (vw + 1));
+        unsigned w = qc_width(v, n);
+        assert_true(w <= vw);
+        /* Packing at any width >= qc_width must round-trip too. */
+        check_case(v, n, w);
+        if (w < 32)
+            check_case(v, n, w + 1 + rnd32() % (32 - w));
+    }
+}
+
+/* Large doc-id gaps: values near 2^32-1 at width 32 and 31. */
+static void test_large_values(void **state)
+{
+    uint32_t v[QC_BLOCK];
+    for (size_t i = 0; i < QC_BLOCK; i++)
+        v[i] = 0xffffffffu - (uint32_t)i * 7919u;
+    assert_int_equal(qc_width(v, QC_BLOCK), 32);
+    for (size_t s = 0; s < NSIZES; s++)
+        check_case(v, sizes[s], 32);
+    for (size_t i = 0; i < QC_BLOCK; i++)
+        v[i] = 0x7fffffffu - (uint32_t)i;
+    assert_int_equal(qc_width(v, QC_BLOCK), 31);
+    for (size_t s = 0; s < NSIZES; s++)
+        check_case(v, sizes[s], 31);
+    v[0] = 0x80000000u;
+    assert_int_equal(qc_width(v, 1), 32);
+}
+
+static void test_width(void **state)
+{
+    uint32_t v[4] = { 0, 0, 0, 0 };
+    assert_int_equal(qc_width(v, 0), 0);
+    assert_int_equal(qc_width(v, 4), 0);
+    v[2] = 1;
+    assert_int_equal(qc_width(v, 4), 1);
+    v[1] = 255;
+    assert_int_equal(qc_width(v, 4), 8);
+    v[3] = 256;
+    assert_int_equal(qc_width(v, 4), 9);
+    assert_int_equal(qc_width(v, 3), 8);
+    for (unsigned b = 0; b < 32; b++) {
+        uint32_t x = 1u << b;
+        assert_int_equal(qc_width(&x, 1), b + 1);
+        x |= x - 1;
+        assert_int_equal(qc_width(&x, 1), b + 1);
+    }
+}
+
+/* Hand-computed layout: little-endian bit order across values. */
+static void test_known_bytes(void **state)
+{
+    uint8_t out[8];
+    uint32_t v3[3] = { 5, 3, 6 };            /* 101, 011, 110 -> bits 0..8 */
+    memset(out, 0xee, sizeof out);
+    qc_pack(v3, 3, 3, out);
+    /* bits: v0=101 at 0..2, v1=011 at 3..5, v2=110 at 6..8
+     * byte0 = 1 0 1 | 1 1 0 | 0 1  (lsb first) = 0b10011101 = 0x9d; byte1 = 1 */
+    assert_int_equal(out[0], 0x9d);
+    assert_int_equal(out[1], 0x01);
+    assert_int_equal(out[2], 0xee);
+
+    uint32_t v16[2] = { 0x1234, 0xabcd };
+    qc_pack(v16, 2, 16, out);
+    assert_int_equal(out[0], 0x34);
+    assert_int_equal(out[1], 0x12);
+    assert_int_equal(out[2], 0xcd);
+    assert_int_equal(out[3], 0xab);
+
+    uint32_t v32 = 0xdeadbeefu, back = 0;
+    qc_pack(&v32, 1, 32, out);
+    assert_int_equal(out[0], 0xef);
+    assert_int_equal(out[3], 0xde);
+    assert_int_equal(qc_unpack(out, out + 4, 1, 32, &back), 4);
+    assert_int_equal(back, 0xdeadbeefu);
+
+    /* An arbitrary byte pattern decodes the same fast and slow. */
+    uint8_t bytes[] = { 0xff, 0x00, 0x81, 0x7e, 0x55, 0xaa, 0x01, 0x80, 0x3c };
+    for (unsigned w = 1; w <= 32; w++) {
+        size_t n = sizeof bytes * 8 / w;
+        if (n > QC_BLOCK)
+            n = QC_BLOCK;
+        uint32_t a[QC_BLOCK], b[QC_BLOCK];
+        uint8_t *copy = exact_copy(bytes, sizeof bytes);
+        long ra = qc_unpack(copy, copy + sizeof bytes, n, w, a);
+        long rb = qc_unpack_slow(copy, copy + sizeof bytes, n, w, b);
+        assert_int_equal(ra, rb);
+        assert_int_equal(ra, (long)qc_packed_size(n, w));
+        assert_memory_equal(a, b, n * sizeof *a);
+        free(copy);
+    }
+}
+
+static void test_bad_arguments(void **state)
+{
+    uint8_t buf[1024];
+    uint32_t out[QC_BLOCK + 1];
+    memset(buf, 0xff, sizeof buf);
+    /* w > 32 */
+    assert_int_equal(qc_unpack(buf, buf + sizeof buf, 8, 33, out), -1);
+    assert_int_equal(qc_unpack_slow(buf, buf + sizeof buf, 8, 33, out), -1);
+    assert_int_equal(qc_unpack(buf, buf + sizeof buf, 8, 1000, out), -1);
+    /* n > QC_BLOCK */
+    assert_int_equal(qc_unpack(buf, buf + sizeof buf, QC_BLOCK + 1, 4, out), -1);
+    assert_int_equal(qc_unpack_slow(buf, buf + sizeof buf, QC_BLOCK + 1, 4, out), -1);
+    /* end before in */
+    assert_int_equal(qc_unpack(buf + 10, buf + 5, 8, 4, out), -1);
+    assert_int_equal(qc_unpack_slow(buf + 10, buf + 5, 8, 4, out), -1);
+    /* empty input: a non-empty group does not fit */
+    assert_int_equal(qc_unpack(buf, buf, 1, 1, out), -1);
+    assert_int_equal(qc_unpack_slow(buf, buf, 1, 1, out), -1);
+    /* n == 0: 0 bytes, nothing written, even with nothing to read */
+    out[0] = 77;
+    assert_int_equal(qc_unpack(buf, buf, 0, 32, out), 0);
+    assert_int_equal(qc_unpack_slow(buf, buf, 0, 32, out), 0);
+    assert_int_equal(out[0], 77);
+    /* width 0: all zeros, no bytes, no input needed */
+    for (size_t i = 0; i < QC_BLOCK; i++)
+        out[i] = 9;
+    assert_int_equal(qc_unpack(buf, buf, QC_BLOCK, 0, out), 0);
+    for (size_t i = 0; i < QC_BLOCK; i++)
+        assert_int_equal(out[i], 0);
+    for (size_t i = 0; i < QC_BLOCK; i++)
+        out[i] = 9;
+    assert_int_equal(qc_unpack_slow(buf, buf, QC_BLOCK, 0, out), 0);
+    for (size_t i = 0; i < QC_BLOCK; i++)
+        assert_int_equal(out[i], 0);
+    /* Packing at width 0 writes nothing. */
+    uint32_t z[4] = { 0 };
+    buf[0] = 0x42;
+    qc_pack(z, 4, 0, buf);
+    qc_pack_slow(z, 4, 0, buf);
+    assert_int_equal(buf[0], 0x42);
+}
+
+/* A stream of consecutive groups of mixed widths, decoded group after
+ * group up to the exact end of the heap buffer, as the postings reader
+ * will do. */
+static void test_stream(void **state)
+{
+    rng_state = 777;
+    enum { GROUPS = 200 };
+    static uint32_t vals[GROUPS][QC_BLOCK];
+    unsigned widths[GROUPS];
+    size_t ns[GROUPS], total = 0;
+    for (int g = 0; g < GROUPS; g++) {
+        ns[g] = g == GROUPS - 1 ? 1 + rnd32() % QC_BLOCK : QC_BLOCK;
+        unsigned vw = rnd32() % 33;
+        for (size_t i = 0; i < ns[g]; i++)
+            vals[g][i] = rnd32() & maskw(vw);
+        widths[g] = qc_width(vals[g], ns[g]);
+        total += qc_packed_size(ns[g], widths[g]);
+    }
+    uint8_t *buf = malloc(total ? total : 1);
+    assert_non_null(buf);
+    size_t off = 0;
+    for (int g = 0; g < GROUPS; g++) {
+        qc_pack(vals[g], ns[g], widths[g], buf + off);
+        off += qc_packed_size(ns[g], widths[g]);
+    }
+    assert_int_equal(off, total);
+    const uint8_t *p = buf, *end = buf + total;
+    uint32_t out[QC_BLOCK];
+    for (int g = 0; g < GROUPS; g++) {
+        long r = qc_unpack(p, end, ns[g], widths[g], out);
+        assert_int_equal(r, (long)qc_packed_size(ns[g], widths[g]));
+        assert_memory_equal(out, vals[g], ns[g] * sizeof *out);
+        p += r;
+    }
+    assert_ptr_equal(p, end);
+    /* One more group cannot be read. */
+    assert_int_equal(qc_unpack(p, end, 1, 1, out), -1);
+    free(buf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_width),
+        cmocka_unit_test(test_known_bytes),
+        cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_roundtrip_all_widths),
+        cmocka_unit_test(test_large_values),
+        cmocka_unit_test(test_roundtrip_random),
+        cmocka_unit_test(test_stream),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
