@@ -47,6 +47,7 @@ DEPS := libstemmer.h=libstemmer-dev zlib.h=zlib1g-dev cmocka.h=libcmocka-dev \
         utf8proc.h=libutf8proc-dev editline/readline.h=libedit-dev
 
 .PHONY: all deps demo test unit e2e asan valgrind quality bench clean
+.SECONDARY:
 .DEFAULT_GOAL := all
 
 all: $(BIN) $(LIB)

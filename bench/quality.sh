@@ -11,6 +11,12 @@
 # and scored with `quarry eval` (trec_eval definitions). Prints a Markdown
 # table and writes it to bench/quality.md with the command, date and commit.
 #
+# The collections' queries are natural-language text, run as bags of words
+# (as Anserini runs them): the characters of quarry's query language that
+# such text contains (+ - " ( ) :) become spaces and upper-case AND/OR/NOT
+# lower case. None of them is part of a token for the analyzer, so only the
+# operators are lost ("- -" in a MED query would otherwise be a syntax error).
+#
 # usage: bench/quality.sh [--k1 X] [--b Y]
 # env:   QUARRY (default build/quarry), QUARRY_CORPUS (default ../shared/corpus)
 set -u
@@ -18,6 +24,7 @@ set -o pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
+quarry_env=${QUARRY:+QUARRY=$QUARRY }
 QUARRY=${QUARRY:-$root/build/quarry}
 CORPUS=${QUARRY_CORPUS:-../shared/corpus}
 out_md="$here/quality.md"
@@ -34,7 +41,7 @@ while [ $# -gt 0 ]; do
         *) echo "quality.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
     esac
 done
-command_line="QUARRY_CORPUS=$CORPUS bench/quality.sh${search_opts[*]:+ ${search_opts[*]}}"
+command_line="${quarry_env}QUARRY_CORPUS=$CORPUS bench/quality.sh${search_opts[*]:+ ${search_opts[*]}}"
 
 if [ ! -x "$QUARRY" ]; then
     echo "quality.sh: no quarry binary at $QUARRY (run 'make' first, or set QUARRY)" >&2
@@ -51,8 +58,23 @@ trap 'rm -rf "$tmp"' EXIT
 # Lucene's English stop words (EnglishAnalyzer.ENGLISH_STOP_WORDS_SET).
 stopfile="$tmp/lucene-stopwords.txt"
 lucene_stop=(a an and are as at be but by for if in into is it no not of on or such that
-             the their then there these they this to was will with)
+             the their "then" there these they this to was will with)
 printf '%s\n' "${lucene_stop[@]}" >"$stopfile"
+
+# bag_of_words QUERIES.TSV: the queries with quarry's operators neutralised.
+bag_of_words() {
+    awk -F'\t' '{
+        qid = $1; q = substr($0, length($1) + 2)
+        gsub(/[-+"():]/, " ", q)
+        n = split(q, w, /[ \t]+/); out = ""
+        for (i = 1; i <= n; i++) {
+            if (w[i] == "") continue
+            if (w[i] == "AND" || w[i] == "OR" || w[i] == "NOT") w[i] = tolower(w[i])
+            out = out (out == "" ? "" : " ") w[i]
+        }
+        print qid "\t" out
+    }' "$1"
+}
 
 # A number out of one-line JSON (quarry eval --json), e.g. jnum '"MAP"' file.
 jnum() { sed -n "s/.*$1:\\([-0-9.e+]*\\).*/\\1/p" "$2" | head -n 1; }
@@ -76,6 +98,8 @@ for dir in "$CORPUS"/*/; do
         continue
     fi
     collections=$((collections + 1))
+    queries="$tmp/$name.queries.tsv"
+    bag_of_words "$dir/queries.tsv" >"$queries"
     for config in default lucene passages; do
         case $config in
             default)  index_opts=(--passages off) ;;
@@ -89,7 +113,7 @@ for dir in "$CORPUS"/*/; do
         t0=$(date +%s.%N)
         if ! "$QUARRY" index -o "$idx" ${index_opts[@]+"${index_opts[@]}"} "$docs" >"$log" 2>&1; then
             step="index"
-        elif ! "$QUARRY" search -i "$idx" --queries "$dir/queries.tsv" --trec "quarry-$config" \
+        elif ! "$QUARRY" search -i "$idx" --queries "$queries" --trec "quarry-$config" \
                 -k 1000 ${search_opts[@]+"${search_opts[@]}"} >"$run" 2>>"$log"; then
             step="search"
         elif ! "$QUARRY" eval "$dir/qrels.txt" "$run" --json >"$tmp/eval.json" 2>>"$log"; then
@@ -136,8 +160,9 @@ fi
     echo "one relevant document in qrels.txt; a query with no hit counts 0. Configurations:"
     echo "\`default\` whole articles (\`--passages off\`), default analyzer; \`lucene\` whole"
     echo "articles, Porter stemmer and Lucene's 33 English stop words; \`passages\` articles"
-    echo "ranked by their best passage. Runs keep 1000 hits per query. \`seconds\` covers"
-    echo "indexing, searching and evaluating."
+    echo "ranked by their best passage. Runs keep 1000 hits per query. Queries run as bags"
+    echo "of words: query-language characters (+ - \" ( ) :) in their text become spaces."
+    echo "\`seconds\` covers indexing, searching and evaluating."
     echo
     echo "$table"
 } >"$out_md"

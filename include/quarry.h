@@ -166,6 +166,8 @@ typedef struct quarry_search_options {
     double k1, b;       /* BM25 parameters; default 0.9, 0.4 */
     int passages;       /* 0: one hit per article (its best passage); 1: passage hits */
     int algorithm;      /* enum quarry_algorithm */
+    int plain;          /* 1: the query is plain words, no operators (a bag of words, as
+                           for evaluation queries); every analyzed word is an optional term */
 } quarry_search_options;
 
 void quarry_search_options_init(quarry_search_options *o);

@@ -98,20 +98,21 @@ static void test_graded_ndcg(void **state)
 }
 
 /* Ties in score are ranked by docid descending (strcmp), whatever the rank
- * column says: d2 d1 d0, so the relevant d1 is at rank 2, not 1.
- * Ascending order would give MRR 1 and nDCG 1; trec_eval's gives
- * MRR 1/2, AP 1/2, nDCG 1/log2(3) = 0.630929754. */
+ * column and the file order say: d2 d1 d0, so the relevant d0 is at rank 3.
+ * Docid ascending would put it at rank 1 (every measure 1) and the file
+ * order at rank 2 (MRR 1/2); trec_eval's order gives MRR = AP = 1/3 and
+ * nDCG@10 = (1/log2(4)) / (1/log2(2)) = 0.5. */
 static void test_ties_docid_descending(void **state)
 {
-    const char *qrels = "1 0 d1 1\n";
+    const char *qrels = "1 0 d0 1\n";
     const char *run = "1 Q0 d1 1 7.5 t\n"
                       "1 Q0 d0 2 7.5 t\n"
                       "1 Q0 d2 3 7.5 t\n";
     qe_result *r = eval_text(qrels, run);
     const qe_query *q = find_query(r, "1");
-    assert_close(q->m.mrr10, 0.5);
-    assert_close(q->m.map, 0.5);
-    assert_close(q->m.ndcg10, 1 / log2(3));
+    assert_close(q->m.mrr10, 1.0 / 3.0);
+    assert_close(q->m.map, 1.0 / 3.0);
+    assert_close(q->m.ndcg10, 0.5);
     assert_close(q->m.p10, 0.1);
     qe_result_free(r);
 

@@ -154,6 +154,7 @@ int qa_term(qa_analyzer *a, const qa_rawtok *t, char *out, uint32_t *olen)
         c->arena = malloc(QA_CACHE_ARENA);
         if (!c->slots || !c->arena) {   /* run without a cache */
             qa_cache_free(c);
+            a->use_cache = 0;
             return term_impl(a, w, n, 0, h, out, olen);
         }
         c->used = 1;

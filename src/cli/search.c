@@ -44,6 +44,10 @@ static const char usage_text[] =
     "      --color[=WHEN]  colour and highlight the output: auto (the default:\n"
     "                      when stdout is a terminal, TERM is not \"dumb\" and\n"
     "                      NO_COLOR is unset), always, never\n"
+    "      --plain         the queries are plain text: quotes, parentheses, '+',\n"
+    "                      '-', ':' and AND/OR/NOT have no special meaning, every\n"
+    "                      word is a ranked OR term (for natural-language query\n"
+    "                      sets such as queries.tsv files)\n"
     "      --exhaustive    score every posting of every term (the reference\n"
     "                      algorithm: slower, the same results)\n"
     "  -h, --help          show this help\n"
@@ -77,7 +81,7 @@ static const char usage_text[] =
 
 enum {
     OPT_OFFSET = 1000, OPT_PASSAGES, OPT_K1, OPT_B, OPT_JSON, OPT_TREC, OPT_QUERIES,
-    OPT_COLOR, OPT_EXHAUSTIVE
+    OPT_COLOR, OPT_EXHAUSTIVE, OPT_PLAIN
 };
 
 static const struct option long_options[] = {
@@ -92,21 +96,91 @@ static const struct option long_options[] = {
     { "color", optional_argument, NULL, OPT_COLOR },
     { "colour", optional_argument, NULL, OPT_COLOR },
     { "exhaustive", no_argument, NULL, OPT_EXHAUSTIVE },
+    { "plain", no_argument, NULL, OPT_PLAIN },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
 
+/* ------------------------------------------------------------ --plain */
+
+static int plain_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+char *cli_plain_query(const char *q)
+{
+    size_t n = strlen(q);
+    char *p = malloc(n + 1);
+    if (!p)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        char c = q[i];
+        if (c == '"' || c == '(' || c == ')' || c == '+' || c == ':')
+            c = ' ';
+        p[i] = c;
+    }
+    p[n] = '\0';
+    /* '-' at the start or the end of a word (not inside: hyphenated words) */
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] != '-')
+            continue;
+        size_t j = i;
+        while (j < n && p[j] == '-')
+            j++;
+        int starts = i == 0 || plain_space(p[i - 1]);
+        int ends = j == n || plain_space(p[j]);
+        if (starts || ends)
+            memset(p + i, ' ', j - i);
+        i = j - 1;
+    }
+    /* the operators become ordinary (stop) words */
+    for (size_t i = 0; i < n;) {
+        while (i < n && plain_space(p[i]))
+            i++;
+        size_t j = i;
+        while (j < n && !plain_space(p[j]))
+            j++;
+        size_t l = j - i;
+        if ((l == 3 && (memcmp(p + i, "AND", 3) == 0 || memcmp(p + i, "NOT", 3) == 0)) ||
+            (l == 2 && memcmp(p + i, "OR", 2) == 0)) {
+            for (size_t k = i; k < j; k++)
+                p[k] = (char)(p[k] - 'A' + 'a');
+        }
+        i = j;
+    }
+    return p;
+}
+
 /* ------------------------------------------------------------ one query */
+
+static int blank_query(const char *s)
+{
+    for (; *s; s++)
+        if (!plain_space(*s))
+            return 0;
+    return 1;
+}
 
 /* Runs `query` and prints its hits. `where` ("FILE:LINE") is NULL for the
  * command-line query. Returns 0 hits, 1 no hits (or no searchable term), 2
  * error (already reported). */
 static int run_one(quarry_index *ix, const char *query, const quarry_search_options *so,
-                   const cli_out_style *st, const char *qid, const char *where)
+                   const cli_out_style *st, const char *qid, const char *where, int plain)
 {
     quarry_error err = { 0 };
     quarry_results *r = NULL;
-    int rc = quarry_search(ix, query, so, &r, &err);
+    int rc;
+    if (plain) {
+        char *p = cli_plain_query(query);
+        if (!p)
+            return cli_failf("out of memory");
+        /* nothing left of the query: no searchable term */
+        rc = blank_query(p) ? QUARRY_ENOTERMS : quarry_search(ix, p, so, &r, &err);
+        free(p);
+    } else {
+        rc = quarry_search(ix, query, so, &r, &err);
+    }
     if (rc == QUARRY_ENOTERMS) {
         if (where)
             fprintf(stderr, "quarry: %s: " NOTERMS_MSG "\n", where);
@@ -156,14 +230,14 @@ static int blank(const char *s)
 /* Runs one query of a batch; returns 0 to go on, 2 to stop (error reported). */
 static int run_batch_query(quarry_index *ix, const char *query, const quarry_search_options *so,
                            const cli_out_style *st, const char *qid, const char *showqid,
-                           const char *where, int first)
+                           const char *where, int first, int plain)
 {
     if (st->format == CLI_OUT_PEOPLE) {
         if (!first)
             putc('\n', stdout);
         cli_out_query_header(stdout, showqid, query, st);
     }
-    int status = run_one(ix, query, so, st, qid, where);
+    int status = run_one(ix, query, so, st, qid, where, plain);
     fflush(stdout);
     return status == 2 ? 2 : 0;
 }
@@ -290,7 +364,7 @@ static int read_queries(const char *path, qline **out, size_t *nout)
 }
 
 static int batch_file(quarry_index *ix, const char *path, const quarry_search_options *so,
-                      const cli_out_style *st)
+                      const cli_out_style *st, int plain)
 {
     qline *q = NULL;
     size_t n = 0;
@@ -301,13 +375,15 @@ static int batch_file(quarry_index *ix, const char *path, const quarry_search_op
     for (size_t i = 0; i < n && status == 0; i++) {
         char where[4200];
         snprintf(where, sizeof where, "%s:%lu", name, q[i].line);
-        status = run_batch_query(ix, q[i].query, so, st, q[i].qid, q[i].qid, where, i == 0);
+        status = run_batch_query(ix, q[i].query, so, st, q[i].qid, q[i].qid, where, i == 0,
+                                 plain);
     }
     free_qlines(q, n);
     return status;
 }
 
-static int batch_stdin(quarry_index *ix, const quarry_search_options *so, const cli_out_style *st)
+static int batch_stdin(quarry_index *ix, const quarry_search_options *so, const cli_out_style *st,
+                       int plain)
 {
     char *line = NULL;
     size_t cap = 0;
@@ -322,7 +398,7 @@ static int batch_stdin(quarry_index *ix, const quarry_search_options *so, const 
         char qid[32], where[64];
         snprintf(qid, sizeof qid, "%lu", lineno);
         snprintf(where, sizeof where, "stdin:%lu", lineno);
-        status = run_batch_query(ix, line, so, st, qid, NULL, where, first);
+        status = run_batch_query(ix, line, so, st, qid, NULL, where, first, plain);
         first = 0;
     }
     if (status == 0 && ferror(stdin))
@@ -332,6 +408,12 @@ static int batch_stdin(quarry_index *ix, const quarry_search_options *so, const 
 }
 
 /* ------------------------------------------------------------ main */
+
+/* Whether a failed argument was a long option ("--name..."). */
+static int long_arg(const char *a)
+{
+    return a && a[0] == '-' && a[1] == '-' && a[2];
+}
 
 static int finish(int status)
 {
@@ -348,7 +430,7 @@ int cli_search(int argc, char **argv)
     quarry_search_options so;
     quarry_search_options_init(&so);
     const char *dir = "index", *queries = NULL, *tag = NULL;
-    int json = 0, color_mode = CLI_COLOR_AUTO;
+    int json = 0, plain = 0, color_mode = CLI_COLOR_AUTO;
 
     opterr = 0;
     optind = 0;   /* glibc: start a fresh scan from argv[1] */
@@ -406,6 +488,9 @@ int cli_search(int argc, char **argv)
             else
                 return cli_failf("--color: expected auto, always or never, not \"%s\"", optarg);
             break;
+        case OPT_PLAIN:
+            plain = 1;
+            break;
         case OPT_EXHAUSTIVE:
             so.algorithm = QUARRY_ALGO_EXHAUSTIVE;
             break;
@@ -413,17 +498,22 @@ int cli_search(int argc, char **argv)
             fputs(usage_text, stdout);
             return finish(0);
         case ':':
-            if (optopt)
-                return cli_failf("search: option -%c needs a value (see quarry search --help)",
-                                 optopt);
-            return cli_failf("search: option %s needs a value (see quarry search --help)",
-                             argv[optind - 1]);
-        default:
-            if (optopt && optopt != '?')
-                return cli_failf("search: unknown option -%c (see quarry search --help; a "
-                                 "query word that starts with '-' goes after \"--\")", optopt);
-            return cli_failf("search: unknown option %s (see quarry search --help; a query "
-                             "word that starts with '-' goes after \"--\")", argv[optind - 1]);
+            if (long_arg(argv[optind - 1]))
+                return cli_failf("search: option %s needs a value (see quarry search --help)",
+                                 argv[optind - 1]);
+            return cli_failf("search: option -%c needs a value (see quarry search --help)",
+                             optopt);
+        default: {
+            const char *a = argv[optind - 1];
+            if (long_arg(a) && strchr(a, '='))
+                return cli_failf("search: option %.*s takes no value (see quarry search --help)",
+                                 (int)(strchr(a, '=') - a), a);
+            if (long_arg(a))
+                return cli_failf("search: unknown or ambiguous option %s (see quarry search "
+                                 "--help; a query word that starts with '-' goes after \"--\")", a);
+            return cli_failf("search: unknown option -%c (see quarry search --help; a query word "
+                             "that starts with '-' goes after \"--\")", optopt);
+        }
         }
     }
     if (json && tag)
@@ -472,13 +562,13 @@ int cli_search(int argc, char **argv)
     }
     int status;
     if (query)
-        status = run_one(ix, query, &so, &st, tag ? "1" : NULL, NULL);
+        status = run_one(ix, query, &so, &st, tag ? "1" : NULL, NULL, plain);
     else if (queries)
-        status = batch_file(ix, queries, &so, &st);
+        status = batch_file(ix, queries, &so, &st, plain);
     else if (session)
-        status = cli_session(ix, &so, &st, color_mode);
+        status = cli_session(ix, &so, &st, color_mode, plain);
     else
-        status = batch_stdin(ix, &so, &st);
+        status = batch_stdin(ix, &so, &st, plain);
     free(query);
     quarry_close(ix);
     return finish(status);

@@ -53,6 +53,7 @@ typedef struct session {
     quarry_search_options so;   /* current k and passage mode; offset = first page */
     cli_out_style st;
     int color_mode;
+    int plain;                  /* --plain: queries are plain text */
     char *query;                /* the last query run, or NULL */
     quarry_results *r;          /* its last page */
     unsigned offset;            /* the offset of that page */
@@ -160,7 +161,18 @@ static void run_query(session *s, unsigned offset, int append)
 
     quarry_error err = { 0 };
     quarry_results *r = NULL;
-    int rc = quarry_search(s->ix, s->query, &so, &r, &err);
+    int rc;
+    if (s->plain) {
+        char *p = cli_plain_query(s->query);
+        if (!p) {
+            fputs("quarry: out of memory\n", stdout);
+            return;
+        }
+        rc = p[strspn(p, " \t")] ? quarry_search(s->ix, p, &so, &r, &err) : QUARRY_ENOTERMS;
+        free(p);
+    } else {
+        rc = quarry_search(s->ix, s->query, &so, &r, &err);
+    }
     if (rc == QUARRY_ESYNTAX) {
         show_syntax_error(s->query, err.msg);
         return;
@@ -287,10 +299,8 @@ static int command(session *s, char *line)
     } else if (strcmp(name, "open") == 0 || strcmp(name, "o") == 0) {
         cmd_open(s, arg);
     } else if (strcmp(name, "more") == 0 || strcmp(name, "m") == 0) {
-        if (!s->query)
-            fputs("no query yet\n", stdout);
-        else if (!s->r)
-            fputs("no more hits\n", stdout);
+        if (!s->query || !s->r)
+            fputs("no results to continue: run a query first\n", stdout);
         else
             run_query(s, s->offset + (unsigned)s->r->n, 1);
     } else if (strcmp(name, "k") == 0) {
@@ -310,7 +320,7 @@ static int command(session *s, char *line)
         s->so.passages = !s->so.passages;
         fprintf(stdout, "%s\n", s->so.passages ? "passage hits: several passages of an article may be hits"
                                                : "article hits: one hit per article, its best passage");
-        if (s->query)
+        if (s->query && s->r)   /* show the last results again in the new mode */
             run_query(s, s->so.offset, 0);
     } else {
         fprintf(stdout, "unknown command :%s (try :help)\n", name);
@@ -331,7 +341,7 @@ static char *trim(char *s)
 }
 
 int cli_session(quarry_index *ix, const quarry_search_options *so, const cli_out_style *st,
-                int color_mode)
+                int color_mode, int plain)
 {
     session s;
     memset(&s, 0, sizeof s);
@@ -339,6 +349,7 @@ int cli_session(quarry_index *ix, const quarry_search_options *so, const cli_out
     s.so = *so;
     s.st = *st;
     s.color_mode = color_mode;
+    s.plain = plain;
 
     struct sigaction old_int, old_pipe, ign;
     sigaction(SIGINT, NULL, &old_int);

@@ -94,7 +94,11 @@ static void pool_release(qi_inverter *qi)
 
 size_t qi_accounted(const qi_inverter *qi)
 {
-    return (size_t)qi->nchunks * CHUNK + (size_t)qi->cap_terms * sizeof(term) +
+    /* pool bytes handed out, not whole chunks: the untouched tail of the
+     * last mmap'd chunk is not resident, and counting it made a small
+     * budget (--mem 8 gives 2 MiB < one 4 MiB chunk) spill after every unit */
+    size_t pool = qi->nchunks ? (size_t)(qi->nchunks - 1) * CHUNK + qi->pool_used : 0;
+    return pool + (size_t)qi->cap_terms * sizeof(term) +
            ((size_t)qi->mask + 1) * sizeof(uint32_t) + qi->strs.cap +
            (size_t)qi->cap_tok * 8 + (size_t)qi->cap_touched * 4;
 }

@@ -28,7 +28,7 @@ static void flush(qd_text_writer *t)
     uLongf clen = compressBound((uLong)raw.len);
     qbuf_reset(&t->z);
     if (raw.oom || qbuf_reserve(&t->z, clen) ||
-        compress2(t->z.p, &clen, raw.p, (uLong)raw.len, 6) != Z_OK) {
+        compress2(t->z.p, &clen, raw.p, (uLong)raw.len, Z_BEST_SPEED) != Z_OK) {
         t->failed = 1;
         qbuf_free(&raw);
         return;

@@ -486,7 +486,7 @@ int quarry_writer_add(quarry_writer *w, const char *id, const char *title, const
 
 static void progress(quarry_writer *w, int force)
 {
-    if (!w->opt.progress || !w->rd)
+    if (!w->opt.progress || !w->rd || (!force && (w->sum.articles & 63)))
         return;
     uint64_t done = qr_bytes_done(w->rd);
     if (!force && done - w->last_progress < (64u << 10))

@@ -9,13 +9,16 @@
  *      newlines inside a paragraph are line wraps. The whitespace between
  *      paragraphs belongs to the preceding one, leading whitespace to the
  *      first, so the spans are contiguous.
- *   2. Joining. A paragraph of fewer than target/4 words is joined to the
- *      next; a short one at the end is joined to the previous passage.
+ *   2. Joining. A paragraph of fewer than target/4 words (or of none) is
+ *      joined to the next; a short one at the end is joined to the previous
+ *      passage.
  *   3. Splitting. A unit longer than 1.5 x target words is cut into
  *      round(words/target) pieces of about equal length. Each cut is the
  *      sentence end nearest the piece's ideal length within +-40% of it,
  *      preferring ends followed by a capital (see qp_sentence_end); failing
  *      that it falls on the word boundary at the ideal length.
+ * Spans are uint32_t: a text over 4 GiB gives -1 (the reader caps
+ * documents at QR_MAX_DOC, far below).
  * Words here are runs of ASCII letters/digits or bytes >= 0x80 — a cheap
  * approximation of the analyzer's tokens (it counts a non-ASCII punctuation
  * mark such as a curly quote as part of a word), good enough for sizing.
@@ -277,7 +280,7 @@ int qp_split(const char *text, size_t len, unsigned target, qp_spans *out)
     if (target == 0 || len == 0)
         return push(out, 0, len);
     const unsigned char *t = (const unsigned char *)text;
-    size_t min_words = target / 4;
+    size_t min_words = target / 4 ? target / 4 : 1;   /* a unit without words is always joined */
     size_t unit_start = 0, unit_words = 0, pos = 0;
     while (pos < len) {
         size_t next = next_para(t, len, pos);

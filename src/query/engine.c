@@ -54,6 +54,7 @@ typedef struct engine {
     int scoring_leaves;      /* positive leaves with every term present */
     int corrupt;
     int oom;
+    int plain;
     quarry_error *err;
 } engine;
 
@@ -146,6 +147,54 @@ static void free_node(node *n)
     free(n);
 }
 
+/* Makes `n` a leaf of the analyzed tokens v[0..nt): one term, or a phrase. */
+static int make_leaf(engine *e, node *n, const qtok *v, size_t nt, int field, int positive)
+{
+    n->kind = N_LEAF;
+    leaf *l = &n->lf;
+    l->field = field;
+    l->cur = calloc(nt, sizeof *l->cur);
+    l->relpos = calloc(nt, sizeof *l->relpos);
+    if (!l->cur || !l->relpos)
+        return -1;
+    double sum_idf = 0;
+    uint64_t min_df = UINT64_MAX;
+    for (size_t i = 0; i < nt; i++) {
+        qx_term t;
+        if (positive)
+            add_hl_term(e, v[i].term, v[i].len);
+        int found = qx_lookup(e->ix, v[i].term, v[i].len, &t, e->err);
+        if (found < 0) {
+            e->corrupt = 1;
+            l->missing = 1;
+            continue;
+        }
+        if (!found) {
+            l->missing = 1;
+            continue;
+        }
+        if (qx_cursor_open(&l->cur[l->nterms], e->ix, &t)) {
+            e->corrupt = 1;
+            l->missing = 1;
+            continue;
+        }
+        l->relpos[l->nterms] = v[i].pos - v[0].pos;
+        if (t.df < min_df) {
+            min_df = t.df;
+            l->lead = l->nterms;
+        }
+        l->nterms++;
+        sum_idf += idf(e->ix, t.df);
+    }
+    l->w = sum_idf * (e->k1 + 1.0);
+    if (positive && !l->missing) {
+        e->scoring_leaves++;
+        if (add_lead(e, &l->cur[l->lead]))
+            return -1;
+    }
+    return 0;
+}
+
 /* positive: no MUST_NOT on the path from the root */
 static node *build(engine *e, const qq_node *q, int positive)
 {
@@ -194,53 +243,38 @@ static node *build(engine *e, const qq_node *q, int positive)
         n->kind = N_EMPTY;
         return n;
     }
-    n->kind = N_LEAF;
-    leaf *l = &n->lf;
-    l->field = q->field;
-    l->cur = calloc(toks.n, sizeof *l->cur);
-    l->relpos = calloc(toks.n, sizeof *l->relpos);
-    if (!l->cur || !l->relpos) {
+    if (e->plain && toks.n > 1) {
+        /* a bag of words: every token its own optional term */
+        n->kind = N_BOOL;
+        n->kids = calloc(toks.n, sizeof *n->kids);
+        if (!n->kids) {
+            free(toks.v);
+            e->oom = 1;
+            free(n);
+            return NULL;
+        }
+        for (size_t i = 0; i < toks.n; i++) {
+            node *k = calloc(1, sizeof *k);
+            if (!k || make_leaf(e, k, toks.v + i, 1, q->field, positive)) {
+                free(k);
+                free(toks.v);
+                e->oom = 1;
+                free_node(n);
+                return NULL;
+            }
+            k->occur = QQ_SHOULD;
+            n->kids[n->nkids++] = k;
+        }
+        free(toks.v);
+        return n;
+    }
+    if (make_leaf(e, n, toks.v, toks.n, q->field, positive)) {
         free(toks.v);
         e->oom = 1;
         free_node(n);
         return NULL;
     }
-    double sum_idf = 0;
-    uint64_t min_df = UINT64_MAX;
-    for (size_t i = 0; i < toks.n; i++) {
-        qx_term t;
-        if (positive)
-            add_hl_term(e, toks.v[i].term, toks.v[i].len);
-        int found = qx_lookup(e->ix, toks.v[i].term, toks.v[i].len, &t, e->err);
-        if (found < 0) {
-            e->corrupt = 1;
-            l->missing = 1;
-            continue;
-        }
-        if (!found) {
-            l->missing = 1;
-            continue;
-        }
-        if (qx_cursor_open(&l->cur[l->nterms], e->ix, &t)) {
-            e->corrupt = 1;
-            l->missing = 1;
-            continue;
-        }
-        l->relpos[l->nterms] = toks.v[i].pos - toks.v[0].pos;
-        if (t.df < min_df) {
-            min_df = t.df;
-            l->lead = l->nterms;
-        }
-        l->nterms++;
-        sum_idf += idf(e->ix, t.df);
-    }
     free(toks.v);
-    l->w = sum_idf * (e->k1 + 1.0);
-    if (positive && !l->missing) {
-        e->scoring_leaves++;
-        if (add_lead(e, &l->cur[l->lead]))
-            e->oom = 1;
-    }
     return n;
 }
 
@@ -400,6 +434,45 @@ static int cmp_cand(const void *a, const void *b)
 
 /* ------------------------------------------------------------ search */
 
+/* A plain query: every whitespace-separated word an optional (SHOULD) clause. */
+static int plain_query(const char *query, qq_node **out, quarry_error *err)
+{
+    size_t len = strlen(query);
+    if (len > QQ_MAX_QUERY)
+        return qerr_set(err, QUARRY_ELIMIT, "the query is %zu bytes long, more than the limit of %u bytes", len, QQ_MAX_QUERY);
+    qq_node *root = calloc(1, sizeof *root);
+    size_t nw = 0;
+    for (size_t i = 0; i < len; i++)
+        if ((i == 0 || query[i - 1] == ' ' || query[i - 1] == '\t') && query[i] != ' ' && query[i] != '\t')
+            nw++;
+    if (!root || !(root->kids = calloc(nw ? nw : 1, sizeof *root->kids))) {
+        free(root);
+        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    }
+    root->kind = QQ_BOOL;
+    for (size_t i = 0; i < len;) {
+        while (i < len && (query[i] == ' ' || query[i] == '\t'))
+            i++;
+        size_t j = i;
+        while (j < len && query[j] != ' ' && query[j] != '\t')
+            j++;
+        if (j > i) {
+            qq_node *k = calloc(1, sizeof *k);
+            if (!k || !(k->text = qstrndup(query + i, j - i))) {
+                free(k);
+                qq_free(root);
+                return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+            }
+            k->kind = QQ_WORD;
+            k->column = (uint32_t)i + 1;
+            root->kids[root->nkids++] = k;
+        }
+        i = j;
+    }
+    *out = root;
+    return 0;
+}
+
 static int ensure_caches(quarry_index *ix, double k1, double b)
 {
     if (!ix->norm || ix->norm_k1 != k1 || ix->norm_b != b) {
@@ -448,7 +521,7 @@ int quarry_search(quarry_index *ix, const char *query, const quarry_search_optio
         return qerr_set(err, QUARRY_ELIMIT, "k + offset must be at most %u", 1u << 26);
     double t0 = qnow();
     qq_node *q;
-    int rc = qq_parse(query, strlen(query), &q, err);
+    int rc = o->plain ? plain_query(query, &q, err) : qq_parse(query, strlen(query), &q, err);
     if (rc)
         return rc;
     if (ensure_caches(ix, o->k1, o->b)) {
@@ -463,6 +536,7 @@ int quarry_search(quarry_index *ix, const char *query, const quarry_search_optio
     e.b = o->b;
     e.norm = ix->norm;
     e.err = err;
+    e.plain = o->plain;
     qbuf_init(&e.terms);
     node *root = build(&e, q, q->occur != QQ_MUST_NOT);
     qq_free(q);

@@ -73,27 +73,28 @@ if expect 0 "per-query" -- "$QUARRY" eval --per-query "$tmp/qrels" "$tmp/run"; t
 fi
 
 if expect 0 "json" -- "$QUARRY" eval --json --per-query "$tmp/qrels" "$tmp/run"; then
-    [ "$(wc -l <"$tmp/out")" -eq 1 ] && ok "json is one line" || fail "json is not one line"
+    if [ "$(wc -l <"$tmp/out")" -eq 1 ]; then ok "json is one line"; else fail "json is not one line"; fi
     if command -v jq >/dev/null 2>&1; then
         v=$(jq -r '[.queries, .absent, .unjudged, (.["nDCG@10"]*10000|round), (.MAP*10000|round),
                      (.per_query|length), .per_query[0].qid, .per_query[0].relevant] | map(tostring) | join(" ")' \
              "$tmp/out" 2>"$tmp/err")
-        [ "$v" = "2 1 2 2759 2000 2 g 4" ] && ok "json values ($v)" || fail "json values: '$v'"
+        if [ "$v" = "2 1 2 2759 2000 2 g 4" ]; then ok "json values ($v)"; else fail "json values: '$v'"; fi
     elif command -v python3 >/dev/null 2>&1; then
-        python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["queries"]==2 and abs(d["MAP"]-0.2)<1e-6 and len(d["per_query"])==2' \
-            "$tmp/out" && ok "json values" || fail "json values"
+        if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["queries"]==2 and abs(d["MAP"]-0.2)<1e-6 and len(d["per_query"])==2' \
+            "$tmp/out"; then ok "json values"; else fail "json values"; fi
     else
         echo "SKIP: no jq or python3 to check the JSON"
         has "$tmp/out" '"nDCG@10":0\.275' "json nDCG@10"
     fi
 fi
 
-# --- ties: trec_eval ranks equal scores by docid descending (d2 d1 d0)
-printf '1 0 d1 1\n' >"$tmp/tq"
+# --- ties: trec_eval ranks equal scores by docid descending (d2 d1 d0), so the
+# relevant d0 is third (ascending order would make it first, file order second)
+printf '1 0 d0 1\n' >"$tmp/tq"
 printf '1 Q0 d1 1 7.5 t\n1 Q0 d0 2 7.5 t\n1 Q0 d2 3 7.5 t\n' >"$tmp/tr"
 if expect 0 "ties" -- "$QUARRY" eval "$tmp/tq" "$tmp/tr"; then
-    has "$tmp/out" '^MRR@10 +0\.5000$' "ties broken by docid descending"
-    has "$tmp/out" '^nDCG@10 +0\.6309$' "tie nDCG@10 = 1/log2(3)"
+    has "$tmp/out" '^MRR@10 +0\.3333$' "ties broken by docid descending"
+    has "$tmp/out" '^nDCG@10 +0\.5000$' "tie nDCG@10 = 1/log2(4)"
 fi
 
 # --- RUN from standard input
@@ -118,7 +119,7 @@ expect 2 "bad rel" -- "$QUARRY" eval "$tmp/badq" "$tmp/run" &&
     has "$tmp/err" "badq:2: relevance 'yes' is not an integer \(expected 'qid 0 docid rel'\)" "bad rel names line 2"
 expect 2 "missing file" -- "$QUARRY" eval "$tmp/qrels" "$tmp/nonexistent" &&
     has "$tmp/err" "nonexistent" "missing file named"
-[ "$(wc -l <"$tmp/err")" -eq 1 ] && ok "error is one line" || fail "error is not one line"
+if [ "$(wc -l <"$tmp/err")" -eq 1 ]; then ok "error is one line"; else fail "error is not one line"; fi
 expect 2 "no arguments" -- "$QUARRY" eval
 expect 2 "one argument" -- "$QUARRY" eval "$tmp/qrels"
 expect 2 "unknown option" -- "$QUARRY" eval --bogus "$tmp/qrels" "$tmp/run" &&

@@ -64,8 +64,15 @@ run S --json '"Belt and Road" +Putin'; expect_rc "phrase and a required word" 0
 run S '+sanctions +Dmitriev'; expect_rc "two required words never together" 1
 check "no hits: the footer says 0 hits" grep -Eq '^0 hits \(0 matched\)' "$T/out"
 check "no hits: nothing on stderr" [ ! -s "$T/err" ]
-run S --json 'Russia -sanctions'; expect_rc "excluded word" 0
-check "excluded word: 004 (which has it) is not a hit" bash -c "! grep -q 004_4f4f4b4389e3315b '$T/out'"
+# the unit that matches is the passage: an excluded word removes the
+# passages that contain it
+run S --json --passages -k 100 'Russia -sanctions'; expect_rc "excluded word" 0
+check "excluded word: no hit passage contains it" python3 -c '
+import json, sys
+hits = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+assert hits and all("sanction" not in h["text"].lower() for h in hits), hits
+assert all("russia" in h["text"].lower() for h in hits), hits
+' "$T/out"
 
 # ------------------------------------------------------------ JSON
 run S --json -k 5 Russia; expect_rc "--json" 0
@@ -140,6 +147,16 @@ check "--queries duplicate: FILE:LINE" grep -q "^quarry: $T/dup.tsv:2: duplicate
 run S --queries "$T/missing.tsv"; expect_rc "--queries missing file" 2
 check "--queries missing file: named" grep -q "missing.tsv" "$T/err"
 
+# ------------------------------------------------------------ --plain
+# natural-language query sets use the operator characters as punctuation
+printf 'q1\tRussia (+)- sanctions - even "quoted\nq2\tBelt AND Road - title:Forum\n' >"$T/plain.tsv"
+run S --trec p --queries "$T/plain.tsv"; expect_rc "operator characters without --plain" 2
+run S --plain --trec p --queries "$T/plain.tsv"; expect_rc "--plain --queries" 0
+check "--plain: every query ran" [ "$(cut -d' ' -f1 "$T/out" | sort -u | tr '\n' ' ')" = "q1 q2 " ]
+run S --plain --json --passages -k 100 'sanctions -Ukraine'; expect_rc "--plain: '-word' is a word" 0
+check "--plain: '-Ukraine' is searched, not excluded" grep -q Ukraine "$T/out"
+run S --plain '"" ( ) + -'; expect_rc "--plain: nothing left of the query" 1
+
 # ------------------------------------------------------------ errors
 run S 'sanctions "Belt'; expect_rc "unbalanced quote" 2
 check "syntax error message" grep -Eqx 'quarry: query: column [0-9]+: unbalanced quote' "$T/err"
@@ -158,7 +175,8 @@ run S --color=sometimes sanctions; expect_rc "--color bad value" 2
 run S --json --trec x sanctions; expect_rc "--json with --trec" 2
 run S --k1 1.2 --b 0.75 --exhaustive --json sanctions; expect_rc "--k1 --b --exhaustive" 0
 check "BM25 parameters still rank 004 first" [ "$(first_doc_json)" = 004_4f4f4b4389e3315b ]
-run S -- sanctions -Ukraine; expect_rc "a '-word' after --" 1
+run S --json --passages -- sanctions -Ukraine; expect_rc "a '-word' after --" 0
+check "'-word' after --: excluded" bash -c "grep -q sanctions '$T/out' && ! grep -q Ukraine '$T/out'"
 run "$Q" search --help; expect_rc "--help" 0
 check "--help: usage, query language and exit statuses" \
     bash -c "grep -q '^usage: quarry search' '$T/out' && grep -q 'title:' '$T/out' && grep -q 'NOT binds tighter' '$T/out' && grep -q 'Exit status' '$T/out'"

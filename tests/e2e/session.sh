@@ -96,9 +96,9 @@ check "syntax error: a caret under the column" grep -Eq '^ +\^$' <(transcript)
 send 'the and\r' '^no hits: every term' || bad "a query of stop words"
 # history: type a query, then recall it with up-arrow and run it again
 send 'BRI investment\r' "$FOOTER" || bad "query 'BRI investment'"
-before=$(count '000_b2bb108374801336$')
+before=$(count '^[0-9]+\. [0-9.]+  000_b2bb108374801336')
 send '\033[A\r' "$FOOTER" || bad "up-arrow + Enter runs a query again"
-check "up-arrow recalls the last query" [ "$(count '000_b2bb108374801336$')" -gt "$before" ]
+check "up-arrow recalls the last query" [ "$(count '^[0-9]+\. [0-9.]+  000_b2bb108374801336')" -gt "$before" ]
 # Ctrl-C at the prompt cancels the typed line; the session goes on
 printf 'partialword' >&3; sleep 0.3
 send '\003' "$PROMPT" || bad "Ctrl-C gives a fresh prompt"
