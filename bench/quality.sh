@@ -12,10 +12,7 @@
 # table and writes it to bench/quality.md with the command, date and commit.
 #
 # The collections' queries are natural-language text, run as bags of words
-# (as Anserini runs them): the characters of quarry's query language that
-# such text contains (+ - " ( ) :) become spaces and upper-case AND/OR/NOT
-# lower case. None of them is part of a token for the analyzer, so only the
-# operators are lost ("- -" in a MED query would otherwise be a syntax error).
+# (as Anserini runs them) with `quarry search --plain`: no query operators.
 #
 # usage: bench/quality.sh [--k1 X] [--b Y]
 # env:   QUARRY (default build/quarry), QUARRY_CORPUS (default ../shared/corpus)
@@ -61,21 +58,6 @@ lucene_stop=(a an and are as at be but by for if in into is it no not of on or s
              the their "then" there these they this to was will with)
 printf '%s\n' "${lucene_stop[@]}" >"$stopfile"
 
-# bag_of_words QUERIES.TSV: the queries with quarry's operators neutralised.
-bag_of_words() {
-    awk -F'\t' '{
-        qid = $1; q = substr($0, length($1) + 2)
-        gsub(/[-+"():]/, " ", q)
-        n = split(q, w, /[ \t]+/); out = ""
-        for (i = 1; i <= n; i++) {
-            if (w[i] == "") continue
-            if (w[i] == "AND" || w[i] == "OR" || w[i] == "NOT") w[i] = tolower(w[i])
-            out = out (out == "" ? "" : " ") w[i]
-        }
-        print qid "\t" out
-    }' "$1"
-}
-
 # A number out of one-line JSON (quarry eval --json), e.g. jnum '"MAP"' file.
 jnum() { sed -n "s/.*$1:\\([-0-9.e+]*\\).*/\\1/p" "$2" | head -n 1; }
 fmt() { [ -n "$1" ] && awk -v v="$1" 'BEGIN { printf "%.4f", v }' || printf '–'; }
@@ -98,8 +80,7 @@ for dir in "$CORPUS"/*/; do
         continue
     fi
     collections=$((collections + 1))
-    queries="$tmp/$name.queries.tsv"
-    bag_of_words "$dir/queries.tsv" >"$queries"
+    queries="$dir/queries.tsv"
     for config in default lucene passages; do
         case $config in
             default)  index_opts=(--passages off) ;;
@@ -114,7 +95,7 @@ for dir in "$CORPUS"/*/; do
         if ! "$QUARRY" index -o "$idx" ${index_opts[@]+"${index_opts[@]}"} "$docs" >"$log" 2>&1; then
             step="index"
         elif ! "$QUARRY" search -i "$idx" --queries "$queries" --trec "quarry-$config" \
-                -k 1000 ${search_opts[@]+"${search_opts[@]}"} >"$run" 2>>"$log"; then
+                --plain -k 1000 ${search_opts[@]+"${search_opts[@]}"} >"$run" 2>>"$log"; then
             step="search"
         elif ! "$QUARRY" eval "$dir/qrels.txt" "$run" --json >"$tmp/eval.json" 2>>"$log"; then
             step="eval"
@@ -161,7 +142,7 @@ fi
     echo "\`default\` whole articles (\`--passages off\`), default analyzer; \`lucene\` whole"
     echo "articles, Porter stemmer and Lucene's 33 English stop words; \`passages\` articles"
     echo "ranked by their best passage. Runs keep 1000 hits per query. Queries run as bags"
-    echo "of words: query-language characters (+ - \" ( ) :) in their text become spaces."
+    echo "of words (\`quarry search --plain\`: no query operators)."
     echo "\`seconds\` covers indexing, searching and evaluating."
     echo
     echo "$table"

@@ -683,7 +683,7 @@ static size_t compare_cached(qa_analyzer *a, qa_analyzer *b, const char *text, s
     assert_int_equal(qa_analyze(b, text, len, 0, record, &sb, &nb), 0);
     assert_int_equal(na, nb);
     assert_false(sa.b.oom || sb.b.oom);
-    if (sa.b.len != sb.b.len || memcmp(sa.b.p, sb.b.p, sa.b.len) != 0) {
+    if (sa.b.len != sb.b.len || (sa.b.len && memcmp(sa.b.p, sb.b.p, sa.b.len) != 0)) {
         size_t i = 0;
         while (i < sa.b.len && i < sb.b.len && sa.b.p[i] == sb.b.p[i])
             i++;
@@ -844,6 +844,49 @@ static void test_cache_bbc(void **state)
     }
 }
 
+/* Random valid text from tricky pieces: cached equals uncached, spans
+ * start and end at character boundaries. */
+static void test_random_text(void **state)
+{
+    static const char *const pieces[] = {
+        "a", "Z", "0", "9", ".", ",", "'", "\xE2\x80\x99", "-", " ", "_", "\n", "\xC3\x89", "\xC3\x9F",
+        "\xCC\x81", "\xE2\x80\x8D", "\xC2\xAD", "\xE2\x80\x8B", "\xE6\x9D\xB1", "\xE3\x82\xBF",
+        "\xCE\xA3", "\xCF\x82", "\xD0\x96", "\xE0\xB8\x81", "\xF0\x9F\x98\x80", "\xEF\xBF\xBD",
+        "\xC2\xB2", "\xE2\x85\xAB", "\xD9\xA3", "s", "l'", "'s", "\xC4\xB0", "\xE1\xBE\x84",
+    };
+    const size_t np = sizeof pieces / sizeof pieces[0];
+    qa_analyzer *a[NCFG], *b[NCFG];
+    for (size_t c = 0; c < NCFG; c++) {
+        a[c] = open_ok(cache_cfg[c][0], cache_cfg[c][1], cache_cfg[c][2]);
+        b[c] = open_ok(cache_cfg[c][0], cache_cfg[c][1], cache_cfg[c][2]);
+        qa_set_stem_cache(b[c], 0);
+    }
+    qbuf text;
+    qbuf_init(&text);
+    for (int iter = 0; iter < 2000; iter++) {
+        qbuf_reset(&text);
+        size_t n = rnd() % 40;
+        for (size_t i = 0; i < n; i++)
+            qbuf_printf(&text, "%s", pieces[rnd() % np]);
+        if (iter % 100 == 0)        /* now and then a very long word */
+            for (int i = 0; i < 200; i++)
+                qbuf_printf(&text, "%s", pieces[rnd() % 3 ? 12 + rnd() % 3 : rnd() % np]);
+        assert_true(qa_utf8_valid((char *)text.p, text.len));
+        for (size_t c = 0; c < NCFG; c++)
+            compare_cached(a[c], b[c], (char *)text.p, text.len);
+        coll *co = run(a[0], (char *)text.p, text.len, 0, NULL);
+        for (int t = 0; t < co->n && t < MAXTOK; t++) {
+            assert_true((text.p[co->start[t]] & 0xC0) != 0x80);
+            assert_true(co->end[t] == text.len || (text.p[co->end[t]] & 0xC0) != 0x80);
+        }
+    }
+    qbuf_free(&text);
+    for (size_t c = 0; c < NCFG; c++) {
+        qa_close(a[c]);
+        qa_close(b[c]);
+    }
+}
+
 /* More distinct words than the cache holds: it is cleared and refilled,
  * results unchanged. */
 static void test_cache_eviction(void **state)
@@ -886,6 +929,7 @@ int main(void)
         cmocka_unit_test(test_serialize_damaged),
         cmocka_unit_test(test_cache_sample_corpus),
         cmocka_unit_test(test_cache_bbc),
+        cmocka_unit_test(test_random_text),
         cmocka_unit_test(test_cache_eviction),
     };
     return cmocka_run_group_tests_name("analyze", tests, NULL, NULL);

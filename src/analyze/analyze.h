@@ -69,9 +69,6 @@ const char *qa_stopwords_desc(const qa_analyzer *a);  /* "default", "none", "fil
 int qa_analyze(qa_analyzer *a, const char *text, size_t len, uint32_t pos_base,
                qa_token_fn fn, void *ctx, uint32_t *next_pos);
 
-/* Analyzes one query word (already free of query syntax). Equivalent to
- * qa_analyze on the word. */
-
 /* ----------------------------------------------------------------- UTF-8 */
 
 /* Copies `in` to `out` replacing every invalid UTF-8 sequence (overlong

@@ -543,11 +543,11 @@ static int starts_with_title(const char *text, size_t len, const char *title)
     return yes;
 }
 
-static void fmt_score(char *buf, size_t n, double score, const char *fmt)
+static void fmt_score(char *buf, size_t n, double score, int decimals)
 {
     if (!isfinite(score))
         score = 0;
-    snprintf(buf, n, fmt, score);
+    snprintf(buf, n, "%.*f", decimals, score);
 }
 
 static int out_person(FILE *f, quarry_index *ix, const quarry_results *r, const quarry_hit *h,
@@ -555,7 +555,7 @@ static int out_person(FILE *f, quarry_index *ix, const quarry_results *r, const 
                       quarry_error *err)
 {
     char score[64];
-    fmt_score(score, sizeof score, h->score, "%.4f");
+    fmt_score(score, sizeof score, h->score, 4);
     if (st->color)
         fprintf(f, SGR_TITLE "%u." SGR_RESET " " SGR_DIM "%s" SGR_RESET "  ", rank, score);
     else
@@ -566,8 +566,9 @@ static int out_person(FILE *f, quarry_index *ix, const quarry_results *r, const 
         put_styled(f, st->color, SGR_DATE, a->date);
     }
     if (st->passages && a->npassages > 1 && h->passage >= a->first_passage) {
-        fprintf(f, st->color ? "  " SGR_DIM "passage %lu/%lu" SGR_RESET : "  passage %lu/%lu",
-                (unsigned long)(h->passage - a->first_passage) + 1, (unsigned long)a->npassages);
+        fprintf(f, "  %spassage %lu/%lu%s", st->color ? SGR_DIM : "",
+                (unsigned long)(h->passage - a->first_passage) + 1, (unsigned long)a->npassages,
+                st->color ? SGR_RESET : "");
     }
     putc('\n', f);
     char *text = NULL;
@@ -602,7 +603,7 @@ static int out_json(FILE *f, quarry_index *ix, const quarry_hit *h, unsigned ran
     if (rc != QUARRY_OK)
         return rc;
     char score[64];
-    fmt_score(score, sizeof score, h->score, "%.6f");
+    fmt_score(score, sizeof score, h->score, 6);
     putc('{', f);
     if (qid) {
         fputs("\"qid\":", f);
@@ -655,7 +656,7 @@ int cli_out_results(FILE *f, quarry_index *ix, const quarry_results *r, unsigned
             break;
         case CLI_OUT_TREC: {
             char score[64];
-            fmt_score(score, sizeof score, h->score, "%.6f");
+            fmt_score(score, sizeof score, h->score, 6);
             put_trec_field(f, qid ? qid : "1");
             fputs(" Q0 ", f);
             put_trec_field(f, a.id);
@@ -725,8 +726,8 @@ int cli_out_article(FILE *f, quarry_index *ix, const quarry_results *r, uint32_t
         fputs("  ", f);
         put_styled(f, st->color, SGR_DATE, a.date);
     }
-    fprintf(f, st->color ? "  " SGR_DIM "%lu passage%s" SGR_RESET "\n" : "  %lu passage%s\n",
-            (unsigned long)a.npassages, a.npassages == 1 ? "" : "s");
+    fprintf(f, "  %s%lu passage%s%s\n", st->color ? SGR_DIM : "", (unsigned long)a.npassages,
+            a.npassages == 1 ? "" : "s", st->color ? SGR_RESET : "");
     if (a.title && *a.title) {
         rc = paint_text(f, ix, r, a.title, strlen(a.title), MODE_FLOW, 0, 0, st, SGR_TITLE, err);
         if (rc != QUARRY_OK)

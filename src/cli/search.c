@@ -181,6 +181,8 @@ static int run_one(quarry_index *ix, const char *query, const quarry_search_opti
     } else {
         rc = quarry_search(ix, query, so, &r, &err);
     }
+    if (rc != QUARRY_OK)
+        fflush(stdout);   /* the message after what was printed before */
     if (rc == QUARRY_ENOTERMS) {
         if (where)
             fprintf(stderr, "quarry: %s: " NOTERMS_MSG "\n", where);
@@ -201,6 +203,9 @@ static int run_one(quarry_index *ix, const char *query, const quarry_search_opti
     rc = cli_out_results(stdout, ix, r, so->offset, qid, st, &err);
     if (rc != QUARRY_OK) {
         quarry_results_free(r);
+        fflush(stdout);
+        if (where)
+            return cli_failf("%s: %s", where, err.msg);
         return cli_fail(&err);
     }
     if (st->format == CLI_OUT_PEOPLE)
@@ -217,14 +222,6 @@ static void chomp(char *s)
     size_t n = strlen(s);
     while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
         s[--n] = '\0';
-}
-
-static int blank(const char *s)
-{
-    for (; *s; s++)
-        if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\v' && *s != '\f')
-            return 0;
-    return 1;
 }
 
 /* Runs one query of a batch; returns 0 to go on, 2 to stop (error reported). */
@@ -283,7 +280,7 @@ static int read_queries(const char *path, qline **out, size_t *nout)
         char *s = line;
         if (lineno == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
             s += 3;   /* a byte order mark */
-        if (blank(s) || s[0] == '#')
+        if (blank_query(s) || s[0] == '#')
             continue;
         char *tab = strchr(s, '\t');
         if (!tab) {
@@ -393,7 +390,7 @@ static int batch_stdin(quarry_index *ix, const quarry_search_options *so, const 
     while (status == 0 && getline(&line, &cap, stdin) >= 0) {
         lineno++;
         chomp(line);
-        if (blank(line))
+        if (blank_query(line))
             continue;
         char qid[32], where[64];
         snprintf(qid, sizeof qid, "%lu", lineno);

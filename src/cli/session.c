@@ -55,6 +55,7 @@ typedef struct session {
     int color_mode;
     int plain;                  /* --plain: queries are plain text */
     char *query;                /* the last query run, or NULL */
+    size_t lead;                /* columns of white space typed before it; -1: unknown */
     quarry_results *r;          /* its last page */
     unsigned offset;            /* the offset of that page */
     shown_hit *shown;           /* hits shown for the query so far: rank so.offset + i + 1 */
@@ -140,11 +141,12 @@ static int note_shown(session *s, const quarry_results *r)
 }
 
 /* Points at the column of a syntax error under the echoed query line. */
-static void show_syntax_error(const char *query, const char *msg)
+static void show_syntax_error(const char *query, size_t lead, const char *msg)
 {
     unsigned long col = 0;
-    if (sscanf(msg, "column %lu:", &col) == 1 && col >= 1 && !strchr(query, '\t')) {
-        size_t w = cli_out_width_of(PROMPT, (size_t)-1) + cli_out_width_of(query, col - 1);
+    if (sscanf(msg, "column %lu:", &col) == 1 && col >= 1 && lead != (size_t)-1 &&
+        !strchr(query, '\t')) {
+        size_t w = cli_out_width_of(PROMPT, (size_t)-1) + lead + cli_out_width_of(query, col - 1);
         fprintf(stdout, "%*s^\n", (int)w, "");
     }
     fprintf(stdout, "query: %s\n", msg);
@@ -174,7 +176,7 @@ static void run_query(session *s, unsigned offset, int append)
         rc = quarry_search(s->ix, s->query, &so, &r, &err);
     }
     if (rc == QUARRY_ESYNTAX) {
-        show_syntax_error(s->query, err.msg);
+        show_syntax_error(s->query, s->lead, err.msg);
         return;
     }
     if (rc == QUARRY_ENOTERMS) {
@@ -400,6 +402,7 @@ int cli_session(quarry_index *ix, const quarry_search_options *so, const cli_out
                 break;
             continue;
         }
+        size_t lead = memchr(raw, '\t', (size_t)(line - raw)) ? (size_t)-1 : (size_t)(line - raw);
         char *q = strdup(line);
         free(raw);
         if (!q) {
@@ -408,6 +411,7 @@ int cli_session(quarry_index *ix, const quarry_search_options *so, const cli_out
         }
         free(s.query);
         s.query = q;
+        s.lead = lead;
         forget_results(&s);
         run_query(&s, s.so.offset, 0);
     }

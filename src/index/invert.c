@@ -62,6 +62,8 @@ struct qi_inverter {
     int failed;
 };
 
+uint32_t qi_epoch(const qi_inverter *qi) { return (uint32_t)qi->nruns; }
+
 static inline uint8_t *addr(qi_inverter *qi, uint32_t a)
 {
     return qi->chunks[a >> CHUNK_BITS] + (a & (CHUNK - 1));
@@ -166,6 +168,24 @@ static int grow_table(qi_inverter *qi)
     return 0;
 }
 
+static inline int same(const uint8_t *a, const uint8_t *b, uint32_t len)
+{
+    while (len >= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y)
+            return 0;
+        a += 8;
+        b += 8;
+        len -= 8;
+    }
+    while (len--)
+        if (*a++ != *b++)
+            return 0;
+    return 1;
+}
+
 /* Finds or creates the term; returns its index or UINT32_MAX (no memory). */
 static uint32_t lookup(qi_inverter *qi, const char *s, uint32_t len)
 {
@@ -179,7 +199,7 @@ static uint32_t lookup(qi_inverter *qi, const char *s, uint32_t len)
         if (!t)
             break;
         term *e = &qi->terms[t - 1];
-        if (e->hash == hash && e->len == len && memcmp(qi->strs.p + e->str, s, len) == 0)
+        if (e->hash == hash && e->len == len && same(qi->strs.p + e->str, (const uint8_t *)s, len))
             return t - 1;
         h = (h + 1) & qi->mask;
     }
@@ -244,17 +264,27 @@ static inline size_t enc_varint(uint8_t *t, uint64_t v)
     return n;
 }
 
+uint32_t qi_term(qi_inverter *qi, const char *s, uint32_t len)
+{
+    uint32_t t = lookup(qi, s, len);
+    if (t == UINT32_MAX)
+        qi->failed = 1;
+    return t;
+}
+
 int qi_add(qi_inverter *qi, uint32_t unit, const char *s, uint32_t len, uint32_t pos)
 {
     if (qi->failed)
         return -1;
+    return qi_add_term(qi, unit, qi_term(qi, s, len), pos);
+}
+
+int qi_add_term(qi_inverter *qi, uint32_t unit, uint32_t t, uint32_t pos)
+{
+    if (qi->failed || t >= qi->nterms)
+        return -1;
     qi->unit = unit;
     qi->in_unit = 1;
-    uint32_t t = lookup(qi, s, len);
-    if (t == UINT32_MAX) {
-        qi->failed = 1;
-        return -1;
-    }
     if (qi->ntok == qi->cap_tok) {
         uint32_t nc = qi->cap_tok ? qi->cap_tok * 2 : 4096;
         uint32_t *a = realloc(qi->tpos, (size_t)nc * 4);

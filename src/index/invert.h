@@ -29,6 +29,14 @@ void qi_close(qi_inverter *qi);
 /* Adds a token of unit `unit` (units must come in increasing order, tokens
  * of a unit in increasing position order). */
 int qi_add(qi_inverter *qi, uint32_t unit, const char *term, uint32_t len, uint32_t pos);
+/* The same in two steps, so a token repeated in several units (an article
+ * title) is looked up once: qi_term returns the term's id (UINT32_MAX when
+ * out of memory), valid until the next spill (see qi_epoch). */
+uint32_t qi_term(qi_inverter *qi, const char *term, uint32_t len);
+int qi_add_term(qi_inverter *qi, uint32_t unit, uint32_t id, uint32_t pos);
+/* Changes at every spill: ids from qi_term of an older epoch are invalid. */
+uint32_t qi_epoch(const qi_inverter *qi);
+
 /* Ends the current unit; may spill. Returns 0 or a quarry_code. */
 int qi_end_unit(qi_inverter *qi, quarry_error *err);
 /* Spills what is left. After this, qi_nruns/qi_run_path name the runs. */

@@ -249,8 +249,9 @@ static int dblock_next(const quarry_index *ix, dblock *d, qx_term *t)
     t->min_len = (uint32_t)qcur_varint(&d->c);
     t->post_off = d->post_off;
     t->pos_off = d->pos_off;
-    if (!d->c.ok || t->df == 0 || t->df > ix->nunits || t->post_len > ix->post_end - t->post_off ||
-        t->pos_len > ix->posn_end - t->pos_off || t->post_off < QF_HEADER || t->pos_off < QF_HEADER)
+    if (!d->c.ok || t->df == 0 || t->df > ix->nunits || t->post_off < QF_HEADER || t->pos_off < QF_HEADER ||
+        t->post_off > ix->post_end || t->pos_off > ix->posn_end ||
+        t->post_len > ix->post_end - t->post_off || t->pos_len > ix->posn_end - t->pos_off)
         return -1;
     d->post_off += t->post_len;
     d->pos_off += t->pos_len;

@@ -30,6 +30,7 @@
 typedef struct tok {
     uint32_t off, len;   /* term bytes in the article's term arena */
     uint32_t pos;
+    uint32_t id;         /* title tokens: the inverter's term id */
 } tok;
 
 struct quarry_writer {
@@ -399,13 +400,22 @@ static int add_clean(quarry_writer *w, const char *id, size_t id_len, const char
     }
     uint32_t art = w->narts;
     uint32_t first_unit = w->nunits;
+    uint32_t epoch = UINT32_MAX;
     for (size_t i = 0; i < nsp; i++) {
         uint32_t unit = w->nunits;
         const qp_span *s = &w->spans.v[i];
         uint32_t len = (uint32_t)(ntitle + starts[i + 1] - starts[i]);
+        /* title terms are looked up once per article (again after a spill) */
+        if (ntitle && epoch != qi_epoch(w->inv)) {
+            epoch = qi_epoch(w->inv);
+            for (size_t k = 0; k < ntitle; k++) {
+                tok *t = &w->toks[k];
+                t->id = qi_term(w->inv, (const char *)w->terms.p + t->off, t->len);
+            }
+        }
         for (size_t k = 0; k < ntitle; k++) {
             const tok *t = &w->toks[k];
-            if (qi_add(w->inv, unit, (const char *)w->terms.p + t->off, t->len, t->pos))
+            if (qi_add_term(w->inv, unit, t->id, t->pos))
                 goto oom;
         }
         for (size_t k = starts[i]; k < starts[i + 1]; k++) {

@@ -9,6 +9,9 @@ root=${QUARRY_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 Q=${QUARRY:-$root/build/quarry}
 [ -x "$Q" ] || { echo "FAIL: no quarry binary at $Q"; exit 1; }
 command -v python3 >/dev/null || { echo "SKIP: python3 is needed to check JSON"; exit 0; }
+# the interpreter itself, not a version manager's shim (much faster to start)
+PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) && [ -x "$PY" ] || PY=python3
+python3() { "$PY" "$@"; }
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/quarry-e2e-search.XXXXXX")
 trap 'rm -rf "$T"' EXIT

@@ -12,6 +12,9 @@ Q=${QUARRY:-$root/build/quarry}
 if ! command -v script >/dev/null || ! script --version 2>/dev/null | grep -q util-linux; then
     echo "SKIP: script(1) from util-linux (bsdutils) is needed to drive a terminal session"; exit 0
 fi
+if ! script -qec true /dev/null </dev/null >/dev/null 2>&1; then
+    echo "SKIP: no pseudo-terminal available (script -c true failed)"; exit 0
+fi
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/quarry-e2e-session.XXXXXX")
 spid=
@@ -41,7 +44,7 @@ count() { transcript | grep -Ec -- "$1"; }
 # wait_for REGEX N: until REGEX matches at least N lines of the transcript
 wait_for() {
     local i
-    for i in $(seq 1 200); do
+    for i in $(seq 1 400); do
         [ "$(count "$1")" -ge "$2" ] && return 0
         sleep 0.05
     done
