@@ -410,6 +410,7 @@ static void term_range(const ounit *u, uint32_t t, uint32_t *lo, uint32_t *hi)
 
 static int has_pos(const ounit *u, uint32_t lo, uint32_t hi, uint32_t want)
 {
+    uint32_t end = hi;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
         if (u->pos[mid] < want)
@@ -417,7 +418,7 @@ static int has_pos(const ounit *u, uint32_t lo, uint32_t hi, uint32_t want)
         else
             hi = mid;
     }
-    return lo < u->len && u->pos[lo] == want;
+    return lo < end && u->pos[lo] == want;
 }
 
 /* ------------------------------------------------------------ query trees */
@@ -1514,12 +1515,14 @@ static void test_ties(void **state)
     char *dir = make_tmpdir("ties");
     quarry_index_options io;
     quarry_index_options_init(&io);
-    io.passage_tokens = 8;
+    io.passage_tokens = 16;
     io.stopwords = "none";
-    const char *para = "Alpha one two three four five six seven.\n\n";
+    const char *para = "Alpha one two three four five six seven eight nine ten eleven twelve thirteen "
+                       "fourteen fifteen.\n\n";
     sb t = { 0 };
     sb_puts(&t, para);
-    sb_puts(&t, "Other words here entirely different nine ten eleven.\n\n");
+    sb_puts(&t, "Other words here are entirely different from the words of the passages around "
+                "it, sixteen.\n\n");
     sb_puts(&t, para);
     char *text = sb_take(&t);
     gdoc docs[3] = {
@@ -1537,7 +1540,7 @@ static void test_ties(void **state)
     assert_int_equal(quarry_article_get(ix, 2, &z, &err), 0);
     assert_string_equal(y.id, "y");
     if (y.npassages != 3)
-        fail_msg("the tie test expects 3 passages of 8 tokens in article y, the splitter made %u", y.npassages);
+        fail_msg("the tie test expects 3 passages of 16 tokens in article y, the splitter made %u", y.npassages);
     for (int alg = 0; alg < 2; alg++) {
         quarry_search_options o;
         quarry_search_options_init(&o);
@@ -1568,7 +1571,9 @@ static void test_ties(void **state)
     remove_tree(dir);
 }
 
-/* A phrase of 70 words matches only where all 70 follow each other. */
+/* A phrase of 70 words matches only where all 70 follow each other: "part"
+ * has the first 66 in order and the last 4 elsewhere; "rest" lacks the
+ * first word, which makes it the rarest term of the phrase. */
 static void test_long_phrase(void **state)
 {
     (void)state;
@@ -1578,34 +1583,46 @@ static void test_long_phrase(void **state)
     io.passages = 0;
     io.stopwords = "none";
     io.stemmer = "none";
-    sb full = { 0 }, part = { 0 }, q = { 0 };
+    sb full = { 0 }, part = { 0 }, tail = { 0 }, rest = { 0 }, q = { 0 };
     sb_puts(&q, "\"");
     for (int i = 0; i < 70; i++) {
         char w[16];
         snprintf(w, sizeof w, "%sw%c%c", i ? " " : "", 'a' + i / 26, 'a' + i % 26);
         sb_puts(&full, w);
-        sb_puts(&part, i < 66 ? w : " other");
+        sb_puts(i < 66 ? &part : &tail, w);
+        if (i)
+            sb_puts(&rest, w);
         sb_puts(&q, w);
     }
+    sb_puts(&part, " other other other other");
+    sb_puts(&part, tail.p);
     sb_puts(&q, "\"");
-    gdoc docs[2] = { { "full", NULL, full.p, full.n }, { "part", NULL, part.p, part.n } };
-    build_index(dir, &io, docs, 2);
+    gdoc docs[3] = { { "full", NULL, full.p, full.n }, { "part", NULL, part.p, part.n }, { "rest", NULL, rest.p, rest.n } };
+    build_index(dir, &io, docs, 3);
     quarry_index *ix = open_index(dir);
-    quarry_search_options o;
-    quarry_search_options_init(&o);
-    o.algorithm = QUARRY_ALGO_EXHAUSTIVE;
-    quarry_results *r;
-    quarry_error err;
-    assert_int_equal(quarry_search(ix, q.p, &o, &r, &err), 0);
-    quarry_article a;
-    if (r->n != 1)
-        fail_msg("a 70-word phrase matched %zu documents, expected 1", r->n);
-    assert_int_equal(quarry_article_get(ix, r->hits[0].article, &a, &err), 0);
-    assert_string_equal(a.id, "full");
-    quarry_results_free(r);
+    for (int alg = 0; alg < 2; alg++) {
+        quarry_search_options o;
+        quarry_search_options_init(&o);
+        o.algorithm = alg ? QUARRY_ALGO_AUTO : QUARRY_ALGO_EXHAUSTIVE;
+        quarry_results *r;
+        quarry_error err;
+        assert_int_equal(quarry_search(ix, q.p, &o, &r, &err), 0);
+        quarry_article a;
+        for (size_t i = 0; i < r->n; i++) {
+            assert_int_equal(quarry_article_get(ix, r->hits[i].article, &a, &err), 0);
+            printf("70-word phrase: hit %zu is '%s'\n", i, a.id);
+        }
+        if (r->n != 1)
+            fail_msg("a 70-word phrase matched %zu documents, expected 1 (\"full\")", r->n);
+        assert_int_equal(quarry_article_get(ix, r->hits[0].article, &a, &err), 0);
+        assert_string_equal(a.id, "full");
+        quarry_results_free(r);
+    }
     quarry_close(ix);
     free(full.p);
     free(part.p);
+    free(tail.p);
+    free(rest.p);
     free(q.p);
     remove_tree(dir);
 }

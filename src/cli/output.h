@@ -63,20 +63,13 @@ size_t cli_out_width_of(const char *s, size_t nchars);
 
 /* ------------------------------------------------------------ search.c */
 
-/* --plain: a copy of `q` in which the query language has no effect (quotes,
- * parentheses, '+', ':' and '-' that starts or ends a word become spaces;
- * AND, OR, NOT become lower case), so that every word is a ranked OR term.
- * Hyphenated words stay. NULL when out of memory. */
-char *cli_plain_query(const char *q);
-
 /* ------------------------------------------------------------ session.c */
 
 /* Runs the interactive session on the terminal (stdin and stdout are
  * terminals): reads queries and :commands with line editing and history.
  * `so` and `st` are the starting settings (st->format PEOPLE or JSON);
- * `plain`: queries are plain text (see cli_plain_query). Returns the exit
- * status (0). */
+ * so->plain: queries are plain text. Returns the exit status (0). */
 int cli_session(quarry_index *ix, const quarry_search_options *so, const cli_out_style *st,
-                int color_mode, int plain);
+                int color_mode);
 
 #endif

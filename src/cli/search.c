@@ -101,86 +101,23 @@ static const struct option long_options[] = {
     { NULL, 0, NULL, 0 },
 };
 
-/* ------------------------------------------------------------ --plain */
-
-static int plain_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-char *cli_plain_query(const char *q)
-{
-    size_t n = strlen(q);
-    char *p = malloc(n + 1);
-    if (!p)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        char c = q[i];
-        if (c == '"' || c == '(' || c == ')' || c == '+' || c == ':')
-            c = ' ';
-        p[i] = c;
-    }
-    p[n] = '\0';
-    /* '-' at the start or the end of a word (not inside: hyphenated words) */
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] != '-')
-            continue;
-        size_t j = i;
-        while (j < n && p[j] == '-')
-            j++;
-        int starts = i == 0 || plain_space(p[i - 1]);
-        int ends = j == n || plain_space(p[j]);
-        if (starts || ends)
-            memset(p + i, ' ', j - i);
-        i = j - 1;
-    }
-    /* the operators become ordinary (stop) words */
-    for (size_t i = 0; i < n;) {
-        while (i < n && plain_space(p[i]))
-            i++;
-        size_t j = i;
-        while (j < n && !plain_space(p[j]))
-            j++;
-        size_t l = j - i;
-        if ((l == 3 && (memcmp(p + i, "AND", 3) == 0 || memcmp(p + i, "NOT", 3) == 0)) ||
-            (l == 2 && memcmp(p + i, "OR", 2) == 0)) {
-            for (size_t k = i; k < j; k++)
-                p[k] = (char)(p[k] - 'A' + 'a');
-        }
-        i = j;
-    }
-    return p;
-}
-
 /* ------------------------------------------------------------ one query */
 
 static int blank_query(const char *s)
 {
-    for (; *s; s++)
-        if (!plain_space(*s))
-            return 0;
-    return 1;
+    return s[strspn(s, " \t\r\n\v\f")] == 0;
 }
 
 /* Runs `query` and prints its hits. `where` ("FILE:LINE") is NULL for the
  * command-line query. Returns 0 hits, 1 no hits (or no searchable term), 2
  * error (already reported). */
 static int run_one(quarry_index *ix, const char *query, const quarry_search_options *so,
-                   const cli_out_style *st, const char *qid, const char *where, int plain)
+                   const cli_out_style *st, const char *qid, const char *where)
 {
     quarry_error err = { 0 };
     quarry_results *r = NULL;
     int rc;
-    if (plain) {
-        char *p = cli_plain_query(query);
-        if (!p)
-            return cli_failf("out of memory");
-        /* nothing left of the query: no searchable term */
-        rc = blank_query(p) ? QUARRY_ENOTERMS : quarry_search(ix, p, so, &r, &err);
-        free(p);
-    } else {
-        rc = quarry_search(ix, query, so, &r, &err);
-    }
+    rc = quarry_search(ix, query, so, &r, &err);
     if (rc != QUARRY_OK)
         fflush(stdout);   /* the message after what was printed before */
     if (rc == QUARRY_ENOTERMS) {
@@ -227,14 +164,14 @@ static void chomp(char *s)
 /* Runs one query of a batch; returns 0 to go on, 2 to stop (error reported). */
 static int run_batch_query(quarry_index *ix, const char *query, const quarry_search_options *so,
                            const cli_out_style *st, const char *qid, const char *showqid,
-                           const char *where, int first, int plain)
+                           const char *where, int first)
 {
     if (st->format == CLI_OUT_PEOPLE) {
         if (!first)
             putc('\n', stdout);
         cli_out_query_header(stdout, showqid, query, st);
     }
-    int status = run_one(ix, query, so, st, qid, where, plain);
+    int status = run_one(ix, query, so, st, qid, where);
     fflush(stdout);
     return status == 2 ? 2 : 0;
 }
@@ -361,7 +298,7 @@ static int read_queries(const char *path, qline **out, size_t *nout)
 }
 
 static int batch_file(quarry_index *ix, const char *path, const quarry_search_options *so,
-                      const cli_out_style *st, int plain)
+                      const cli_out_style *st)
 {
     qline *q = NULL;
     size_t n = 0;
@@ -372,15 +309,13 @@ static int batch_file(quarry_index *ix, const char *path, const quarry_search_op
     for (size_t i = 0; i < n && status == 0; i++) {
         char where[4200];
         snprintf(where, sizeof where, "%s:%lu", name, q[i].line);
-        status = run_batch_query(ix, q[i].query, so, st, q[i].qid, q[i].qid, where, i == 0,
-                                 plain);
+        status = run_batch_query(ix, q[i].query, so, st, q[i].qid, q[i].qid, where, i == 0);
     }
     free_qlines(q, n);
     return status;
 }
 
-static int batch_stdin(quarry_index *ix, const quarry_search_options *so, const cli_out_style *st,
-                       int plain)
+static int batch_stdin(quarry_index *ix, const quarry_search_options *so, const cli_out_style *st)
 {
     char *line = NULL;
     size_t cap = 0;
@@ -395,7 +330,7 @@ static int batch_stdin(quarry_index *ix, const quarry_search_options *so, const 
         char qid[32], where[64];
         snprintf(qid, sizeof qid, "%lu", lineno);
         snprintf(where, sizeof where, "stdin:%lu", lineno);
-        status = run_batch_query(ix, line, so, st, qid, NULL, where, first, plain);
+        status = run_batch_query(ix, line, so, st, qid, NULL, where, first);
         first = 0;
     }
     if (status == 0 && ferror(stdin))
@@ -427,7 +362,7 @@ int cli_search(int argc, char **argv)
     quarry_search_options so;
     quarry_search_options_init(&so);
     const char *dir = "index", *queries = NULL, *tag = NULL;
-    int json = 0, plain = 0, color_mode = CLI_COLOR_AUTO;
+    int json = 0, color_mode = CLI_COLOR_AUTO;
 
     opterr = 0;
     optind = 0;   /* glibc: start a fresh scan from argv[1] */
@@ -486,7 +421,7 @@ int cli_search(int argc, char **argv)
                 return cli_failf("--color: expected auto, always or never, not \"%s\"", optarg);
             break;
         case OPT_PLAIN:
-            plain = 1;
+            so.plain = 1;
             break;
         case OPT_EXHAUSTIVE:
             so.algorithm = QUARRY_ALGO_EXHAUSTIVE;
@@ -559,13 +494,13 @@ int cli_search(int argc, char **argv)
     }
     int status;
     if (query)
-        status = run_one(ix, query, &so, &st, tag ? "1" : NULL, NULL, plain);
+        status = run_one(ix, query, &so, &st, tag ? "1" : NULL, NULL);
     else if (queries)
-        status = batch_file(ix, queries, &so, &st, plain);
+        status = batch_file(ix, queries, &so, &st);
     else if (session)
-        status = cli_session(ix, &so, &st, color_mode, plain);
+        status = cli_session(ix, &so, &st, color_mode);
     else
-        status = batch_stdin(ix, &so, &st, plain);
+        status = batch_stdin(ix, &so, &st);
     free(query);
     quarry_close(ix);
     return finish(status);

@@ -53,7 +53,6 @@ typedef struct session {
     quarry_search_options so;   /* current k and passage mode; offset = first page */
     cli_out_style st;
     int color_mode;
-    int plain;                  /* --plain: queries are plain text */
     char *query;                /* the last query run, or NULL */
     size_t lead;                /* columns of white space typed before it; -1: unknown */
     quarry_results *r;          /* its last page */
@@ -164,17 +163,7 @@ static void run_query(session *s, unsigned offset, int append)
     quarry_error err = { 0 };
     quarry_results *r = NULL;
     int rc;
-    if (s->plain) {
-        char *p = cli_plain_query(s->query);
-        if (!p) {
-            fputs("quarry: out of memory\n", stdout);
-            return;
-        }
-        rc = p[strspn(p, " \t")] ? quarry_search(s->ix, p, &so, &r, &err) : QUARRY_ENOTERMS;
-        free(p);
-    } else {
-        rc = quarry_search(s->ix, s->query, &so, &r, &err);
-    }
+    rc = quarry_search(s->ix, s->query, &so, &r, &err);   /* so.plain: --plain */
     if (rc == QUARRY_ESYNTAX) {
         show_syntax_error(s->query, s->lead, err.msg);
         return;
@@ -343,7 +332,7 @@ static char *trim(char *s)
 }
 
 int cli_session(quarry_index *ix, const quarry_search_options *so, const cli_out_style *st,
-                int color_mode, int plain)
+                int color_mode)
 {
     session s;
     memset(&s, 0, sizeof s);
@@ -351,7 +340,6 @@ int cli_session(quarry_index *ix, const quarry_search_options *so, const cli_out
     s.so = *so;
     s.st = *st;
     s.color_mode = color_mode;
-    s.plain = plain;
 
     struct sigaction old_int, old_pipe, ign;
     sigaction(SIGINT, NULL, &old_int);

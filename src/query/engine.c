@@ -334,6 +334,22 @@ static uint32_t leaf_freq(engine *e, leaf *l, uint32_t d)
                 idx[i]++;
             ok = idx[i] < tfs[i] && ps[i][idx[i]] == want;
         }
+        for (size_t i = nt; i < l->nterms && ok; i++) {   /* terms past the 64th: binary search */
+            const uint32_t *p = qx_positions(&l->cur[i]);
+            if (!p) {
+                e->corrupt = 1;
+                return 0;
+            }
+            uint32_t want = start + l->relpos[i], n = qx_tf(&l->cur[i]), lo = 0, hi = n;
+            while (lo < hi) {
+                uint32_t mid = lo + (hi - lo) / 2;
+                if (p[mid] < want)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            ok = lo < n && p[lo] == want;
+        }
         f += ok;
     }
     return f;
