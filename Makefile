@@ -20,9 +20,9 @@ QUARRY_CORPUS ?= $(abspath ../shared/corpus)
 export QUARRY_CORPUS
 
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
-ALL_CFLAGS := -std=c11 $(OPT) $(WARN) $(SAN) $(CFLAGS) -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 \
+ALL_CFLAGS := -std=c11 -pthread $(OPT) $(WARN) $(SAN) $(CFLAGS) -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 \
               -Iinclude -Isrc -MMD -MP
-LDLIBS  := -lstemmer -lutf8proc -lz -lm
+LDLIBS  := -lstemmer -lutf8proc -lz -lm -pthread
 CLI_LDLIBS := -ledit
 
 ifeq ($(V),1)

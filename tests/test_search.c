@@ -437,6 +437,7 @@ typedef struct qn {
     int has_must;
     size_t nt;
     char **terms;
+    uint32_t *tpos;      /* the terms' positions as analyzed */
     uint32_t *tid, *rel;
     double sum_idf;
 } qn;
@@ -471,6 +472,7 @@ static void qn_free(qn *n)
     free(n->terms);
     free(n->tid);
     free(n->rel);
+    free(n->tpos);
     free(n->kids);
     free(n->text);
     free(n);
@@ -558,27 +560,76 @@ static void qn_prepare(const model *m, quarry_index *ix, qn *n)
         }
         return;
     }
-    if (n->terms)
+    if (n->tid)
         return;
-    quarry_error err;
-    qtokv v = { 0 };
-    assert_int_equal(quarry_analyze(ix, n->text, strlen(n->text), on_qtok, &v, &err), 0);
-    n->nt = v.n;
-    n->terms = v.s;
-    n->empty = v.n == 0;
-    n->tid = xmalloc(v.n * sizeof *n->tid);
-    n->rel = xmalloc(v.n * sizeof *n->rel);
+    if (!n->terms) {   /* else given already analyzed (plain queries) */
+        quarry_error err;
+        qtokv v = { 0 };
+        assert_int_equal(quarry_analyze(ix, n->text, strlen(n->text), on_qtok, &v, &err), 0);
+        n->nt = v.n;
+        n->terms = v.s;
+        n->tpos = v.pos;
+    }
+    n->empty = n->nt == 0;
+    n->tid = xmalloc(n->nt * sizeof *n->tid);
+    n->rel = xmalloc(n->nt * sizeof *n->rel);
     n->missing = 0;
     n->sum_idf = 0;
-    for (size_t i = 0; i < v.n; i++) {
-        n->tid[i] = dict_find(&m->d, v.s[i], strlen(v.s[i]));
-        n->rel[i] = v.pos[i] - v.pos[0];
+    for (size_t i = 0; i < n->nt; i++) {
+        n->tid[i] = dict_find(&m->d, n->terms[i], strlen(n->terms[i]));
+        n->rel[i] = n->tpos[i] - n->tpos[0];
         if (n->tid[i] == NONE)
             n->missing = 1;
         else
             n->sum_idf += bm25_idf(m, m->d.df[n->tid[i]]);
     }
-    free(v.pos);
+}
+
+/* The tree of a plain query (quarry_search_options.plain, README): every
+ * word separated by spaces or tabs is an optional clause; a word that
+ * analyzes to several terms is a group of optional one-term clauses (a bag,
+ * not a phrase). */
+static qn *plain_tree(quarry_index *ix, const char *q)
+{
+    qn *root = qn_new(QQ_BOOL);
+    for (const char *p = q; *p;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        const char *e = p;
+        while (*e && *e != ' ' && *e != '\t')
+            e++;
+        if (e == p)
+            break;
+        qn *w = qn_new(QQ_WORD);
+        w->text = xstrndup(p, (size_t)(e - p));
+        quarry_error err;
+        qtokv v = { 0 };
+        assert_int_equal(quarry_analyze(ix, w->text, strlen(w->text), on_qtok, &v, &err), 0);
+        if (v.n <= 1) {
+            w->terms = v.s;
+            w->tpos = v.pos;
+            w->nt = v.n;
+            qn_add(root, w, QQ_SHOULD);
+        } else {
+            qn *bag = qn_new(QQ_BOOL);
+            for (size_t i = 0; i < v.n; i++) {
+                qn *t = qn_new(QQ_WORD);
+                t->text = xstrdup(v.s[i]);
+                t->terms = xmalloc(sizeof *t->terms);
+                t->terms[0] = v.s[i];
+                t->tpos = xmalloc(sizeof *t->tpos);
+                t->tpos[0] = 0;
+                t->nt = 1;
+                qn_add(bag, t, QQ_SHOULD);
+            }
+            free(v.s);
+            free(v.pos);
+            qn_free(w);
+            qn_add(root, bag, QQ_SHOULD);
+        }
+        p = e;
+    }
+    return root;
 }
 
 /* Terms of the leaves with no MUST_NOT above them, in tree order, without
@@ -757,6 +808,7 @@ typedef struct checker {
     unsigned with_hits, no_hits, noterms;
     unsigned failures;
     unsigned printed;
+    int plain;             /* run the queries as plain queries */
 } checker;
 
 static int report(checker *c, const char *q, const char *cfg, const char *fmt, ...)
@@ -850,16 +902,18 @@ static int run_search(checker *c, const char *qs, double k1, double b, int passa
     o.b = b;
     o.passages = passages;
     o.algorithm = algo;
+    o.plain = c->plain;
     *r = NULL;
-    snprintf(cfg, cfgsize, "%s hits, %s, k1 %g b %g, k %u offset %u", passages ? "passage" : "article",
-             algo == QUARRY_ALGO_EXHAUSTIVE ? "EXHAUSTIVE" : "AUTO", k1, b, k, offset);
+    snprintf(cfg, cfgsize, "%s%s hits, %s, k1 %g b %g, k %u offset %u", c->plain ? "plain, " : "",
+             passages ? "passage" : "article", algo == QUARRY_ALGO_EXHAUSTIVE ? "EXHAUSTIVE" : "AUTO", k1, b,
+             k, offset);
     c->runs++;
     return quarry_search(c->ix, qs, &o, r, err);
 }
 
 /* Runs `qs` (whose tree the oracle evaluates) for passage and article hits,
- * with both algorithms and the given BM25 parameters, and once more with a
- * random page (offset, k). */
+ * with both algorithms and the given BM25 parameters, and once more with
+ * AUTO for a random page (offset, k). */
 static void check_tree_params(checker *c, qn *root, const char *qs, double k1, double b)
 {
     qn_prepare(c->m, c->ix, root);
@@ -890,12 +944,14 @@ static void check_tree_params(checker *c, qn *root, const char *qs, double k1, d
             if (!rc[a])
                 quarry_results_free(r[a]);
         if (exp.rc == 0 && exp.matched > 1) {
-            unsigned offset = 1 + rn((uint32_t)(exp.matched < 60 ? exp.matched : 60)), k = 1 + rn(20);
+            /* small k matters most to a pruning AUTO */
+            unsigned offset = runif() < 0.5 ? 0 : 1 + rn((uint32_t)(exp.matched < 60 ? exp.matched : 60));
+            unsigned k = 1 + rn(20);
             ores page;
             oracle(c->m, root, k1, b, passages, k, offset, &page);
             quarry_results *pr;
             quarry_error perr;
-            int prc = run_search(c, qs, k1, b, passages, (int)rn(2), k, offset, &pr, &perr, cfg, sizeof cfg);
+            int prc = run_search(c, qs, k1, b, passages, QUARRY_ALGO_AUTO, k, offset, &pr, &perr, cfg, sizeof cfg);
             compare(c, qs, cfg, &page, prc, &perr, prc ? NULL : pr);
             if (!prc)
                 quarry_results_free(pr);
@@ -1347,6 +1403,41 @@ static void check_two_words(checker *c, wsrc *w, unsigned nq)
         free(g.s);
         qn_free(g.n);
     }
+}
+
+/* Plain queries of 1-6 words, some with what would be syntax in a normal
+ * query ("+x", "-x", "(x", "x)", '"x', AND, OR, NOT, "title:x"). */
+static void check_plain(checker *c, wsrc *w, unsigned nq)
+{
+    static const char *const pre[] = { "+", "-", "(", "\"", "title:" };
+    static const char *const ops[] = { "AND", "OR", "NOT", "and" };
+    c->plain = 1;
+    for (unsigned i = 0; i < nq; i++) {
+        sb s = { 0 };
+        size_t k = 1 + rn(6);
+        for (size_t j = 0; j < k; j++) {
+            if (j)
+                sb_puts(&s, runif() < 0.8 ? " " : " \t ");
+            double r = runif();
+            if (r < 0.1) {
+                sb_puts(&s, ops[rn(4)]);
+                continue;
+            }
+            if (r < 0.25)
+                sb_puts(&s, pre[rn(5)]);
+            char *word = pick_word(w);
+            sb_puts(&s, word);
+            free(word);
+            if (runif() < 0.08)
+                sb_puts(&s, runif() < 0.5 ? ")" : "\"");
+        }
+        char *q = sb_take(&s);
+        qn *root = plain_tree(c->ix, q);
+        check_tree(c, root, q);
+        qn_free(root);
+        free(q);
+    }
+    c->plain = 0;
 }
 
 /* ------------------------------------------------------------ indexes */
@@ -1867,7 +1958,7 @@ static void test_oracle_generated_whole(void **state)
         model_add_unit(&m, ix, i, gen->docs[i].title, gen->docs[i].text, gen->docs[i].len);
     }
     model_finish(&m, ix);
-    checker c = { "generated, passages off", &m, ix, 0, 0, 0, 0, 0, 0, 0 };
+    checker c = { .name = "generated, passages off", .m = &m, .ix = ix };
     wsrc w = gen_words();
     check_random(&c, &w, 200);
     free(w.d);
@@ -1892,9 +1983,10 @@ static void test_oracle_generated_passages(void **state)
     model m = { 0 };
     model_from_index(&m, ix);
     assert_true(m.nu > 3 * m.narts);
-    checker c = { "generated, 32-token passages", &m, ix, 0, 0, 0, 0, 0, 0, 0 };
+    checker c = { .name = "generated, 32-token passages", .m = &m, .ix = ix };
     wsrc w = gen_words();
     check_random(&c, &w, 200);
+    check_plain(&c, &w, 50);
     free(w.d);
     checker_done(&c);
     model_free(&m);
@@ -1940,7 +2032,7 @@ static void test_oracle_sample(void **state)
     model m = { 0 };
     model_from_index(&m, ix);
     assert_int_equal(m.narts, 2);
-    checker c = { "sample corpus", &m, ix, 0, 0, 0, 0, 0, 0, 0 };
+    checker c = { .name = "sample corpus", .m = &m, .ix = ix };
     static const char *const fixed[][2] = {
         { "BRI investment", "(BOOL BRI investment)" },
         { "sanctions", "sanctions" },
@@ -2113,11 +2205,12 @@ static void test_oracle_bbc(void **state)
     model m = { 0 };
     model_from_index(&m, ix);
     assert_int_equal(m.narts, BBC_DOCS);
-    checker c = { "bbc, first 500", &m, ix, 0, 0, 0, 0, 0, 0, 0 };
+    checker c = { .name = "bbc, first 500", .m = &m, .ix = ix };
     wsrc w = { 0 };
     words_from_index(ix, &m, &w);
     check_two_words(&c, &w, 50);
     check_random(&c, &w, 60);
+    check_plain(&c, &w, 40);
     wsrc_free(&w);
     checker_done(&c);
     model_free(&m);

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/file.h>
@@ -20,18 +21,13 @@
 #include <unistd.h>
 
 #include "analyze/analyze.h"
+#include "index/batch.h"
 #include "index/docs.h"
 #include "index/invert.h"
 #include "index/manifest.h"
 #include "index/postw.h"
 #include "passage/passage.h"
 #include "read/read.h"
-
-typedef struct tok {
-    uint32_t off, len;   /* term bytes in the article's term arena */
-    uint32_t pos;
-    uint32_t id;         /* title tokens: the inverter's term id */
-} tok;
 
 struct quarry_writer {
     char *dir;
@@ -59,13 +55,10 @@ struct quarry_writer {
     char **files;             /* names of input files seen (for messages) */
     uint32_t nfiles;
     /* scratch */
-    qbuf clean_text, clean_title, terms, rec;
-    tok *toks;
-    size_t ntoks, cap_toks;
-    qp_spans spans;
+    qbuf rec;
+    qb_batch batch[2];
     quarry_index_summary sum;
-    uint64_t last_progress;
-    uint64_t bytes_total, bytes_done_base;
+    uint64_t bytes_total;
     qr_reader *rd;
 };
 
@@ -113,12 +106,9 @@ void quarry_writer_close(quarry_writer *w)
         free(w->files[i]);
     free(w->files);
     qbuf_free(&w->ids);
-    qbuf_free(&w->clean_text);
-    qbuf_free(&w->clean_title);
-    qbuf_free(&w->terms);
     qbuf_free(&w->rec);
-    free(w->toks);
-    qp_spans_free(&w->spans);
+    qb_free(&w->batch[0]);
+    qb_free(&w->batch[1]);
     if (w->lock_fd >= 0)
         close(w->lock_fd);
     free(w->dir);
@@ -302,31 +292,7 @@ static int id_add(quarry_writer *w, const char *id, size_t len, const char *file
     return 0;
 }
 
-/* ------------------------------------------------------------ analysis */
-
-typedef struct collect {
-    quarry_writer *w;
-} collect;
-
-static int on_token(void *ctx, const qa_token *t)
-{
-    quarry_writer *w = ctx;
-    if (w->ntoks == w->cap_toks) {
-        size_t nc = w->cap_toks ? w->cap_toks * 2 : 4096;
-        tok *p = realloc(w->toks, nc * sizeof *p);
-        if (!p)
-            return QUARRY_ENOMEM;
-        w->toks = p;
-        w->cap_toks = nc;
-    }
-    tok *k = &w->toks[w->ntoks++];
-    k->off = (uint32_t)w->terms.len;
-    k->len = t->len;
-    k->pos = t->pos;
-    if (qbuf_append(&w->terms, t->term, t->len))
-        return QUARRY_ENOMEM;
-    return 0;
-}
+/* ------------------------------------------------------------ consumer */
 
 static int add_unit_len(quarry_writer *w, uint32_t len)
 {
@@ -342,122 +308,83 @@ static int add_unit_len(quarry_writer *w, uint32_t len)
     return 0;
 }
 
-static int add_clean(quarry_writer *w, const char *id, size_t id_len, const char *title, size_t title_len,
-                     const char *text, size_t text_len, const char *date, size_t date_len,
-                     const char *file, uint64_t line, quarry_error *err)
+/* Adds one analyzed article of a batch: its id, its units to the inverter
+ * and the unit/text streams, its record to the article stream. */
+static int consume_doc(quarry_writer *w, qb_batch *b, qb_doc *d, quarry_error *err)
 {
-    char where[4200];
-    where_str(where, sizeof where, file, line);
-    if (id_len == 0)
-        return qerr_set(err, QUARRY_EINPUT, "%s: empty id", where);
-    if (id_len > 1024)
-        return qerr_set(err, QUARRY_ELIMIT, "%s: id longer than 1024 bytes", where);
-    if (text_len > UINT32_MAX / 2 || w->nunits > UINT32_MAX - 1000000)
-        return qerr_set(err, QUARRY_ELIMIT, "%s: document or collection too large", where);
-    w->sum.bytes_in += text_len + title_len;
-
-    /* analyze the title once and every passage; tokens are buffered so an
-     * article without any token can be counted and skipped */
-    w->ntoks = 0;
-    qbuf_reset(&w->terms);
-    uint32_t body_pos = 0;
-    int rc = qa_analyze(w->an, title, title_len, 0, on_token, w, &body_pos);
+    const char *bytes = (const char *)b->bytes.p;
+    const char *terms = (const char *)b->terms.p;
+    if (w->nunits > UINT32_MAX - 1000000 - d->nsp)
+        return qerr_set(err, QUARRY_ELIMIT, "%s: too many passages for one index", d->file);
+    int rc = id_add(w, bytes + d->id, d->id_len, d->file, d->line, err);
     if (rc)
-        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
-    size_t ntitle = w->ntoks;
-    if (ntitle)
-        body_pos += QF_TITLE_GAP;
-    else
-        body_pos = 0;
-    if (qp_split(text, text_len, w->opt.passages ? w->opt.passage_tokens : 0, &w->spans))
-        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
-    /* token index where each passage's tokens start */
-    size_t nsp = w->spans.n;
-    size_t *starts = malloc((nsp + 1) * sizeof *starts);
-    if (!starts)
-        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
-    for (size_t i = 0; i < nsp; i++) {
-        starts[i] = w->ntoks;
-        const qp_span *s = &w->spans.v[i];
-        if ((rc = qa_analyze(w->an, text + s->start, s->end - s->start, body_pos, on_token, w, NULL))) {
-            free(starts);
-            return qerr_set(err, QUARRY_ENOMEM, "out of memory");
-        }
-    }
-    starts[nsp] = w->ntoks;
-    if (w->terms.oom) {
-        free(starts);
-        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
-    }
-    if (w->ntoks == 0) {
-        free(starts);
-        w->sum.empty_skipped++;
-        return 0;
-    }
-    if ((rc = id_add(w, id, id_len, file, line, err))) {
-        free(starts);
         return rc;
-    }
-    uint32_t art = w->narts;
-    uint32_t first_unit = w->nunits;
-    uint32_t epoch = UINT32_MAX;
-    for (size_t i = 0; i < nsp; i++) {
+    qb_tok *toks = b->toks + d->tok0;
+    const size_t *starts = b->starts + d->st0;
+    uint32_t art = w->narts, first_unit = w->nunits, epoch = UINT32_MAX;
+    for (size_t i = 0; i < d->nsp; i++) {
         uint32_t unit = w->nunits;
-        const qp_span *s = &w->spans.v[i];
-        uint32_t len = (uint32_t)(ntitle + starts[i + 1] - starts[i]);
+        const qp_span *s = &b->spans[d->sp0 + i];
+        uint32_t len = (uint32_t)(d->ntitle + starts[i + 1] - starts[i]);
         /* title terms are looked up once per article (again after a spill) */
-        if (ntitle && epoch != qi_epoch(w->inv)) {
+        if (d->ntitle && epoch != qi_epoch(w->inv)) {
             epoch = qi_epoch(w->inv);
-            for (size_t k = 0; k < ntitle; k++) {
-                tok *t = &w->toks[k];
-                t->id = qi_term(w->inv, (const char *)w->terms.p + t->off, t->len);
-            }
+            for (size_t k = 0; k < d->ntitle; k++)
+                toks[k].id = qi_term(w->inv, terms + toks[k].off, toks[k].len);
         }
-        for (size_t k = 0; k < ntitle; k++) {
-            const tok *t = &w->toks[k];
-            if (qi_add_term(w->inv, unit, t->id, t->pos))
+        for (size_t k = 0; k < d->ntitle; k++)
+            if (qi_add_term(w->inv, unit, toks[k].id, toks[k].pos))
                 goto oom;
-        }
-        for (size_t k = starts[i]; k < starts[i + 1]; k++) {
-            const tok *t = &w->toks[k];
-            if (qi_add(w->inv, unit, (const char *)w->terms.p + t->off, t->len, t->pos))
+        for (size_t k = starts[i]; k < starts[i + 1]; k++)
+            if (qi_add(w->inv, unit, terms + toks[k].off, toks[k].len, toks[k].pos))
                 goto oom;
-        }
-        if ((rc = qi_end_unit(w->inv, err))) {
-            free(starts);
+        if ((rc = qi_end_unit(w->inv, err)))
             return rc;
-        }
         if (add_unit_len(w, len))
             goto oom;
         qf_put_u32(&w->unitf, len);
         qf_put_u32(&w->unitf, art);
-        qf_put_u32(&w->unitf, ntitle ? body_pos : 0);
-        if (qd_text_add(&w->text, text + s->start, s->end - s->start))
+        qf_put_u32(&w->unitf, d->body_pos);
+        if (qd_text_add(&w->text, bytes + d->text + s->start, s->end - s->start))
             goto oom;
         w->sum.tokens += len;
     }
-    free(starts);
-    /* article record */
     w->art_off[art] = w->artsf.off;
     qbuf *r = &w->rec;
     qbuf_reset(r);
     qbuf_put_u32(r, first_unit);
-    qbuf_put_u32(r, (uint32_t)nsp);
-    qbuf_put_varint(r, id_len);
-    qbuf_append(r, id, id_len);
-    qbuf_put_varint(r, title_len);
-    qbuf_append(r, title, title_len);
-    qbuf_put_varint(r, date_len);
-    qbuf_append(r, date, date_len);
+    qbuf_put_u32(r, (uint32_t)d->nsp);
+    qbuf_put_varint(r, d->id_len);
+    qbuf_append(r, bytes + d->id, d->id_len);
+    qbuf_put_varint(r, d->title_len);
+    qbuf_append(r, bytes + d->title, d->title_len);
+    qbuf_put_varint(r, d->date_len);
+    qbuf_append(r, bytes + d->date, d->date_len);
     if (qf_write_buf(&w->artsf, r))
         goto oom;
     w->narts++;
     w->sum.articles++;
-    w->sum.passages += nsp;
+    w->sum.passages += d->nsp;
     return 0;
 oom:
-    free(starts);
     return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+}
+
+static int consume(quarry_writer *w, qb_batch *b, quarry_error *err)
+{
+    w->sum.empty_skipped += b->empty;
+    w->sum.invalid_utf8 += b->invalid_utf8;
+    w->sum.bytes_in += b->bytes_in;
+    for (size_t i = 0; i < b->ndocs; i++) {
+        int rc = consume_doc(w, b, &b->docs[i], err);
+        if (rc)
+            return rc;
+    }
+    if (w->opt.progress && b->bytes_done) {
+        quarry_progress p = { w->sum.articles, w->sum.passages, b->bytes_done, w->bytes_total };
+        w->opt.progress(&p, w->opt.progress_ctx);
+    }
+    return 0;
 }
 
 int quarry_writer_add(quarry_writer *w, const char *id, const char *title, const char *text,
@@ -471,39 +398,91 @@ int quarry_writer_add(quarry_writer *w, const char *id, const char *title, const
         date = "";
     if (!where)
         where = "(api)";
-    qbuf idb, ti, da;
+    qbuf idb, ti, da, tx;
     qbuf_init(&idb);
     qbuf_init(&ti);
     qbuf_init(&da);
-    qbuf_reset(&w->clean_text);
-    size_t bad = qa_utf8_clean(text, text_len, &w->clean_text);
-    bad += qa_utf8_clean(id, strlen(id), &idb);
-    bad += qa_utf8_clean(title, strlen(title), &ti);
-    bad += qa_utf8_clean(date, strlen(date), &da);
-    w->sum.invalid_utf8 += bad;
+    qbuf_init(&tx);
+    qb_batch *b = &w->batch[0];
+    qb_reset(b);
+    b->invalid_utf8 = qa_utf8_clean(text, text_len, &tx) + qa_utf8_clean(id, strlen(id), &idb) +
+                      qa_utf8_clean(title, strlen(title), &ti) + qa_utf8_clean(date, strlen(date), &da);
     int rc;
-    if (w->clean_text.oom || idb.oom || ti.oom || da.oom)
+    if (tx.oom || idb.oom || ti.oom || da.oom)
         rc = qerr_set(err, QUARRY_ENOMEM, "out of memory");
-    else
-        rc = add_clean(w, (const char *)idb.p, idb.len, (const char *)ti.p, ti.len,
-                       (const char *)w->clean_text.p, w->clean_text.len, (const char *)da.p, da.len,
-                       where, 0, err);
+    else if (!(rc = qb_add(b, w->an, w->opt.passages ? w->opt.passage_tokens : 0, (const char *)idb.p,
+                           idb.len, (const char *)ti.p, ti.len, (const char *)tx.p, tx.len,
+                           (const char *)da.p, da.len, where, 0, err)))
+        rc = consume(w, b, err);
     qbuf_free(&idb);
     qbuf_free(&ti);
     qbuf_free(&da);
+    qbuf_free(&tx);
     return rc;
 }
 
-static void progress(quarry_writer *w, int force)
+/* ------------------------------------------------------------ pipeline */
+
+/* quarry_writer_add_paths runs two threads: the producer reads, splits and
+ * analyzes documents into one of two batches while the consumer (the
+ * calling thread) inverts the other. Each batch holds about BATCH_BYTES. */
+#define BATCH_BYTES (1u << 20)
+
+typedef struct pipeline {
+    quarry_writer *w;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int full[2];
+    int stop;          /* the consumer failed: the producer stops */
+} pipeline;
+
+static void fill(pipeline *pl, qb_batch *b)
 {
-    if (!w->opt.progress || !w->rd || (!force && (w->sum.articles & 63)))
-        return;
-    uint64_t done = qr_bytes_done(w->rd);
-    if (!force && done - w->last_progress < (64u << 10))
-        return;
-    w->last_progress = done;
-    quarry_progress p = { w->sum.articles, w->sum.passages, done, qr_bytes_total(w->rd) };
-    w->opt.progress(&p, w->opt.progress_ctx);
+    quarry_writer *w = pl->w;
+    qr_doc d;
+    unsigned target = w->opt.passages ? w->opt.passage_tokens : 0;
+    while (qb_bytes(b) < BATCH_BYTES) {
+        int r = qr_next(w->rd, &d, &b->err);
+        if (r == 0) {
+            b->end = 1;
+            break;
+        }
+        if (r < 0) {
+            b->rc = -r;
+            b->end = 1;
+            break;
+        }
+        b->invalid_utf8 += d.invalid_utf8;
+        if ((b->rc = qb_add(b, w->an, target, d.id, d.id_len, d.title, d.title_len, d.text, d.text_len,
+                            d.date, d.date_len, d.file, d.line, &b->err))) {
+            b->end = 1;
+            break;
+        }
+    }
+    b->bytes_done = qr_bytes_done(w->rd);
+}
+
+static void *producer(void *arg)
+{
+    pipeline *pl = arg;
+    for (int i = 0;; i ^= 1) {
+        pthread_mutex_lock(&pl->mu);
+        while (pl->full[i] && !pl->stop)
+            pthread_cond_wait(&pl->cv, &pl->mu);
+        int stop = pl->stop;
+        pthread_mutex_unlock(&pl->mu);
+        if (stop)
+            return NULL;
+        qb_batch *b = &pl->w->batch[i];
+        qb_reset(b);
+        fill(pl, b);
+        pthread_mutex_lock(&pl->mu);
+        pl->full[i] = 1;
+        pthread_cond_broadcast(&pl->cv);
+        pthread_mutex_unlock(&pl->mu);
+        if (b->end)
+            return NULL;
+    }
 }
 
 int quarry_writer_add_paths(quarry_writer *w, const char *const *paths, size_t npaths,
@@ -514,21 +493,44 @@ int quarry_writer_add_paths(quarry_writer *w, const char *const *paths, size_t n
     int rc = qr_open(paths, npaths, &w->rd, err);
     if (rc)
         return rc;
-    qr_doc d;
-    for (;;) {
-        int r = qr_next(w->rd, &d, err);
-        if (r == 0)
-            break;
-        if (r < 0)
-            return -r;
-        w->sum.invalid_utf8 += d.invalid_utf8;
-        if ((rc = add_clean(w, d.id, d.id_len, d.title, d.title_len, d.text, d.text_len, d.date,
-                            d.date_len, d.file, d.line, err)))
-            return rc;
-        progress(w, 0);
+    w->bytes_total = qr_bytes_total(w->rd);
+    pipeline pl;
+    memset(&pl, 0, sizeof pl);
+    pl.w = w;
+    pthread_mutex_init(&pl.mu, NULL);
+    pthread_cond_init(&pl.cv, NULL);
+    pthread_t th;
+    if (pthread_create(&th, NULL, producer, &pl) != 0) {
+        pthread_mutex_destroy(&pl.mu);
+        pthread_cond_destroy(&pl.cv);
+        return qerr_set(err, QUARRY_ENOMEM, "cannot start the reading thread");
     }
-    progress(w, 1);
-    return 0;
+    for (int i = 0;; i ^= 1) {
+        pthread_mutex_lock(&pl.mu);
+        while (!pl.full[i])
+            pthread_cond_wait(&pl.cv, &pl.mu);
+        pthread_mutex_unlock(&pl.mu);
+        qb_batch *b = &w->batch[i];
+        int end = b->end;
+        rc = consume(w, b, err);
+        if (!rc && b->rc) {
+            rc = b->rc;
+            if (err)
+                *err = b->err;
+        }
+        pthread_mutex_lock(&pl.mu);
+        pl.full[i] = 0;
+        if (rc)
+            pl.stop = 1;
+        pthread_cond_broadcast(&pl.cv);
+        pthread_mutex_unlock(&pl.mu);
+        if (rc || end)
+            break;
+    }
+    pthread_join(th, NULL);
+    pthread_mutex_destroy(&pl.mu);
+    pthread_cond_destroy(&pl.cv);
+    return rc;
 }
 
 void quarry_writer_summary(const quarry_writer *w, quarry_index_summary *s)
