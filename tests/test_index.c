@@ -1458,12 +1458,12 @@ static void test_damaged_decoders(void **state)
     for (int k = 0; k < 7; k++) {
         size_t n = olen[k];
         buf = xrealloc(buf, n);
-        /* every byte of the header and the last 40 bytes (trailers), ~60
-         * offsets spread over the rest, each with a random value and with
-         * xor 0xff; the CRC is recomputed */
-        size_t step = n < 120 ? 1 : n / 60;
-        for (size_t off = 0; off + 4 < n; off += (off < 16 || off + 40 > n) ? 1 : step) {
-            for (int v = 0; v < 2; v++) {
+        /* every byte of the header and of the trailer (the last 32 bytes)
+         * xor 0xff; ~40 offsets spread over the rest with xor 0xff and a
+         * random value; the CRC is recomputed */
+        size_t step = n < 80 ? 1 : n / 40;
+        for (size_t off = 0; off + 4 < n; off += (off < 16 || off + 32 > n) ? 1 : step) {
+            for (int v = (off < 16 || off + 32 > n) ? 1 : 0; v < 2; v++) {
                 memcpy(buf, orig[k], n);
                 buf[off] = v ? (uint8_t)(buf[off] ^ 0xff) : (uint8_t)(buf[off] ^ (1 + rndn(255)));
                 fix_crc_and_manifest(dst, name[k], buf, n);
