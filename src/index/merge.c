@@ -2,8 +2,8 @@
  * merge.c — k-way merge of the sorted run files written by invert.c into
  * the postings writer. Runs hold consecutive ranges of units, so for a term
  * present in several runs the postings are concatenated in run order.
- * Every run is read through its own fixed buffer: memory is
- * nruns * RUN_BUF whatever the size of the runs.
+ * Every run is read through its own buffer, sized so that all buffers
+ * together stay within the memory given (between 4 KiB and 128 KiB each).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,13 +11,14 @@
 
 #include "index/postw.h"
 
-#define RUN_BUF (128u << 10)
+#define RUN_BUF_MAX (128u << 10)
+#define RUN_BUF_MIN (4u << 10)
 
 typedef struct run {
     FILE *f;
     const char *path;
     uint8_t *buf;
-    size_t pos, len;
+    size_t pos, len, cap;
     int eof, bad;
     /* current term */
     uint8_t term[QF_MAX_TERM + 1];
@@ -26,7 +27,7 @@ typedef struct run {
     int has_term;
 } run;
 
-/* Makes at least n bytes (n <= RUN_BUF) available; returns available count. */
+/* Makes at least n bytes (n <= cap) available; returns available count. */
 static size_t need(run *r, size_t n)
 {
     if (r->len - r->pos >= n || r->eof)
@@ -35,7 +36,7 @@ static size_t need(run *r, size_t n)
     r->len -= r->pos;
     r->pos = 0;
     while (r->len < n && !r->eof) {
-        size_t k = fread(r->buf + r->len, 1, RUN_BUF - r->len, r->f);
+        size_t k = fread(r->buf + r->len, 1, r->cap - r->len, r->f);
         if (k == 0) {
             if (ferror(r->f))
                 r->bad = 1;
@@ -84,8 +85,11 @@ static int cmp(const run *a, const run *b)
     return c ? c : (a->term_len > b->term_len) - (a->term_len < b->term_len);
 }
 
-int qm_merge(qpw *w, const char *const *paths, size_t nruns, uint32_t nunits, quarry_error *err)
+int qm_merge(qpw *w, const char *const *paths, size_t nruns, uint32_t nunits, size_t mem,
+             quarry_error *err)
 {
+    size_t cap = nruns ? mem / nruns : RUN_BUF_MAX;
+    cap = cap > RUN_BUF_MAX ? RUN_BUF_MAX : cap < RUN_BUF_MIN ? RUN_BUF_MIN : cap;
     run *runs = calloc(nruns ? nruns : 1, sizeof *runs);
     uint32_t *pos = NULL;
     size_t cap_pos = 0;
@@ -95,7 +99,8 @@ int qm_merge(qpw *w, const char *const *paths, size_t nruns, uint32_t nunits, qu
     for (size_t i = 0; i < nruns; i++) {
         runs[i].path = paths[i];
         runs[i].f = fopen(paths[i], "rb");
-        runs[i].buf = malloc(RUN_BUF);
+        runs[i].buf = malloc(cap);
+        runs[i].cap = cap;
         if (!runs[i].f || !runs[i].buf) {
             rc = runs[i].f ? qerr_set(err, QUARRY_ENOMEM, "out of memory")
                            : qerr_errno(err, "cannot open run file", paths[i]);
