@@ -163,11 +163,16 @@ enum quarry_algorithm {
 typedef struct quarry_search_options {
     unsigned k;         /* hits wanted; default 10 */
     unsigned offset;    /* hits to skip (paging); default 0 */
-    double k1, b;       /* BM25 parameters; default 0.9, 0.4 */
+    double k1, b;       /* BM25 parameters; default 1.2, 0.75 (see bench/quality.md) */
     int passages;       /* 0: one hit per article (its best passage); 1: passage hits */
     int algorithm;      /* enum quarry_algorithm */
     int plain;          /* 1: the query is plain words, no operators (a bag of words, as
                            for evaluation queries); every analyzed word is an optional term */
+    int expand;         /* 1: pseudo-relevance feedback (RM3), plain queries only: the
+                           query is expanded with terms of its fb_docs best units */
+    unsigned fb_docs;   /* feedback units; default 10 */
+    unsigned fb_terms;  /* expansion terms; default 20 */
+    double fb_weight;   /* weight of the original query, 0..1; default 0.8 */
 } quarry_search_options;
 
 void quarry_search_options_init(quarry_search_options *o);

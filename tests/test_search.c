@@ -6,7 +6,7 @@
  *   - BM25 arithmetic on a 3-document corpus against values worked out by
  *     hand (below), for k1 0.9 b 0.4 and k1 1.2 b 0.75; ties (lower passage
  *     first, an article shown by its first best passage); a phrase longer
- *     than 64 words.
+ *     than 64 words; phrases at the title/body boundary.
  *   - The oracle: the test keeps every unit's text (the raw text, or the
  *     passage text from quarry_passage_text and the title from
  *     quarry_article_get), analyzes it with quarry_analyze (the analyzer is
@@ -21,6 +21,7 @@
  *     The full top 50 (units, articles, order, scores) and the match count
  *     must agree, for passage and article hits, and QUARRY_ALGO_AUTO must
  *     return exactly what QUARRY_ALGO_EXHAUSTIVE returns.
+ *     Plain queries (quarry_search_options.plain) are checked the same way.
  *   - Errors (syntax, no terms), k = 0, paging, highlighting.
  *
  * The seed of the generated corpus and queries is fixed; QUARRY_TEST_SEED
@@ -1567,10 +1568,8 @@ static void test_bm25_by_hand(void **state)
                 for (int passages = 0; passages < 2; passages++) {
                     quarry_search_options o;
                     quarry_search_options_init(&o);
-                    if (p == 1) {
-                        o.k1 = 1.2;
-                        o.b = 0.75;
-                    }
+                    o.k1 = p == 1 ? 1.2 : 0.9;
+                    o.b = p == 1 ? 0.75 : 0.4;
                     o.algorithm = alg ? QUARRY_ALGO_AUTO : QUARRY_ALGO_EXHAUSTIVE;
                     o.passages = passages;
                     quarry_results *r = NULL;
@@ -1715,6 +1714,45 @@ static void test_long_phrase(void **state)
     free(tail.p);
     free(rest.p);
     free(q.p);
+    remove_tree(dir);
+}
+
+/* A phrase never runs from the title into the body, whatever its gaps:
+ * title "alpha", body "beta gamma"; the query's eight stop words put beta
+ * nine positions after alpha, across the title/body gap of the index. */
+static void test_phrase_title_body(void **state)
+{
+    (void)state;
+    char *dir = make_tmpdir("gap");
+    quarry_index_options io;
+    quarry_index_options_init(&io);
+    io.passages = 0;
+    gdoc docs[2] = { { "x", (char *)"alpha", (char *)"beta gamma", 10 },
+                     { "y", (char *)"alpha beta", (char *)"alpha beta gamma", 16 } };
+    build_index(dir, &io, docs, 2);
+    quarry_index *ix = open_index(dir);
+    static const char *const queries[][2] = {
+        { "\"alpha the the the the the the the the beta\"", NULL },
+        { "title:\"alpha the the the the the the the the beta\"", NULL },
+        { "\"alpha the the the the the the the beta\"", NULL },
+        { "title:\"alpha beta\"", "y" },
+        { "\"alpha beta gamma\"", "y" },
+    };
+    for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
+        quarry_search_options o;
+        quarry_search_options_init(&o);
+        quarry_results *r;
+        quarry_error err;
+        assert_int_equal(quarry_search(ix, queries[i][0], &o, &r, &err), 0);
+        quarry_article a;
+        if (r->n)
+            assert_int_equal(quarry_article_get(ix, r->hits[0].article, &a, &err), 0);
+        if (r->n != (queries[i][1] != NULL) || (r->n && strcmp(a.id, queries[i][1]) != 0))
+            fail_msg("query '%s': %zu hits (first '%s'), expected %s", queries[i][0], r->n, r->n ? a.id : "",
+                     queries[i][1] ? queries[i][1] : "none");
+        quarry_results_free(r);
+    }
+    quarry_close(ix);
     remove_tree(dir);
 }
 
@@ -2431,6 +2469,7 @@ int main(void)
         cmocka_unit_test(test_bm25_by_hand),
         cmocka_unit_test(test_ties),
         cmocka_unit_test(test_long_phrase),
+        cmocka_unit_test(test_phrase_title_body),
         cmocka_unit_test(test_oracle_sample),
         cmocka_unit_test(test_oracle_bbc),
     };

@@ -123,11 +123,8 @@ int cli_index(int argc, char **argv)
     quarry_index_summary s;
     quarry_writer_summary(w, &s);
     quarry_writer_close(w);
-    if (rc) {
-        cli_fail(&err);
-        fprintf(stderr, "quarry: nothing was committed; the previous index in %s (if any) is unchanged\n", dir);
-        return 2;
-    }
+    if (rc)
+        return cli_fail(&err);   /* nothing was committed: the previous index is unchanged */
     if (!quiet) {
         double el = qnow() - g.t0;
         struct rusage ru;

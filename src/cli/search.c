@@ -30,8 +30,8 @@ static const char usage_text[] =
     "      --offset N      skip the first N hits (paging; default 0)\n"
     "      --passages      rank passages: several passages of one article may be\n"
     "                      hits (default: one hit per article, its best passage)\n"
-    "      --k1 X          BM25 term frequency saturation (default 0.9)\n"
-    "      --b Y           BM25 length normalisation, 0 to 1 (default 0.4)\n"
+    "      --k1 X          BM25 term frequency saturation (default 1.2)\n"
+    "      --b Y           BM25 length normalisation, 0 to 1 (default 0.75)\n"
     "      --json          one JSON object per hit per line: \"qid\" (batches),\n"
     "                      \"rank\", \"score\", \"doc\" (the article id), \"title\",\n"
     "                      \"date\" (when known), \"passage\" (its number within the\n"
@@ -47,7 +47,13 @@ static const char usage_text[] =
     "      --plain         the queries are plain text: quotes, parentheses, '+',\n"
     "                      '-', ':' and AND/OR/NOT have no special meaning, every\n"
     "                      word is a ranked OR term (for natural-language query\n"
-    "                      sets such as queries.tsv files)\n"
+    "                      sets such as queries.tsv files); they are expanded\n"
+    "                      by pseudo-relevance feedback unless --no-expand\n"
+    "      --expand, --no-expand\n"
+    "                      RM3 pseudo-relevance feedback for --plain queries:\n"
+    "                      the query is expanded with the 20 likeliest terms of\n"
+    "                      its 10 best passages (weight 0.2 against 0.8 for the\n"
+    "                      query); on by default with --plain\n"
     "      --exhaustive    score every posting of every term (the reference\n"
     "                      algorithm: slower, the same results)\n"
     "  -h, --help          show this help\n"
@@ -81,7 +87,7 @@ static const char usage_text[] =
 
 enum {
     OPT_OFFSET = 1000, OPT_PASSAGES, OPT_K1, OPT_B, OPT_JSON, OPT_TREC, OPT_QUERIES,
-    OPT_COLOR, OPT_EXHAUSTIVE, OPT_PLAIN
+    OPT_COLOR, OPT_EXHAUSTIVE, OPT_PLAIN, OPT_EXPAND, OPT_NO_EXPAND
 };
 
 static const struct option long_options[] = {
@@ -97,6 +103,8 @@ static const struct option long_options[] = {
     { "colour", optional_argument, NULL, OPT_COLOR },
     { "exhaustive", no_argument, NULL, OPT_EXHAUSTIVE },
     { "plain", no_argument, NULL, OPT_PLAIN },
+    { "expand", no_argument, NULL, OPT_EXPAND },
+    { "no-expand", no_argument, NULL, OPT_NO_EXPAND },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -362,7 +370,7 @@ int cli_search(int argc, char **argv)
     quarry_search_options so;
     quarry_search_options_init(&so);
     const char *dir = "index", *queries = NULL, *tag = NULL;
-    int json = 0, color_mode = CLI_COLOR_AUTO;
+    int json = 0, expand = -1, color_mode = CLI_COLOR_AUTO;
 
     opterr = 0;
     optind = 0;   /* glibc: start a fresh scan from argv[1] */
@@ -422,6 +430,14 @@ int cli_search(int argc, char **argv)
             break;
         case OPT_PLAIN:
             so.plain = 1;
+            if (expand < 0)
+                expand = 1;
+            break;
+        case OPT_EXPAND:
+            expand = 1;
+            break;
+        case OPT_NO_EXPAND:
+            expand = 0;
             break;
         case OPT_EXHAUSTIVE:
             so.algorithm = QUARRY_ALGO_EXHAUSTIVE;
@@ -448,6 +464,9 @@ int cli_search(int argc, char **argv)
         }
         }
     }
+    so.expand = expand > 0;
+    if (so.expand && !so.plain)
+        return cli_failf("search: --expand works on --plain queries only");
     if (json && tag)
         return cli_failf("search: --json and --trec cannot be combined");
     if (tag && so.passages)

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 
 #include "index/reader.h"
+#include "query/engine.h"
 #include "query/parse.h"
 
 enum { N_EMPTY, N_LEAF, N_BOOL };
@@ -55,6 +56,7 @@ typedef struct engine {
     int corrupt;
     int oom;
     int plain;
+    int preanalyzed;         /* plain words are already analyzed terms (expansion.c) */
     quarry_error *err;
 } engine;
 
@@ -62,9 +64,12 @@ void quarry_search_options_init(quarry_search_options *o)
 {
     memset(o, 0, sizeof *o);
     o->k = 10;
-    o->k1 = 0.9;
-    o->b = 0.4;
+    o->k1 = 1.2;
+    o->b = 0.75;
     o->algorithm = QUARRY_ALGO_AUTO;
+    o->fb_docs = 10;
+    o->fb_terms = 20;
+    o->fb_weight = 0.8;
 }
 
 static double idf(const quarry_index *ix, uint64_t df)
@@ -231,7 +236,12 @@ static node *build(engine *e, const qq_node *q, int positive)
         return n;
     }
     qtoks toks = { 0 };
-    int rc = qa_analyze(e->ix->an, q->text, strlen(q->text), 0, on_qtok, &toks, NULL);
+    int rc;
+    if (e->preanalyzed) {
+        qa_token t = { q->text, (uint32_t)strlen(q->text), 0, 0, 0 };
+        rc = on_qtok(&toks, &t);
+    } else
+        rc = qa_analyze(e->ix->an, q->text, strlen(q->text), 0, on_qtok, &toks, NULL);
     if (rc) {
         free(toks.v);
         e->oom = 1;
@@ -322,11 +332,15 @@ static uint32_t leaf_freq(engine *e, leaf *l, uint32_t d)
             return 0;
         }
     }
+    /* a phrase lies wholly in the title or wholly in the body of a unit */
+    uint32_t body = qx_unit_body(e->ix, d), span = l->relpos[l->nterms - 1];
     uint32_t f = 0;
     for (uint32_t j = 0; j < tf0; j++) {
         uint32_t start = p0[j];
         if (start >= limit)
             break;
+        if (start < body && start + span >= body)
+            continue;
         int ok = 1;
         for (size_t i = 1; i < nt && ok; i++) {
             uint32_t want = start + l->relpos[i];
@@ -523,14 +537,9 @@ void quarry_results_free(quarry_results *r)
     free(r);
 }
 
-int quarry_search(quarry_index *ix, const char *query, const quarry_search_options *o,
-                  quarry_results **out, quarry_error *err)
+int qs_search(quarry_index *ix, const char *query, const quarry_search_options *o, const double *boost,
+              quarry_results **out, quarry_error *err)
 {
-    quarry_search_options defaults;
-    if (!o) {
-        quarry_search_options_init(&defaults);
-        o = &defaults;
-    }
     if (!(o->k1 >= 0 && o->k1 <= 1000) || !(o->b >= 0 && o->b <= 1))
         return qerr_set(err, QUARRY_EINVAL, "BM25 parameters out of range: k1 must be in [0, 1000], b in [0, 1]");
     if ((uint64_t)o->k + o->offset > (1u << 26))
@@ -553,9 +562,14 @@ int quarry_search(quarry_index *ix, const char *query, const quarry_search_optio
     e.norm = ix->norm;
     e.err = err;
     e.plain = o->plain;
+    e.preanalyzed = boost != NULL;
     qbuf_init(&e.terms);
     node *root = build(&e, q, q->occur != QQ_MUST_NOT);
     qq_free(q);
+    if (root && boost && root->kind == N_BOOL)   /* a weighted bag of terms */
+        for (size_t i = 0; i < root->nkids; i++)
+            if (root->kids[i]->kind == N_LEAF)
+                root->kids[i]->lf.w *= boost[i];
     quarry_results *res = NULL;
     heap h = { 0 };
     uint32_t ntouched = 0;

@@ -1,0 +1,284 @@
+#!/usr/bin/env bash
+# tests/e2e/robust.sh — robustness of an index on disk: damaged files (one
+# byte flipped at ~30 offsets of every file, truncations, a deleted file, a
+# damaged MANIFEST) must make verify, stats, search and dump exit 2 with one
+# line on stderr, never a signal or a sanitizer report; indexing killed with
+# SIGKILL at several moments leaves the previous index committed and
+# readable, and the next run cleans up; a second writer is refused while a
+# first one runs.
+# Env: QUARRY (the binary), QUARRY_ROOT (the repository root),
+# QUARRY_CORPUS (the shared collections; optional: a generated input is used
+# when absent).
+set -u
+root=${QUARRY_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+Q=${QUARRY:-$root/build/quarry}
+[ -x "$Q" ] || { echo "FAIL: no quarry binary at $Q"; exit 1; }
+corpus=$root/corpus
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/quarry-e2e-robust.XXXXXX") || exit 1
+bgpid=
+cleanup() {
+  [ -n "$bgpid" ] && kill -9 "$bgpid" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+ok() { echo "ok: $*"; }
+
+# check_error WHAT CMD... : exit 2, exactly one stderr line "quarry: ...",
+# no sanitizer report, no signal
+out=$tmp/out
+err=$tmp/err
+check_error() {
+  local what=$1; shift
+  "$@" >"$out" 2>"$err"
+  local rc=$? lines text
+  mapfile -t lines <"$err"     # builtins only, no fork: this runs ~1100 times
+  text="${lines[*]}"
+  if [ $rc -ge 128 ]; then
+    fail "$what: $* killed by signal $((rc - 128)); stderr: ${text:0:400}"
+  elif [[ $text == *Sanitizer* || $text == *"runtime error"* ]]; then
+    fail "$what: $*: sanitizer report:"; printf '%s\n' "${lines[@]:0:20}"
+  elif [ $rc -ne 2 ]; then
+    fail "$what: $*: exit $rc, expected 2; stderr: ${text:0:300}"
+  elif [ ${#lines[@]} -ne 1 ] || [[ ${lines[0]} != "quarry: "* ]]; then
+    fail "$what: $*: expected one line 'quarry: ...' on stderr, got ${#lines[@]}:"; printf '%s\n' "${lines[@]:0:5}"
+  else
+    return 0
+  fi
+  return 1
+}
+
+# all_commands_fail WHAT DIR
+all_commands_fail() {
+  local what=$1 d=$2
+  check_error "$what" "$Q" verify -i "$d" &&
+  check_error "$what" "$Q" stats -i "$d" &&
+  check_error "$what" "$Q" search -i "$d" sanctions &&
+  check_error "$what" "$Q" search -i "$d" --json "BRI investment" &&
+  check_error "$what" "$Q" dump -i "$d" --term sanction
+}
+
+# put_byte FILE OFFSET VALUE: writes one byte in place
+put_byte() {
+  printf "$(printf '\\%03o' "$3")" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+size_of() { stat -c %s "$1"; }
+
+# ------------------------------------------------------------ damaged files
+BASE=$tmp/base
+"$Q" index -q -o "$BASE" "$corpus" || { echo "FAIL: cannot index $corpus"; exit 1; }
+"$Q" verify -i "$BASE" >/dev/null || { echo "FAIL: fresh index does not verify"; exit 1; }
+W=$tmp/work
+cp -r "$BASE" "$W"
+t0=$(date +%s)
+
+# damage_file FILE WORKDIR: flips and truncations of one index file in its
+# own copy of the index; prints FAIL / ok lines, exit status = failures
+damage_file() {
+  local path=$1 w=$2 f n offs bytes off i cut bad=0 nfl=0
+  f=$(basename "$path")
+  n=$(size_of "$path")
+  # header bytes (first and last of magic, kind, version, reserved), 16 spread
+  # over the body, the middle, the byte before the CRC and the 4 CRC bytes
+  offs="0 3 4 7 8 11 12 15"
+  for i in $(seq 1 16); do offs="$offs $((16 + (n - 20) * i / 17))"; done
+  offs="$offs $((n / 2)) $((n - 5)) $((n - 4)) $((n - 3)) $((n - 2)) $((n - 1))"
+  read -r -a bytes < <(od -An -tu1 -v "$path" | tr -s ' \n' '  ')
+  for off in $offs; do
+    put_byte "$w/$f" "$off" $((bytes[off] ^ 255))
+    all_commands_fail "$f byte $off flipped" "$w" || bad=1
+    put_byte "$w/$f" "$off" "${bytes[off]}"
+    nfl=$((nfl + 1))
+    [ $bad -eq 0 ] || break   # one report per file is enough
+  done
+  cmp -s "$path" "$w/$f" || { fail "test setup: $f not restored"; cp "$path" "$w/$f"; }
+  [ $bad -eq 0 ] && ok "$f: each of $nfl flipped bytes is reported (exit 2, one line)"
+  for cut in 0 10 $((n / 2)) $((n - 1)); do
+    head -c "$cut" "$path" >"$w/$f"
+    all_commands_fail "$f truncated to $cut bytes" "$w" || bad=1
+  done
+  rm "$w/$f"
+  all_commands_fail "$f deleted" "$w" || bad=1
+  cp "$path" "$w/$f"
+  [ $bad -eq 0 ] && ok "$f: truncated (0, 10, half, size-1) or deleted: reported"
+  return $bad
+}
+
+# two workers in parallel, each on its own copy of the index
+worker() {
+  local k=$1 i=0 path
+  cp -r "$BASE" "$tmp/work$k"
+  out=$tmp/w$k.out; err=$tmp/w$k.err
+  for path in "$BASE"/g*; do
+    [ $((i % 2)) -eq "$k" ] && damage_file "$path" "$tmp/work$k"
+    i=$((i + 1))
+  done
+  echo "failures $failures"
+}
+(worker 0 >"$tmp/worker0.log" 2>&1) &
+wpid=$!
+(worker 1 >"$tmp/worker1.log" 2>&1)
+wait $wpid
+for k in 0 1; do
+  grep -v '^failures ' "$tmp/worker$k.log"
+  nf=$(sed -n 's/^failures //p' "$tmp/worker$k.log")
+  failures=$((failures + ${nf:-1}))
+done
+
+# the MANIFEST: a changed digit (generation, a size, a checksum), truncations, deletion
+M=$W/MANIFEST
+cp "$BASE/MANIFEST" "$tmp/manifest"
+sed 's/^generation 1$/generation 2/' "$tmp/manifest" >"$M"
+all_commands_fail "MANIFEST generation changed" "$W"
+sed '3s/ \([0-9]\)\([0-9]*\) / \1\21 /' "$tmp/manifest" >"$M"   # a size gets one more digit
+cmp -s "$M" "$tmp/manifest" && fail "test setup: the size edit did nothing"
+all_commands_fail "MANIFEST size changed" "$W"
+sed '4s/ \([0-9a-f]\{8\}\)$/ 00000000/' "$tmp/manifest" >"$M"
+all_commands_fail "MANIFEST file checksum changed" "$W"
+sed '$s/crc \(.......\)./crc \10/' "$tmp/manifest" >"$M"
+cmp -s "$M" "$tmp/manifest" && sed '$s/crc \(.......\)./crc \11/' "$tmp/manifest" >"$M"
+all_commands_fail "MANIFEST checksum line changed" "$W"
+for cut in 0 10 $(($(size_of "$tmp/manifest") / 2)) $(($(size_of "$tmp/manifest") - 12)); do
+  head -c "$cut" "$tmp/manifest" >"$M"
+  all_commands_fail "MANIFEST truncated to $cut bytes" "$W"
+done
+rm -f "$M"
+check_error "MANIFEST deleted" "$Q" verify -i "$W" && check_error "MANIFEST deleted" "$Q" stats -i "$W" &&
+  check_error "MANIFEST deleted" "$Q" search -i "$W" sanctions
+cp "$tmp/manifest" "$M"
+"$Q" verify -i "$W" >/dev/null || fail "restored copy does not verify"
+ok "MANIFEST damage reported; damaged files took $(( $(date +%s) - t0 ))s"
+
+# ------------------------------------------------------------ interrupted indexing
+C=${QUARRY_CORPUS:-}
+if [ -n "$C" ] && [ -f "$C/20newsgroups/docs.jsonl.gz" ]; then
+  BIG=$C/20newsgroups/docs.jsonl.gz
+else
+  echo "SKIP: QUARRY_CORPUS has no 20newsgroups; using a generated 30 MB JSONL input"
+  BIG=$tmp/big.jsonl
+  awk 'BEGIN { srand(7); split("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu", w, " ");
+         for (d = 0; d < 40000; d++) { printf "{\"id\":\"gen%06d\",\"title\":\"generated %d\",\"text\":\"", d, d;
+           n = 80 + int(rand() * 160);
+           for (i = 0; i < n; i++) { printf "%s%s%d ", w[1 + int(rand() * 26)], (i % 17 == 16 ? ".\\n\\n" : ""), int(rand() * 50) }
+           printf "\"}\n" } }' >"$BIG"
+fi
+D=$tmp/d
+"$Q" index -q -o "$D" "$corpus" || { echo "FAIL: cannot index $corpus"; exit 1; }
+
+# the committed index in $D is the sample corpus, intact
+check_intact() {
+  local what=$1
+  "$Q" verify -i "$D" >"$tmp/v.out" 2>"$tmp/v.err" || { fail "$what: verify fails: $(cat "$tmp/v.err")"; return 1; }
+  "$Q" stats -i "$D" >"$tmp/s.out" 2>&1 || { fail "$what: stats fails"; return 1; }
+  grep -Eq '^articles +2$' "$tmp/s.out" || { fail "$what: stats does not say 2 articles"; return 1; }
+  "$Q" search -i "$D" --json sanctions >"$tmp/q.out" 2>&1 || { fail "$what: search sanctions fails"; return 1; }
+  grep -q '"doc":"004_4f4f4b4389e3315b"' "$tmp/q.out" || { fail "$what: search sanctions does not find 004_4f4f4b4389e3315b"; return 1; }
+  return 0
+}
+
+# start_big: index $BIG into $D in the background (a small budget, so that
+# sorted runs are spilled before the kill)
+start_big() {
+  "$Q" index -q --mem 16 -o "$D" "$BIG" >"$tmp/bg.out" 2>"$tmp/bg.err" &
+  bgpid=$!
+}
+
+# kill_big WHAT: SIGKILL the background indexer; 0 when it was killed
+kill_big() {
+  local what=$1 st
+  kill -9 "$bgpid" 2>/dev/null
+  wait "$bgpid" 2>/dev/null
+  st=$?
+  bgpid=
+  if [ $st -ne 137 ]; then
+    echo "SKIP: $what: the indexer ended (status $st) before it could be killed"
+    "$Q" index -q -o "$D" "$corpus" || fail "cannot rebuild $D"
+    gen=$(sed -n 's/^generation //p' "$D/MANIFEST")
+    next=$(printf 'g%06u' $((gen + 1)))
+    return 1
+  fi
+  return 0
+}
+
+# wait_for FILE TIMEOUT_TENTHS: until FILE exists or the indexer ended
+wait_for() {
+  local i=0
+  while [ ! -e "$1" ] && [ $i -lt "$2" ] && kill -0 "$bgpid" 2>/dev/null; do
+    sleep 0.02; i=$((i + 1))
+  done
+  [ -e "$1" ]
+}
+
+gen=$(sed -n 's/^generation //p' "$D/MANIFEST")
+next=$(printf 'g%06u' $((gen + 1)))
+
+# after_kill WHAT: the committed index is the previous one, intact — or, when
+# the kill came after the MANIFEST was replaced, the complete new one (then
+# $D is rebuilt from the sample corpus for the next round)
+after_kill() {
+  local what=$1 g
+  g=$(sed -n 's/^generation //p' "$D/MANIFEST")
+  if [ "$g" = "$gen" ]; then
+    local left
+    left=$(cd "$D" && ls -A | grep -c -E "^(\.run-|$next\.)")
+    check_intact "$what" && ok "$what: previous index intact ($left run or partial files left behind)"
+  elif "$Q" verify -i "$D" >/dev/null 2>"$tmp/v.err" && "$Q" stats -i "$D" >"$tmp/s.out" 2>&1 &&
+       ! grep -Eq '^articles +2$' "$tmp/s.out"; then
+    ok "$what: the kill came just after the commit; the new generation $g is complete"
+    "$Q" index -q -o "$D" "$corpus" || fail "cannot rebuild $D"
+  else
+    fail "$what: MANIFEST names generation $g but that index does not verify: $(cat "$tmp/v.err")"
+    "$Q" index -q -o "$D" "$corpus" || fail "cannot rebuild $D"
+  fi
+  gen=$(sed -n 's/^generation //p' "$D/MANIFEST")
+  next=$(printf 'g%06u' $((gen + 1)))
+}
+
+for when in 0.3 1; do
+  start_big
+  sleep "$when"
+  kill_big "kill after ${when}s" && after_kill "indexing killed after ${when}s"
+done
+# while committing: once the merge has created the new dictionary, and once
+# the last file (.meta) exists, just before the MANIFEST is replaced
+for f in dict meta; do
+  start_big
+  if wait_for "$D/$next.$f" 1500; then
+    kill_big "kill at $next.$f" && after_kill "indexing killed when $next.$f appeared"
+  else
+    kill_big "kill at $next.$f" >/dev/null
+    echo "SKIP: $next.$f never appeared before the indexer ended"
+    "$Q" index -q -o "$D" "$corpus" || fail "cannot rebuild $D"
+    gen=$(sed -n 's/^generation //p' "$D/MANIFEST")
+    next=$(printf 'g%06u' $((gen + 1)))
+  fi
+done
+
+# ------------------------------------------------------------ a concurrent writer
+start_big
+if wait_for "$D/$next.unit" 1500; then
+  check_error "second writer" "$Q" index -o "$D" "$corpus" &&
+    { grep -qi 'another' "$err" || fail "second writer: message does not say another writer holds the index: $(cat "$err")"; } &&
+    ok "a second writer is refused while the first runs: $(cat "$err")"
+else
+  fail "the background indexer did not create $next.unit"
+fi
+kill_big "concurrent writer" >/dev/null && after_kill "after the concurrent writer test"
+
+# ------------------------------------------------------------ recovery
+"$Q" index -o "$D" "$corpus" >"$tmp/re.out" 2>"$tmp/re.err" || fail "reindex after kills: $(cat "$tmp/re.err")"
+check_intact "after a normal reindex"
+gen=$(sed -n 's/^generation //p' "$D/MANIFEST")
+want=$(printf 'g%06u' "$gen")
+stray=$(ls -A "$D" | grep -v -E "^(LOCK|MANIFEST|$want\.(arts|dict|meta|posn|post|text|unit))\$")
+[ -z "$stray" ] && ok "reindex after kills commits generation $gen and leaves no stray files" ||
+  fail "stray files after reindexing: $(echo $stray)"
+
+if [ $failures -ne 0 ]; then
+  echo "$failures failure(s)"
+  exit 1
+fi
+echo "all robustness tests passed"
