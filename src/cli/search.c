@@ -54,6 +54,9 @@ static const char usage_text[] =
     "                      the query is expanded with the 20 likeliest terms of\n"
     "                      its 10 best passages (weight 0.2 against 0.8 for the\n"
     "                      query); on by default with --plain\n"
+    "      --fb-docs N, --fb-terms N, --fb-weight W\n"
+    "                      feedback units (10), expansion terms (20) and the\n"
+    "                      weight of the original query (0.8)\n"
     "      --exhaustive    score every posting of every term (the reference\n"
     "                      algorithm: slower, the same results)\n"
     "  -h, --help          show this help\n"
@@ -87,7 +90,7 @@ static const char usage_text[] =
 
 enum {
     OPT_OFFSET = 1000, OPT_PASSAGES, OPT_K1, OPT_B, OPT_JSON, OPT_TREC, OPT_QUERIES,
-    OPT_COLOR, OPT_EXHAUSTIVE, OPT_PLAIN, OPT_EXPAND, OPT_NO_EXPAND
+    OPT_COLOR, OPT_EXHAUSTIVE, OPT_PLAIN, OPT_EXPAND, OPT_NO_EXPAND, OPT_FB_DOCS, OPT_FB_TERMS, OPT_FB_WEIGHT
 };
 
 static const struct option long_options[] = {
@@ -105,6 +108,9 @@ static const struct option long_options[] = {
     { "plain", no_argument, NULL, OPT_PLAIN },
     { "expand", no_argument, NULL, OPT_EXPAND },
     { "no-expand", no_argument, NULL, OPT_NO_EXPAND },
+    { "fb-docs", required_argument, NULL, OPT_FB_DOCS },
+    { "fb-terms", required_argument, NULL, OPT_FB_TERMS },
+    { "fb-weight", required_argument, NULL, OPT_FB_WEIGHT },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -438,6 +444,21 @@ int cli_search(int argc, char **argv)
             break;
         case OPT_NO_EXPAND:
             expand = 0;
+            break;
+        case OPT_FB_DOCS:
+        case OPT_FB_TERMS: {
+            long n = cli_parse_uint(c == OPT_FB_DOCS ? "--fb-docs" : "--fb-terms", optarg, 1, 1000);
+            if (n < 0)
+                return 2;
+            if (c == OPT_FB_DOCS)
+                so.fb_docs = (unsigned)n;
+            else
+                so.fb_terms = (unsigned)n;
+            break;
+        }
+        case OPT_FB_WEIGHT:
+            if ((so.fb_weight = cli_parse_double("--fb-weight", optarg, 0, 1)) < 0)
+                return 2;
             break;
         case OPT_EXHAUSTIVE:
             so.algorithm = QUARRY_ALGO_EXHAUSTIVE;
