@@ -156,6 +156,23 @@ int qbuf_printf(qbuf *b, const char *fmt, ...)
     return 0;
 }
 
+int qgrow(void **v, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    size_t nc = *cap ? *cap * 2 : 16;
+    if (nc < n + 1)
+        nc = n + 1;
+    if (nc > SIZE_MAX / size)
+        return -1;
+    void *p = realloc(*v, nc * size);
+    if (!p)
+        return -1;
+    *v = p;
+    *cap = nc;
+    return 0;
+}
+
 /* ------------------------------------------------------------ cursors */
 
 int qget_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)

@@ -86,6 +86,11 @@ uint64_t qcur_u64(qcur *c);
 uint64_t qcur_varint(qcur *c);
 const uint8_t *qcur_bytes(qcur *c, size_t n);   /* NULL (and !ok) when fewer remain */
 
+/* Makes room for element n of a growable array *v of *cap elements of
+ * `size` bytes (doubling, 16 at first). Returns 0, or -1 when out of
+ * memory (then *v is unchanged). */
+int qgrow(void **v, size_t *cap, size_t n, size_t size);
+
 /* ------------------------------------------------------------- misc */
 
 /* 64-bit FNV-1a-style hash (wyhash-like mixing) of a byte string. */

@@ -34,24 +34,10 @@ size_t qb_bytes(const qb_batch *b)
     return b->bytes.len + b->terms.len + b->ntoks * sizeof(qb_tok) + b->nspans * sizeof(qp_span);
 }
 
-/* Grows an array so that one more element fits; -1 when out of memory. */
-static int grow(void **v, size_t *cap, size_t n, size_t size)
-{
-    if (n < *cap)
-        return 0;
-    size_t nc = *cap ? *cap * 2 : 256;
-    void *p = realloc(*v, nc * size);
-    if (!p)
-        return -1;
-    *v = p;
-    *cap = nc;
-    return 0;
-}
-
 static int on_token(void *ctx, const qa_token *t)
 {
     qb_batch *b = ctx;
-    if (grow((void **)&b->toks, &b->cap_toks, b->ntoks, sizeof *b->toks))
+    if (qgrow((void **)&b->toks, &b->cap_toks, b->ntoks, sizeof *b->toks))
         return QUARRY_ENOMEM;
     qb_tok *k = &b->toks[b->ntoks++];
     k->off = (uint32_t)b->terms.len;
@@ -95,8 +81,8 @@ int qb_add(qb_batch *b, qa_analyzer *an, unsigned passage_target, const char *id
         goto oom;
     size_t nsp = b->split.n, st0 = b->nstarts, sp0 = b->nspans;
     for (size_t i = 0; i < nsp; i++) {
-        if (grow((void **)&b->starts, &b->cap_starts, b->nstarts, sizeof *b->starts) ||
-            grow((void **)&b->spans, &b->cap_spans, b->nspans, sizeof *b->spans))
+        if (qgrow((void **)&b->starts, &b->cap_starts, b->nstarts, sizeof *b->starts) ||
+            qgrow((void **)&b->spans, &b->cap_spans, b->nspans, sizeof *b->spans))
             goto oom;
         b->starts[b->nstarts++] = b->ntoks - tok0;
         const qp_span *s = &b->split.v[i];
@@ -104,7 +90,7 @@ int qb_add(qb_batch *b, qa_analyzer *an, unsigned passage_target, const char *id
         if (qa_analyze(an, text + s->start, s->end - s->start, body_pos, on_token, b, NULL))
             goto oom;
     }
-    if (grow((void **)&b->starts, &b->cap_starts, b->nstarts, sizeof *b->starts))
+    if (qgrow((void **)&b->starts, &b->cap_starts, b->nstarts, sizeof *b->starts))
         goto oom;
     b->starts[b->nstarts++] = b->ntoks - tok0;
     if (b->terms.oom)
@@ -117,7 +103,7 @@ int qb_add(qb_batch *b, qa_analyzer *an, unsigned passage_target, const char *id
         b->empty++;
         return 0;
     }
-    if (grow((void **)&b->docs, &b->cap_docs, b->ndocs, sizeof *b->docs))
+    if (qgrow((void **)&b->docs, &b->cap_docs, b->ndocs, sizeof *b->docs))
         goto oom;
     qb_doc *d = &b->docs[b->ndocs++];
     d->id = b->bytes.len;

@@ -93,14 +93,8 @@ typedef struct qtoks {
 static int on_qtok(void *ctx, const qa_token *t)
 {
     qtoks *q = ctx;
-    if (q->n == q->cap) {
-        size_t nc = q->cap ? q->cap * 2 : 8;
-        qtok *p = realloc(q->v, nc * sizeof *p);
-        if (!p)
-            return QUARRY_ENOMEM;
-        q->v = p;
-        q->cap = nc;
-    }
+    if (qgrow((void **)&q->v, &q->cap, q->n, sizeof *q->v))
+        return QUARRY_ENOMEM;
     qtok *k = &q->v[q->n++];
     uint32_t len = t->len < sizeof k->term - 1 ? t->len : (uint32_t)sizeof k->term - 1;
     memcpy(k->term, t->term, len);
@@ -126,14 +120,8 @@ static void add_hl_term(engine *e, const char *t, size_t len)
 
 static int add_lead(engine *e, qx_cursor *c)
 {
-    if (e->nleads == e->cap_leads) {
-        size_t nc = e->cap_leads ? e->cap_leads * 2 : 8;
-        qx_cursor **p = realloc(e->leads, nc * sizeof *p);
-        if (!p)
-            return -1;
-        e->leads = p;
-        e->cap_leads = nc;
-    }
+    if (qgrow((void **)&e->leads, &e->cap_leads, e->nleads, sizeof *e->leads))
+        return -1;
     e->leads[e->nleads++] = c;
     return 0;
 }

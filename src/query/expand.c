@@ -33,14 +33,8 @@ typedef struct twv {
 
 static int twv_add(twv *t, const char *term, size_t len, double w)
 {
-    if (t->n == t->cap) {
-        size_t nc = t->cap ? t->cap * 2 : 256;
-        tw *p = realloc(t->v, nc * sizeof *p);
-        if (!p)
-            return -1;
-        t->v = p;
-        t->cap = nc;
-    }
+    if (qgrow((void **)&t->v, &t->cap, t->n, sizeof *t->v))
+        return -1;
     t->v[t->n].term = (char *)(uintptr_t)t->arena.len;   /* an offset until twv_fix */
     t->v[t->n].len = (uint32_t)len;
     t->v[t->n].w = w;

@@ -20,14 +20,8 @@ static int on_hl(void *ctx, const qa_token *t)
     for (size_t i = 0; i < h->r->nterms; i++) {
         const char *q = h->r->terms[i];
         if (strlen(q) == t->len && memcmp(q, t->term, t->len) == 0) {
-            if (h->n == h->cap) {
-                size_t nc = h->cap ? h->cap * 2 : 16;
-                quarry_span *p = realloc(h->v, nc * sizeof *p);
-                if (!p)
-                    return QUARRY_ENOMEM;
-                h->v = p;
-                h->cap = nc;
-            }
+            if (qgrow((void **)&h->v, &h->cap, h->n, sizeof *h->v))
+                return QUARRY_ENOMEM;
             h->v[h->n].start = t->start;
             h->v[h->n].end = t->end;
             h->n++;
