@@ -78,6 +78,9 @@ static uint32_t pool_alloc(qi_inverter *qi, uint32_t n)
         void *p = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED)
             return UINT32_MAX;
+#ifdef MADV_HUGEPAGE
+        madvise(p, CHUNK, MADV_HUGEPAGE);   /* fewer page faults where the system allows it */
+#endif
         qi->chunks[qi->nchunks++] = p;
         qi->pool_used = 0;
     }
@@ -244,7 +247,9 @@ static int put(qi_inverter *qi, term *e, const uint8_t *p, size_t n)
         }
         uint32_t room = e->end - e->wr;
         uint32_t k = n < room ? (uint32_t)n : room;
-        memcpy(addr(qi, e->wr), p, k);
+        uint8_t *dst = addr(qi, e->wr);
+        for (uint32_t i = 0; i < k; i++)   /* pieces are short: no call to memcpy */
+            dst[i] = p[i];
         e->wr += k;
         p += k;
         n -= k;
@@ -334,20 +339,24 @@ int qi_end_unit(qi_inverter *qi, quarry_error *err)
 {
     if (qi->failed)
         return qerr_set(err, QUARRY_ENOMEM, "out of memory while inverting");
-    uint8_t tmp[32];
+    uint8_t tmp[256];
     for (uint32_t k = 0; k < qi->ntouched; k++) {
         term *e = &qi->terms[qi->touched[k]];
+        /* the posting's bytes gather in tmp and go to the slices in pieces */
         size_t n = enc_varint(tmp, (uint64_t)qi->unit + 1 - e->prev_unit);
         n += enc_varint(tmp + n, e->ttf);
-        if (put(qi, e, tmp, n))
-            goto oom;
         uint32_t prev = 0;
         for (uint32_t i = e->thead; i != UINT32_MAX; i = qi->tnext[i]) {
-            n = enc_varint(tmp, qi->tpos[i] - prev);
+            if (n > sizeof tmp - 10) {
+                if (put(qi, e, tmp, n))
+                    goto oom;
+                n = 0;
+            }
+            n += enc_varint(tmp + n, qi->tpos[i] - prev);
             prev = qi->tpos[i];
-            if (put(qi, e, tmp, n))
-                goto oom;
         }
+        if (put(qi, e, tmp, n))
+            goto oom;
         e->prev_unit = qi->unit + 1;
         e->df++;
     }
