@@ -16,7 +16,8 @@ typedef struct qd_text_writer {
     qbuf lens, bytes;     /* the block being filled */
     uint32_t count, first_unit, nunits;
     qbuf dir;             /* per block: u64 offset, u32 clen, u32 ulen, u32 first_unit */
-    qbuf z;               /* compression scratch */
+    qbuf z, raw;          /* compression scratch */
+    void *zs;             /* a z_stream kept for all blocks (no allocation per block) */
     int failed;
 } qd_text_writer;
 

@@ -11,34 +11,59 @@
 int qd_text_open(qd_text_writer *t, const char *dir, uint32_t gen, quarry_error *err)
 {
     memset(t, 0, sizeof *t);
+    z_stream *zs = calloc(1, sizeof *zs);
+    if (!zs || deflateInit(zs, Z_BEST_SPEED) != Z_OK) {
+        free(zs);
+        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    }
+    t->zs = zs;
     char name[64];
     qf_name(name, sizeof name, gen, QF_TEXT);
     return qf_create(&t->f, dir, name, QF_TEXT, err);
+}
+
+static void end_stream(qd_text_writer *t)
+{
+    if (t->zs) {
+        deflateEnd(t->zs);
+        free(t->zs);
+        t->zs = NULL;
+    }
 }
 
 static void flush(qd_text_writer *t)
 {
     if (t->count == 0)
         return;
-    qbuf raw;
-    qbuf_init(&raw);
+    qbuf raw = t->raw;   /* reused across blocks */
+    qbuf_reset(&raw);
     qbuf_put_u32(&raw, t->count);
     qbuf_append(&raw, t->lens.p, t->lens.len);
     qbuf_append(&raw, t->bytes.p, t->bytes.len);
-    uLongf clen = compressBound((uLong)raw.len);
+    z_stream *zs = t->zs;
+    uLong bound = deflateBound(zs, (uLong)raw.len);
     qbuf_reset(&t->z);
-    if (raw.oom || qbuf_reserve(&t->z, clen) ||
-        compress2(t->z.p, &clen, raw.p, (uLong)raw.len, Z_BEST_SPEED) != Z_OK) {
+    if (raw.oom || qbuf_reserve(&t->z, bound) || deflateReset(zs) != Z_OK) {
         t->failed = 1;
-        qbuf_free(&raw);
+        t->raw = raw;
         return;
     }
+    zs->next_in = raw.p;
+    zs->avail_in = (uInt)raw.len;
+    zs->next_out = t->z.p;
+    zs->avail_out = (uInt)bound;
+    if (deflate(zs, Z_FINISH) != Z_STREAM_END) {
+        t->failed = 1;
+        t->raw = raw;
+        return;
+    }
+    uLong clen = zs->total_out;
     qbuf_put_u64(&t->dir, t->f.off);
     qbuf_put_u32(&t->dir, (uint32_t)clen);
     qbuf_put_u32(&t->dir, (uint32_t)raw.len);
     qbuf_put_u32(&t->dir, t->first_unit);
     qf_write(&t->f, t->z.p, clen);
-    qbuf_free(&raw);
+    t->raw = raw;
     qbuf_reset(&t->lens);
     qbuf_reset(&t->bytes);
     t->first_unit += t->count;
@@ -75,6 +100,8 @@ int qd_text_finish(qd_text_writer *t, uint64_t *size, uint32_t *crc, quarry_erro
     qbuf_free(&t->bytes);
     qbuf_free(&t->dir);
     qbuf_free(&t->z);
+    qbuf_free(&t->raw);
+    end_stream(t);
     if (failed) {
         qf_abort(&t->f);
         return qerr_set(err, QUARRY_ENOMEM, "out of memory while compressing passage text");
@@ -84,9 +111,11 @@ int qd_text_finish(qd_text_writer *t, uint64_t *size, uint32_t *crc, quarry_erro
 
 void qd_text_abort(qd_text_writer *t)
 {
+    end_stream(t);
     qf_abort(&t->f);
     qbuf_free(&t->lens);
     qbuf_free(&t->bytes);
     qbuf_free(&t->dir);
     qbuf_free(&t->z);
+    qbuf_free(&t->raw);
 }

@@ -45,8 +45,12 @@ struct quarry_writer {
     /* per unit / per article, in memory (4 + 8 bytes each) */
     uint32_t *unit_len;
     uint32_t nunits, cap_units;
+    uint32_t narts, cap_arts;         /* consumer: articles with a registered id */
+    /* producer side (the reading thread during add_paths): the unit, article
+     * and text streams, written as documents are analyzed */
     uint64_t *art_off;
-    uint32_t narts, cap_arts;
+    size_t cap_art_off;
+    uint32_t p_narts, p_nunits;
     /* id table: open addressing over ids stored in `ids` */
     qbuf ids;                 /* per id: u32 len, bytes, u32 file index, u64 line */
     uint64_t *id_table;       /* (offset in ids) + 1, 0 empty */
@@ -279,10 +283,6 @@ static int id_add(quarry_writer *w, const char *id, size_t len, const char *file
         if (!a)
             return qerr_set(err, QUARRY_ENOMEM, "out of memory");
         w->id_art = a;
-        uint64_t *b = realloc(w->art_off, (size_t)nc * sizeof *b);
-        if (!b)
-            return qerr_set(err, QUARRY_ENOMEM, "out of memory");
-        w->art_off = b;
         w->cap_arts = nc;
     }
     if (off > UINT32_MAX)
@@ -321,10 +321,9 @@ static int consume_doc(quarry_writer *w, qb_batch *b, qb_doc *d, quarry_error *e
         return rc;
     qb_tok *toks = b->toks + d->tok0;
     const size_t *starts = b->starts + d->st0;
-    uint32_t art = w->narts, first_unit = w->nunits, epoch = UINT32_MAX;
+    uint32_t epoch = UINT32_MAX;
     for (size_t i = 0; i < d->nsp; i++) {
         uint32_t unit = w->nunits;
-        const qp_span *s = &b->spans[d->sp0 + i];
         uint32_t len = (uint32_t)(d->ntitle + starts[i + 1] - starts[i]);
         /* title terms are looked up once per article (again after a spill) */
         if (d->ntitle && epoch != qi_epoch(w->inv)) {
@@ -342,13 +341,34 @@ static int consume_doc(quarry_writer *w, qb_batch *b, qb_doc *d, quarry_error *e
             return rc;
         if (add_unit_len(w, len))
             goto oom;
-        qf_put_u32(&w->unitf, len);
+        w->sum.tokens += len;
+    }
+    w->narts++;
+    w->sum.articles++;
+    w->sum.passages += d->nsp;
+    return 0;
+oom:
+    return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+}
+
+/* Producer side: writes the units, text and article record of an analyzed
+ * document to their streams. Returns 0 or -1 (out of memory; a write
+ * failure is sticky and reported at commit). */
+static int store_doc(quarry_writer *w, qb_batch *b, const qb_doc *d)
+{
+    const char *bytes = (const char *)b->bytes.p;
+    const size_t *starts = b->starts + d->st0;
+    uint32_t art = w->p_narts, first_unit = w->p_nunits;
+    for (size_t i = 0; i < d->nsp; i++) {
+        const qp_span *s = &b->spans[d->sp0 + i];
+        qf_put_u32(&w->unitf, (uint32_t)(d->ntitle + starts[i + 1] - starts[i]));
         qf_put_u32(&w->unitf, art);
         qf_put_u32(&w->unitf, d->body_pos);
         if (qd_text_add(&w->text, bytes + d->text + s->start, s->end - s->start))
-            goto oom;
-        w->sum.tokens += len;
+            return -1;
     }
+    if (qgrow((void **)&w->art_off, &w->cap_art_off, art, sizeof *w->art_off))
+        return -1;
     w->art_off[art] = w->artsf.off;
     qbuf *r = &w->rec;
     qbuf_reset(r);
@@ -361,13 +381,10 @@ static int consume_doc(quarry_writer *w, qb_batch *b, qb_doc *d, quarry_error *e
     qbuf_put_varint(r, d->date_len);
     qbuf_append(r, bytes + d->date, d->date_len);
     if (qf_write_buf(&w->artsf, r))
-        goto oom;
-    w->narts++;
-    w->sum.articles++;
-    w->sum.passages += d->nsp;
+        return -1;
+    w->p_narts++;
+    w->p_nunits += (uint32_t)d->nsp;
     return 0;
-oom:
-    return qerr_set(err, QUARRY_ENOMEM, "out of memory");
 }
 
 static int consume(quarry_writer *w, qb_batch *b, quarry_error *err)
@@ -412,8 +429,13 @@ int quarry_writer_add(quarry_writer *w, const char *id, const char *title, const
         rc = qerr_set(err, QUARRY_ENOMEM, "out of memory");
     else if (!(rc = qb_add(b, w->an, w->opt.passages ? w->opt.passage_tokens : 0, (const char *)idb.p,
                            idb.len, (const char *)ti.p, ti.len, (const char *)tx.p, tx.len,
-                           (const char *)da.p, da.len, where, 0, err)))
+                           (const char *)da.p, da.len, where, 0, err))) {
+        /* the id is checked (consume) before anything is stored, so a
+         * rejected document leaves the writer usable */
         rc = consume(w, b, err);
+        if (!rc && b->ndocs && store_doc(w, b, &b->docs[0]))
+            rc = qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    }
     qbuf_free(&idb);
     qbuf_free(&ti);
     qbuf_free(&da);
@@ -453,8 +475,14 @@ static void fill(pipeline *pl, qb_batch *b)
             break;
         }
         b->invalid_utf8 += d.invalid_utf8;
+        size_t before = b->ndocs;
         if ((b->rc = qb_add(b, w->an, target, d.id, d.id_len, d.title, d.title_len, d.text, d.text_len,
                             d.date, d.date_len, d.file, d.line, &b->err))) {
+            b->end = 1;
+            break;
+        }
+        if (b->ndocs > before && store_doc(w, b, &b->docs[before])) {
+            b->rc = qerr_set(&b->err, QUARRY_ENOMEM, "out of memory");
             b->end = 1;
             break;
         }
@@ -555,6 +583,8 @@ int quarry_writer_commit(quarry_writer *w, quarry_error *err)
     if (w->committed)
         return qerr_set(err, QUARRY_EINVAL, "index already committed");
     int rc;
+    if (w->p_narts != w->narts || w->p_nunits != w->nunits)
+        return qerr_set(err, QUARRY_EINVAL, "cannot commit after a failed addition; close the writer");
     qm_manifest m;
     memset(&m, 0, sizeof m);
     m.generation = w->gen;

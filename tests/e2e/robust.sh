@@ -160,9 +160,9 @@ else
   echo "SKIP: QUARRY_CORPUS has no 20newsgroups; using a generated 30 MB JSONL input"
   BIG=$tmp/big.jsonl
   awk 'BEGIN { srand(7); split("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa quebec romeo sierra tango uniform victor whiskey xray yankee zulu", w, " ");
-         for (d = 0; d < 40000; d++) { printf "{\"id\":\"gen%06d\",\"title\":\"generated %d\",\"text\":\"", d, d;
+         for (d = 0; d < 19000; d++) { printf "{\"id\":\"gen%06d\",\"title\":\"generated %d\",\"text\":\"", d, d;
            n = 80 + int(rand() * 160);
-           for (i = 0; i < n; i++) { printf "%s%s%d ", w[1 + int(rand() * 26)], (i % 17 == 16 ? ".\\n\\n" : ""), int(rand() * 50) }
+           for (i = 0; i < n; i++) { printf "%s%d%s ", w[1 + int(rand() * 26)], int(rand() * rand() * 5000), (i % 17 == 16 ? ".\\n\\n" : "") }
            printf "\"}\n" } }' >"$BIG"
 fi
 D=$tmp/d
@@ -244,9 +244,15 @@ for when in 0.3 1; do
 done
 # while committing: once the merge has created the new dictionary, and once
 # the last file (.meta) exists, just before the MANIFEST is replaced
+# wait_busy FILE: like wait_for, without sleeping (to catch a short window)
+wait_busy() {
+  while [ ! -e "$1" ] && kill -0 "$bgpid" 2>/dev/null; do :; done
+  [ -e "$1" ]
+}
+
 for f in dict meta; do
   start_big
-  if wait_for "$D/$next.$f" 1500; then
+  if wait_for "$D/$next.dict" 1500 && { [ $f = dict ] || wait_busy "$D/$next.$f"; }; then
     kill_big "kill at $next.$f" && after_kill "indexing killed when $next.$f appeared"
   else
     kill_big "kill at $next.$f" >/dev/null
@@ -258,6 +264,8 @@ for f in dict meta; do
 done
 
 # ------------------------------------------------------------ a concurrent writer
+# (files a killed run left behind would make $next.unit appear too early)
+rm -f "$D/$next".* "$D"/.run-*
 start_big
 if wait_for "$D/$next.unit" 1500; then
   check_error "second writer" "$Q" index -o "$D" "$corpus" &&
