@@ -46,8 +46,9 @@ struct quarry_writer {
     uint32_t *unit_len;
     uint32_t nunits, cap_units;
     uint32_t narts, cap_arts;         /* consumer: articles with a registered id */
-    /* producer side (the reading thread during add_paths): the unit, article
-     * and text streams, written as documents are analyzed */
+    /* producer side (the reading thread during add_paths): the unit and
+     * article streams, written as documents are analyzed (the text stream is
+     * the consumer's) */
     uint64_t *art_off;
     size_t cap_art_off;
     uint32_t p_narts, p_nunits;
@@ -341,6 +342,10 @@ static int consume_doc(quarry_writer *w, qb_batch *b, qb_doc *d, quarry_error *e
             return rc;
         if (add_unit_len(w, len))
             goto oom;
+        /* the text store is written on this side: it balances the threads */
+        const qp_span *s = &b->spans[d->sp0 + i];
+        if (qd_text_add(&w->text, (const char *)b->bytes.p + d->text + s->start, s->end - s->start))
+            goto oom;
         w->sum.tokens += len;
     }
     w->narts++;
@@ -351,7 +356,7 @@ oom:
     return qerr_set(err, QUARRY_ENOMEM, "out of memory");
 }
 
-/* Producer side: writes the units, text and article record of an analyzed
+/* Producer side: writes the units and article record of an analyzed
  * document to their streams. Returns 0 or -1 (out of memory; a write
  * failure is sticky and reported at commit). */
 static int store_doc(quarry_writer *w, qb_batch *b, const qb_doc *d)
@@ -360,12 +365,9 @@ static int store_doc(quarry_writer *w, qb_batch *b, const qb_doc *d)
     const size_t *starts = b->starts + d->st0;
     uint32_t art = w->p_narts, first_unit = w->p_nunits;
     for (size_t i = 0; i < d->nsp; i++) {
-        const qp_span *s = &b->spans[d->sp0 + i];
         qf_put_u32(&w->unitf, (uint32_t)(d->ntitle + starts[i + 1] - starts[i]));
         qf_put_u32(&w->unitf, art);
         qf_put_u32(&w->unitf, d->body_pos);
-        if (qd_text_add(&w->text, bytes + d->text + s->start, s->end - s->start))
-            return -1;
     }
     if (qgrow((void **)&w->art_off, &w->cap_art_off, art, sizeof *w->art_off))
         return -1;
