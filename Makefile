@@ -42,9 +42,11 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 LIB      := $(BUILD)/libquarry.a
 BIN      := $(BUILD)/quarry
 
-# Debian packages the build needs, as header=package pairs.
+# Debian packages the build needs, as header=package pairs, and the programs
+# the tests use, as path=package pairs.
 DEPS := libstemmer.h=libstemmer-dev zlib.h=zlib1g-dev cmocka.h=libcmocka-dev \
         utf8proc.h=libutf8proc-dev editline/readline.h=libedit-dev
+TOOLS := /usr/bin/python3=python3 /usr/bin/time=time /usr/bin/gzip=gzip /usr/bin/script=bsdutils
 
 .PHONY: all deps demo test unit e2e asan valgrind quality bench clean
 .SECONDARY:
@@ -75,7 +77,9 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
 deps:
 	@missing=""; for d in $(DEPS); do h=$${d%%=*}; p=$${d#*=}; \
 	  echo '#include <'$$h'>' | $(CC) -E -x c - >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	for d in $(TOOLS); do [ -x "$${d%%=*}" ] || missing="$$missing $${d#*=}"; done; \
 	command -v $(CC) >/dev/null || missing="$$missing gcc"; \
+	command -v make >/dev/null || missing="$$missing make"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO=sudo; \
 	  else echo "quarry: missing Debian packages:$$missing — run: sudo apt-get install$$missing" >&2; exit 2; fi; \
