@@ -184,13 +184,14 @@ static void test_reuters_indentation(void **state)
         if (i > 0)
             assert_memory_equal(t + spans.v[i].start - 5, "\n    ", 5);
     }
-    /* target 120 (quarter 30): the same paragraphs — they are not short */
+    /* target 120: packed 41 + 11 + 49 | 61 + 11 */
     split(t, 120);
-    assert_int_equal(spans.n, 3);
-    /* target 200 (quarter 50): 41 + 11 | 49 + 61 + 11 */
-    split(t, 200);
     assert_int_equal(spans.n, 2);
-    assert_memory_equal(t + spans.v[1].start, "Arrivals", 8);
+    assert_int_equal(words(t, spans.v[0].start, spans.v[0].end), 101);
+    assert_memory_equal(t + spans.v[1].start, "Comissaria", 10);
+    /* target 200: all 173 words in one passage */
+    split(t, 200);
+    assert_int_equal(spans.n, 1);
 }
 
 static void test_long_paragraph(void **state)
@@ -324,17 +325,20 @@ static void test_short_paragraphs(void **state)
     for (int p = 0; p < 3; p++)
         assert_int_equal(spans.v[p].start, starts[p]);
 
-    /* many short paragraphs: joined until a quarter of the target */
+    /* many short paragraphs: packed up to the target */
     t[0] = 0;
     k = 0;
-    for (int p = 0; p < 12; p++) {
+    for (int p = 0; p < 30; p++) {
         add_words(t, 10, &k);
         strcat(t, "\n\n");
     }
-    split(t, 120);   /* quarter 30: 3 paragraphs per passage */
-    assert_int_equal(spans.n, 4);
-    for (size_t i = 0; i < spans.n; i++)
-        assert_int_equal(words(t, spans.v[i].start, spans.v[i].end), 30);
+    /* every paragraph is short, so each looks ahead: a unit closes at 110
+     * words because 110 + 10 + 10 would pass the target; the last 80 stay */
+    split(t, 120);
+    assert_int_equal(spans.n, 3);
+    assert_int_equal(words(t, spans.v[0].start, spans.v[0].end), 110);
+    assert_int_equal(words(t, spans.v[1].start, spans.v[1].end), 110);
+    assert_int_equal(words(t, spans.v[2].start, spans.v[2].end), 80);
 }
 
 static void test_reuse(void **state)

@@ -9,9 +9,12 @@
  *      newlines inside a paragraph are line wraps. The whitespace between
  *      paragraphs belongs to the preceding one, leading whitespace to the
  *      first, so the spans are contiguous.
- *   2. Joining. A paragraph of fewer than target/4 words (or of none) is
- *      joined to the next; a short one at the end is joined to the previous
- *      passage.
+ *   2. Packing. Consecutive paragraphs are packed into one unit while it
+ *      stays within the target. A short paragraph (fewer than target/4
+ *      words: a heading, a dateline) is packed with the paragraph after it
+ *      when both would not fit in the current unit. A unit is never left
+ *      with fewer than target/4 words: a short last unit is joined to the
+ *      previous passage.
  *   3. Splitting. A unit longer than 1.5 x target words is cut into
  *      round(words/target) pieces of about equal length. Each cut is the
  *      sentence end nearest the piece's ideal length within +-40% of it,
@@ -284,20 +287,27 @@ int qp_split(const char *text, size_t len, unsigned target, qp_spans *out)
     size_t unit_start = 0, unit_words = 0, pos = 0;
     while (pos < len) {
         size_t next = next_para(t, len, pos);
-        unit_words += count_words(t, pos, next);
-        pos = next;
-        if (unit_words < min_words) {
-            if (pos < len)
-                continue;                          /* join to the next paragraph */
-            if (out->n > 0) {
-                out->v[out->n - 1].end = (uint32_t)len;   /* the last short one: to the previous */
-                break;
-            }
+        size_t words = count_words(t, pos, next);
+        /* paragraphs are packed into a unit while it stays within the target;
+         * a short paragraph (a heading, a dateline) goes with what follows it
+         * when that would not fit here too */
+        int fits = unit_words + words <= target;
+        if (fits && words < min_words && next < len) {
+            size_t after = next_para(t, len, next);
+            fits = unit_words + words + count_words(t, next, after) <= target;
         }
-        if (emit_unit(text, unit_start, pos, unit_words, target, out))
-            return -1;
-        unit_start = pos;
-        unit_words = 0;
+        if (unit_words >= min_words && !fits) {
+            if (emit_unit(text, unit_start, pos, unit_words, target, out))
+                return -1;
+            unit_start = pos;
+            unit_words = 0;
+        }
+        unit_words += words;
+        pos = next;
     }
+    if (unit_words < min_words && out->n > 0)
+        out->v[out->n - 1].end = (uint32_t)len;   /* a short last unit: to the previous */
+    else if (emit_unit(text, unit_start, len, unit_words, target, out))
+        return -1;
     return 0;
 }
