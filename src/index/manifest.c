@@ -48,6 +48,8 @@ int qm_read(const char *dir, qm_manifest *m, quarry_error *err)
     uint32_t got = (uint32_t)crc32(0L, (const Bytef *)buf, (uInt)(crcline - buf + 1));
     if (got != (uint32_t)want)
         return qerr_corrupt(err, path, 0, "manifest checksum mismatch");
+    if ((size_t)(crcline - buf) + 14 != n)   /* "\ncrc XXXXXXXX\n" ends the file */
+        return qerr_corrupt(err, path, (uint64_t)(crcline - buf) + 1, "unexpected bytes after the checksum line");
     char *line = buf + strlen(QF_MANIFEST_MAGIC) + 1;
     unsigned gen = 0;
     if (sscanf(line, "generation %u", &gen) != 1 || gen == 0)

@@ -633,7 +633,9 @@ static int text_block(quarry_index *ix, uint64_t b, quarry_error *err)
     uint64_t off = qload_u64(e);
     uint32_t clen = qload_u32(e + 8), ulen = qload_u32(e + 12);
     uint64_t limit = (uint64_t)(ix->text_dir - ix->text.base);
-    if (off < QF_HEADER || off > limit || clen > limit - off || ulen > (256u << 20))
+    /* deflate cannot shrink data more than about 1032:1, so a damaged raw
+     * length cannot make us allocate much more than the block could hold */
+    if (off < QF_HEADER || off > limit || clen > limit - off || (uint64_t)ulen > (uint64_t)clen * 1032 + 64)
         return bad(ix, &ix->text, 20 * b, "text block out of range", err);
     qbuf_reset(&ix->tcache);
     if (qbuf_reserve(&ix->tcache, ulen + 1))
