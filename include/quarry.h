@@ -63,6 +63,7 @@ typedef struct quarry_progress {
     uint64_t passages;      /* passages indexed so far */
     uint64_t bytes_done;    /* input bytes consumed (compressed bytes for .gz) */
     uint64_t bytes_total;   /* input size when known, else 0 (stdin) */
+    uint64_t bytes_in;      /* text bytes indexed (uncompressed), as in the summary */
 } quarry_progress;
 
 typedef struct quarry_index_options {

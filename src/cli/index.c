@@ -48,7 +48,7 @@ static void on_progress(const quarry_progress *p, void *ctx)
         return;
     g->last = now;
     double el = now - g->t0;
-    double mbs = el > 0 ? (double)p->bytes_done / 1048576.0 / el : 0;
+    double mbs = el > 0 ? (double)p->bytes_in / 1048576.0 / el : 0;
     fprintf(stderr, "\r\033[K%llu articles, %llu passages, %.1f MB/s",
             (unsigned long long)p->articles, (unsigned long long)p->passages, mbs);
     if (p->bytes_total && p->bytes_done && p->bytes_done <= p->bytes_total) {

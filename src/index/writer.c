@@ -400,7 +400,7 @@ static int consume(quarry_writer *w, qb_batch *b, quarry_error *err)
             return rc;
     }
     if (w->opt.progress && b->bytes_done) {
-        quarry_progress p = { w->sum.articles, w->sum.passages, b->bytes_done, w->bytes_total };
+        quarry_progress p = { w->sum.articles, w->sum.passages, b->bytes_done, w->bytes_total, w->sum.bytes_in };
         w->opt.progress(&p, w->opt.progress_ctx);
     }
     return 0;
