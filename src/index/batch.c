@@ -12,7 +12,7 @@ void qb_reset(qb_batch *b)
     qbuf_reset(&b->bytes);
     qbuf_reset(&b->terms);
     b->ndocs = b->nspans = b->ntoks = b->nstarts = 0;
-    b->empty = b->invalid_utf8 = b->bytes_in = b->bytes_done = 0;
+    b->invalid_utf8 = b->bytes_in = b->bytes_done = 0;
     b->end = 0;
     b->rc = 0;
 }
@@ -95,13 +95,14 @@ int qb_add(qb_batch *b, qa_analyzer *an, unsigned passage_target, const char *id
     b->starts[b->nstarts++] = b->ntoks - tok0;
     if (b->terms.oom)
         goto oom;
-    if (b->ntoks == tok0) {   /* no token at all: counted and skipped */
+    int empty = b->ntoks == tok0;
+    if (empty) {   /* no token at all: only its id is kept (duplicates are still caught) */
         b->ntoks = tok0;
         b->terms.len = terms0;
         b->nstarts = st0;
         b->nspans = sp0;
-        b->empty++;
-        return 0;
+        nsp = 0;
+        title_len = date_len = text_len = 0;
     }
     if (qgrow((void **)&b->docs, &b->cap_docs, b->ndocs, sizeof *b->docs))
         goto oom;
@@ -128,6 +129,7 @@ int qb_add(qb_batch *b, qa_analyzer *an, unsigned passage_target, const char *id
     d->ntitle = ntitle;
     d->st0 = st0;
     d->body_pos = body_pos;
+    d->empty = empty;
     return 0;
 oom:
     return qerr_set(err, QUARRY_ENOMEM, "out of memory");

@@ -31,6 +31,7 @@ typedef struct qb_doc {
     uint32_t ntitle;
     size_t st0;                           /* batch->starts[st0 .. st0 + nsp]: passage i's first token */
     uint32_t body_pos;
+    int empty;                            /* no token: to be counted and skipped (id still checked) */
 } qb_doc;
 
 typedef struct qb_batch {
@@ -44,7 +45,7 @@ typedef struct qb_batch {
     size_t *starts;
     size_t nstarts, cap_starts;
     qp_spans split;                       /* scratch of the splitter */
-    uint64_t empty, invalid_utf8, bytes_in, bytes_done;
+    uint64_t invalid_utf8, bytes_in, bytes_done;
     int end;                              /* producer: no more input after this batch */
     int rc;                               /* producer: error code (err holds the message) */
     quarry_error err;
@@ -55,7 +56,7 @@ void qb_reset(qb_batch *b);
 void qb_free(qb_batch *b);
 
 /* Splits, analyzes and appends one article (strings must be valid UTF-8).
- * An article without any token is counted in b->empty and not appended.
+ * An article without any token is appended with `empty` set and only its id.
  * Returns 0 or a quarry_code with `err` naming `file`:`line`. */
 int qb_add(qb_batch *b, qa_analyzer *an, unsigned passage_target, const char *id, size_t id_len,
            const char *title, size_t title_len, const char *text, size_t text_len, const char *date,

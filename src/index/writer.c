@@ -56,6 +56,7 @@ struct quarry_writer {
     qbuf ids;                 /* per id: u32 len, bytes, u32 file index, u64 line */
     uint64_t *id_table;       /* (offset in ids) + 1, 0 empty */
     uint64_t id_mask;
+    uint64_t nids;            /* ids in the table: articles and skipped empty ones */
     uint32_t *id_art;         /* article number -> offset in ids */
     char **files;             /* names of input files seen (for messages) */
     uint32_t nfiles;
@@ -210,13 +211,14 @@ static int id_grow(quarry_writer *w)
     uint64_t *t = calloc(ncap, sizeof *t);
     if (!t)
         return -1;
-    for (uint32_t a = 0; a < w->narts; a++) {
+    for (uint64_t off = 0; off < w->ids.len;) {   /* every id record, articles or not */
         uint32_t len;
-        const uint8_t *s = id_at(w, w->id_art[a], &len);
+        const uint8_t *s = id_at(w, off, &len);
         uint64_t h = qhash(s, len) & (ncap - 1);
         while (t[h])
             h = (h + 1) & (ncap - 1);
-        t[h] = (uint64_t)w->id_art[a] + 1;
+        t[h] = off + 1;
+        off += 4 + len + 12;
     }
     free(w->id_table);
     w->id_table = t;
@@ -247,9 +249,9 @@ static void where_str(char *out, size_t n, const char *file, uint64_t line)
 
 /* Registers the id of article w->narts; QUARRY_EINPUT if it is a duplicate. */
 static int id_add(quarry_writer *w, const char *id, size_t len, const char *file, uint64_t line,
-                  quarry_error *err)
+                  int article, quarry_error *err)
 {
-    if (((uint64_t)w->narts + 1) * 2 > w->id_mask + 1 || !w->id_table)
+    if ((w->nids + 1) * 2 > w->id_mask + 1 || !w->id_table)
         if (id_grow(w))
             return qerr_set(err, QUARRY_ENOMEM, "out of memory");
     uint64_t h = qhash(id, len) & w->id_mask;
@@ -288,8 +290,10 @@ static int id_add(quarry_writer *w, const char *id, size_t len, const char *file
     }
     if (off > UINT32_MAX)
         return qerr_set(err, QUARRY_ELIMIT, "too many ids (more than 4 GiB of ids)");
-    w->id_art[w->narts] = (uint32_t)off;
+    if (article)
+        w->id_art[w->narts] = (uint32_t)off;
     w->id_table[h] = off + 1;
+    w->nids++;
     return 0;
 }
 
@@ -317,9 +321,11 @@ static int consume_doc(quarry_writer *w, qb_batch *b, qb_doc *d, quarry_error *e
     const char *terms = (const char *)b->terms.p;
     if (w->nunits > UINT32_MAX - 1000000 - d->nsp)
         return qerr_set(err, QUARRY_ELIMIT, "%s: too many passages for one index", d->file);
-    int rc = id_add(w, bytes + d->id, d->id_len, d->file, d->line, err);
-    if (rc)
+    int rc = id_add(w, bytes + d->id, d->id_len, d->file, d->line, !d->empty, err);
+    if (rc || d->empty) {
+        w->sum.empty_skipped += !rc;
         return rc;
+    }
     qb_tok *toks = b->toks + d->tok0;
     const size_t *starts = b->starts + d->st0;
     uint32_t epoch = UINT32_MAX;
@@ -364,6 +370,8 @@ static int store_doc(quarry_writer *w, qb_batch *b, const qb_doc *d)
     const char *bytes = (const char *)b->bytes.p;
     const size_t *starts = b->starts + d->st0;
     uint32_t art = w->p_narts, first_unit = w->p_nunits;
+    if (d->empty)
+        return 0;
     for (size_t i = 0; i < d->nsp; i++) {
         qf_put_u32(&w->unitf, (uint32_t)(d->ntitle + starts[i + 1] - starts[i]));
         qf_put_u32(&w->unitf, art);
@@ -391,7 +399,6 @@ static int store_doc(quarry_writer *w, qb_batch *b, const qb_doc *d)
 
 static int consume(quarry_writer *w, qb_batch *b, quarry_error *err)
 {
-    w->sum.empty_skipped += b->empty;
     w->sum.invalid_utf8 += b->invalid_utf8;
     w->sum.bytes_in += b->bytes_in;
     for (size_t i = 0; i < b->ndocs; i++) {

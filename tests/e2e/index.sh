@@ -94,12 +94,14 @@ printf '{"id":"a","text":"hello world"}\n{"id":"b","text":"second"}\n{"id":"c","
 printf '{"id":"a","text":"hello"}\n{"title":"no id","text":"y"}\n' >"$tmp/noid.jsonl"
 printf '{"id":"a","text":5}\n' >"$tmp/nstr.jsonl"
 printf '{"id":"a","text":"one"}\n{"id":"b","text":"two"}\n{"id":"a","text":"three"}\n' >"$tmp/dup.jsonl"
+printf '{"id":"a","text":"one"}\n{"id":"b","text":"  "}\n{"id":"b","text":"three"}\n' >"$tmp/dupempty.jsonl"
 printf 'id,text\n1,hello\n' >"$tmp/docs.csv"
 cd "$tmp" || exit 1
 expect_input_error malformed 'bad\.jsonl:3' "$Q" index -o "$A" bad.jsonl
 expect_input_error missing-id 'noid\.jsonl:2:.*id' "$Q" index -o "$A" noid.jsonl
 expect_input_error text-not-string 'nstr\.jsonl:1:.*text' "$Q" index -o "$A" nstr.jsonl
 expect_input_error duplicate-id 'dup\.jsonl:3.*dup\.jsonl:1' "$Q" index -o "$A" dup.jsonl
+expect_input_error duplicate-of-empty 'dupempty\.jsonl:3.*dupempty\.jsonl:2' "$Q" index -o "$A" dupempty.jsonl
 expect_input_error nonexistent 'no-such-file\.jsonl' "$Q" index -o "$A" no-such-file.jsonl
 expect_input_error extension 'docs\.csv' "$Q" index -o "$A" docs.csv
 expect_input_error no-input-dir '/nonexistent-dir-for-quarry' "$Q" index -o "$A" /nonexistent-dir-for-quarry
