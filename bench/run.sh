@@ -37,22 +37,12 @@ echo "| system | wall s (median) | peak RSS MB | index size |"
 echo "|---|---:|---:|---|"
 } > "$out"
 
-# quarry, default (passages) and whole articles
-for mode in on off; do
-  ws=(); rs=()
-  for i in $(seq "$ROUNDS"); do
-    read -r w r < <(timed "$Q" index -q --passages $mode -o "$T/r-$mode" "$R"); ws+=("$w"); rs+=("$r")
-  done
-  pp=$(( $(stat -c %s "$T/r-$mode"/g*.post) + $(stat -c %s "$T/r-$mode"/g*.posn) ))
-  all=$(du -cb "$T/r-$mode"/g* | tail -1 | cut -f1)
-  printf '| quarry index --passages %s | %s | %.0f | postings+positions %.2f MiB, all files %.2f MiB |\n' \
-    "$mode" "$(printf '%s\n' "${ws[@]}" | median)" "$(printf '%s\n' "${rs[@]}" | median | awk '{print $1/1024}')" \
-    "$(echo "$pp" | awk '{print $1/1048576}')" "$(echo "$all" | awk '{print $1/1048576}')" >> "$out"
-done
-
-# SQLite FTS5 (porter tokenizer), documents already in memory: only the
-# insert and commit are timed, inside python
+# The three systems run in turn, round after round, so that a drift of the
+# machine's speed affects them alike. SQLite FTS5 (porter tokenizer) gets its
+# documents already parsed in memory: only its insert and commit are timed.
+have_fts5=0
 if command -v python3 >/dev/null && python3 -c 'import sqlite3; sqlite3.connect(":memory:").execute("create virtual table t using fts5(x)")' 2>/dev/null; then
+  have_fts5=1
   cat > "$T/fts5.py" <<'PY'
 import gzip, json, sqlite3, sys, time, os
 docs = [json.loads(l) for l in gzip.open(sys.argv[1], "rt", encoding="utf-8")]
@@ -65,10 +55,25 @@ c.executemany("insert into docs values (?,?,?)", ((d["id"], d.get("title", ""), 
 c.commit(); c.close()
 print("%.3f" % (time.perf_counter() - t0))
 PY
-  ws=()
-  for i in $(seq "$ROUNDS"); do ws+=("$(python3 "$T/fts5.py" "$R" "$T/fts5.db")"); done
+fi
+ws_on=(); rs_on=(); ws_off=(); rs_off=(); ws_fts=()
+for i in $(seq "$ROUNDS"); do
+  read -r w r < <(timed "$Q" index -q --passages on -o "$T/r-on" "$R"); ws_on+=("$w"); rs_on+=("$r")
+  read -r w r < <(timed "$Q" index -q --passages off -o "$T/r-off" "$R"); ws_off+=("$w"); rs_off+=("$r")
+  [ $have_fts5 = 1 ] && ws_fts+=("$(python3 "$T/fts5.py" "$R" "$T/fts5.db")")
+done
+for mode in on off; do
+  declare -n ws=ws_$mode rs=rs_$mode
+  pp=$(( $(stat -c %s "$T/r-$mode"/g*.post) + $(stat -c %s "$T/r-$mode"/g*.posn) ))
+  all=$(du -cb "$T/r-$mode"/g* | tail -1 | cut -f1)
+  printf '| quarry index --passages %s | %s | %.0f | postings+positions %.2f MiB, all files %.2f MiB |\n' \
+    "$mode" "$(printf '%s\n' "${ws[@]}" | median)" "$(printf '%s\n' "${rs[@]}" | median | awk '{print $1/1024}')" \
+    "$(echo "$pp" | awk '{print $1/1048576}')" "$(echo "$all" | awk '{print $1/1048576}')" >> "$out"
+  unset -n ws rs
+done
+if [ $have_fts5 = 1 ]; then
   printf '| SQLite FTS5 %s (porter unicode61; insert+commit only) | %s | – | %.2f MiB (whole database) |\n' \
-    "$(python3 -c 'import sqlite3; print(sqlite3.sqlite_version)')" "$(printf '%s\n' "${ws[@]}" | median)" \
+    "$(python3 -c 'import sqlite3; print(sqlite3.sqlite_version)')" "$(printf '%s\n' "${ws_fts[@]}" | median)" \
     "$(stat -c %s "$T/fts5.db" | awk '{print $1/1048576}')" >> "$out"
 else
   echo "| SQLite FTS5 | not available (python3 with sqlite3 FTS5 needed) | | |" >> "$out"
