@@ -85,7 +85,7 @@ static int cmp(const run *a, const run *b)
     return c ? c : (a->term_len > b->term_len) - (a->term_len < b->term_len);
 }
 
-int qm_merge(qpw *w, const char *const *paths, size_t nruns, uint32_t nunits, size_t mem,
+int qpw_merge_runs(qpw *w, const char *const *paths, size_t nruns, uint32_t nunits, size_t mem,
              quarry_error *err)
 {
     size_t cap = nruns ? mem / nruns : RUN_BUF_MAX;

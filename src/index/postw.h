@@ -31,7 +31,7 @@ void qpw_abort(qpw *w);
 
 /* Merges the sorted run files (invert.h) into `w`, in run order, reading
  * them through buffers that take about `mem` bytes in all. */
-int qm_merge(qpw *w, const char *const *runs, size_t nruns, uint32_t nunits, size_t mem,
+int qpw_merge_runs(qpw *w, const char *const *runs, size_t nruns, uint32_t nunits, size_t mem,
              quarry_error *err);
 
 #endif

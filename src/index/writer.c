@@ -666,7 +666,7 @@ int quarry_writer_commit(quarry_writer *w, quarry_error *err)
     }
     for (size_t i = 0; i < qi_nruns(w->inv); i++)
         runs[i] = qi_run_path(w->inv, i);
-    rc = qm_merge(pw, runs, qi_nruns(w->inv), w->nunits, w->budget / 4, err);
+    rc = qpw_merge_runs(pw, runs, qi_nruns(w->inv), w->nunits, w->budget / 4, err);
     free(runs);
     if (rc) {
         qpw_abort(pw);
