@@ -579,6 +579,9 @@ int qs_search(quarry_index *ix, const char *query, const quarry_search_options *
         goto done;
     }
     size_t want = (size_t)o->offset + o->k;
+    uint64_t most = o->passages ? ix->nunits : ix->narts;   /* never more hits than units */
+    if (want > most)
+        want = (size_t)most;
     h.k = want;
     h.v = malloc((want ? want : 1) * sizeof *h.v);
     if (!h.v) {
