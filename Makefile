@@ -7,6 +7,8 @@
 #   make valgrind   the unit tests under valgrind
 #   make quality    retrieval quality over the evaluation collections (bench/quality.sh)
 #   make bench      indexing and query speed (bench/run.sh)
+#   make fuzz       libFuzzer binaries of tests/fuzz/fuzz_*.c (clang, ASan + UBSan; build-fuzz/)
+#   make fuzz-run   runs each for FUZZ_SECONDS (default 60) on tests/fuzz/corpus/NAME
 #   make clean
 #
 # Quiet unless V=1. Header dependencies are automatic (-MMD).
@@ -48,7 +50,7 @@ DEPS := libstemmer.h=libstemmer-dev zlib.h=zlib1g-dev cmocka.h=libcmocka-dev \
         utf8proc.h=libutf8proc-dev editline/readline.h=libedit-dev
 TOOLS := /usr/bin/python3=python3 /usr/bin/time=time /usr/bin/gzip=gzip /usr/bin/script=bsdutils
 
-.PHONY: all deps demo test unit e2e asan valgrind quality bench clean
+.PHONY: all deps demo test unit e2e asan valgrind quality bench clean fuzz fuzz-run
 .SECONDARY:
 .DEFAULT_GOAL := all
 
@@ -122,4 +124,62 @@ bench: all
 clean:
 	rm -rf build build-asan quarry
 
+# ------------------------------------------------------------ fuzzing
+# The library and the harnesses are compiled with clang, instrumented for
+# libFuzzer (-fsanitize=fuzzer-no-link) and ASan + UBSan; each harness is
+# linked with the libFuzzer driver tests/fuzz/libfuzzer_main.c. fuzz-run
+# writes new inputs to build-fuzz/corpus/NAME (the committed seeds in
+# tests/fuzz/corpus/NAME are only read), crashes to build-fuzz/artifacts/
+# and libFuzzer's output to build-fuzz/NAME.log (shown whole with V=1).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_OPTS    ?= -rss_limit_mb=1024 -timeout=10
+FUZZ_BUILD   := build-fuzz
+FUZZ_NAMES   := $(sort $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS  := -std=c11 -pthread -O1 -g -fno-omit-frame-pointer $(WARN) -D_DEFAULT_SOURCE \
+                -D_FILE_OFFSET_BITS=64 -Iinclude -Isrc -MMD -MP
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+FUZZ_LIB     := $(FUZZ_BUILD)/libquarry.a
+FUZZ_BIN     := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
+
+$(FUZZ_BUILD)/src/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c $< -o $@
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_BUILD)/tests/fuzz/fuzz_%.o: tests/fuzz/fuzz_%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c $< -o $@
+
+$(FUZZ_BUILD)/tests/fuzz/main_%.o: tests/fuzz/libfuzzer_main.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -DFUZZ_TARGET=fuzz_$* $(FUZZ_SAN) -c $< -o $@
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_BUILD)/tests/fuzz/main_%.o $(FUZZ_LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LDLIBS)
+
+fuzz: $(FUZZ_BIN)
+
+fuzz-run: fuzz
+	$(Q)mkdir -p $(FUZZ_BUILD)/artifacts
+	$(Q)for n in $(FUZZ_NAMES); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
+	  echo "  FUZZ    $$n for $(FUZZ_SECONDS) s (log: $(FUZZ_BUILD)/$$n.log)"; \
+	  $(FUZZ_BUILD)/fuzz_$$n $(FUZZ_OPTS) -max_total_time=$(FUZZ_SECONDS) \
+	    -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$n- $(FUZZ_BUILD)/corpus/$$n tests/fuzz/corpus/$$n \
+	    >$(FUZZ_BUILD)/$$n.log 2>&1; \
+	  rc=$$?; $(if $(Q),,cat $(FUZZ_BUILD)/$$n.log;) grep -E '^#[0-9]+.*(DONE|pulse|NEW|REDUCE)' $(FUZZ_BUILD)/$$n.log | tail -n 1 | sed 's/^/          /'; \
+	  if [ $$rc -ne 0 ]; then grep -E 'ERROR|SUMMARY|fuzz check failed|Test unit written' $(FUZZ_BUILD)/$$n.log | sed 's/^/          /'; \
+	    echo "fuzz-run: $$n failed (see $(FUZZ_BUILD)/$$n.log)" >&2; exit 1; fi; \
+	done
+
+-include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_NAMES:%=$(FUZZ_BUILD)/tests/fuzz/fuzz_%.d) $(FUZZ_NAMES:%=$(FUZZ_BUILD)/tests/fuzz/main_%.d)
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SRC:tests/%.c=$(BUILD)/tests/%.d)

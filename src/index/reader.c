@@ -671,7 +671,7 @@ static int unit_text(quarry_index *ix, uint32_t u, qbuf *out, quarry_error *err)
     uint32_t first = qload_u32(ix->text_dir + 20 * lo + 16);
     qcur c = qcur_make(ix->tcache.p, ix->tcache.len);
     uint32_t count = qcur_u32(&c);
-    if (!c.ok || u - first >= count || (uint64_t)count * 4 > ix->tcache.len)
+    if (!c.ok || u - first >= count || 4 + (uint64_t)count * 4 > ix->tcache.len)
         return bad(ix, &ix->text, qload_u64(ix->text_dir + 20 * lo), "text block does not hold the passage", err);
     uint64_t start = 4 + 4 * (uint64_t)count;
     for (uint32_t i = 0; i < u - first; i++)

@@ -167,6 +167,9 @@ static int make_leaf(engine *e, node *n, const qtok *v, size_t nt, int field, in
             continue;
         }
         if (qx_cursor_open(&l->cur[l->nterms], e->ix, &t)) {
+            char where[4200];
+            snprintf(where, sizeof where, "%s/%s", e->ix->dir, e->ix->post.name);
+            qerr_corrupt(e->err, where, t.post_off, "damaged postings (first block)");
             e->corrupt = 1;
             l->missing = 1;
             continue;

@@ -119,8 +119,10 @@ static int expand(quarry_index *ix, const char *query, const quarry_search_optio
             goto done;
         int arc = qa_analyze(ix->an, text, len, 0, on_term, &d, NULL);
         free(text);
-        if ((rc = quarry_article_get(ix, r1->hits[i].article, &a, err)))
+        if ((rc = quarry_article_get(ix, r1->hits[i].article, &a, err))) {
+            twv_free(&d);
             goto done;
+        }
         if (arc || qa_analyze(ix->an, a.title, strlen(a.title), 0, on_term, &d, NULL)) {
             twv_free(&d);
             rc = QUARRY_ENOMEM;
