@@ -86,9 +86,10 @@ static void ix_slurp(const char *dir, const char *name, ix_file *f)
     long n = ftell(fp);
     fseek(fp, 0, SEEK_SET);
     FUZZ_CHECK(n > 0, "%s is empty", p);
-    f->p = malloc((size_t)n);
+    f->p = malloc((size_t)n + 1);   /* NUL-terminated too (the MANIFEST is read with sscanf) */
     FUZZ_CHECK(f->p != NULL, "out of memory");
     FUZZ_CHECK(fread(f->p, 1, (size_t)n, fp) == (size_t)n, "cannot read %s", p);
+    f->p[n] = 0;
     fclose(fp);
     f->len = f->cap = (size_t)n;
     snprintf(f->name, sizeof f->name, "%s", name);
