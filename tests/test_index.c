@@ -843,9 +843,13 @@ static void check_postings(const char *dir, const truth *tr, int passage_mode)
                     if (d == QX_END)
                         break;
                     assert_int_equal(qx_tf(&cu), t->tf[k]);
-                    uint32_t lastd, mtf, mlen;
-                    qx_block_bounds(&cu, &lastd, &mtf, &mlen);
-                    assert_true(lastd >= d && mtf >= qx_tf(&cu) && mlen <= tr->ulen[d]);
+                    uint32_t lastd, nimp;
+                    const qim_pair *imp = qx_block_impacts(&cu, &lastd, &nimp);
+                    assert_non_null(imp);
+                    int dom = 0;
+                    for (uint32_t q = 0; q < nimp; q++)
+                        dom |= imp[q].tf >= qx_tf(&cu) && imp[q].len <= tr->ulen[d];
+                    assert_true(lastd >= d && dom);
                 }
                 assert_false(cu.corrupt);
                 qx_cursor_close(&cu);

@@ -32,11 +32,30 @@
 #define QF_MANIFEST_MAGIC "quarry-manifest 2"
 
 #define QF_DICT_BLOCK 32u      /* terms per front-coded dictionary block */
-#define QF_SKIP_SIZE 20u       /* bytes of one skip entry */
-#define QF_UNIT_SIZE 20u       /* bytes of one unit row: len, article, body_pos, fingerprint */
+#define QF_SKIP_SIZE 16u       /* bytes of one skip entry: last doc, block, positions and impacts offsets */
 #define QF_TEXT_BLOCK (64u << 10) /* target uncompressed bytes of a text block */
 #define QF_TITLE_GAP 8u        /* positions left between the title and the body of a unit */
 #define QF_MAX_TERM 255u
+
+/* Quantized unit lengths (FORMAT.md §unit): one byte whose decoding is a
+ * lower bound of the length (exact below 64, within 12.5% above), so a
+ * score bound computed from it stays a bound; a small column a search can
+ * keep in cache. */
+static inline uint8_t qf_lenq_encode(uint32_t len)
+{
+    if (len < 64)
+        return (uint8_t)len;
+    unsigned e = 31u - (unsigned)__builtin_clz(len);   /* 6.. */
+    unsigned code = 64u + (e - 6u) * 8u + ((len >> (e - 3u)) & 7u);
+    return (uint8_t)(code > 255u ? 255u : code);
+}
+static inline uint32_t qf_lenq_decode(uint8_t q)
+{
+    if (q < 64)
+        return q;
+    unsigned e = (unsigned)(q - 64) / 8u + 6u, m = (unsigned)(q - 64) % 8u;
+    return (8u + m) << (e - 3u);
+}
 
 /* A file being written: buffered, CRC computed on the fly. */
 typedef struct qf_writer {

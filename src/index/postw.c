@@ -1,13 +1,15 @@
 /*
  * postw.c — the postings writer: blocks of 128 bit-packed doc-id gaps and
- * term frequencies with a skip table, positions in their own stream, and
- * the front-coded term dictionary (index/FORMAT.md §post, §posn, §dict).
+ * term frequencies with impacts (impact.h) and a skip table, positions in
+ * their own stream, and the front-coded term dictionary (index/FORMAT.md
+ * §post, §posn, §dict).
  */
 #include "index/postw.h"
 
 #include <stdlib.h>
 
 #include "index/codec.h"
+#include "index/impact.h"
 #include "index/manifest.h"
 
 struct qpw {
@@ -19,16 +21,18 @@ struct qpw {
     uint32_t term_len;
     uint64_t term_post_off, term_pos_off;
     uint64_t df, cf;
-    uint32_t max_tf, min_len;
     int64_t prev_doc;        /* last doc of the previous block, -1 at start */
     int64_t last_doc;        /* last doc added (for order checks) */
     uint32_t docs[QC_BLOCK], tfs[QC_BLOCK];
     uint32_t n;              /* postings in the current block */
     uint32_t *pos;           /* position values (first absolute, then gaps) of the block */
     size_t npos, cap_pos;
-    uint32_t blk_max_tf, blk_min_len;
+    qim_pair bp[QC_BLOCK];   /* (tf, length) of the block's postings */
+    qim_pair *tp;            /* the frontiers of the term's blocks, one after another */
+    size_t ntp, cap_tp;
     uint64_t nblocks;
-    qbuf skips;
+    qbuf skips;              /* impact offsets relative to the impacts area until term end */
+    qbuf imps;               /* the term's impacts area */
     /* dictionary */
     uint8_t prev_term[QF_MAX_TERM + 1];
     uint32_t prev_len;
@@ -69,6 +73,7 @@ int qpw_open(qpw **out, const char *dir, uint64_t seg, const uint32_t *unit_len,
     w->unit_len = unit_len;
     w->nunits = nunits;
     qbuf_init(&w->skips);
+    qbuf_init(&w->imps);
     qbuf_init(&w->dblock);
     qbuf_init(&w->doffs);
     *out = w;
@@ -84,6 +89,8 @@ void qpw_abort(qpw *w)
     qf_abort(&w->posn);
     free(w->pos);
     qbuf_free(&w->skips);
+    qbuf_free(&w->imps);
+    free(w->tp);
     qbuf_free(&w->dblock);
     qbuf_free(&w->doffs);
     free(w);
@@ -100,16 +107,14 @@ int qpw_term_begin(qpw *w, const uint8_t *term, uint32_t len)
     w->term_post_off = w->post.off;
     w->term_pos_off = w->posn.off;
     w->df = w->cf = 0;
-    w->max_tf = 0;
-    w->min_len = UINT32_MAX;
+    w->ntp = 0;
     w->prev_doc = -1;
     w->last_doc = -1;
     w->n = 0;
     w->npos = 0;
     w->nblocks = 0;
-    w->blk_max_tf = 0;
-    w->blk_min_len = UINT32_MAX;
     qbuf_reset(&w->skips);
+    qbuf_reset(&w->imps);
     return 0;
 }
 
@@ -142,19 +147,34 @@ static void flush_block(qpw *w)
         size_t k = w->npos - i < QC_BLOCK ? w->npos - i : QC_BLOCK;
         put_group(&w->posn, w->pos + i, k);
     }
+    /* the block's frontier goes to the impacts area and joins the term's */
+    size_t nf = qim_frontier(w->bp, w->n);
+    uint64_t ioff = w->imps.len;
+    qim_put(&w->imps, w->bp, nf);
+    if (w->ntp + nf > w->cap_tp) {
+        size_t nc = w->cap_tp ? w->cap_tp * 2 : 256;
+        qim_pair *t = realloc(w->tp, nc * sizeof *t);
+        if (!t)
+            w->failed = 1;
+        else {
+            w->tp = t;
+            w->cap_tp = nc;
+        }
+    }
+    if (w->ntp + nf <= w->cap_tp) {
+        memcpy(w->tp + w->ntp, w->bp, nf * sizeof *w->bp);
+        w->ntp += nf;
+    }
     qbuf_put_u32(&w->skips, w->docs[w->n - 1]);
     qbuf_put_u32(&w->skips, (uint32_t)boff);
     qbuf_put_u32(&w->skips, (uint32_t)poff);
-    qbuf_put_u32(&w->skips, w->blk_max_tf);
-    qbuf_put_u32(&w->skips, w->blk_min_len);
-    if (boff > UINT32_MAX || poff > UINT32_MAX)
+    qbuf_put_u32(&w->skips, (uint32_t)ioff);
+    if (boff > UINT32_MAX || poff > UINT32_MAX || ioff > UINT32_MAX)
         w->failed = 1;
     w->prev_doc = w->docs[w->n - 1];
     w->nblocks++;
     w->n = 0;
     w->npos = 0;
-    w->blk_max_tf = 0;
-    w->blk_min_len = UINT32_MAX;
 }
 
 int qpw_posting(qpw *w, uint32_t unit, uint32_t tf, const uint32_t *pos)
@@ -183,16 +203,9 @@ int qpw_posting(qpw *w, uint32_t unit, uint32_t tf, const uint32_t *pos)
     }
     w->docs[w->n] = unit;
     w->tfs[w->n] = tf;
+    w->bp[w->n].tf = tf;
+    w->bp[w->n].len = w->unit_len[unit];
     w->n++;
-    uint32_t len = w->unit_len[unit];
-    if (tf > w->blk_max_tf)
-        w->blk_max_tf = tf;
-    if (len < w->blk_min_len)
-        w->blk_min_len = len;
-    if (tf > w->max_tf)
-        w->max_tf = tf;
-    if (len < w->min_len)
-        w->min_len = len;
     w->df++;
     w->cf += tf;
     if (w->n == QC_BLOCK)
@@ -218,8 +231,20 @@ int qpw_term_end(qpw *w)
     if (w->df == 0)
         return 0;   /* a term with no postings is not written */
     flush_block(w);
-    if (w->nblocks > 1)
+    if (w->nblocks > 1) {
+        /* impacts area, then the skips with absolute (from the term's start) impact offsets */
+        uint64_t area = w->post.off - w->term_post_off;
+        for (uint64_t b = 0; b < w->nblocks && !w->skips.oom; b++) {
+            uint8_t *f = w->skips.p + QF_SKIP_SIZE * b + 12;
+            uint64_t v = area + qload_u32(f);
+            if (v > UINT32_MAX)
+                w->failed = 1;
+            qstore_u32(f, (uint32_t)v);
+        }
+        qf_write_buf(&w->post, &w->imps);
         qf_write_buf(&w->post, &w->skips);
+    }
+    size_t nf = w->ntp ? qim_frontier(w->tp, w->ntp) : 0;
     uint64_t post_len = w->post.off - w->term_post_off;
     uint64_t pos_len = w->posn.off - w->term_pos_off;
     if (w->dcount == 0) {
@@ -238,8 +263,7 @@ int qpw_term_end(qpw *w)
     qbuf_put_varint(b, w->cf - w->df);
     qbuf_put_varint(b, post_len);
     qbuf_put_varint(b, pos_len);
-    qbuf_put_varint(b, w->max_tf);
-    qbuf_put_varint(b, w->min_len);
+    qim_put(b, w->tp, nf);
     memcpy(w->prev_term, w->term, w->term_len);
     w->prev_len = w->term_len;
     w->nterms++;
@@ -262,7 +286,7 @@ int qpw_finish(qpw *w, qpw_result *res, quarry_error *err)
      * can check the dictionary's offsets against it */
     qf_put_u64(&w->post, w->post.off - QF_HEADER);
     qf_put_u64(&w->posn, w->posn.off - QF_HEADER);
-    int failed = w->failed || w->skips.oom || w->dblock.oom || w->doffs.oom;
+    int failed = w->failed || w->skips.oom || w->imps.oom || w->dblock.oom || w->doffs.oom;
     memset(res, 0, sizeof *res);
     res->terms = w->nterms;
     res->postings = w->npostings;
@@ -284,6 +308,8 @@ int qpw_finish(qpw *w, qpw_result *res, quarry_error *err)
         qf_abort(&w->posn);
     free(w->pos);
     qbuf_free(&w->skips);
+    qbuf_free(&w->imps);
+    free(w->tp);
     qbuf_free(&w->dblock);
     qbuf_free(&w->doffs);
     free(w);

@@ -114,11 +114,15 @@ static int seg_open(quarry_index *ix, const qm_segment *g, qx_seg *s, quarry_err
         s->npostings > s->npositions || s->passage_mode > 1)
         return qx_bad(s, &s->meta, QF_HEADER, "bad collection statistics", err);
 
-    /* units: rows, then u64 units */
+    /* units: columns len u32, lenq u8, article u32, body_pos u32, fingerprint u64; u64 units */
     uint64_t t[5];
-    if (trailer(&s->unit, 1, t) || t[0] != s->nunits || s->unit.body_len != QF_UNIT_SIZE * s->nunits + 8)
+    if (trailer(&s->unit, 1, t) || t[0] != s->nunits || s->unit.body_len != 21 * s->nunits + 8)
         return qx_bad(s, &s->unit, QF_HEADER, "unit table size does not match the statistics", err);
-    s->units = s->unit.body;
+    s->ulen = s->unit.body;
+    s->ulenq = s->ulen + 4 * s->nunits;
+    s->uart = s->ulenq + s->nunits;
+    s->ubody = s->uart + 4 * s->nunits;
+    s->ufp = s->ubody + 4 * s->nunits;
 
     /* articles: records, offsets, id order, dates, fingerprints, trailer */
     uint64_t n = s->narts;
@@ -348,16 +352,17 @@ static int dblock_next(const qx_seg *s, dblock *d, qx_term *t)
     t->cf = t->df + qcur_varint(&d->c);
     t->post_len = qcur_varint(&d->c);
     t->pos_len = qcur_varint(&d->c);
-    uint64_t mtf = qcur_varint(&d->c), mlen = qcur_varint(&d->c);
+    if (qim_get(&d->c, t->imp, &t->nimp))
+        return -1;
+    t->max_tf = t->imp[t->nimp - 1].tf;
+    t->min_len = t->imp[0].len;
     t->post_off = d->post_off;
     t->pos_off = d->pos_off;
-    if (!d->c.ok || t->df == 0 || t->df > s->nunits || t->cf < t->df || mtf == 0 || mtf > t->cf ||
-        mtf > UINT32_MAX || mlen > UINT32_MAX || t->post_off < QF_HEADER || t->pos_off < QF_HEADER ||
+    if (!d->c.ok || t->df == 0 || t->df > s->nunits || t->cf < t->df || t->max_tf > t->cf ||
+        t->post_off < QF_HEADER || t->pos_off < QF_HEADER ||
         t->post_off > s->post_end || t->pos_off > s->posn_end || t->post_len > s->post_end - t->post_off ||
         t->pos_len > s->posn_end - t->pos_off)
         return -1;
-    t->max_tf = (uint32_t)mtf;
-    t->min_len = (uint32_t)mlen;
     d->post_off += t->post_len;
     d->pos_off += t->pos_len;
     d->i++;
@@ -442,6 +447,8 @@ static inline uint32_t skip_u32(const qx_cursor *c, uint64_t b, int field)
     return qload_u32(c->skips + QF_SKIP_SIZE * b + 4 * field);
 }
 
+static uint32_t fail(qx_cursor *c);
+
 static int decode_block(qx_cursor *c, const uint8_t *p, int64_t prev_doc)
 {
     uint64_t left = c->t.df - c->blk * QC_BLOCK;
@@ -455,15 +462,12 @@ static int decode_block(qx_cursor *c, const uint8_t *p, int64_t prev_doc)
     p += k;
     if (p >= c->end)
         return -1;
-    unsigned wt = *p++;
-    k = qc_unpack(p, c->end, n, wt, c->tfs);
-    if (k < 0)
-        return -1;
+    c->tf_at = p;
+    c->tfs_ok = 0;
     int64_t d = prev_doc;
     for (uint32_t i = 0; i < n; i++) {
         d += (int64_t)c->docs[i] + 1;
         c->docs[i] = (uint32_t)d;
-        c->tfs[i] += 1;
     }
     if (d >= (int64_t)c->seg->nunits)
         return -1;
@@ -473,12 +477,28 @@ static int decode_block(qx_cursor *c, const uint8_t *p, int64_t prev_doc)
     return 0;
 }
 
+void qx_decode_tfs(qx_cursor *c)
+{
+    const uint8_t *p = c->tf_at;
+    c->tfs_ok = 1;
+    long k = p && p < c->end ? qc_unpack(p + 1, c->end, c->n, *p, c->tfs) : -1;
+    if (k < 0) {
+        for (uint32_t i = 0; i < QC_BLOCK; i++)
+            c->tfs[i] = 1;
+        fail(c);
+        return;
+    }
+    for (uint32_t i = 0; i < c->n; i++)
+        c->tfs[i] += 1;
+}
+
 static uint32_t fail(qx_cursor *c)
 {
     c->corrupt = 1;
     c->doc = QX_END;
     c->n = 0;
     c->blk = c->sblk = c->nblocks;
+    c->imp_blk = -1;
     return QX_END;
 }
 
@@ -489,15 +509,22 @@ int qx_cursor_open(qx_cursor *c, const qx_seg *s, const qx_term *t)
     c->t = *t;
     c->nblocks = (t->df + QC_BLOCK - 1) / QC_BLOCK;
     c->pos_block = -1;
+    c->imp_blk = -1;
     c->base = s->post.base + t->post_off;
     c->end = c->base + t->post_len;
     c->pbase = s->posn.base + t->pos_off;
     c->pend = c->pbase + t->pos_len;
     if (c->nblocks > 1) {
+        /* blocks, impacts, skips: the impacts area starts where the first
+         * block's impacts are */
         if (t->post_len < c->nblocks * QF_SKIP_SIZE)
             return fail(c), -1;
-        c->end = c->base + t->post_len - c->nblocks * QF_SKIP_SIZE;
-        c->skips = c->end;
+        c->skips = c->base + t->post_len - c->nblocks * QF_SKIP_SIZE;
+        uint32_t ioff = qload_u32(c->skips + 12);
+        if (ioff > t->post_len - c->nblocks * QF_SKIP_SIZE)
+            return fail(c), -1;
+        c->end = c->base + ioff;
+        c->imps = c->end;
     }
     c->blk = c->sblk = 0;
     if (decode_block(c, c->base, -1) || (c->skips && c->docs[c->n - 1] != skip_u32(c, 0, 0)))
@@ -509,9 +536,14 @@ int qx_cursor_open(qx_cursor *c, const qx_seg *s, const qx_term *t)
 void qx_cursor_close(qx_cursor *c)
 {
     free(c->pos);
-    free(c->pos_start);
+    free(c->goff);
+    free(c->gstamp);
+    free(c->pout);
     c->pos = NULL;
-    c->pos_start = NULL;
+    c->goff = NULL;
+    c->gstamp = NULL;
+    c->pout = NULL;
+    c->cap_pos = c->cap_groups = c->cap_out = 0;
 }
 
 /* Loads block b (b > current). */
@@ -604,109 +636,230 @@ uint32_t qx_advance(qx_cursor *c, uint32_t target)
     return c->doc = c->docs[i];
 }
 
-int qx_shallow(qx_cursor *c, uint32_t target, uint32_t *last_doc, uint32_t *max_tf, uint32_t *min_len)
+/* Decodes the impacts of block b into c->imp (multi-block terms). */
+static int load_impacts(qx_cursor *c, uint64_t b)
+{
+    if ((int64_t)b == c->imp_blk)
+        return 0;
+    uint32_t off = skip_u32(c, b, 3);
+    const uint8_t *p = c->base + off, *end = c->skips;
+    if (p < c->imps || p >= end) {
+        fail(c);
+        return -1;
+    }
+    qcur q = qcur_make(p, (size_t)(end - p));
+    if (qim_get(&q, c->imp, &c->nimp)) {
+        fail(c);
+        return -1;
+    }
+    c->imp_blk = (int64_t)b;
+    return 0;
+}
+
+const qim_pair *qx_shallow(qx_cursor *c, uint32_t target, uint32_t *last_doc, uint32_t *n)
 {
     if (c->doc == QX_END)
-        return -1;
+        return NULL;
     if (!c->skips) {
         if (c->docs[c->n - 1] < target)
-            return -1;
+            return NULL;
         *last_doc = c->docs[c->n - 1];
-        *max_tf = c->t.max_tf;
-        *min_len = c->t.min_len;
-        return 0;
+        *n = c->t.nimp;
+        return c->t.imp;
     }
     uint64_t b = c->sblk < c->blk ? c->blk : c->sblk;
     if (skip_u32(c, b, 0) < target) {
         b = find_block(c, b, target);
         if (b >= c->nblocks)
+            return NULL;
+    }
+    c->sblk = b;
+    if (load_impacts(c, b))
+        return NULL;
+    *last_doc = skip_u32(c, b, 0);
+    *n = c->nimp;
+    return c->imp;
+}
+
+int qx_blocks_in(qx_cursor *c, uint32_t from, uint32_t to, uint64_t *b0, uint64_t *b1)
+{
+    if (c->doc == QX_END)
+        return -1;
+    if (!c->skips) {
+        if (c->docs[c->n - 1] < from)
+            return -1;
+        *b0 = *b1 = 0;
+        return 0;
+    }
+    uint64_t b = c->sblk < c->blk ? c->blk : c->sblk;
+    if (skip_u32(c, b, 0) < from) {
+        b = find_block(c, b, from);
+        if (b >= c->nblocks)
             return -1;
     }
     c->sblk = b;
-    *last_doc = skip_u32(c, b, 0);
-    *max_tf = skip_u32(c, b, 3);
-    *min_len = skip_u32(c, b, 4);
+    *b0 = b;
+    uint64_t e = skip_u32(c, b, 0) >= to ? b : find_block(c, b, to);
+    *b1 = e < c->nblocks ? e : c->nblocks - 1;
     return 0;
 }
 
-void qx_block_bounds(const qx_cursor *c, uint32_t *last_doc, uint32_t *max_tf, uint32_t *min_len)
+const qim_pair *qx_impacts_of(qx_cursor *c, uint64_t b, qim_pair *buf, uint32_t *n)
 {
-    if (c->skips && c->blk < c->nblocks) {
-        *last_doc = skip_u32(c, c->blk, 0);
-        *max_tf = skip_u32(c, c->blk, 3);
-        *min_len = skip_u32(c, c->blk, 4);
-    } else {
-        *last_doc = c->n ? c->docs[c->n - 1] : QX_END;
-        *max_tf = c->t.max_tf;
-        *min_len = c->t.min_len;
+    if (!c->skips) {
+        *n = c->t.nimp;
+        return c->t.imp;
     }
+    if ((int64_t)b == c->imp_blk) {
+        *n = c->nimp;
+        return c->imp;
+    }
+    const uint8_t *p = c->base + skip_u32(c, b, 3), *end = c->skips;
+    qcur q = qcur_make(p, p >= c->imps && p < end ? (size_t)(end - p) : 0);
+    if (p < c->imps || p >= end || qim_get(&q, buf, n)) {
+        fail(c);
+        return NULL;
+    }
+    return buf;
+}
+
+const qim_pair *qx_block_impacts(qx_cursor *c, uint32_t *last_doc, uint32_t *n)
+{
+    if (c->doc == QX_END)
+        return NULL;
+    if (!c->skips) {
+        *last_doc = c->docs[c->n - 1];
+        *n = c->t.nimp;
+        return c->t.imp;
+    }
+    if (load_impacts(c, c->blk))
+        return NULL;
+    *last_doc = skip_u32(c, c->blk, 0);
+    *n = c->nimp;
+    return c->imp;
+}
+
+/* Starts the positions of the current block: each posting's first value,
+ * room for all values and group bookkeeping. 0, or -1 (failed or no memory). */
+static int positions_begin(qx_cursor *c)
+{
+    if (!c->tfs_ok)
+        qx_decode_tfs(c);
+    if (c->corrupt)
+        return -1;
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < c->n; i++) {
+        c->pos_start[i] = (uint32_t)total;
+        total += c->tfs[i];
+    }
+    c->pos_start[c->n] = (uint32_t)total;
+    /* a packed group of 128 values takes at least 1 byte: bound the count
+     * by the region's size before allocating for it */
+    if (total > (uint64_t)(c->pend - c->pbase) * QC_BLOCK + QC_BLOCK) {
+        fail(c);
+        return -1;
+    }
+    uint64_t groups = (total + QC_BLOCK - 1) / QC_BLOCK + 1;
+    if (total + QC_BLOCK > c->cap_pos) {
+        size_t nc = c->cap_pos ? c->cap_pos : 1024;
+        while (nc < total + QC_BLOCK)
+            nc *= 2;
+        uint32_t *p = realloc(c->pos, nc * sizeof *p);
+        if (!p)
+            return -1;
+        c->pos = p;
+        c->cap_pos = nc;
+    }
+    if (groups > c->cap_groups) {
+        size_t nc = c->cap_groups ? c->cap_groups : 64;
+        while (nc < groups)
+            nc *= 2;
+        const uint8_t **g = realloc(c->goff, nc * sizeof *g);
+        if (g)
+            c->goff = g;
+        uint32_t *st = g ? realloc(c->gstamp, nc * sizeof *st) : NULL;
+        if (!g || !st)
+            return -1;
+        memset(st + c->cap_groups, 0, (nc - c->cap_groups) * sizeof *st);
+        c->gstamp = st;
+        c->cap_groups = nc;
+    }
+    uint64_t off = c->skips ? skip_u32(c, c->blk, 2) : 0;
+    if (off > (uint64_t)(c->pend - c->pbase)) {
+        fail(c);
+        return -1;
+    }
+    if (++c->stamp == 0) {   /* the stamps wrapped: forget every group */
+        memset(c->gstamp, 0, c->cap_groups * sizeof *c->gstamp);
+        c->stamp = 1;
+    }
+    c->goff[0] = c->pbase + off;
+    c->ngoff = 1;
+    c->pos_block = (int64_t)c->blk;
+    return 0;
+}
+
+/* Decodes group g of the current block's positions into c->pos. */
+static int positions_group(qx_cursor *c, uint32_t g)
+{
+    if (c->gstamp[g] == c->stamp)
+        return 0;
+    uint32_t total = c->pos_start[c->n];
+    while (c->ngoff <= g) {   /* walk the groups' sizes up to g */
+        const uint8_t *p = c->goff[c->ngoff - 1];
+        uint32_t k = total - (c->ngoff - 1) * QC_BLOCK;
+        if (k > QC_BLOCK)
+            k = QC_BLOCK;
+        if (p >= c->pend || *p > 32 || qc_packed_size(k, *p) > (size_t)(c->pend - p - 1))
+            return -1;
+        c->goff[c->ngoff++] = p + 1 + qc_packed_size(k, *p);
+    }
+    const uint8_t *p = c->goff[g];
+    uint32_t k = total - g * QC_BLOCK;
+    if (k > QC_BLOCK)
+        k = QC_BLOCK;
+    if (p >= c->pend || qc_unpack(p + 1, c->pend, k, *p, c->pos + (size_t)g * QC_BLOCK) < 0)
+        return -1;
+    c->gstamp[g] = c->stamp;
+    return 0;
 }
 
 const uint32_t *qx_positions(qx_cursor *c)
 {
     if (c->doc == QX_END || c->corrupt)
         return NULL;
-    if (c->pos_block != (int64_t)c->blk) {
-        uint64_t total = 0;
-        if (!c->pos_start && !(c->pos_start = malloc((QC_BLOCK + 1) * sizeof *c->pos_start)))
-            return NULL;
-        for (uint32_t i = 0; i < c->n; i++) {
-            c->pos_start[i] = (uint32_t)total;
-            total += c->tfs[i];
-        }
-        c->pos_start[c->n] = (uint32_t)total;
-        /* a packed group of 128 values takes at least 1 byte: bound the count
-         * by the region's size before allocating for it */
-        if (total > (uint64_t)(c->pend - c->pbase) * QC_BLOCK + QC_BLOCK) {
+    if (c->pos_block != (int64_t)c->blk && positions_begin(c))
+        return NULL;
+    uint32_t a = c->pos_start[c->i], b = c->pos_start[c->i + 1];
+    if (b == a)
+        return c->pout;
+    for (uint32_t g = a / QC_BLOCK; g <= (b - 1) / QC_BLOCK; g++)
+        if (positions_group(c, g)) {
             fail(c);
             return NULL;
         }
-        if (total > c->cap_pos) {
-            size_t nc = c->cap_pos ? c->cap_pos : 1024;
-            while (nc < total + QC_BLOCK)
-                nc *= 2;
-            uint32_t *p = realloc(c->pos, nc * sizeof *p);
-            if (!p)
-                return NULL;
-            c->pos = p;
-            c->cap_pos = nc;
-        }
-        uint64_t off = c->skips ? skip_u32(c, c->blk, 2) : 0;
-        if (off > (uint64_t)(c->pend - c->pbase)) {
-            fail(c);
+    if (b - a > c->cap_out) {
+        size_t nc = c->cap_out ? c->cap_out : 64;
+        while (nc < b - a)
+            nc *= 2;
+        uint32_t *o = realloc(c->pout, nc * sizeof *o);
+        if (!o)
             return NULL;
-        }
-        const uint8_t *p = c->pbase + off;
-        for (uint64_t i = 0; i < total; i += QC_BLOCK) {
-            size_t k = total - i < QC_BLOCK ? (size_t)(total - i) : QC_BLOCK;
-            if (p >= c->pend) {
-                fail(c);
-                return NULL;
-            }
-            unsigned w = *p++;
-            long used = qc_unpack(p, c->pend, k, w, c->pos + i);
-            if (used < 0) {
-                fail(c);
-                return NULL;
-            }
-            p += used;
-        }
-        /* gaps -> absolute, per posting */
-        for (uint32_t i = 0; i < c->n; i++) {
-            uint32_t acc = 0;
-            for (uint32_t j = c->pos_start[i]; j < c->pos_start[i + 1]; j++) {
-                uint32_t g = c->pos[j];
-                if (j > c->pos_start[i] && g == 0) {
-                    fail(c);
-                    return NULL;
-                }
-                acc += g;
-                c->pos[j] = acc;
-            }
-        }
-        c->pos_block = (int64_t)c->blk;
+        c->pout = o;
+        c->cap_out = nc;
     }
-    return c->pos + c->pos_start[c->i];
+    /* gaps -> absolute */
+    uint32_t acc = 0;
+    for (uint32_t j = a; j < b; j++) {
+        uint32_t g = c->pos[j];
+        if (j > a && g == 0) {
+            fail(c);
+            return NULL;
+        }
+        acc += g;
+        c->pout[j - a] = acc;
+    }
+    return c->pout;
 }
 
 /* ------------------------------------------------------------ articles */

@@ -27,6 +27,7 @@
 #include "analyze/analyze.h"
 #include "index/codec.h"
 #include "index/format.h"
+#include "index/impact.h"
 #include "index/manifest.h"
 
 #define QX_END UINT32_MAX
@@ -35,7 +36,9 @@ typedef struct qx_term {
     uint64_t df, cf;
     uint64_t post_off, post_len;    /* absolute offsets in the segment's .post / .posn files */
     uint64_t pos_off, pos_len;
-    uint32_t max_tf, min_len;
+    uint32_t max_tf, min_len;       /* of the whole term (from its frontier) */
+    uint32_t nimp;
+    qim_pair imp[QIM_MAX];          /* the term's impacts */
 } qx_term;
 
 typedef struct qx_seg {
@@ -47,7 +50,7 @@ typedef struct qx_seg {
     uint32_t passage_mode, passage_tokens;
     const uint8_t *blob;            /* analyzer settings (in .meta) */
     uint32_t blob_len;
-    const uint8_t *units;           /* QF_UNIT_SIZE-byte rows */
+    const uint8_t *ulen, *ulenq, *uart, *ubody, *ufp;   /* unit columns */
     const uint8_t *art_offs;        /* narts + 1 u64 */
     const uint8_t *art_order;       /* narts u32 */
     const uint8_t *art_dates;       /* narts u64 */
@@ -78,11 +81,13 @@ struct quarry_index {
 
 /* ------------------------------------------------------------ units */
 
-static inline uint32_t qx_unit_len(const qx_seg *s, uint32_t u) { return qload_u32(s->units + QF_UNIT_SIZE * (size_t)u); }
+static inline uint32_t qx_unit_len(const qx_seg *s, uint32_t u) { return qload_u32(s->ulen + 4 * (size_t)u); }
+/* A lower bound of the length from the one-byte column (format.h). */
+static inline uint8_t qx_unit_lenq(const qx_seg *s, uint32_t u) { return s->ulenq[u]; }
 /* The unit's local article number; may be out of range in a damaged file (check against narts). */
-static inline uint32_t qx_unit_article(const qx_seg *s, uint32_t u) { return qload_u32(s->units + QF_UNIT_SIZE * (size_t)u + 4); }
-static inline uint32_t qx_unit_body(const qx_seg *s, uint32_t u) { return qload_u32(s->units + QF_UNIT_SIZE * (size_t)u + 8); }
-static inline uint64_t qx_unit_fp(const qx_seg *s, uint32_t u) { return qload_u64(s->units + QF_UNIT_SIZE * (size_t)u + 12); }
+static inline uint32_t qx_unit_article(const qx_seg *s, uint32_t u) { return qload_u32(s->uart + 4 * (size_t)u); }
+static inline uint32_t qx_unit_body(const qx_seg *s, uint32_t u) { return qload_u32(s->ubody + 4 * (size_t)u); }
+static inline uint64_t qx_unit_fp(const qx_seg *s, uint32_t u) { return qload_u64(s->ufp + 8 * (size_t)u); }
 
 /* The segment holding global unit u (u < ix->nunits) / global article a. */
 const qx_seg *qx_seg_of_unit(const quarry_index *ix, uint32_t u);
@@ -139,14 +144,26 @@ typedef struct qx_cursor {
     const uint8_t *pbase, *pend;   /* the term's positions region */
     uint64_t nblocks, blk;         /* current (decoded) block */
     uint64_t sblk;                 /* block of the last shallow look (>= blk) */
+    const uint8_t *imps;           /* impacts area (multi-block terms) */
+    int64_t imp_blk;               /* block whose impacts are in imp, -1 none */
+    uint32_t nimp;
+    qim_pair imp[QIM_MAX];
     uint32_t n, i;
     uint32_t doc;                  /* current doc or QX_END */
     uint32_t docs[QC_BLOCK], tfs[QC_BLOCK];
-    /* positions of the current block, decoded on demand */
-    uint32_t *pos;
-    size_t cap_pos;
-    int64_t pos_block;             /* block whose positions are in `pos`, -1 none */
-    uint32_t *pos_start;           /* start index of each posting's positions (QC_BLOCK+1) */
+    const uint8_t *tf_at;          /* the block's packed tfs, decoded on first use */
+    int tfs_ok;
+    /* positions of the current block, decoded one packed group of 128 values
+     * at a time, as postings need them (pos_block: the block they belong to) */
+    int64_t pos_block;
+    uint32_t pos_start[QC_BLOCK + 1];   /* each posting's first value */
+    uint32_t *pos;                 /* raw values (gaps) of the block */
+    const uint8_t **goff;          /* where each group starts (walked lazily) */
+    uint32_t *gstamp;              /* == stamp: group decoded for this block */
+    uint32_t stamp, ngoff;
+    size_t cap_pos, cap_groups;
+    uint32_t *pout;                /* the current posting's absolute positions */
+    size_t cap_out;
     int corrupt;
 } qx_cursor;
 
@@ -157,17 +174,31 @@ void qx_cursor_close(qx_cursor *c);
 uint32_t qx_next(qx_cursor *c);
 /* Moves to the first doc >= target (never backwards); QX_END past the end. */
 uint32_t qx_advance(qx_cursor *c, uint32_t target);
-static inline uint32_t qx_tf(const qx_cursor *c) { return c->tfs[c->i]; }
+/* Decodes the current block's tfs (cursors do it on first use). */
+void qx_decode_tfs(qx_cursor *c);
+static inline uint32_t qx_tf(qx_cursor *c)
+{
+    if (!c->tfs_ok)
+        qx_decode_tfs(c);
+    return c->tfs[c->i];
+}
 /* Absolute positions of the current posting (tf of them), or NULL if damaged
  * (corrupt set) or out of memory (corrupt not set). */
 const uint32_t *qx_positions(qx_cursor *c);
 
 /* Block-max data of the block that holds the first doc >= target, without
- * decoding it: its last doc, max tf and min unit length. Returns 0, or -1
- * when no doc >= target is left. target must not decrease between calls
- * (nor be below the current doc). */
-int qx_shallow(qx_cursor *c, uint32_t target, uint32_t *last_doc, uint32_t *max_tf, uint32_t *min_len);
-/* Block-max data of the current block (verify and tests). */
-void qx_block_bounds(const qx_cursor *c, uint32_t *last_doc, uint32_t *max_tf, uint32_t *min_len);
+ * decoding the block: its last doc and its impacts (*n pairs, valid until
+ * the cursor moves). NULL when no doc >= target is left, or when the skip
+ * data is damaged (then corrupt is set). target must not decrease between
+ * calls. */
+const qim_pair *qx_shallow(qx_cursor *c, uint32_t target, uint32_t *last_doc, uint32_t *n);
+/* The blocks [*b0, *b1] that may hold docs in [from, to] (moves the
+ * shallow position to *b0, as qx_shallow). -1 when no doc >= from is left. */
+int qx_blocks_in(qx_cursor *c, uint32_t from, uint32_t to, uint64_t *b0, uint64_t *b1);
+/* The impacts of block b (decoded into buf, at least QIM_MAX pairs); NULL
+ * when damaged (corrupt set). */
+const qim_pair *qx_impacts_of(qx_cursor *c, uint64_t b, qim_pair *buf, uint32_t *n);
+/* The same as qx_shallow for the current block (verify and tests). */
+const qim_pair *qx_block_impacts(qx_cursor *c, uint32_t *last_doc, uint32_t *n);
 
 #endif

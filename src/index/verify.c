@@ -26,6 +26,15 @@ static int term_bad(const vctx *v, const char *name, const char *fmt, uint64_t a
                     v->s->post.name, name, what);
 }
 
+/* Some pair of the frontier has at least this tf at at most this length. */
+static int dominated(const qim_pair *v, uint32_t n, uint32_t tf, uint32_t len)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (v[i].tf >= tf && v[i].len <= len)
+            return 1;
+    return 0;
+}
+
 static int check_term(void *ctx, const uint8_t *term, uint32_t len, const qx_term *t)
 {
     vctx *v = ctx;
@@ -58,10 +67,12 @@ static int check_term(void *ctx, const uint8_t *term, uint32_t len, const qx_ter
             }
         if (rc)
             break;
-        uint32_t blk_last, blk_max, blk_min;
-        qx_block_bounds(&c, &blk_last, &blk_max, &blk_min);
-        if (tf > blk_max || ulen < blk_min || d > blk_last) {
-            rc = term_bad(v, name, "skip entry bounds do not hold for unit %llu", d, 0);
+        uint32_t blk_last, nimp;
+        const qim_pair *imp = qx_block_impacts(&c, &blk_last, &nimp);
+        if (!imp)
+            break;
+        if (!dominated(imp, nimp, tf, ulen) || !dominated(t->imp, t->nimp, tf, ulen) || d > blk_last) {
+            rc = term_bad(v, name, "impacts do not bound unit %llu (tf %llu)", d, tf);
             break;
         }
         if (tf > max_tf)
@@ -115,8 +126,12 @@ static int verify_segment(quarry_index *ix, const qx_seg *s, quarry_error *err)
         return seg_bad(s, &s->meta, err, "term, posting or position counts differ from the statistics", 0, 0);
     /* units: lengths add up, articles in range and owning consecutive units */
     uint64_t sum = 0;
-    for (uint64_t u = 0; u < s->nunits; u++)
+    for (uint64_t u = 0; u < s->nunits; u++) {
         sum += qx_unit_len(s, (uint32_t)u);
+        if (qx_unit_lenq(s, (uint32_t)u) != qf_lenq_encode(qx_unit_len(s, (uint32_t)u)))
+            return seg_bad(s, &s->unit, err, "quantized length of unit %llu is not that of its length %llu", u,
+                           qx_unit_len(s, (uint32_t)u));
+    }
     if (sum != s->ntokens)
         return seg_bad(s, &s->unit, err, "unit lengths add up to %llu, not %llu tokens", sum, s->ntokens);
     uint64_t next_unit = 0;

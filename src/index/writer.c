@@ -26,6 +26,7 @@
 #include "index/invert.h"
 #include "index/manifest.h"
 #include "index/postw.h"
+#include "index/unitw.h"
 #include "passage/passage.h"
 #include "read/read.h"
 
@@ -41,7 +42,8 @@ struct quarry_writer {
     qi_inverter *inv;
     size_t budget;
     /* streams of the new generation */
-    qf_writer unitf, artsf;
+    qu_writer units;
+    qf_writer artsf;
     qd_text_writer text;
     int files_open;
     /* per unit / per article, in memory (4 + 8 bytes each) */
@@ -98,7 +100,7 @@ void quarry_writer_close(quarry_writer *w)
     if (!w)
         return;
     if (w->files_open) {
-        qf_abort(&w->unitf);
+        qu_abort(&w->units);
         qf_abort(&w->artsf);
         qd_text_abort(&w->text);
     }
@@ -186,16 +188,15 @@ int quarry_writer_open(const char *dir, const quarry_index_options *o, quarry_wr
     if ((rc = qi_open(dir, w->seg, w->budget / 4 * 3 - (4u << 20), &w->inv, err)))
         goto fail;
     char name[QM_NAME];
-    qm_seg_name(name, w->seg, QF_UNIT);
-    if ((rc = qf_create(&w->unitf, dir, name, QF_UNIT, err)))
+    if ((rc = qu_open(&w->units, dir, w->seg, err)))
         goto fail;
     qm_seg_name(name, w->seg, QF_ARTS);
     if ((rc = qf_create(&w->artsf, dir, name, QF_ARTS, err))) {
-        qf_abort(&w->unitf);
+        qu_abort(&w->units);
         goto fail;
     }
     if ((rc = qd_text_open(&w->text, dir, w->seg, err))) {
-        qf_abort(&w->unitf);
+        qu_abort(&w->units);
         qf_abort(&w->artsf);
         goto fail;
     }
@@ -394,10 +395,7 @@ static int store_doc(quarry_writer *w, qb_batch *b, const qb_doc *d)
             ufp = qd_fp_add(ufp, terms + toks[k].off, toks[k].len);
             afp = qd_fp_add(afp, terms + toks[k].off, toks[k].len);
         }
-        qf_put_u32(&w->unitf, (uint32_t)(d->ntitle + starts[i + 1] - starts[i]));
-        qf_put_u32(&w->unitf, art);
-        qf_put_u32(&w->unitf, d->body_pos);
-        qf_put_u64(&w->unitf, ufp);
+        qu_add(&w->units, (uint32_t)(d->ntitle + starts[i + 1] - starts[i]), art, d->body_pos, ufp);
     }
     if (qgrow((void **)&w->art_off, &w->cap_art_off, art, sizeof *w->art_off) ||
         qgrow((void **)&w->art_date, &w->cap_art_date, art, sizeof *w->art_date) ||
@@ -640,8 +638,7 @@ int quarry_writer_commit(quarry_writer *w, quarry_error *err)
     uint32_t crc;
 
     /* units */
-    qf_put_u64(&w->unitf, w->nunits);
-    if ((rc = qf_finish(&w->unitf, &size, &crc, err))) {
+    if ((rc = qu_finish(&w->units, w->dir, w->seg, &size, &crc, err))) {
         qf_abort(&w->artsf);
         qd_text_abort(&w->text);
         w->files_open = 0;

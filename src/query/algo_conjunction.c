@@ -4,11 +4,12 @@
  * follow it by galloping over their skip entries (qx_advance); optional
  * clauses only add to the score.
  *
- * Once the threshold is set, block-max bounds skip ahead: for the window
- * from the lead's unit to the end of the nearest current skip block of
- * any clause, the block bounds of the required and optional clauses add
- * up to a bound for every unit of the window; if it cannot beat the
- * threshold the window is skipped without decoding. A unit where every
+ * Once the threshold is set, block-max bounds skip ahead (as Lucene's
+ * BlockMaxConjunctionScorer): the window runs from the lead's unit to the
+ * end of the lead's current skip block; the lead's block bound plus every
+ * other clause's bound over the window (the largest bound of its blocks
+ * that overlap it) bound every unit of the window, and if that cannot beat
+ * the threshold the whole block of the lead is skipped without decoding. A unit where every
  * required clause occurs is then bounded by the required clauses' term
  * frequencies (no positions) plus the optional clauses' block bounds
  * before it is scored in full by qalgo_match.
@@ -54,12 +55,12 @@ void qalgo_conjunction(qalgo_run *r)
         if (theta > -INFINITY) {
             if (!have_win || d > win_end) {
                 uint32_t upto = QX_END;
-                win_bound = 0;
-                for (size_t i = 0; i < nreq; i++)
-                    win_bound += qn_block_ub(x, req[i], d, &upto);
+                win_bound = qn_block_ub(x, req[0], d, &upto);
+                for (size_t i = 1; i < nreq; i++)
+                    win_bound += qn_range_ub(x, req[i], d, upto);
                 opt_bound = 0;
                 for (size_t i = 0; i < nopt; i++)
-                    opt_bound += qn_block_ub(x, opt[i], d, &upto);
+                    opt_bound += qn_range_ub(x, opt[i], d, upto);
                 win_bound += opt_bound;
                 win_end = upto;
                 have_win = 1;

@@ -6,6 +6,8 @@
  */
 #include "query/node.h"
 
+#include <math.h>
+
 #include "query/parse.h"
 
 static inline double leaf_norm(const qn_ctx *x, uint32_t d)
@@ -65,25 +67,78 @@ static uint32_t leaf_min_tf(const qn_node *n)
     return f;
 }
 
+/* The highest score a posting dominated by one of the impacts can have. */
+static double impacts_max(const bm25 *m, double w, const qim_pair *v, uint32_t n)
+{
+    double best = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        double s = bm25_score(w, v[i].tf, bm25_norm(m, v[i].len));
+        if (s > best)
+            best = s;
+    }
+    return best;
+}
+
+/* A phrase occurs at most as often as each of its terms, in the same unit:
+ * its score is bounded by every term's bound; the lowest is kept. */
 static double leaf_block_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t *upto)
 {
     if (n->missing)
         return 0;
-    uint32_t end = QX_END, mtf = UINT32_MAX, mlen = 0;
+    uint32_t end = QX_END;
+    double ub = INFINITY;
     for (size_t i = 0; i < n->nterms; i++) {
-        uint32_t last, tf, len;
-        if (qx_shallow(&n->cur[i], from, &last, &tf, &len))
-            return 0;   /* a term has no unit left from here: no match */
+        uint32_t last, k;
+        const qim_pair *v = qx_shallow(&n->cur[i], from, &last, &k);
+        if (!v) {   /* a term has no unit left from here (or damage): no match */
+            x->corrupt |= n->cur[i].corrupt;
+            return 0;
+        }
         if (last < end)
             end = last;
-        if (tf < mtf)
-            mtf = tf;
-        if (len > mlen)
-            mlen = len;
+        double b = impacts_max(&x->m, n->w, v, k);
+        if (b < ub)
+            ub = b;
     }
     if (end < *upto)
         *upto = end;
-    return bm25_score(n->w, mtf, bm25_norm(&x->m, mlen));
+    return ub;
+}
+
+/* Past this many blocks a range bound is the term's own bound (cheaper,
+ * and as good when the range is that wide). */
+#define RANGE_BLOCKS 16
+
+static double leaf_range_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t to)
+{
+    if (n->missing)
+        return 0;
+    double ub = INFINITY;
+    for (size_t i = 0; i < n->nterms; i++) {
+        qx_cursor *c = &n->cur[i];
+        uint64_t b0, b1;
+        if (qx_blocks_in(c, from, to, &b0, &b1))
+            return 0;   /* a term has no unit left from here: no match */
+        double b = 0;
+        if (b1 - b0 >= RANGE_BLOCKS)
+            b = impacts_max(&x->m, n->w, c->t.imp, c->t.nimp);
+        else
+            for (uint64_t k = b0; k <= b1; k++) {
+                qim_pair buf[QIM_MAX];
+                uint32_t np;
+                const qim_pair *v = qx_impacts_of(c, k, buf, &np);
+                if (!v) {
+                    x->corrupt = 1;
+                    return 0;
+                }
+                double m = impacts_max(&x->m, n->w, v, np);
+                if (m > b)
+                    b = m;
+            }
+        if (b < ub)
+            ub = b;
+    }
+    return ub;
 }
 
 /* ------------------------------------------------------------ groups */
@@ -160,7 +215,7 @@ double qn_doc_ub(qn_ctx *x, qn_node *n, uint32_t d)
     if (n->kind == QN_LEAF) {
         if (!leaf_on(n, d))
             return 0;
-        return bm25_score(n->w, leaf_min_tf(n), leaf_norm(x, d));
+        return bm25_score(n->w, leaf_min_tf(n), x->normq[qx_unit_lenq(x->seg, d)]);
     }
     if (n->kind != QN_BOOL)
         return 0;
@@ -192,6 +247,27 @@ double qn_block_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t *upto)
     return s;
 }
 
+double qn_range_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t to)
+{
+    if (n->kind == QN_LEAF)
+        return leaf_range_ub(x, n, from, to);
+    if (n->kind != QN_BOOL)
+        return 0;
+    double s = 0;
+    for (size_t i = 0; i < n->nkids; i++)
+        if (n->kids[i]->occur != QQ_MUST_NOT)
+            s += qn_range_ub(x, n->kids[i], from, to);
+    return s;
+}
+
+void qn_ctx_init(qn_ctx *x, double k1, double b, double n, double avglen)
+{
+    memset(x, 0, sizeof *x);
+    bm25_init(&x->m, k1, b, n, avglen);
+    for (int q = 0; q < 256; q++)
+        x->normq[q] = bm25_norm(&x->m, qf_lenq_decode((uint8_t)q));
+}
+
 void qn_prepare(qn_ctx *x, qn_node *n)
 {
     if (n->kind == QN_LEAF) {
@@ -201,20 +277,19 @@ void qn_prepare(qn_ctx *x, qn_node *n)
             n->doc = QX_END;
             return;
         }
-        uint32_t mtf = UINT32_MAX, mlen = 0;
+        double ub = INFINITY;
         uint64_t cost = UINT64_MAX;
         for (size_t i = 0; i < n->nterms; i++) {
             const qx_term *t = &n->cur[i].t;
-            if (t->max_tf < mtf)
-                mtf = t->max_tf;
-            if (t->min_len > mlen)
-                mlen = t->min_len;
+            double b = impacts_max(&x->m, n->w, t->imp, t->nimp);
+            if (b < ub)
+                ub = b;
             if (t->df < cost) {
                 cost = t->df;
                 n->lead = i;
             }
         }
-        n->ub = bm25_score(n->w, mtf, bm25_norm(&x->m, mlen));
+        n->ub = ub;
         n->cost = cost;
         leaf_advance(n, 0);
         return;

@@ -16,10 +16,12 @@
  *                      of a group's MUST kids, else the OR of its SHOULD
  *                      kids). Never skips a match. n->doc is the result.
  *   qn_doc_ub(n, d)    a cheap upper bound of its score at d (term
- *                      frequencies only, no positions).
+ *                      frequencies and the one-byte length, no positions).
  *   qn_block_ub(n, f)  an upper bound of its score over [f, *upto], from
  *                      the skip entries only (no decoding); lowers *upto to
  *                      where that bound stops holding.
+ *   qn_range_ub(n,f,t) an upper bound of its score over [f, t]: the
+ *                      largest bound of the skip blocks that overlap it.
  *   n->ub              an upper bound of its score anywhere in the segment.
  *
  * Units are local to the bound segment. Targets passed to one node never
@@ -42,6 +44,7 @@ typedef struct qn_node qn_node;
 typedef struct qn_ctx {
     const qx_seg *seg;
     bm25 m;
+    double normq[256];        /* norm of each quantized length (bounds at a unit) */
     int corrupt;              /* damaged postings met (sticky) */
     int oom;
 } qn_ctx;
@@ -75,10 +78,14 @@ int qn_score(qn_ctx *x, qn_node *n, uint32_t d, double *score);
 uint32_t qn_advance(qn_ctx *x, qn_node *n, uint32_t target);
 double qn_doc_ub(qn_ctx *x, qn_node *n, uint32_t d);
 double qn_block_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t *upto);
+double qn_range_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t to);
 
 /* Sets n->ub, n->cost and n->doc (the first approximation) for the bound
  * segment, bottom up. */
 void qn_prepare(qn_ctx *x, qn_node *n);
+
+/* Sets up x for BM25 parameters (and the normq table). */
+void qn_ctx_init(qn_ctx *x, double k1, double b, double n, double avglen);
 
 /* Frequency of a leaf in unit d when positions matter (phrase.c): the
  * phrase's occurrences, or the term's occurrences in the title. The leaf's

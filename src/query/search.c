@@ -99,8 +99,7 @@ int qs_search(quarry_index *ix, const char *query, const quarry_search_options *
         return rc;
     }
     qn_ctx x;
-    memset(&x, 0, sizeof x);
-    bm25_init(&x.m, o->k1, o->b, (double)ix->nunits, ix->avgdl);
+    qn_ctx_init(&x, o->k1, o->b, (double)ix->nunits, ix->avgdl);
     qt_tree t;
     rc = qt_build(&t, ix, an, q, o->plain, boost, &x.m, err);
     qq_free(q);
@@ -135,7 +134,7 @@ int qs_search(quarry_index *ix, const char *query, const quarry_search_options *
         qk_segment_end(&col);
         if (x.oom)
             rc = qerr_set(err, QUARRY_ENOMEM, "out of memory");
-        else if (x.corrupt || col.corrupt)
+        else if (x.corrupt || col.corrupt || qt_corrupt(&t))
             rc = qx_bad(&ix->seg[si], &ix->seg[si].post, 0, "damaged postings or unit table met while searching", err);
     }
     if (!rc && (rc = pack(o, &col, &t, out, err)) == 0)

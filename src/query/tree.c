@@ -280,6 +280,17 @@ int qt_bind(qt_tree *t, quarry_index *ix, size_t si, qn_ctx *x, quarry_error *er
     return 0;
 }
 
+int qt_corrupt(const qt_tree *t)
+{
+    for (size_t i = 0; i < t->nleaves; i++) {
+        const qn_node *n = t->leaves[i];
+        for (size_t k = 0; n->cur && k < n->nterms; k++)
+            if (n->cur[k].corrupt)
+                return 1;
+    }
+    return 0;
+}
+
 void qt_free(qt_tree *t)
 {
     free_node(t->root);

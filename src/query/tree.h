@@ -33,6 +33,9 @@ int qt_build(qt_tree *t, quarry_index *ix, qa_analyzer *an, const qq_node *q, in
  * first postings block is damaged (err set). */
 int qt_bind(qt_tree *t, quarry_index *ix, size_t si, qn_ctx *x, quarry_error *err);
 
+/* 1 when a cursor of the bound segment met damaged data. */
+int qt_corrupt(const qt_tree *t);
+
 void qt_free(qt_tree *t);
 
 #endif

@@ -1,0 +1,122 @@
+/*
+ * unitw.c — writes the unit table (.unit, index/FORMAT.md §unit): one
+ * column per field, so that a search reads the lengths it needs from a
+ * small contiguous array. Units arrive one at a time while the text is
+ * read, so each column goes to its own temporary file (named by the run
+ * file scheme of manifest.h, removed at the end) and qu_finish copies them
+ * one after another into the table; memory stays constant.
+ */
+#include "index/unitw.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "index/manifest.h"
+
+#define COL_RUN 0xc0000000u   /* run numbers of the column files (the inverter counts from 0) */
+
+static const size_t col_width[QU_NCOLS] = { 4, 1, 4, 4, 8 };
+
+int qu_open(qu_writer *u, const char *dir, uint64_t seg, quarry_error *err)
+{
+    memset(u, 0, sizeof *u);
+    for (int k = 0; k < QU_NCOLS; k++) {
+        char name[QM_NAME];
+        qm_run_name(name, seg, COL_RUN + (uint32_t)k);
+        size_t n = strlen(dir) + strlen(name) + 2;
+        if (!(u->path[k] = malloc(n))) {
+            qu_abort(u);
+            return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+        }
+        snprintf(u->path[k], n, "%s/%s", dir, name);
+        if (!(u->col[k] = fopen(u->path[k], "w+b"))) {
+            int rc = qerr_errno(err, "cannot create", u->path[k]);
+            qu_abort(u);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static void put(qu_writer *u, int k, const void *p)
+{
+    if (!u->failed && fwrite(p, 1, col_width[k], u->col[k]) != col_width[k]) {
+        u->failed = 1;
+        u->saved_errno = errno;
+        u->failed_col = k;
+    }
+}
+
+void qu_add(qu_writer *u, uint32_t len, uint32_t article, uint32_t body_pos, uint64_t fp)
+{
+    uint8_t b[8], q = qf_lenq_encode(len);
+    qstore_u32(b, len);
+    put(u, 0, b);
+    put(u, 1, &q);
+    qstore_u32(b, article);
+    put(u, 2, b);
+    qstore_u32(b, body_pos);
+    put(u, 3, b);
+    qstore_u32(b, (uint32_t)fp);
+    qstore_u32(b + 4, (uint32_t)(fp >> 32));
+    put(u, 4, b);
+    u->n++;
+}
+
+int qu_finish(qu_writer *u, const char *dir, uint64_t seg, uint64_t *size, uint32_t *crc, quarry_error *err)
+{
+    if (u->failed) {
+        errno = u->saved_errno;
+        int rc = qerr_errno(err, "cannot write", u->path[u->failed_col]);
+        qu_abort(u);
+        return rc;
+    }
+    qf_writer f;
+    char name[QM_NAME];
+    qm_seg_name(name, seg, QF_UNIT);
+    int rc = qf_create(&f, dir, name, QF_UNIT, err);
+    if (rc) {
+        qu_abort(u);
+        return rc;
+    }
+    uint8_t buf[1 << 16];
+    for (int k = 0; k < QU_NCOLS && !rc; k++) {
+        if (fflush(u->col[k]) != 0 || fseek(u->col[k], 0, SEEK_SET) != 0) {
+            rc = qerr_errno(err, "cannot write", u->path[k]);
+            break;
+        }
+        size_t got;
+        uint64_t total = 0;
+        while ((got = fread(buf, 1, sizeof buf, u->col[k])) > 0) {
+            qf_write(&f, buf, got);
+            total += got;
+        }
+        if (ferror(u->col[k]))
+            rc = qerr_errno(err, "cannot read", u->path[k]);
+        else if (total != u->n * col_width[k])
+            rc = qerr_set(err, QUARRY_EIO, "%s: temporary column is %llu bytes, expected %llu", u->path[k],
+                          (unsigned long long)total, (unsigned long long)(u->n * col_width[k]));
+    }
+    qf_put_u64(&f, u->n);
+    qu_abort(u);   /* the temporary columns go */
+    if (rc) {
+        qf_abort(&f);
+        return rc;
+    }
+    return qf_finish(&f, size, crc, err);
+}
+
+void qu_abort(qu_writer *u)
+{
+    for (int k = 0; k < QU_NCOLS; k++) {
+        if (u->col[k])
+            fclose(u->col[k]);
+        if (u->path[k]) {
+            unlink(u->path[k]);
+            free(u->path[k]);
+        }
+        u->col[k] = NULL;
+        u->path[k] = NULL;
+    }
+}

@@ -1,0 +1,31 @@
+/*
+ * unitw.h — the unit table writer (unitw.c): lengths, quantized lengths,
+ * articles, body positions and fingerprints of the units of a segment, as
+ * columns (index/FORMAT.md §unit).
+ */
+#ifndef QUARRY_UNITW_H
+#define QUARRY_UNITW_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "base/base.h"
+#include "index/format.h"
+
+#define QU_NCOLS 5   /* len u32, lenq u8, article u32, body_pos u32, fingerprint u64 */
+
+typedef struct qu_writer {
+    FILE *col[QU_NCOLS];
+    char *path[QU_NCOLS];
+    uint64_t n;
+    int failed, failed_col, saved_errno;   /* sticky: reported by qu_finish */
+} qu_writer;
+
+int qu_open(qu_writer *u, const char *dir, uint64_t seg, quarry_error *err);
+void qu_add(qu_writer *u, uint32_t len, uint32_t article, uint32_t body_pos, uint64_t fp);
+/* Writes DIR/sSEG.unit (fsynced) from the columns and removes them. */
+int qu_finish(qu_writer *u, const char *dir, uint64_t seg, uint64_t *size, uint32_t *crc, quarry_error *err);
+/* Removes the temporary columns (NULL-safe fields; callable twice). */
+void qu_abort(qu_writer *u);
+
+#endif
