@@ -11,7 +11,12 @@
 #   make fuzz-run   runs each for FUZZ_SECONDS (default 60) on tests/fuzz/corpus/NAME
 #   make clean
 #
-# Quiet unless V=1. Header dependencies are automatic (-MMD).
+# Quiet unless V=1. Header dependencies are automatic (-MMD); only the
+# dependency files that exist are included, and make's built-in rules are
+# off, so that a missing .d file is never "remade" by an implicit rule.
+
+MAKEFLAGS += --no-builtin-rules
+.SUFFIXES:
 
 CC      ?= cc
 OPT     ?= -O2 -g
@@ -181,5 +186,6 @@ fuzz-run: fuzz
 	    echo "fuzz-run: $$n failed (see $(FUZZ_BUILD)/$$n.log)" >&2; exit 1; fi; \
 	done
 
--include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_NAMES:%=$(FUZZ_BUILD)/tests/fuzz/fuzz_%.d) $(FUZZ_NAMES:%=$(FUZZ_BUILD)/tests/fuzz/main_%.d)
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SRC:tests/%.c=$(BUILD)/tests/%.d)
+-include $(wildcard $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_NAMES:%=$(FUZZ_BUILD)/tests/fuzz/fuzz_%.d) \
+                    $(FUZZ_NAMES:%=$(FUZZ_BUILD)/tests/fuzz/main_%.d))
+-include $(wildcard $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SRC:tests/%.c=$(BUILD)/tests/%.d))

@@ -1,7 +1,7 @@
 /*
  * dump.c — `quarry dump`: decodes index records for debugging: a term's
- * postings with positions, the analysis of a text, an article record, the
- * parse tree of a query.
+ * postings with positions, the analysis of a text, an article record and
+ * its passages.
  */
 #define _GNU_SOURCE
 #include <getopt.h>

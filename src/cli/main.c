@@ -61,7 +61,7 @@ static void usage(FILE *f)
           "                                       rank passages with BM25 (interactive without QUERY)\n"
           "  stats  [-i DIR]                      what is in an index\n"
           "  verify [-i DIR]                      check every checksum and invariant\n"
-          "  dump   [-i DIR] --term WORD | --analyze TEXT | --article ID | --query Q\n"
+          "  dump   [-i DIR] --term WORD [--limit N] | --analyze TEXT | --article ID\n"
           "                                       decode index records for debugging\n"
           "  bench  [-i DIR] --queries FILE       query latency and throughput\n"
           "  eval   QRELS RUN                     nDCG@10, MAP, R@100, P@10 (trec_eval definitions)\n"
