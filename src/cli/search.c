@@ -85,8 +85,12 @@ static const char usage_text[] =
     "those modes, :help, :quit (or Ctrl-D). History: $XDG_STATE_HOME/quarry/history\n"
     "when XDG_STATE_HOME is set, else ~/.quarry_history.\n"
     "\n"
+    "Batches (--queries FILE, or queries on stdin): a query that fails (a syntax\n"
+    "error, a limit) is reported as \"FILE:LINE: column N: ...\" on stderr and the\n"
+    "batch goes on with the next query.\n"
+    "\n"
     "Exit status: 0 hits found (batches: every query ran), 1 no hits, 2 an error\n"
-    "(bad option, no index, a query syntax error).\n";
+    "(bad option, no index, a query syntax error; batches: some query failed).\n";
 
 enum {
     OPT_OFFSET = 1000, OPT_PASSAGES, OPT_K1, OPT_B, OPT_JSON, OPT_TREC, OPT_QUERIES,
@@ -122,51 +126,81 @@ static int blank_query(const char *s)
     return s[strspn(s, " \t\r\n\v\f")] == 0;
 }
 
-/* Runs `query` and prints its hits. `where` ("FILE:LINE") is NULL for the
- * command-line query. Returns 0 hits, 1 no hits (or no searchable term), 2
- * error (already reported). */
+/* Runs `query` and prints its hits (and, for people, the footer). Returns a
+ * quarry_code with the message in *err, printed by the caller; *nhits is
+ * the number of hits printed. */
+static int search_print(quarry_index *ix, const char *query, const quarry_search_options *so,
+                        const cli_out_style *st, const char *qid, size_t *nhits, quarry_error *err)
+{
+    quarry_results *r = NULL;
+    *nhits = 0;
+    int rc = quarry_search(ix, query, so, &r, err);
+    if (rc != QUARRY_OK)
+        return rc;
+    rc = cli_out_results(stdout, ix, r, so->offset, qid, st, err);
+    if (rc == QUARRY_OK && st->format == CLI_OUT_PEOPLE)
+        cli_out_footer(stdout, r, so->offset, st);
+    *nhits = r->n;
+    quarry_results_free(r);
+    return rc;
+}
+
+/* The command-line query. Returns 0 hits, 1 no hits (or no searchable
+ * term), 2 error (reported). */
 static int run_one(quarry_index *ix, const char *query, const quarry_search_options *so,
-                   const cli_out_style *st, const char *qid, const char *where)
+                   const cli_out_style *st, const char *qid)
 {
     quarry_error err = { 0 };
-    quarry_results *r = NULL;
-    int rc;
-    rc = quarry_search(ix, query, so, &r, &err);
+    size_t nhits;
+    int rc = search_print(ix, query, so, st, qid, &nhits, &err);
     if (rc != QUARRY_OK)
         fflush(stdout);   /* the message after what was printed before */
     if (rc == QUARRY_ENOTERMS) {
-        if (where)
-            fprintf(stderr, "quarry: %s: " NOTERMS_MSG "\n", where);
-        else
-            fprintf(stderr, "quarry: " NOTERMS_MSG "\n");
+        fprintf(stderr, "quarry: " NOTERMS_MSG "\n");
         return 1;
     }
-    if (rc == QUARRY_ESYNTAX) {
-        if (where)
-            return cli_failf("%s: query: %s", where, err.msg);
+    if (rc == QUARRY_ESYNTAX)
         return cli_failf("query: %s", err.msg);
-    }
-    if (rc != QUARRY_OK) {
-        if (where)
-            return cli_failf("%s: %s", where, err.msg);
+    if (rc != QUARRY_OK)
         return cli_fail(&err);
-    }
-    rc = cli_out_results(stdout, ix, r, so->offset, qid, st, &err);
-    if (rc != QUARRY_OK) {
-        quarry_results_free(r);
-        fflush(stdout);
-        if (where)
-            return cli_failf("%s: %s", where, err.msg);
-        return cli_fail(&err);
-    }
-    if (st->format == CLI_OUT_PEOPLE)
-        cli_out_footer(stdout, r, so->offset, st);
-    int status = r->n > 0 ? 0 : 1;
-    quarry_results_free(r);
-    return status;
+    return nhits > 0 ? 0 : 1;
 }
 
 /* ------------------------------------------------------------ batches */
+
+/* A batch of queries (--queries FILE, or one query a line on stdin): a
+ * query that fails (a syntax error, a limit) is reported as FILE:LINE and
+ * the batch goes on; an error of the index or of the output stops it. */
+typedef struct batch {
+    quarry_index *ix;
+    const quarry_search_options *so;
+    const cli_out_style *st;
+    unsigned long ran, failed;
+    int hinted;   /* the --plain hint was given */
+} batch;
+
+/* Whether a syntax error is about a character that natural-language text
+ * uses as punctuation ('+', '-', ':', quotes, parentheses): then the query
+ * file is probably meant for --plain. `msg` is "column N: ...", N counting
+ * characters from 1. */
+static int natural_language_error(const char *query, const char *msg)
+{
+    static const char *const about[] = { "quote", "phrase", "parenthes", "'+'", "'-'", "title:" };
+    for (size_t i = 0; i < sizeof about / sizeof *about; i++)
+        if (strstr(msg, about[i]))
+            return 1;
+    unsigned long col = 0;
+    if (sscanf(msg, "column %lu:", &col) != 1 || col == 0)
+        return 0;
+    const unsigned char *p = (const unsigned char *)query;
+    for (unsigned long c = 1; *p; p++) {   /* to the first byte of character `col` */
+        if ((*p & 0xC0) == 0x80)
+            continue;
+        if (c++ == col)
+            break;
+    }
+    return *p && strchr("+-:\"()", *p);
+}
 
 static void chomp(char *s)
 {
@@ -175,19 +209,46 @@ static void chomp(char *s)
         s[--n] = '\0';
 }
 
-/* Runs one query of a batch; returns 0 to go on, 2 to stop (error reported). */
-static int run_batch_query(quarry_index *ix, const char *query, const quarry_search_options *so,
-                           const cli_out_style *st, const char *qid, const char *showqid,
-                           const char *where, int first)
+/* Runs one query of a batch; `where` is "FILE:LINE". Returns 0 to go on, 2
+ * to stop (reported). */
+static int batch_query(batch *b, const char *query, const char *qid, const char *showqid,
+                       const char *where)
 {
-    if (st->format == CLI_OUT_PEOPLE) {
-        if (!first)
+    if (b->st->format == CLI_OUT_PEOPLE) {
+        if (b->ran > 0)
             putc('\n', stdout);
-        cli_out_query_header(stdout, showqid, query, st);
+        cli_out_query_header(stdout, showqid, query, b->st);
     }
-    int status = run_one(ix, query, so, st, qid, where);
-    fflush(stdout);
-    return status == 2 ? 2 : 0;
+    b->ran++;
+    quarry_error err = { 0 };
+    size_t nhits;
+    int rc = search_print(b->ix, query, b->so, b->st, qid, &nhits, &err);
+    fflush(stdout);   /* the hits before the message of a later query */
+    if (rc == QUARRY_OK)
+        return 0;
+    if (rc == QUARRY_ENOTERMS) {
+        fprintf(stderr, "quarry: %s: " NOTERMS_MSG "\n", where);
+        return 0;
+    }
+    if (rc != QUARRY_ESYNTAX && rc != QUARRY_ELIMIT)
+        return cli_failf("%s: %s", where, err.msg);
+    b->failed++;
+    const char *hint = "";
+    if (rc == QUARRY_ESYNTAX && !b->so->plain && !b->hinted && natural_language_error(query, err.msg)) {
+        hint = " (natural-language queries? try --plain)";
+        b->hinted = 1;
+    }
+    fprintf(stderr, "quarry: %s: %s%s\n", where, err.msg, hint);
+    return 0;
+}
+
+/* The exit status of a batch that ran to its end: 2 when a query failed
+ * (with a summary line), else 0. */
+static int batch_end(const batch *b)
+{
+    if (b->failed == 0)
+        return 0;
+    return cli_failf("%lu of %lu quer%s failed", b->failed, b->ran, b->ran == 1 ? "y" : "ies");
 }
 
 typedef struct qline {
@@ -320,13 +381,14 @@ static int batch_file(quarry_index *ix, const char *path, const quarry_search_op
     if (status)
         return status;
     const char *name = strcmp(path, "-") == 0 ? "stdin" : path;
+    batch b = { ix, so, st, 0, 0, 0 };
     for (size_t i = 0; i < n && status == 0; i++) {
         char where[4200];
         snprintf(where, sizeof where, "%s:%lu", name, q[i].line);
-        status = run_batch_query(ix, q[i].query, so, st, q[i].qid, q[i].qid, where, i == 0);
+        status = batch_query(&b, q[i].query, q[i].qid, q[i].qid, where);
     }
     free_qlines(q, n);
-    return status;
+    return status ? status : batch_end(&b);
 }
 
 static int batch_stdin(quarry_index *ix, const quarry_search_options *so, const cli_out_style *st)
@@ -334,7 +396,8 @@ static int batch_stdin(quarry_index *ix, const quarry_search_options *so, const 
     char *line = NULL;
     size_t cap = 0;
     unsigned long lineno = 0;
-    int status = 0, first = 1;
+    int status = 0;
+    batch b = { ix, so, st, 0, 0, 0 };
     errno = 0;
     while (status == 0 && getline(&line, &cap, stdin) >= 0) {
         lineno++;
@@ -344,13 +407,12 @@ static int batch_stdin(quarry_index *ix, const quarry_search_options *so, const 
         char qid[32], where[64];
         snprintf(qid, sizeof qid, "%lu", lineno);
         snprintf(where, sizeof where, "stdin:%lu", lineno);
-        status = run_batch_query(ix, line, so, st, qid, NULL, where, first);
-        first = 0;
+        status = batch_query(&b, line, qid, NULL, where);
     }
     if (status == 0 && ferror(stdin))
         status = cli_failf("cannot read queries from stdin: %s", strerror(errno));
     free(line);
-    return status;
+    return status ? status : batch_end(&b);
 }
 
 /* ------------------------------------------------------------ main */
@@ -534,7 +596,7 @@ int cli_search(int argc, char **argv)
     }
     int status;
     if (query)
-        status = run_one(ix, query, &so, &st, tag ? "1" : NULL, NULL);
+        status = run_one(ix, query, &so, &st, tag ? "1" : NULL);
     else if (queries)
         status = batch_file(ix, queries, &so, &st);
     else if (session)
