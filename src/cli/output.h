@@ -68,8 +68,9 @@ size_t cli_out_width_of(const char *s, size_t nchars);
 /* Runs the interactive session on the terminal (stdin and stdout are
  * terminals): reads queries and :commands with line editing and history.
  * `so` and `st` are the starting settings (st->format PEOPLE or JSON);
- * so->plain: queries are plain text. Returns the exit status (0). */
+ * so->plain: queries are plain text; no_pager: :open never pages. Returns
+ * the exit status (0). */
 int cli_session(quarry_index *ix, const quarry_search_options *so, const cli_out_style *st,
-                int color_mode);
+                int color_mode, int no_pager);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "cli/output.h"
+#include "cli/pager.h"
 
 #define NOTERMS_MSG "no hits: every term of the query is a stop word or absent from the index"
 
@@ -59,6 +60,9 @@ static const char usage_text[] =
     "                      weight of the original query (0.8)\n"
     "      --exhaustive    score every posting of every term (the reference\n"
     "                      algorithm: slower, the same results)\n"
+    "      --no-pager      never page the output (on a terminal it goes through\n"
+    "                      $QUARRY_PAGER, else $PAGER, else less -R; LESS=FRX\n"
+    "                      when LESS is unset; an empty or \"cat\" pager is none)\n"
     "  -h, --help          show this help\n"
     "\n"
     "Query language:\n"
@@ -80,10 +84,11 @@ static const char usage_text[] =
     "    quarry search -- sanctions -russia\n"
     "    quarry search 'sanctions -russia'\n"
     "\n"
-    "Interactive session: type a query; :open N shows the whole article of hit N,\n"
-    ":more the next hits, :k N sets the number of hits, :json and :passages toggle\n"
-    "those modes, :help, :quit (or Ctrl-D). History: $XDG_STATE_HOME/quarry/history\n"
-    "when XDG_STATE_HOME is set, else ~/.quarry_history.\n"
+    "Interactive session: type a query; :open N shows the whole article of hit N\n"
+    "(through the pager), :more the next hits, :k N sets the number of hits, :json\n"
+    "and :passages toggle those modes, :help, :quit (or Ctrl-D). History:\n"
+    "$XDG_STATE_HOME/quarry/history when XDG_STATE_HOME is set, else\n"
+    "~/.quarry_history.\n"
     "\n"
     "Batches (--queries FILE, or queries on stdin): a query that fails (a syntax\n"
     "error, a limit) is reported as \"FILE:LINE: column N: ...\" on stderr and the\n"
@@ -94,7 +99,8 @@ static const char usage_text[] =
 
 enum {
     OPT_OFFSET = 1000, OPT_PASSAGES, OPT_K1, OPT_B, OPT_JSON, OPT_TREC, OPT_QUERIES,
-    OPT_COLOR, OPT_EXHAUSTIVE, OPT_PLAIN, OPT_EXPAND, OPT_NO_EXPAND, OPT_FB_DOCS, OPT_FB_TERMS, OPT_FB_WEIGHT
+    OPT_COLOR, OPT_EXHAUSTIVE, OPT_PLAIN, OPT_EXPAND, OPT_NO_EXPAND, OPT_FB_DOCS, OPT_FB_TERMS, OPT_FB_WEIGHT,
+    OPT_NO_PAGER
 };
 
 static const struct option long_options[] = {
@@ -115,6 +121,7 @@ static const struct option long_options[] = {
     { "fb-docs", required_argument, NULL, OPT_FB_DOCS },
     { "fb-terms", required_argument, NULL, OPT_FB_TERMS },
     { "fb-weight", required_argument, NULL, OPT_FB_WEIGHT },
+    { "no-pager", no_argument, NULL, OPT_NO_PAGER },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -126,17 +133,19 @@ static int blank_query(const char *s)
     return s[strspn(s, " \t\r\n\v\f")] == 0;
 }
 
-/* Runs `query` and prints its hits (and, for people, the footer). Returns a
- * quarry_code with the message in *err, printed by the caller; *nhits is
- * the number of hits printed. */
+/* Runs `query` and prints its hits (and, for people, the footer), through
+ * the pager `pg` on a terminal. Returns a quarry_code with the message in
+ * *err, printed by the caller; *nhits is the number of hits printed. */
 static int search_print(quarry_index *ix, const char *query, const quarry_search_options *so,
-                        const cli_out_style *st, const char *qid, size_t *nhits, quarry_error *err)
+                        const cli_out_style *st, const char *qid, cli_pager *pg, size_t *nhits,
+                        quarry_error *err)
 {
     quarry_results *r = NULL;
     *nhits = 0;
     int rc = quarry_search(ix, query, so, &r, err);
     if (rc != QUARRY_OK)
         return rc;
+    cli_pager_start(pg);
     rc = cli_out_results(stdout, ix, r, so->offset, qid, st, err);
     if (rc == QUARRY_OK && st->format == CLI_OUT_PEOPLE)
         cli_out_footer(stdout, r, so->offset, st);
@@ -148,11 +157,11 @@ static int search_print(quarry_index *ix, const char *query, const quarry_search
 /* The command-line query. Returns 0 hits, 1 no hits (or no searchable
  * term), 2 error (reported). */
 static int run_one(quarry_index *ix, const char *query, const quarry_search_options *so,
-                   const cli_out_style *st, const char *qid)
+                   const cli_out_style *st, const char *qid, cli_pager *pg)
 {
     quarry_error err = { 0 };
     size_t nhits;
-    int rc = search_print(ix, query, so, st, qid, &nhits, &err);
+    int rc = search_print(ix, query, so, st, qid, pg, &nhits, &err);
     if (rc != QUARRY_OK)
         fflush(stdout);   /* the message after what was printed before */
     if (rc == QUARRY_ENOTERMS) {
@@ -175,6 +184,7 @@ typedef struct batch {
     quarry_index *ix;
     const quarry_search_options *so;
     const cli_out_style *st;
+    cli_pager *pg;
     unsigned long ran, failed;
     int hinted;   /* the --plain hint was given */
 } batch;
@@ -215,6 +225,7 @@ static int batch_query(batch *b, const char *query, const char *qid, const char 
                        const char *where)
 {
     if (b->st->format == CLI_OUT_PEOPLE) {
+        cli_pager_start(b->pg);
         if (b->ran > 0)
             putc('\n', stdout);
         cli_out_query_header(stdout, showqid, query, b->st);
@@ -222,7 +233,7 @@ static int batch_query(batch *b, const char *query, const char *qid, const char 
     b->ran++;
     quarry_error err = { 0 };
     size_t nhits;
-    int rc = search_print(b->ix, query, b->so, b->st, qid, &nhits, &err);
+    int rc = search_print(b->ix, query, b->so, b->st, qid, b->pg, &nhits, &err);
     fflush(stdout);   /* the hits before the message of a later query */
     if (rc == QUARRY_OK)
         return 0;
@@ -373,7 +384,7 @@ static int read_queries(const char *path, qline **out, size_t *nout)
 }
 
 static int batch_file(quarry_index *ix, const char *path, const quarry_search_options *so,
-                      const cli_out_style *st)
+                      const cli_out_style *st, cli_pager *pg)
 {
     qline *q = NULL;
     size_t n = 0;
@@ -381,7 +392,7 @@ static int batch_file(quarry_index *ix, const char *path, const quarry_search_op
     if (status)
         return status;
     const char *name = strcmp(path, "-") == 0 ? "stdin" : path;
-    batch b = { ix, so, st, 0, 0, 0 };
+    batch b = { ix, so, st, pg, 0, 0, 0 };
     for (size_t i = 0; i < n && status == 0; i++) {
         char where[4200];
         snprintf(where, sizeof where, "%s:%lu", name, q[i].line);
@@ -391,13 +402,14 @@ static int batch_file(quarry_index *ix, const char *path, const quarry_search_op
     return status ? status : batch_end(&b);
 }
 
-static int batch_stdin(quarry_index *ix, const quarry_search_options *so, const cli_out_style *st)
+static int batch_stdin(quarry_index *ix, const quarry_search_options *so, const cli_out_style *st,
+                       cli_pager *pg)
 {
     char *line = NULL;
     size_t cap = 0;
     unsigned long lineno = 0;
     int status = 0;
-    batch b = { ix, so, st, 0, 0, 0 };
+    batch b = { ix, so, st, pg, 0, 0, 0 };
     errno = 0;
     while (status == 0 && getline(&line, &cap, stdin) >= 0) {
         lineno++;
@@ -439,6 +451,7 @@ int cli_search(int argc, char **argv)
     quarry_search_options_init(&so);
     const char *dir = "index", *queries = NULL, *tag = NULL;
     int json = 0, expand = -1, color_mode = CLI_COLOR_AUTO;
+    cli_pager pg = { 0 };
 
     opterr = 0;
     optind = 0;   /* glibc: start a fresh scan from argv[1] */
@@ -525,8 +538,13 @@ int cli_search(int argc, char **argv)
         case OPT_EXHAUSTIVE:
             so.algorithm = QUARRY_ALGO_EXHAUSTIVE;
             break;
+        case OPT_NO_PAGER:
+            pg.off = 1;
+            break;
         case 'h':
+            cli_pager_start(&pg);
             fputs(usage_text, stdout);
+            cli_pager_end(&pg);
             return finish(0);
         case ':':
             if (long_arg(argv[optind - 1]))
@@ -596,13 +614,14 @@ int cli_search(int argc, char **argv)
     }
     int status;
     if (query)
-        status = run_one(ix, query, &so, &st, tag ? "1" : NULL);
+        status = run_one(ix, query, &so, &st, tag ? "1" : NULL, &pg);
     else if (queries)
-        status = batch_file(ix, queries, &so, &st);
+        status = batch_file(ix, queries, &so, &st, &pg);
     else if (session)
-        status = cli_session(ix, &so, &st, color_mode);
+        status = cli_session(ix, &so, &st, color_mode, pg.off);
     else
-        status = batch_stdin(ix, &so, &st);
+        status = batch_stdin(ix, &so, &st, &pg);
+    cli_pager_end(&pg);
     free(query);
     quarry_close(ix);
     return finish(status);
