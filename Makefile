@@ -131,9 +131,11 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all $(TEST_BIN)
 	$(Q)tests/run.sh $(BUILD)
 
+# (the binary and the static library only: a shared library does not link
+# with the sanitizers' runtime left undefined)
 asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
-	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" build-asan/quarry build-asan/libquarry.a
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" build-asan/quarry
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	    $(TEST_SRC:tests/%.c=build-asan/tests/%)
