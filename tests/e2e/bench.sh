@@ -5,15 +5,8 @@
 # queries, Unicode blocks in a UTF-8 locale, '#' otherwise.
 # Env: QUARRY (the binary), QUARRY_ROOT (the repository root).
 set -u
-root=${QUARRY_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-Q=${QUARRY:-$root/build/quarry}
-[ -x "$Q" ] || { echo "FAIL: no quarry binary at $Q"; exit 1; }
-T=$(mktemp -d "${TMPDIR:-/tmp}/quarry-e2e-bench.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-fails=0
-ok()  { echo "ok    $1"; }
-bad() { echo "FAIL  $1"; fails=$((fails+1)); }
-check() { local n=$1; shift; if "$@"; then ok "$n"; else bad "$n"; fi; }
+. "$(dirname "$0")/lib/common.sh"
+e2e_init bench
 
 IX=$T/ix
 if ! (cd "$root" && "$Q" index -q -o "$IX" corpus) >"$T/index.out" 2>&1; then
@@ -30,9 +23,8 @@ check "bench without --queries: exit 2, one line" bash -c "[ $rc -eq 2 ] && [ \$
 "$Q" bench -i "$IX" --queries "$T/q.tsv" --rounds 0 >"$T/out" 2>"$T/err"; rc=$?
 check "bench --rounds 0: exit 2" [ "$rc" -eq 2 ]
 
-if ! command -v script >/dev/null || ! script --version 2>/dev/null | grep -q util-linux ||
-   ! script -qec true /dev/null </dev/null >/dev/null 2>&1; then
-    echo "SKIP: the histogram needs a pseudo-terminal (script(1) from util-linux)"
+if ! why=$(have_pty); then
+    echo "SKIP: the histogram needs a terminal: $why"
 else
     # hist LOCALE: bench on a terminal; the histogram's rows in $T/hist
     hist() {
@@ -49,6 +41,4 @@ else
     check "terminal, C locale: bars of '#'" bash -c "grep -q '#' '$T/hist' && ! grep -q '█' '$T/hist'"
 fi
 
-echo
-if [ $fails -ne 0 ]; then echo "$fails failed"; exit 1; fi
-echo "all passed"
+e2e_end

@@ -6,15 +6,8 @@
 # is skipped when gnuplot is not installed (bench/chart.sh would install it).
 # Env: QUARRY (the binary), QUARRY_ROOT (the repository root).
 set -u
-root=${QUARRY_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-Q=${QUARRY:-$root/build/quarry}
-[ -x "$Q" ] || { echo "FAIL: no quarry binary at $Q"; exit 1; }
-T=$(mktemp -d "${TMPDIR:-/tmp}/quarry-e2e-chart.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-fails=0
-ok()  { echo "ok    $1"; }
-bad() { echo "FAIL  $1"; fails=$((fails+1)); }
-check() { local n=$1; shift; if "$@"; then ok "$n"; else bad "$n"; fi; }
+. "$(dirname "$0")/lib/common.sh"
+e2e_init chart
 
 printf 'mean 94.5 us  p50 57.1 us  p90 240.0 us  p99 476.5 us  max 900.0 us\n' |
     "$root/bench/tsv.sh" "quarry default" "union:num_tokens_2" >"$T/row"
@@ -46,6 +39,4 @@ else
         bash -c "[ $rc -eq 2 ] && grep -q '^$T/bad.tsv:2: field 4 ' '$T/err' && [ ! -e '$T/bad.svg' ]"
 fi
 
-echo
-if [ $fails -ne 0 ]; then echo "$fails failed"; exit 1; fi
-echo "all passed"
+e2e_end

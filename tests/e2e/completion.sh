@@ -6,17 +6,10 @@
 # (those with a MANIFEST first) and file names.
 # Env: QUARRY (the binary), QUARRY_ROOT (the repository root).
 set -u
-root=${QUARRY_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-Q=${QUARRY:-$root/build/quarry}
-[ -x "$Q" ] || { echo "FAIL: no quarry binary at $Q"; exit 1; }
+. "$(dirname "$0")/lib/common.sh"
+e2e_init completion
 C=$root/completion/quarry.bash
 [ -f "$C" ] || { echo "FAIL: no $C"; exit 1; }
-T=$(mktemp -d "${TMPDIR:-/tmp}/quarry-e2e-completion.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-fails=0
-ok()  { echo "ok    $1"; }
-bad() { echo "FAIL  $1"; fails=$((fails+1)); }
-check() { local n=$1; shift; if "$@"; then ok "$n"; else bad "$n"; fi; }
 
 # complete WORD...: the candidates (sorted, one a line) for the last WORD,
 # the cursor at its end, in $T/work
@@ -59,20 +52,14 @@ check "-k N: nothing" [ -z "$(got quarry search -k '')" ]
 # define options) is offered, and every option offered is accepted
 for cmd in index search stats verify dump bench eval; do
     "$Q" "$cmd" --help >"$T/help" 2>&1
-    want=$(grep -E -- '^usage:|^ +(-[a-zA-Z]([ ,]|$)|--[a-z])' "$T/help" |
-           grep -oE -- '(^|[][ ,(|])--?[a-z][a-z0-9-]*' | grep -oE -- '--?[a-z][a-z0-9-]*' | sort -u)
+    want=$(help_options "$T/help")
     offered=" $(got quarry "$cmd" -) "
     missing=
     for o in $want; do [[ $offered == *" $o "* ]] || missing+=" $o"; done
     check "$cmd: every option of its --help is offered${missing:+ (missing:$missing)}" [ -z "$missing" ]
     refused=
-    for o in $offered; do
-        (cd "$T" && "$Q" "$cmd" "$o" x) >"$T/out" 2>&1 </dev/null
-        grep -qiE 'unknown|unrecognized' "$T/out" && refused+=" $o"
-    done
+    for o in $offered; do option_accepted "$cmd" "$o" || refused+=" $o"; done
     check "$cmd: every option offered is accepted${refused:+ (refused:$refused)}" [ -z "$refused" ]
 done
 
-echo
-if [ $fails -ne 0 ]; then echo "$fails failed"; exit 1; fi
-echo "all passed"
+e2e_end

@@ -10,13 +10,8 @@
 # Uses the normal build (BUILD=build, built if needed).
 # Env: QUARRY_ROOT (the repository root).
 set -u
-root=${QUARRY_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-T=$(mktemp -d "${TMPDIR:-/tmp}/quarry-e2e-install.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-fails=0
-ok()  { echo "ok    $1"; }
-bad() { echo "FAIL  $1"; fails=$((fails+1)); }
-check() { local n=$1; shift; if "$@"; then ok "$n"; else bad "$n"; fi; }
+. "$(dirname "$0")/lib/common.sh"
+e2e_init install nobinary
 CC=${CC:-cc}
 command -v "$CC" >/dev/null || { echo "SKIP: no C compiler ($CC)"; exit 0; }
 command -v make >/dev/null || { echo "SKIP: make is not installed"; exit 0; }
@@ -130,8 +125,7 @@ else
     LC_ALL=C.UTF-8 MANWIDTH=2000 man -l "$M/man3/quarry.3" 2>/dev/null >"$T/man3.txt"
     for cmd in index search stats verify dump bench eval; do
         "$D$P/bin/quarry" "$cmd" --help >"$T/help" 2>&1
-        opts=$(grep -E -- '^usage:|^ +(-[a-zA-Z]([ ,]|$)|--[a-z])' "$T/help" |
-               grep -oE -- '(^|[][ ,(|])--?[a-z][a-z0-9-]*' | grep -oE -- '--?[a-z][a-z0-9-]*' | sort -u)
+        opts=$(help_options "$T/help")
         missing=
         for o in $opts; do grep -qE -- "(^|[^a-z0-9-])$o([^a-z0-9-]|$)" "$T/man1.txt" || missing+=" $o"; done
         check "quarry(1): a section for '$cmd' with every option of its --help${missing:+ (missing:$missing)}" \
@@ -155,6 +149,4 @@ left=$(find "$D" ! -type d)
 check "make uninstall removes every file" [ -z "$left" ]
 [ -z "$left" ] || echo "$left" | head -5 | sed 's/^/      /'
 
-echo
-if [ $fails -ne 0 ]; then echo "$fails failed"; exit 1; fi
-echo "all passed"
+e2e_end

@@ -8,21 +8,9 @@
 # (:open in the interactive session: tests/e2e/session.sh.)
 # Env: QUARRY (the binary), QUARRY_ROOT (the repository root).
 set -u
-root=${QUARRY_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-Q=${QUARRY:-$root/build/quarry}
-[ -x "$Q" ] || { echo "FAIL: no quarry binary at $Q"; exit 1; }
-if ! command -v script >/dev/null || ! script --version 2>/dev/null | grep -q util-linux; then
-    echo "SKIP: script(1) from util-linux (bsdutils) is needed for a terminal"; exit 0
-fi
-if ! script -qec true /dev/null </dev/null >/dev/null 2>&1; then
-    echo "SKIP: no pseudo-terminal available (script -c true failed)"; exit 0
-fi
-T=$(mktemp -d "${TMPDIR:-/tmp}/quarry-e2e-pager.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-fails=0
-ok()  { echo "ok    $1"; }
-bad() { echo "FAIL  $1"; fails=$((fails+1)); }
-check() { local n=$1; shift; if "$@"; then ok "$n"; else bad "$n"; fi; }
+. "$(dirname "$0")/lib/common.sh"
+why=$(have_pty) || { echo "SKIP: $why"; exit 0; }
+e2e_init pager
 
 IX=$T/ix
 if ! (cd "$root" && "$Q" index -q -o "$IX" corpus) >"$T/index.out" 2>&1; then
@@ -102,6 +90,4 @@ check "eval is paged" bash -c "[ $rc -eq 0 ] && grep -q 'nDCG@10' '$T/paged.in'"
 tty QUARRY_PAGER="$T/pager" -- eval --no-pager "$T/qrels" "$T/run"
 check "eval --no-pager" bash -c "[ $(calls) -eq 0 ] && grep -q 'nDCG@10' '$T/tty'"
 
-echo
-if [ $fails -ne 0 ]; then echo "$fails failed"; exit 1; fi
-echo "all passed"
+e2e_end
