@@ -123,9 +123,9 @@ demo: deps
 	$(Q)./$(BIN) index -o index corpus
 	$(Q)./$(BIN) stats -i index
 	@echo; echo '$$ quarry search "BRI investment"'
-	$(Q)./$(BIN) search -i index -k 3 --color=always 'BRI investment'
+	$(Q)./$(BIN) search -i index -k 3 --color=always --no-pager 'BRI investment'
 	@echo; echo '$$ quarry search sanctions'
-	$(Q)./$(BIN) search -i index -k 3 --color=always sanctions
+	$(Q)./$(BIN) search -i index -k 3 --color=always --no-pager sanctions
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(TEST_BIN)
