@@ -16,7 +16,16 @@
  *   - `*out` parameters are written only on success.
  *   - Whoever creates an object frees it; every _close / _free accepts NULL.
  *   - The library never prints and never exits.
- *   - Handles are not thread-safe; open one quarry_index per thread.
+ *
+ * Threads
+ *   - A quarry_index may be searched by several threads at once:
+ *     quarry_search, quarry_article_get/_find, quarry_passage_text,
+ *     quarry_article_text, quarry_highlight, quarry_analyze, quarry_info_get
+ *     and quarry_dump_term only read the index (per-search state lives in
+ *     the search). quarry_close must not run concurrently with them.
+ *   - A quarry_results belongs to the thread that got it.
+ *   - A quarry_writer is used by one thread at a time (it runs its own
+ *     reading thread inside quarry_writer_add_paths).
  */
 #ifndef QUARRY_H
 #define QUARRY_H
@@ -129,7 +138,11 @@ void quarry_writer_close(quarry_writer *w);
 
 typedef struct quarry_index quarry_index;
 
-/* Opens the committed index in `dir`, checking every file's checksum.
+/* Opens the committed index in `dir`. Opening reads the manifest and each
+ * file's header and trailer only (milliseconds at any size; the checksums
+ * of whole files are checked by quarry_verify); damage that a search meets
+ * later is reported then as QUARRY_ECORRUPT naming the file. A commit that
+ * replaces the index meanwhile is followed (the open is retried).
  * QUARRY_ENOTFOUND when there is no index, QUARRY_ECORRUPT / _EFORMAT when
  * it is damaged or of another version. */
 int quarry_open(const char *dir, quarry_index **out, quarry_error *err);
@@ -138,14 +151,16 @@ void quarry_close(quarry_index *ix);
 typedef struct quarry_info {
     uint64_t articles, passages, terms, postings, positions, tokens;
     double avg_len;              /* average unit length in tokens */
-    uint32_t generation;
+    uint64_t generation;         /* the commit being read (counts from 1) */
+    size_t segments;             /* immutable segments the index is made of */
+    uint64_t bytes;              /* total size of its files */
     int passage_mode;            /* 1 when articles were split into passages */
     unsigned passage_tokens;
     char language[32];           /* analyzer settings recorded in the index */
     char stemmer[16];
     char stopwords[64];          /* "default", "none" or "file:<name> (N words)" */
     size_t nfiles;
-    struct { char name[64]; uint64_t bytes; } files[16];   /* the files of this generation */
+    struct { char name[40]; uint64_t bytes; } files[16];   /* the first 16 files of the commit */
 } quarry_info;
 
 int quarry_info_get(const quarry_index *ix, quarry_info *out);
@@ -156,10 +171,20 @@ int quarry_verify(const char *dir, quarry_error *err);
 
 /* -------------------------------------------------------------- search */
 
+/* Every algorithm returns exactly the hits and scores of EXHAUSTIVE; they
+ * differ in how much of the postings they skip. Queries with required
+ * clauses (+a, AND, phrases) always run as block-max conjunctions except
+ * under EXHAUSTIVE; the choice matters for the optional (OR) part. */
 enum quarry_algorithm {
-    QUARRY_ALGO_AUTO = 0,        /* the fastest algorithm that returns exactly the exhaustive result */
-    QUARRY_ALGO_EXHAUSTIVE = 1   /* visit every posting of every query term (the reference) */
+    QUARRY_ALGO_AUTO = 0,        /* the fastest algorithm for the query's shape */
+    QUARRY_ALGO_EXHAUSTIVE = 1,  /* visit every posting of every query term (the reference) */
+    QUARRY_ALGO_MAXSCORE = 2,    /* block-max MaxScore (essential / non-essential clauses) */
+    QUARRY_ALGO_BMW = 3          /* block-max WAND */
 };
+
+/* Matches are counted exactly up to this many; past it, with pruning, the
+ * count is a lower bound (quarry_results.matched_exact == 0). */
+#define QUARRY_COUNT_EXACT 1000
 
 typedef struct quarry_search_options {
     unsigned k;         /* hits wanted; default 10 */
@@ -174,6 +199,7 @@ typedef struct quarry_search_options {
     unsigned fb_docs;   /* feedback units; default 10 */
     unsigned fb_terms;  /* expansion terms; default 20 */
     double fb_weight;   /* weight of the original query, 0..1; default 0.8 */
+    int count;          /* 1: count every match exactly (prunes less: slower) */
 } quarry_search_options;
 
 void quarry_search_options_init(quarry_search_options *o);
@@ -187,7 +213,9 @@ typedef struct quarry_hit {
 typedef struct quarry_results {
     size_t n;               /* hits returned */
     quarry_hit *hits;       /* n hits, best first; ties by lower passage number */
-    uint64_t matched;       /* articles (or passages) that matched in all */
+    uint64_t matched;       /* articles (or passages) that matched: exact when matched_exact,
+                               else a lower bound (>= QUARRY_COUNT_EXACT) */
+    int matched_exact;      /* 1 when `matched` is exact (always with count = 1) */
     double seconds;         /* time spent ranking */
     size_t nterms;          /* analyzed query terms (for highlighting) */
     char **terms;           /* nterms NUL-terminated analyzed terms */

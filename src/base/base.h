@@ -91,6 +91,14 @@ const uint8_t *qcur_bytes(qcur *c, size_t n);   /* NULL (and !ok) when fewer rem
  * memory (then *v is unchanged). */
 int qgrow(void **v, size_t *cap, size_t n, size_t size);
 
+/* ------------------------------------------------------------- dates */
+
+/* Reads the ISO 8601 prefix "YYYY[-MM[-DD[(T| )hh[:mm[:ss]]]]]" of s as the
+ * key YYYYMMDDhhmmss: *lo the key, *hi the last key of the range the
+ * prefix covers ("2025-11" -> 20251100000000 .. 20251199999999). Returns the
+ * bytes read, 0 when s does not start with a year (date.c). */
+size_t qdate_key(const char *s, size_t len, uint64_t *lo, uint64_t *hi);
+
 /* ------------------------------------------------------------- misc */
 
 /* 64-bit FNV-1a-style hash (wyhash-like mixing) of a byte string. */

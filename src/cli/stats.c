@@ -49,7 +49,8 @@ int cli_stats(int argc, char **argv)
     quarry_info in;
     quarry_info_get(ix, &in);
     uint64_t total = 0, postbytes = 0;
-    printf("index        %s (generation %u)\n", dir, in.generation);
+    printf("index        %s (generation %llu, %zu segment%s)\n", dir, (unsigned long long)in.generation, in.segments,
+           in.segments == 1 ? "" : "s");
     printf("articles     %llu\n", (unsigned long long)in.articles);
     printf("passages     %llu (%s", (unsigned long long)in.passages, in.passage_mode ? "passages of ~" : "whole articles");
     if (in.passage_mode)

@@ -21,9 +21,18 @@ typedef struct qd_text_writer {
     int failed;
 } qd_text_writer;
 
-int qd_text_open(qd_text_writer *t, const char *dir, uint32_t gen, quarry_error *err);
+int qd_text_open(qd_text_writer *t, const char *dir, uint64_t seg, quarry_error *err);
 int qd_text_add(qd_text_writer *t, const char *s, size_t n);   /* the next unit's text */
 int qd_text_finish(qd_text_writer *t, uint64_t *size, uint32_t *crc, quarry_error *err);
 void qd_text_abort(qd_text_writer *t);
+
+/* Fingerprints (FORMAT.md §unit, §arts): a hash of a sequence of analyzed
+ * terms, folded in one term at a time from QD_FP_SEED; texts that analyze
+ * to the same terms in the same order get the same fingerprint. */
+#define QD_FP_SEED 0x6a09e667f3bcc909ull
+static inline uint64_t qd_fp_add(uint64_t h, const char *term, size_t len)
+{
+    return (h ^ qhash(term, len)) * 0x9e3779b97f4a7c15ull + len;
+}
 
 #endif

@@ -24,11 +24,6 @@ static char *join(const char *dir, const char *name)
     return p;
 }
 
-void qf_name(char *out, size_t n, uint32_t gen, const char *kind)
-{
-    snprintf(out, n, "g%06u.%s", gen, kind);
-}
-
 int qf_create(qf_writer *w, const char *dir, const char *name, const char *kind, quarry_error *err)
 {
     memset(w, 0, sizeof *w);
@@ -194,6 +189,8 @@ int qf_map_open(qf_map *m, const char *dir, const char *name, const char *kind, 
         rc = qerr_set(err, QUARRY_EFORMAT, "%s: not a quarry index file (bad magic number)", path);
     else if (memcmp(m->base + 4, kind, 4) != 0)
         rc = qerr_corrupt(err, path, 4, "wrong file kind in header");
+    else if (qload_u32(m->base + 12) != 0)
+        rc = qerr_corrupt(err, path, 12, "bad file header (reserved bytes)");
     else if (qload_u32(m->base + 8) != QF_VERSION)
         rc = qerr_set(err, QUARRY_EFORMAT, "%s: format version %u, this quarry reads version %u (rebuild the index)",
                       path, qload_u32(m->base + 8), QF_VERSION);

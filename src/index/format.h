@@ -15,7 +15,7 @@
 #include "base/base.h"
 
 #define QF_MAGIC "QRRY"
-#define QF_VERSION 1u
+#define QF_VERSION 2u
 #define QF_HEADER 16u
 #define QF_FOOTER 4u
 
@@ -29,10 +29,11 @@
 #define QF_TEXT "text"
 
 #define QF_MANIFEST "MANIFEST"
-#define QF_MANIFEST_MAGIC "quarry-manifest 1"
+#define QF_MANIFEST_MAGIC "quarry-manifest 2"
 
 #define QF_DICT_BLOCK 32u      /* terms per front-coded dictionary block */
 #define QF_SKIP_SIZE 20u       /* bytes of one skip entry */
+#define QF_UNIT_SIZE 20u       /* bytes of one unit row: len, article, body_pos, fingerprint */
 #define QF_TEXT_BLOCK (64u << 10) /* target uncompressed bytes of a text block */
 #define QF_TITLE_GAP 8u        /* positions left between the title and the body of a unit */
 #define QF_MAX_TERM 255u
@@ -67,13 +68,12 @@ typedef struct qf_map {
     char name[64];
 } qf_map;
 
-/* Maps DIR/NAME, checks size, magic, kind, version and (if check_crc) the CRC. */
+/* Maps DIR/NAME, checks size, magic, kind, version and (if check_crc) the
+ * CRC of the whole file (quarry verify; opening an index checks only the
+ * header and that the footer equals the manifest's CRC). */
 int qf_map_open(qf_map *m, const char *dir, const char *name, const char *kind, int check_crc,
                 quarry_error *err);
 void qf_map_close(qf_map *m);
-
-/* Name of generation `gen`'s file of `kind`: "g000001.post". */
-void qf_name(char *out, size_t n, uint32_t gen, const char *kind);
 
 /* fsync a directory (after a rename); errors are ignored where unsupported. */
 void qf_sync_dir(const char *dir);

@@ -9,6 +9,7 @@
  * inverted in one pass with no sorting.
  */
 #include "index/invert.h"
+#include "index/manifest.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -38,6 +39,7 @@ typedef struct term {
 
 struct qi_inverter {
     char *dir;
+    uint64_t owner;         /* names the run files (manifest.h) */
     size_t budget;
     /* pool */
     uint8_t *chunks[MAX_CHUNKS];
@@ -108,13 +110,14 @@ size_t qi_accounted(const qi_inverter *qi)
            (size_t)qi->cap_tok * 8 + (size_t)qi->cap_touched * 4;
 }
 
-int qi_open(const char *dir, size_t budget, qi_inverter **out, quarry_error *err)
+int qi_open(const char *dir, uint64_t owner, size_t budget, qi_inverter **out, quarry_error *err)
 {
     qi_inverter *qi = calloc(1, sizeof *qi);
     if (!qi || !(qi->dir = qstrndup(dir, strlen(dir)))) {
         free(qi);
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
     }
+    qi->owner = owner;
     qi->budget = budget < (1u << 20) ? (1u << 20) : budget;
     qbuf_init(&qi->strs);
     *out = qi;
@@ -408,7 +411,9 @@ static int spill(qi_inverter *qi, quarry_error *err)
         free(order);
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
     }
-    snprintf(path, plen, "%s/.run-%ld-%zu", qi->dir, (long)getpid(), qi->nruns);
+    char name[QM_NAME];
+    qm_run_name(name, qi->owner, (uint32_t)qi->nruns);
+    snprintf(path, plen, "%s/%s", qi->dir, name);
     FILE *f = fopen(path, "wb");
     if (!f) {
         int rc = qerr_errno(err, "cannot create run file", path);

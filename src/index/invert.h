@@ -22,8 +22,9 @@
 typedef struct qi_inverter qi_inverter;
 
 /* budget: bytes the inverter may account for before spilling (>= 1 MiB).
- * Run files are created in `dir` as ".run-PID-N" and removed by qi_close. */
-int qi_open(const char *dir, size_t budget, qi_inverter **out, quarry_error *err);
+ * Run files are created in `dir` with names qm_run_name(owner, N) and
+ * removed by qi_close. */
+int qi_open(const char *dir, uint64_t owner, size_t budget, qi_inverter **out, quarry_error *err);
 void qi_close(qi_inverter *qi);
 
 /* Adds a token of unit `unit` (units must come in increasing order, tokens

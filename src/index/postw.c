@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "index/codec.h"
+#include "index/manifest.h"
 
 struct qpw {
     qf_writer dict, post, posn;
@@ -39,26 +40,26 @@ struct qpw {
     int failed;
 };
 
-int qpw_open(qpw **out, const char *dir, uint32_t gen, const uint32_t *unit_len, uint32_t nunits,
+int qpw_open(qpw **out, const char *dir, uint64_t seg, const uint32_t *unit_len, uint32_t nunits,
              quarry_error *err)
 {
     qpw *w = calloc(1, sizeof *w);
     if (!w)
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
-    char name[64];
+    char name[QM_NAME];
     int rc;
-    qf_name(name, sizeof name, gen, QF_DICT);
+    qm_seg_name(name, seg, QF_DICT);
     if ((rc = qf_create(&w->dict, dir, name, QF_DICT, err))) {
         free(w);
         return rc;
     }
-    qf_name(name, sizeof name, gen, QF_POST);
+    qm_seg_name(name, seg, QF_POST);
     if ((rc = qf_create(&w->post, dir, name, QF_POST, err))) {
         qf_abort(&w->dict);
         free(w);
         return rc;
     }
-    qf_name(name, sizeof name, gen, QF_POSN);
+    qm_seg_name(name, seg, QF_POSN);
     if ((rc = qf_create(&w->posn, dir, name, QF_POSN, err))) {
         qf_abort(&w->dict);
         qf_abort(&w->post);

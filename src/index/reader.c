@@ -1,43 +1,28 @@
 /*
- * reader.c — opening a committed index (MANIFEST -> mapped files), the
- * dictionary lookup, postings cursors, article records and the passage
- * text store. Every structure read from disk is checked against the end
- * of its file before use (index/FORMAT.md gives the layouts).
+ * reader.c — opening a committed index (MANIFEST -> segments -> mapped
+ * files), the dictionary lookup, postings cursors with block-max data,
+ * article records and the passage text store. Every structure read from
+ * disk is checked against the end of its file before use (index/FORMAT.md
+ * gives the layouts); opening reads only headers, footers and trailers.
  */
 #include "index/reader.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <zlib.h>
 
-/* ------------------------------------------------------------ open */
+#define OPEN_TRIES 100   /* commits racing one open; each retry follows a new manifest */
 
-static int open_file(quarry_index *ix, qf_map *m, const char *kind, int check_crc, quarry_error *err)
-{
-    for (size_t i = 0; i < ix->m.nfiles; i++) {
-        const char *n = ix->m.files[i].name;
-        size_t l = strlen(n);
-        if (l > 5 && strcmp(n + l - 4, kind) == 0 && n[l - 5] == '.') {
-            int rc = qf_map_open(m, ix->dir, n, kind, check_crc, err);
-            if (rc)
-                return rc;
-            if (m->size != ix->m.files[i].size ||
-                qload_u32(m->base + m->size - 4) != ix->m.files[i].crc) {
-                char p[4200];
-                snprintf(p, sizeof p, "%s/%s", ix->dir, n);
-                return qerr_corrupt(err, p, m->size, "size or checksum differs from the manifest");
-            }
-            return 0;
-        }
-    }
-    return qerr_set(err, QUARRY_ECORRUPT, "%s/MANIFEST: names no .%s file (rebuild the index)", ix->dir, kind);
-}
+/* ------------------------------------------------------------ errors */
 
-static int bad(const quarry_index *ix, const qf_map *m, uint64_t off, const char *what, quarry_error *err)
+int qx_bad(const qx_seg *s, const qf_map *m, uint64_t off, const char *what, quarry_error *err)
 {
     char p[4200];
-    snprintf(p, sizeof p, "%s/%s", ix->dir, m->name);
+    snprintf(p, sizeof p, "%s/%s", s->dir, m->name);
     return qerr_corrupt(err, p, off, what);
 }
+
+/* ------------------------------------------------------------ open */
 
 /* Reads the last `n` u64 of a body (its trailer) */
 static int trailer(const qf_map *m, size_t n, uint64_t *v)
@@ -50,159 +35,276 @@ static int trailer(const qf_map *m, size_t n, uint64_t *v)
     return 0;
 }
 
+static void seg_close(qx_seg *s)
+{
+    qf_map_close(&s->meta);
+    qf_map_close(&s->dict);
+    qf_map_close(&s->post);
+    qf_map_close(&s->posn);
+    qf_map_close(&s->unit);
+    qf_map_close(&s->arts);
+    qf_map_close(&s->text);
+}
+
+static void close_segments(quarry_index *ix)
+{
+    for (size_t i = 0; i < ix->nseg; i++)
+        seg_close(&ix->seg[i]);
+    free(ix->seg);
+    ix->seg = NULL;
+    ix->nseg = 0;
+    qm_free(&ix->m);
+}
+
 void quarry_close(quarry_index *ix)
 {
     if (!ix)
         return;
-    qf_map_close(&ix->meta);
-    qf_map_close(&ix->dict);
-    qf_map_close(&ix->post);
-    qf_map_close(&ix->posn);
-    qf_map_close(&ix->unit);
-    qf_map_close(&ix->arts);
-    qf_map_close(&ix->text);
+    close_segments(ix);
+    for (size_t i = 0; i < ix->npool; i++)
+        if (ix->pool[i] != ix->an)
+            qa_close(ix->pool[i]);
+    free(ix->pool);
     qa_close(ix->an);
-    if (ix->art_cache) {
-        for (uint64_t i = 0; i < ix->narts; i++) {
-            if (ix->art_cache[i]) {
-                free(ix->art_cache[i]->id);
-                free(ix->art_cache[i]);
-            }
-        }
-        free(ix->art_cache);
-    }
     qbuf_free(&ix->tcache);
-    free(ix->norm);
-    free(ix->best);
-    free(ix->best_unit);
-    free(ix->touched);
+    pthread_mutex_destroy(&ix->mu);
     free(ix->dir);
     free(ix);
 }
 
-int qx_open(const char *dir, int check_crc, quarry_index **out, quarry_error *err)
+/* Maps file k of segment g and checks it against the manifest. A missing
+ * file is QUARRY_ENOTFOUND (the caller decides whether a commit raced). */
+static int map_file(quarry_index *ix, const qm_segment *g, size_t k, qf_map *m, quarry_error *err)
+{
+    const qm_file *f = &g->files[k];
+    int rc = qf_map_open(m, ix->dir, f->name, qm_kinds[k], 0, err);
+    if (rc)
+        return rc;
+    if (m->size != f->size || qload_u32(m->base + m->size - QF_FOOTER) != f->crc) {
+        char p[4200];
+        snprintf(p, sizeof p, "%s/%s", ix->dir, f->name);
+        return qerr_corrupt(err, p, m->size, "size or checksum differs from the manifest");
+    }
+    return 0;
+}
+
+static int seg_open(quarry_index *ix, const qm_segment *g, qx_seg *s, quarry_error *err)
+{
+    int rc;
+    qf_map *maps[QM_SEG_FILES] = { &s->meta, &s->dict, &s->post, &s->posn, &s->unit, &s->arts, &s->text };
+    s->id = g->id;
+    s->dir = ix->dir;
+    for (size_t k = 0; k < QM_SEG_FILES; k++)
+        if ((rc = map_file(ix, g, k, maps[k], err)))
+            return rc;
+
+    /* meta */
+    qcur c = qcur_make(s->meta.body, s->meta.body_len);
+    s->narts = qcur_u64(&c);
+    s->nunits = qcur_u64(&c);
+    s->nterms = qcur_u64(&c);
+    s->npostings = qcur_u64(&c);
+    s->npositions = qcur_u64(&c);
+    s->ntokens = qcur_u64(&c);
+    s->passage_mode = qcur_u32(&c);
+    s->passage_tokens = qcur_u32(&c);
+    s->blob_len = qcur_u32(&c);
+    s->blob = qcur_bytes(&c, s->blob_len);
+    if (!c.ok || c.p != c.end || s->nunits >= UINT32_MAX || s->narts > s->nunits ||
+        s->npostings > s->npositions || s->passage_mode > 1)
+        return qx_bad(s, &s->meta, QF_HEADER, "bad collection statistics", err);
+
+    /* units: rows, then u64 units */
+    uint64_t t[5];
+    if (trailer(&s->unit, 1, t) || t[0] != s->nunits || s->unit.body_len != QF_UNIT_SIZE * s->nunits + 8)
+        return qx_bad(s, &s->unit, QF_HEADER, "unit table size does not match the statistics", err);
+    s->units = s->unit.body;
+
+    /* articles: records, offsets, id order, dates, fingerprints, trailer */
+    uint64_t n = s->narts;
+    if (trailer(&s->arts, 5, t) || t[0] != n || t[1] < QF_HEADER || t[2] != t[1] + 8 * (n + 1) ||
+        t[3] != t[2] + 4 * n || t[4] != t[3] + 8 * n || t[4] + 8 * n + 40 != QF_HEADER + s->arts.body_len)
+        return qx_bad(s, &s->arts, s->arts.size - 44, "bad article table trailer", err);
+    s->art_offs = s->arts.base + t[1];
+    s->art_order = s->arts.base + t[2];
+    s->art_dates = s->arts.base + t[3];
+    s->art_fps = s->arts.base + t[4];
+
+    /* text: blocks, directory, trailer = nblocks, nunits, dir_off */
+    if (trailer(&s->text, 3, t) || t[1] != s->nunits || t[2] < QF_HEADER ||
+        t[0] > s->text.body_len / 20 || t[2] + 20 * t[0] + 24 != QF_HEADER + s->text.body_len)
+        return qx_bad(s, &s->text, s->text.size - 28, "bad text store trailer", err);
+    s->ntblocks = t[0];
+    s->text_dir = s->text.base + t[2];
+
+    /* dictionary: trailer = nterms, nblocks, index_off */
+    if (trailer(&s->dict, 3, t) || t[0] != s->nterms || t[2] < QF_HEADER ||
+        t[1] != (t[0] + QF_DICT_BLOCK - 1) / QF_DICT_BLOCK || t[2] + 8 * t[1] + 24 != QF_HEADER + s->dict.body_len)
+        return qx_bad(s, &s->dict, s->dict.size - 28, "bad dictionary trailer", err);
+    s->ndblocks = t[1];
+    s->dict_index_at = t[2];
+    s->dict_index = s->dict.base + t[2];
+
+    /* postings and positions: trailer = data length */
+    if (trailer(&s->post, 1, t) || t[0] != s->post.body_len - 8)
+        return qx_bad(s, &s->post, s->post.size - 12, "bad postings trailer", err);
+    s->post_end = QF_HEADER + t[0];
+    if (trailer(&s->posn, 1, t) || t[0] != s->posn.body_len - 8)
+        return qx_bad(s, &s->posn, s->posn.size - 12, "bad positions trailer", err);
+    s->posn_end = QF_HEADER + t[0];
+    return 0;
+}
+
+/* One attempt: opens every segment of ix->m. */
+static int open_segments(quarry_index *ix, quarry_error *err)
+{
+    ix->seg = calloc(ix->m.nseg ? ix->m.nseg : 1, sizeof *ix->seg);
+    if (!ix->seg)
+        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    uint64_t units = 0, arts = 0;
+    for (size_t i = 0; i < ix->m.nseg; i++) {
+        qx_seg *s = &ix->seg[i];
+        ix->nseg = i + 1;
+        int rc = seg_open(ix, &ix->m.seg[i], s, err);
+        if (rc)
+            return rc;
+        const qx_seg *s0 = &ix->seg[0];
+        if (s->blob_len != s0->blob_len || memcmp(s->blob, s0->blob, s->blob_len) != 0 ||
+            s->passage_mode != s0->passage_mode || s->passage_tokens != s0->passage_tokens)
+            return qx_bad(s, &s->meta, QF_HEADER, "segments disagree on the analyzer or passage settings", err);
+        s->unit_base = (uint32_t)units;
+        s->art_base = (uint32_t)arts;
+        units += s->nunits;
+        arts += s->narts;
+        if (units >= UINT32_MAX)
+            return qx_bad(s, &s->meta, QF_HEADER, "more than 2^32 - 1 passages in one index", err);
+        ix->nterms += s->nterms;
+        ix->npostings += s->npostings;
+        ix->npositions += s->npositions;
+        ix->ntokens += s->ntokens;
+    }
+    ix->nunits = units;
+    ix->narts = arts;
+    ix->avgdl = units ? (double)ix->ntokens / (double)units : 1.0;
+    if (ix->avgdl <= 0)
+        ix->avgdl = 1.0;
+    if (ix->nseg) {
+        ix->passage_mode = ix->seg[0].passage_mode;
+        ix->passage_tokens = ix->seg[0].passage_tokens;
+        return qa_open_serialized(ix->seg[0].blob, ix->seg[0].blob_len, &ix->an, err);
+    }
+    return qerr_set(err, QUARRY_ECORRUPT, "%s/MANIFEST: names no segment (rebuild the index)", ix->dir);
+}
+
+int qx_open(const char *dir, quarry_index **out, quarry_error *err)
 {
     quarry_index *ix = calloc(1, sizeof *ix);
     if (!ix || !(ix->dir = qstrndup(dir, strlen(dir)))) {
         free(ix);
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
     }
-    ix->tcache_block = -1;
-    int rc = qm_read(dir, &ix->m, err);
-    if (rc)
-        goto fail;
-    if ((rc = open_file(ix, &ix->meta, QF_META, check_crc, err)) ||
-        (rc = open_file(ix, &ix->dict, QF_DICT, check_crc, err)) ||
-        (rc = open_file(ix, &ix->post, QF_POST, check_crc, err)) ||
-        (rc = open_file(ix, &ix->posn, QF_POSN, check_crc, err)) ||
-        (rc = open_file(ix, &ix->unit, QF_UNIT, check_crc, err)) ||
-        (rc = open_file(ix, &ix->arts, QF_ARTS, check_crc, err)) ||
-        (rc = open_file(ix, &ix->text, QF_TEXT, check_crc, err)))
-        goto fail;
-
-    /* meta */
-    qcur c = qcur_make(ix->meta.body, ix->meta.body_len);
-    ix->narts = qcur_u64(&c);
-    ix->nunits = qcur_u64(&c);
-    ix->nterms = qcur_u64(&c);
-    ix->npostings = qcur_u64(&c);
-    ix->npositions = qcur_u64(&c);
-    ix->ntokens = qcur_u64(&c);
-    ix->passage_mode = qcur_u32(&c);
-    ix->passage_tokens = qcur_u32(&c);
-    uint32_t blen = qcur_u32(&c);
-    const uint8_t *blob = qcur_bytes(&c, blen);
-    if (!c.ok || c.p != c.end || ix->nunits > UINT32_MAX - 1 || ix->narts > ix->nunits ||
-        ix->npostings > ix->npositions) {
-        rc = bad(ix, &ix->meta, QF_HEADER, "bad collection statistics", err);
-        goto fail;
-    }
-    if ((rc = qa_open_serialized(blob, blen, &ix->an, err)))
-        goto fail;
-    ix->avgdl = ix->nunits ? (double)ix->ntokens / (double)ix->nunits : 1.0;
-    if (ix->avgdl <= 0)
-        ix->avgdl = 1.0;
-
-    /* units */
-    uint64_t t[3];
-    if (trailer(&ix->unit, 1, t) || t[0] != ix->nunits || ix->unit.body_len != 12 * ix->nunits + 8) {
-        rc = bad(ix, &ix->unit, QF_HEADER, "unit table size does not match the statistics", err);
-        goto fail;
-    }
-    ix->units = ix->unit.body;
-    uint64_t sum = 0;
-    for (uint64_t u = 0; u < ix->nunits; u++) {
-        if (qx_unit_article(ix, (uint32_t)u) >= ix->narts) {
-            rc = bad(ix, &ix->unit, QF_HEADER + 12 * u + 4, "unit names an article out of range", err);
-            goto fail;
+    pthread_mutex_init(&ix->mu, NULL);
+    ix->tc_block = -1;
+    int rc = 0;
+    for (int attempt = 0; attempt < OPEN_TRIES; attempt++) {
+        if ((rc = qm_read(dir, &ix->m, err)))
+            break;
+        uint64_t gen = ix->m.generation;
+        rc = open_segments(ix, err);
+        if (rc != QUARRY_ENOTFOUND)
+            break;
+        /* a file named by the manifest is missing: a commit that replaced the
+         * manifest (and removed the old files) after we read it, or damage */
+        quarry_error e2 = *err;
+        close_segments(ix);
+        ix->nterms = ix->npostings = ix->npositions = ix->ntokens = 0;
+        qa_close(ix->an);
+        ix->an = NULL;
+        qm_manifest m2;
+        int rc2 = qm_read(dir, &m2, NULL);
+        if (rc2 == 0) {
+            int moved = m2.generation != gen;
+            qm_free(&m2);
+            if (moved)
+                continue;
         }
-        sum += qx_unit_len(ix, (uint32_t)u);
-    }
-    if (sum != ix->ntokens) {
-        rc = bad(ix, &ix->unit, QF_HEADER, "unit lengths do not add up to the token count", err);
-        goto fail;
-    }
-
-    /* articles: trailer = narts, offs_at, order_at */
-    if (trailer(&ix->arts, 3, t) || t[0] != ix->narts || t[1] < QF_HEADER || t[2] < t[1] ||
-        t[2] - t[1] != 8 * (ix->narts + 1) || t[2] + 4 * ix->narts + 24 != QF_HEADER + ix->arts.body_len) {
-        rc = bad(ix, &ix->arts, ix->arts.size - 28, "bad article table trailer", err);
-        goto fail;
-    }
-    ix->art_offs = ix->arts.base + t[1];
-    ix->art_order = ix->arts.base + t[2];
-    ix->art_cache = calloc(ix->narts ? ix->narts : 1, sizeof *ix->art_cache);
-    if (!ix->art_cache) {
-        rc = qerr_set(err, QUARRY_ENOMEM, "out of memory");
-        goto fail;
-    }
-
-    /* text: trailer = nblocks, nunits, dir_off */
-    if (trailer(&ix->text, 3, t) || t[1] != ix->nunits || t[2] < QF_HEADER ||
-        t[0] > ix->text.body_len / 20 || t[2] + 20 * t[0] + 24 != QF_HEADER + ix->text.body_len) {
-        rc = bad(ix, &ix->text, ix->text.size - 28, "bad text store trailer", err);
-        goto fail;
-    }
-    ix->ntblocks = t[0];
-    ix->text_dir = ix->text.base + t[2];
-
-    /* dictionary: trailer = nterms, nblocks, index_off */
-    if (trailer(&ix->dict, 3, t) || t[0] != ix->nterms || t[2] < QF_HEADER ||
-        t[1] != (t[0] + QF_DICT_BLOCK - 1) / QF_DICT_BLOCK ||
-        t[2] + 8 * t[1] + 24 != QF_HEADER + ix->dict.body_len) {
-        rc = bad(ix, &ix->dict, ix->dict.size - 28, "bad dictionary trailer", err);
-        goto fail;
-    }
-    ix->ndblocks = t[1];
-    ix->dict_index = ix->dict.base + t[2];
-    for (uint64_t b = 0; b < ix->ndblocks; b++) {
-        uint64_t off = qload_u64(ix->dict_index + 8 * b);
-        if (off < QF_HEADER || off + 20 > t[2] || (b && off <= qload_u64(ix->dict_index + 8 * (b - 1)))) {
-            rc = bad(ix, &ix->dict, t[2] + 8 * b, "dictionary block offset out of range", err);
-            goto fail;
+        if (err) {
+            *err = e2;
+            err->code = QUARRY_ECORRUPT;
         }
+        rc = QUARRY_ECORRUPT;
+        break;
     }
-    /* postings and positions: trailer = data length */
-    if (trailer(&ix->post, 1, t) || t[0] != ix->post.body_len - 8) {
-        rc = bad(ix, &ix->post, ix->post.size - 12, "bad postings trailer", err);
-        goto fail;
+    if (rc == 0 && ix->an) {
+        if (qgrow((void **)&ix->pool, &ix->cap_pool, 0, sizeof *ix->pool))
+            rc = qerr_set(err, QUARRY_ENOMEM, "out of memory");
+        else
+            ix->pool[ix->npool++] = ix->an;
     }
-    ix->post_end = QF_HEADER + t[0];
-    if (trailer(&ix->posn, 1, t) || t[0] != ix->posn.body_len - 8) {
-        rc = bad(ix, &ix->posn, ix->posn.size - 12, "bad positions trailer", err);
-        goto fail;
+    if (rc) {
+        quarry_close(ix);
+        return rc;
     }
-    ix->posn_end = QF_HEADER + t[0];
     *out = ix;
     return 0;
-fail:
-    quarry_close(ix);
-    return rc;
 }
 
 int quarry_open(const char *dir, quarry_index **out, quarry_error *err)
 {
-    return qx_open(dir, 1, out, err);
+    return qx_open(dir, out, err);
+}
+
+const qx_seg *qx_seg_of_unit(const quarry_index *ix, uint32_t u)
+{
+    size_t lo = 0, hi = ix->nseg;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ix->seg[mid].unit_base <= u)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return &ix->seg[lo];
+}
+
+const qx_seg *qx_seg_of_article(const quarry_index *ix, uint32_t a)
+{
+    size_t lo = 0, hi = ix->nseg;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ix->seg[mid].art_base <= a)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return &ix->seg[lo];
+}
+
+/* ------------------------------------------------------------ analyzers */
+
+int qx_analyzer_get(quarry_index *ix, qa_analyzer **out, quarry_error *err)
+{
+    pthread_mutex_lock(&ix->mu);
+    qa_analyzer *an = ix->npool ? ix->pool[--ix->npool] : NULL;
+    pthread_mutex_unlock(&ix->mu);
+    if (an) {
+        *out = an;
+        return 0;
+    }
+    return qa_open_serialized(ix->seg[0].blob, ix->seg[0].blob_len, out, err);
+}
+
+void qx_analyzer_put(quarry_index *ix, qa_analyzer *an)
+{
+    if (!an)
+        return;
+    pthread_mutex_lock(&ix->mu);
+    int kept = qgrow((void **)&ix->pool, &ix->cap_pool, ix->npool, sizeof *ix->pool) == 0;
+    if (kept)
+        ix->pool[ix->npool++] = an;
+    pthread_mutex_unlock(&ix->mu);
+    if (!kept && an != ix->an)
+        qa_close(an);
 }
 
 /* ------------------------------------------------------------ dictionary */
@@ -215,44 +317,47 @@ typedef struct dblock {
     uint32_t len;
 } dblock;
 
-static int dblock_open(const quarry_index *ix, uint64_t b, dblock *d)
+static int dblock_open(const qx_seg *s, uint64_t b, dblock *d)
 {
-    uint64_t off = qload_u64(ix->dict_index + 8 * b);
-    uint64_t end = (b + 1 < ix->ndblocks) ? qload_u64(ix->dict_index + 8 * (b + 1))
-                                          : (uint64_t)(ix->dict_index - ix->dict.base);
-    d->c = qcur_make(ix->dict.base + off, end - off);
+    uint64_t off = qload_u64(s->dict_index + 8 * b);
+    uint64_t end = b + 1 < s->ndblocks ? qload_u64(s->dict_index + 8 * (b + 1)) : s->dict_index_at;
+    if (off < QF_HEADER || off >= end || end > s->dict_index_at)
+        return -1;
+    d->c = qcur_make(s->dict.base + off, end - off);
     d->post_off = qcur_u64(&d->c);
     d->pos_off = qcur_u64(&d->c);
     d->count = qcur_u32(&d->c);
     d->i = 0;
     d->len = 0;
-    uint64_t expect = (b + 1 < ix->ndblocks) ? QF_DICT_BLOCK : ix->nterms - QF_DICT_BLOCK * b;
+    uint64_t expect = b + 1 < s->ndblocks ? QF_DICT_BLOCK : s->nterms - QF_DICT_BLOCK * b;
     return d->c.ok && d->count == expect ? 0 : -1;
 }
 
 /* Decodes the next entry of the block; -1 when damaged. */
-static int dblock_next(const quarry_index *ix, dblock *d, qx_term *t)
+static int dblock_next(const qx_seg *s, dblock *d, qx_term *t)
 {
     uint64_t pre = qcur_varint(&d->c), suf = qcur_varint(&d->c);
     if (!d->c.ok || pre > d->len || pre + suf > QF_MAX_TERM || pre + suf == 0 || (d->i == 0 && pre))
         return -1;
-    const uint8_t *s = qcur_bytes(&d->c, suf);
-    if (!s)
+    const uint8_t *p = qcur_bytes(&d->c, suf);
+    if (!p)
         return -1;
-    memcpy(d->term + pre, s, suf);
+    memcpy(d->term + pre, p, suf);
     d->len = (uint32_t)(pre + suf);
     t->df = qcur_varint(&d->c);
     t->cf = t->df + qcur_varint(&d->c);
     t->post_len = qcur_varint(&d->c);
     t->pos_len = qcur_varint(&d->c);
-    t->max_tf = (uint32_t)qcur_varint(&d->c);
-    t->min_len = (uint32_t)qcur_varint(&d->c);
+    uint64_t mtf = qcur_varint(&d->c), mlen = qcur_varint(&d->c);
     t->post_off = d->post_off;
     t->pos_off = d->pos_off;
-    if (!d->c.ok || t->df == 0 || t->df > ix->nunits || t->post_off < QF_HEADER || t->pos_off < QF_HEADER ||
-        t->post_off > ix->post_end || t->pos_off > ix->posn_end ||
-        t->post_len > ix->post_end - t->post_off || t->pos_len > ix->posn_end - t->pos_off)
+    if (!d->c.ok || t->df == 0 || t->df > s->nunits || t->cf < t->df || mtf == 0 || mtf > t->cf ||
+        mtf > UINT32_MAX || mlen > UINT32_MAX || t->post_off < QF_HEADER || t->pos_off < QF_HEADER ||
+        t->post_off > s->post_end || t->pos_off > s->posn_end || t->post_len > s->post_end - t->post_off ||
+        t->pos_len > s->posn_end - t->pos_off)
         return -1;
+    t->max_tf = (uint32_t)mtf;
+    t->min_len = (uint32_t)mlen;
     d->post_off += t->post_len;
     d->pos_off += t->pos_len;
     d->i++;
@@ -265,56 +370,57 @@ static int cmp_bytes(const uint8_t *a, size_t la, const uint8_t *b, size_t lb)
     return c ? c : (la > lb) - (la < lb);
 }
 
-int qx_lookup(const quarry_index *ix, const char *term, size_t len, qx_term *out, quarry_error *err)
+int qx_lookup(const qx_seg *s, const char *term, size_t len, qx_term *out, quarry_error *err)
 {
-    if (ix->ndblocks == 0 || len == 0 || len > QF_MAX_TERM)
+    if (s->ndblocks == 0 || len == 0 || len > QF_MAX_TERM)
         return 0;
     /* binary search for the last block whose first term <= term */
-    uint64_t lo = 0, hi = ix->ndblocks;
+    uint64_t lo = 0, hi = s->ndblocks;
     dblock d;
     qx_term t;
     while (hi - lo > 1) {
         uint64_t mid = lo + (hi - lo) / 2;
-        if (dblock_open(ix, mid, &d) || dblock_next(ix, &d, &t))
-            return -bad(ix, &ix->dict, qload_u64(ix->dict_index + 8 * mid), "damaged dictionary block", err);
+        if (dblock_open(s, mid, &d) || dblock_next(s, &d, &t))
+            return -qx_bad(s, &s->dict, s->dict_index_at + 8 * mid, "damaged dictionary block", err);
         if (cmp_bytes(d.term, d.len, (const uint8_t *)term, len) <= 0)
             lo = mid;
         else
             hi = mid;
     }
-    if (dblock_open(ix, lo, &d))
-        return -bad(ix, &ix->dict, qload_u64(ix->dict_index + 8 * lo), "damaged dictionary block", err);
+    if (dblock_open(s, lo, &d))
+        return -qx_bad(s, &s->dict, s->dict_index_at + 8 * lo, "damaged dictionary block", err);
     for (uint32_t i = 0; i < d.count; i++) {
-        if (dblock_next(ix, &d, &t))
-            return -bad(ix, &ix->dict, qload_u64(ix->dict_index + 8 * lo), "damaged dictionary entry", err);
+        if (dblock_next(s, &d, &t))
+            return -qx_bad(s, &s->dict, qload_u64(s->dict_index + 8 * lo), "damaged dictionary entry", err);
         int c = cmp_bytes(d.term, d.len, (const uint8_t *)term, len);
         if (c == 0) {
             *out = t;
             return 1;
         }
         if (c > 0)
-            return 0;
+            break;
     }
     return 0;
 }
 
-int qx_each_term(const quarry_index *ix, qx_term_fn fn, void *ctx, quarry_error *err)
+int qx_each_term(const qx_seg *s, qx_term_fn fn, void *ctx, quarry_error *err)
 {
     dblock d;
     qx_term t;
     uint8_t prev[QF_MAX_TERM + 1];
     uint32_t prev_len = 0;
     uint64_t post_expect = QF_HEADER, pos_expect = QF_HEADER;
-    for (uint64_t b = 0; b < ix->ndblocks; b++) {
-        if (dblock_open(ix, b, &d))
-            return bad(ix, &ix->dict, qload_u64(ix->dict_index + 8 * b), "damaged dictionary block header", err);
+    for (uint64_t b = 0; b < s->ndblocks; b++) {
+        uint64_t at = s->dict_index_at + 8 * b;
+        if (dblock_open(s, b, &d))
+            return qx_bad(s, &s->dict, at, "damaged dictionary block header", err);
         if (d.post_off != post_expect || d.pos_off != pos_expect)
-            return bad(ix, &ix->dict, qload_u64(ix->dict_index + 8 * b), "dictionary block offsets are not contiguous", err);
+            return qx_bad(s, &s->dict, at, "dictionary block offsets are not contiguous", err);
         for (uint32_t i = 0; i < d.count; i++) {
-            if (dblock_next(ix, &d, &t))
-                return bad(ix, &ix->dict, qload_u64(ix->dict_index + 8 * b), "damaged dictionary entry", err);
+            if (dblock_next(s, &d, &t))
+                return qx_bad(s, &s->dict, at, "damaged dictionary entry", err);
             if ((b || i) && cmp_bytes(prev, prev_len, d.term, d.len) >= 0)
-                return bad(ix, &ix->dict, qload_u64(ix->dict_index + 8 * b), "dictionary terms out of order", err);
+                return qx_bad(s, &s->dict, at, "dictionary terms out of order", err);
             memcpy(prev, d.term, d.len);
             prev_len = d.len;
             int rc = fn(ctx, d.term, d.len, &t);
@@ -324,12 +430,17 @@ int qx_each_term(const quarry_index *ix, qx_term_fn fn, void *ctx, quarry_error 
         post_expect = d.post_off;
         pos_expect = d.pos_off;
     }
-    if (post_expect != ix->post_end || pos_expect != ix->posn_end)
-        return bad(ix, &ix->dict, QF_HEADER, "dictionary does not cover the postings exactly", err);
+    if (post_expect != s->post_end || pos_expect != s->posn_end)
+        return qx_bad(s, &s->dict, QF_HEADER, "dictionary does not cover the postings exactly", err);
     return 0;
 }
 
 /* ------------------------------------------------------------ cursors */
+
+static inline uint32_t skip_u32(const qx_cursor *c, uint64_t b, int field)
+{
+    return qload_u32(c->skips + QF_SKIP_SIZE * b + 4 * field);
+}
 
 static int decode_block(qx_cursor *c, const uint8_t *p, int64_t prev_doc)
 {
@@ -348,16 +459,14 @@ static int decode_block(qx_cursor *c, const uint8_t *p, int64_t prev_doc)
     k = qc_unpack(p, c->end, n, wt, c->tfs);
     if (k < 0)
         return -1;
-    p += k;
     int64_t d = prev_doc;
     for (uint32_t i = 0; i < n; i++) {
         d += (int64_t)c->docs[i] + 1;
         c->docs[i] = (uint32_t)d;
         c->tfs[i] += 1;
     }
-    if (d >= (int64_t)c->ix->nunits)
+    if (d >= (int64_t)c->seg->nunits)
         return -1;
-    c->next_block = p;
     c->n = n;
     c->i = 0;
     c->pos_block = -1;
@@ -369,20 +478,20 @@ static uint32_t fail(qx_cursor *c)
     c->corrupt = 1;
     c->doc = QX_END;
     c->n = 0;
-    c->blk = c->nblocks;
+    c->blk = c->sblk = c->nblocks;
     return QX_END;
 }
 
-int qx_cursor_open(qx_cursor *c, const quarry_index *ix, const qx_term *t)
+int qx_cursor_open(qx_cursor *c, const qx_seg *s, const qx_term *t)
 {
     memset(c, 0, sizeof *c);
-    c->ix = ix;
+    c->seg = s;
     c->t = *t;
     c->nblocks = (t->df + QC_BLOCK - 1) / QC_BLOCK;
     c->pos_block = -1;
-    c->base = ix->post.base + t->post_off;
+    c->base = s->post.base + t->post_off;
     c->end = c->base + t->post_len;
-    c->pbase = ix->posn.base + t->pos_off;
+    c->pbase = s->posn.base + t->pos_off;
     c->pend = c->pbase + t->pos_len;
     if (c->nblocks > 1) {
         if (t->post_len < c->nblocks * QF_SKIP_SIZE)
@@ -390,8 +499,8 @@ int qx_cursor_open(qx_cursor *c, const quarry_index *ix, const qx_term *t)
         c->end = c->base + t->post_len - c->nblocks * QF_SKIP_SIZE;
         c->skips = c->end;
     }
-    c->blk = 0;
-    if (decode_block(c, c->base, -1))
+    c->blk = c->sblk = 0;
+    if (decode_block(c, c->base, -1) || (c->skips && c->docs[c->n - 1] != skip_u32(c, 0, 0)))
         return fail(c), -1;
     c->doc = c->docs[0];
     return 0;
@@ -405,17 +514,14 @@ void qx_cursor_close(qx_cursor *c)
     c->pos_start = NULL;
 }
 
-static inline uint32_t skip_u32(const qx_cursor *c, uint64_t b, int field)
-{
-    return qload_u32(c->skips + QF_SKIP_SIZE * b + 4 * field);
-}
-
 /* Loads block b (b > current). */
 static uint32_t load_block(qx_cursor *c, uint64_t b)
 {
     if (b >= c->nblocks) {
         c->doc = QX_END;
         c->blk = c->nblocks;
+        if (c->sblk < c->blk)
+            c->sblk = c->blk;
         return QX_END;
     }
     uint64_t off = skip_u32(c, b, 1);
@@ -423,6 +529,8 @@ static uint32_t load_block(qx_cursor *c, uint64_t b)
     if (off >= (uint64_t)(c->end - c->base))
         return fail(c);
     c->blk = b;
+    if (c->sblk < b)
+        c->sblk = b;
     if (decode_block(c, c->base + off, prev) || c->docs[c->n - 1] != skip_u32(c, b, 0))
         return fail(c);
     c->doc = c->docs[0];
@@ -438,6 +546,37 @@ uint32_t qx_next(qx_cursor *c)
     return load_block(c, c->blk + 1);
 }
 
+/* The first block b >= from whose last doc >= target (nblocks if none):
+ * galloping over the skip entries, then a binary search. */
+static uint64_t find_block(const qx_cursor *c, uint64_t from, uint32_t target)
+{
+    uint64_t lo = from, step = 1, hi;
+    if (from >= c->nblocks)
+        return c->nblocks;
+    for (;;) {
+        hi = lo + step;
+        if (hi >= c->nblocks) {
+            hi = c->nblocks;
+            break;
+        }
+        if (skip_u32(c, hi, 0) >= target)
+            break;
+        lo = hi;
+        step *= 2;
+    }
+    /* blocks [from, lo] may still be < target; the answer is in [lo, hi] */
+    if (skip_u32(c, lo, 0) >= target)
+        return lo;
+    while (hi - lo > 1) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (skip_u32(c, mid, 0) >= target)
+            hi = mid;
+        else
+            lo = mid;
+    }
+    return hi;
+}
+
 uint32_t qx_advance(qx_cursor *c, uint32_t target)
 {
     if (c->doc >= target)
@@ -445,18 +584,49 @@ uint32_t qx_advance(qx_cursor *c, uint32_t target)
     if (c->docs[c->n - 1] < target) {
         if (!c->skips) {
             c->doc = QX_END;
+            c->blk = c->sblk = c->nblocks;
             return QX_END;
         }
-        uint64_t b = c->blk + 1;
-        while (b < c->nblocks && skip_u32(c, b, 0) < target)
-            b++;
-        if (load_block(c, b) == QX_END)
+        /* blocks before the shallow position end below the target if the
+         * block just before it does: start the search there */
+        uint64_t from = c->blk + 1;
+        if (c->sblk > from && skip_u32(c, c->sblk - 1, 0) < target)
+            from = c->sblk;
+        from = find_block(c, from, target);
+        if (load_block(c, from) == QX_END)
             return QX_END;
     }
-    /* within the block: linear scan (blocks are small) */
-    while (c->docs[c->i] < target)
-        c->i++;
-    return c->doc = c->docs[c->i];
+    /* within the block: the postings are sorted; a short linear scan */
+    uint32_t i = c->i;
+    while (c->docs[i] < target)
+        i++;
+    c->i = i;
+    return c->doc = c->docs[i];
+}
+
+int qx_shallow(qx_cursor *c, uint32_t target, uint32_t *last_doc, uint32_t *max_tf, uint32_t *min_len)
+{
+    if (c->doc == QX_END)
+        return -1;
+    if (!c->skips) {
+        if (c->docs[c->n - 1] < target)
+            return -1;
+        *last_doc = c->docs[c->n - 1];
+        *max_tf = c->t.max_tf;
+        *min_len = c->t.min_len;
+        return 0;
+    }
+    uint64_t b = c->sblk < c->blk ? c->blk : c->sblk;
+    if (skip_u32(c, b, 0) < target) {
+        b = find_block(c, b, target);
+        if (b >= c->nblocks)
+            return -1;
+    }
+    c->sblk = b;
+    *last_doc = skip_u32(c, b, 0);
+    *max_tf = skip_u32(c, b, 3);
+    *min_len = skip_u32(c, b, 4);
+    return 0;
 }
 
 void qx_block_bounds(const qx_cursor *c, uint32_t *last_doc, uint32_t *max_tf, uint32_t *min_len)
@@ -485,6 +655,8 @@ const uint32_t *qx_positions(qx_cursor *c)
             total += c->tfs[i];
         }
         c->pos_start[c->n] = (uint32_t)total;
+        /* a packed group of 128 values takes at least 1 byte: bound the count
+         * by the region's size before allocating for it */
         if (total > (uint64_t)(c->pend - c->pbase) * QC_BLOCK + QC_BLOCK) {
             fail(c);
             return NULL;
@@ -539,190 +711,189 @@ const uint32_t *qx_positions(qx_cursor *c)
 
 /* ------------------------------------------------------------ articles */
 
-int qx_article(const quarry_index *ix, uint32_t a, const qx_artrec **out, quarry_error *err)
+/* A string of a record: varint length, bytes, NUL. */
+static const char *rec_str(qcur *c, uint32_t *len)
 {
-    if (a >= ix->narts)
-        return qerr_set(err, QUARRY_ENOTFOUND, "no article %u (the index has %llu)", a, (unsigned long long)ix->narts);
-    if (ix->art_cache[a]) {
-        *out = ix->art_cache[a];
-        return 0;
-    }
-    uint64_t off = qload_u64(ix->art_offs + 8 * (uint64_t)a);
-    uint64_t end = qload_u64(ix->art_offs + 8 * ((uint64_t)a + 1));
-    uint64_t limit = (uint64_t)(ix->art_offs - ix->arts.base);
+    uint64_t l = qcur_varint(c);
+    const uint8_t *p = qcur_bytes(c, l);
+    const uint8_t *z = qcur_bytes(c, 1);
+    if (!p || !z || *z != 0 || l > UINT32_MAX || memchr(p, 0, l))
+        return NULL;
+    *len = (uint32_t)l;
+    return (const char *)p;
+}
+
+int qx_article(const qx_seg *s, uint32_t a, qx_artrec *out, quarry_error *err)
+{
+    if (a >= s->narts)
+        return qerr_set(err, QUARRY_ENOTFOUND, "no article %u (the segment has %llu)", a, (unsigned long long)s->narts);
+    uint64_t off = qload_u64(s->art_offs + 8 * (uint64_t)a);
+    uint64_t end = qload_u64(s->art_offs + 8 * ((uint64_t)a + 1));
+    uint64_t limit = (uint64_t)(s->art_offs - s->arts.base);
     if (off < QF_HEADER || end > limit || off >= end)
-        return bad(ix, &ix->arts, off, "article offset out of range", err);
-    qcur c = qcur_make(ix->arts.base + off, end - off);
-    uint32_t first = qcur_u32(&c), n = qcur_u32(&c);
-    uint64_t l1 = qcur_varint(&c);
-    const uint8_t *id = qcur_bytes(&c, l1);
-    uint64_t l2 = qcur_varint(&c);
-    const uint8_t *title = qcur_bytes(&c, l2);
-    uint64_t l3 = qcur_varint(&c);
-    const uint8_t *date = qcur_bytes(&c, l3);
-    if (!c.ok || c.p != c.end || n == 0 || (uint64_t)first + n > ix->nunits)
-        return bad(ix, &ix->arts, off, "damaged article record", err);
-    qx_artrec *r = malloc(sizeof *r);
-    char *s = malloc(l1 + l2 + l3 + 3);
-    if (!r || !s) {
-        free(r);
-        free(s);
-        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
-    }
-    r->id = s;
-    memcpy(s, id, l1);
-    s[l1] = 0;
-    r->title = s + l1 + 1;
-    memcpy(r->title, title, l2);
-    r->title[l2] = 0;
-    r->date = r->title + l2 + 1;
-    memcpy(r->date, date, l3);
-    r->date[l3] = 0;
-    r->first_unit = first;
-    r->nunits = n;
-    ix->art_cache[a] = r;
+        return qx_bad(s, &s->arts, s->art_offs - s->arts.base + 8 * (uint64_t)a, "article offset out of range", err);
+    qcur c = qcur_make(s->arts.base + off, end - off);
+    qx_artrec r;
+    r.first_unit = qcur_u32(&c);
+    r.nunits = qcur_u32(&c);
+    r.id = rec_str(&c, &r.id_len);
+    r.title = r.id ? rec_str(&c, &r.title_len) : NULL;
+    r.date = r.title ? rec_str(&c, &r.date_len) : NULL;
+    if (!r.date || c.p != c.end || r.nunits == 0 || (uint64_t)r.first_unit + r.nunits > s->nunits)
+        return qx_bad(s, &s->arts, off, "damaged article record", err);
+    r.date_key = qx_article_date(s, a);
+    r.fp = qx_article_fp(s, a);
     *out = r;
     return 0;
 }
 
 int quarry_article_get(const quarry_index *ix, uint32_t a, quarry_article *out, quarry_error *err)
 {
-    const qx_artrec *r;
-    int rc = qx_article(ix, a, &r, err);
+    if (a >= ix->narts)
+        return qerr_set(err, QUARRY_ENOTFOUND, "no article %u (the index has %llu)", a, (unsigned long long)ix->narts);
+    const qx_seg *s = qx_seg_of_article(ix, a);
+    qx_artrec r;
+    int rc = qx_article(s, a - s->art_base, &r, err);
     if (rc)
         return rc;
-    out->id = r->id;
-    out->title = r->title;
-    out->date = r->date;
-    out->first_passage = r->first_unit;
-    out->npassages = r->nunits;
+    out->id = r.id;
+    out->title = r.title;
+    out->date = r.date;
+    out->first_passage = s->unit_base + r.first_unit;
+    out->npassages = r.nunits;
     return 0;
 }
 
 int quarry_article_find(const quarry_index *ix, const char *id, uint32_t *article, quarry_error *err)
 {
-    uint64_t lo = 0, hi = ix->narts;
     size_t len = strlen(id);
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        uint32_t a = qload_u32(ix->art_order + 4 * mid);
-        const qx_artrec *r;
-        int rc = qx_article(ix, a, &r, err);
-        if (rc)
-            return rc;
-        int c = cmp_bytes((const uint8_t *)r->id, strlen(r->id), (const uint8_t *)id, len);
-        if (c == 0) {
-            *article = a;
-            return 0;
+    /* the newest segment first: after an update, only it holds a live copy */
+    for (size_t k = ix->nseg; k-- > 0;) {
+        const qx_seg *s = &ix->seg[k];
+        uint64_t lo = 0, hi = s->narts;
+        while (lo < hi) {
+            uint64_t mid = lo + (hi - lo) / 2;
+            uint32_t a = qload_u32(s->art_order + 4 * mid);
+            qx_artrec r;
+            if (a >= s->narts)
+                return qx_bad(s, &s->arts, s->art_order - s->arts.base + 4 * mid, "id index names no article", err);
+            int rc = qx_article(s, a, &r, err);
+            if (rc)
+                return rc;
+            int c = cmp_bytes((const uint8_t *)r.id, r.id_len, (const uint8_t *)id, len);
+            if (c == 0) {
+                *article = s->art_base + a;
+                return 0;
+            }
+            if (c < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
         }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
     }
     return qerr_set(err, QUARRY_ENOTFOUND, "no article with id \"%s\"", id);
 }
 
 /* ------------------------------------------------------------ text */
 
-static int text_block(quarry_index *ix, uint64_t b, quarry_error *err)
+/* Decompresses block b of segment s into the cache (ix->mu held). */
+static int text_block(quarry_index *ix, const qx_seg *s, uint64_t b, quarry_error *err)
 {
-    if ((int64_t)b == ix->tcache_block)
+    int64_t si = s - ix->seg;
+    if (si == ix->tc_seg && (int64_t)b == ix->tc_block)
         return 0;
-    const uint8_t *e = ix->text_dir + 20 * b;
+    const uint8_t *e = s->text_dir + 20 * b;
     uint64_t off = qload_u64(e);
     uint32_t clen = qload_u32(e + 8), ulen = qload_u32(e + 12);
-    uint64_t limit = (uint64_t)(ix->text_dir - ix->text.base);
+    uint64_t limit = (uint64_t)(s->text_dir - s->text.base);
     /* deflate cannot shrink data more than about 1032:1, so a damaged raw
      * length cannot make us allocate much more than the block could hold */
     if (off < QF_HEADER || off > limit || clen > limit - off || (uint64_t)ulen > (uint64_t)clen * 1032 + 64)
-        return bad(ix, &ix->text, 20 * b, "text block out of range", err);
+        return qx_bad(s, &s->text, (uint64_t)(e - s->text.base), "text block out of range", err);
+    ix->tc_block = -1;
     qbuf_reset(&ix->tcache);
-    if (qbuf_reserve(&ix->tcache, ulen + 1))
+    if (qbuf_reserve(&ix->tcache, (size_t)ulen + 1))
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
     uLongf got = ulen;
-    if (uncompress(ix->tcache.p, &got, ix->text.base + off, clen) != Z_OK || got != ulen) {
-        ix->tcache_block = -1;
-        return bad(ix, &ix->text, off, "text block does not decompress", err);
-    }
+    if (uncompress(ix->tcache.p, &got, s->text.base + off, clen) != Z_OK || got != ulen)
+        return qx_bad(s, &s->text, off, "text block does not decompress", err);
     ix->tcache.len = ulen;
-    ix->tcache_block = (int64_t)b;
+    ix->tc_seg = si;
+    ix->tc_block = (int64_t)b;
     return 0;
 }
 
-/* Appends the text of unit u to `out`. */
-static int unit_text(quarry_index *ix, uint32_t u, qbuf *out, quarry_error *err)
+/* Appends the text of local unit u of segment s to `out` (ix->mu held). */
+static int unit_text(quarry_index *ix, const qx_seg *s, uint32_t u, qbuf *out, quarry_error *err)
 {
-    if (u >= ix->nunits)
-        return qerr_set(err, QUARRY_ENOTFOUND, "no passage %u (the index has %llu)", u, (unsigned long long)ix->nunits);
-    uint64_t lo = 0, hi = ix->ntblocks;
+    if (s->ntblocks == 0)
+        return qx_bad(s, &s->text, QF_HEADER, "text store is empty", err);
+    uint64_t lo = 0, hi = s->ntblocks;
     while (hi - lo > 1) {   /* last block with first_unit <= u */
         uint64_t mid = lo + (hi - lo) / 2;
-        if (qload_u32(ix->text_dir + 20 * mid + 16) <= u)
+        if (qload_u32(s->text_dir + 20 * mid + 16) <= u)
             lo = mid;
         else
             hi = mid;
     }
-    if (ix->ntblocks == 0)
-        return bad(ix, &ix->text, QF_HEADER, "text store is empty", err);
-    int rc = text_block(ix, lo, err);
+    int rc = text_block(ix, s, lo, err);
     if (rc)
         return rc;
-    uint32_t first = qload_u32(ix->text_dir + 20 * lo + 16);
+    uint32_t first = qload_u32(s->text_dir + 20 * lo + 16);
     qcur c = qcur_make(ix->tcache.p, ix->tcache.len);
     uint32_t count = qcur_u32(&c);
-    if (!c.ok || u - first >= count || 4 + (uint64_t)count * 4 > ix->tcache.len)
-        return bad(ix, &ix->text, qload_u64(ix->text_dir + 20 * lo), "text block does not hold the passage", err);
+    uint64_t boff = qload_u64(s->text_dir + 20 * lo);
+    if (!c.ok || u < first || u - first >= count || 4 + (uint64_t)count * 4 > ix->tcache.len)
+        return qx_bad(s, &s->text, boff, "text block does not hold the passage", err);
     uint64_t start = 4 + 4 * (uint64_t)count;
     for (uint32_t i = 0; i < u - first; i++)
         start += qload_u32(ix->tcache.p + 4 + 4 * (uint64_t)i);
     uint32_t len = qload_u32(ix->tcache.p + 4 + 4 * (uint64_t)(u - first));
     if (start > ix->tcache.len || len > ix->tcache.len - start)
-        return bad(ix, &ix->text, qload_u64(ix->text_dir + 20 * lo), "passage length out of range", err);
+        return qx_bad(s, &s->text, boff, "passage length out of range", err);
     if (qbuf_append(out, ix->tcache.p + start, len))
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
     return 0;
 }
 
-static int finish_text(qbuf *b, char **text, size_t *len, quarry_error *err)
+/* The texts of global units [u, u + n) into a new NUL-terminated buffer. */
+static int units_text(quarry_index *ix, uint32_t u, uint32_t n, char **text, size_t *len, quarry_error *err)
 {
-    if (qbuf_putc(b, 0)) {
-        qbuf_free(b);
-        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    if (u >= ix->nunits || n > ix->nunits - u)
+        return qerr_set(err, QUARRY_ENOTFOUND, "no passage %u (the index has %llu)", u, (unsigned long long)ix->nunits);
+    qbuf b;
+    qbuf_init(&b);
+    int rc = 0;
+    pthread_mutex_lock(&ix->mu);
+    for (uint32_t k = 0; k < n && !rc; k++) {
+        const qx_seg *s = qx_seg_of_unit(ix, u + k);
+        rc = unit_text(ix, s, u + k - s->unit_base, &b, err);
     }
-    *text = (char *)b->p;
+    pthread_mutex_unlock(&ix->mu);
+    if (!rc && qbuf_putc(&b, 0))
+        rc = qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    if (rc) {
+        qbuf_free(&b);
+        return rc;
+    }
+    *text = (char *)b.p;
     if (len)
-        *len = b->len - 1;
+        *len = b.len - 1;
     return 0;
 }
 
 int quarry_passage_text(quarry_index *ix, uint32_t passage, char **text, size_t *len, quarry_error *err)
 {
-    qbuf b;
-    qbuf_init(&b);
-    int rc = unit_text(ix, passage, &b, err);
-    if (rc) {
-        qbuf_free(&b);
-        return rc;
-    }
-    return finish_text(&b, text, len, err);
+    return units_text(ix, passage, 1, text, len, err);
 }
 
 int quarry_article_text(quarry_index *ix, uint32_t article, char **text, size_t *len, quarry_error *err)
 {
-    const qx_artrec *r;
-    int rc = qx_article(ix, article, &r, err);
+    quarry_article a;
+    int rc = quarry_article_get(ix, article, &a, err);
     if (rc)
         return rc;
-    qbuf b;
-    qbuf_init(&b);
-    for (uint32_t u = r->first_unit; u < r->first_unit + r->nunits; u++) {
-        if ((rc = unit_text(ix, u, &b, err))) {
-            qbuf_free(&b);
-            return rc;
-        }
-    }
-    return finish_text(&b, text, len, err);
+    return units_text(ix, a.first_passage, a.npassages, text, len, err);
 }
 
 /* ------------------------------------------------------------ info */
@@ -738,15 +909,21 @@ int quarry_info_get(const quarry_index *ix, quarry_info *o)
     o->tokens = ix->ntokens;
     o->avg_len = ix->avgdl;
     o->generation = ix->m.generation;
+    o->segments = ix->nseg;
     o->passage_mode = (int)ix->passage_mode;
     o->passage_tokens = ix->passage_tokens;
     snprintf(o->language, sizeof o->language, "%s", qa_language(ix->an));
     snprintf(o->stemmer, sizeof o->stemmer, "%s", qa_stemmer_name(ix->an));
     snprintf(o->stopwords, sizeof o->stopwords, "%s", qa_stopwords_desc(ix->an));
-    o->nfiles = ix->m.nfiles < 16 ? ix->m.nfiles : 16;
-    for (size_t i = 0; i < o->nfiles; i++) {
-        snprintf(o->files[i].name, sizeof o->files[i].name, "%s", ix->m.files[i].name);
-        o->files[i].bytes = ix->m.files[i].size;
-    }
+    for (size_t i = 0; i < ix->m.nseg; i++)
+        for (size_t k = 0; k < ix->m.seg[i].nfiles; k++) {
+            const qm_file *f = &ix->m.seg[i].files[k];
+            o->bytes += f->size;
+            if (o->nfiles < sizeof o->files / sizeof o->files[0]) {
+                snprintf(o->files[o->nfiles].name, sizeof o->files[0].name, "%s", f->name);
+                o->files[o->nfiles].bytes = f->size;
+                o->nfiles++;
+            }
+        }
     return 0;
 }

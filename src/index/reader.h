@@ -1,13 +1,27 @@
 /*
- * reader.h — the internal view of an open index used by the query engine,
- * verify and dump: the mapped files, dictionary lookup and postings
- * cursors. The public side (quarry_open, article and text access) is in
- * quarry.h. Every decode checks bounds; a cursor that meets damaged data
- * stops and sets `corrupt` (reported as QUARRY_ECORRUPT by the caller).
+ * reader.h — the internal view of an open index, used by the query
+ * engine, verify and dump: the segments named by the manifest with their
+ * mapped files, dictionary lookup, postings cursors (with block-max data
+ * for pruning), unit and article tables. The public side (quarry_open,
+ * article and text access) is in quarry.h.
+ *
+ * Numbering: a unit (passage) or article has a local number in its
+ * segment and a global one in the index (the segment's base plus the local
+ * number); segments follow the manifest's order. Cursors work in local
+ * numbers.
+ *
+ * Opening touches only headers, footers and trailers (no checksums, no
+ * scans): every decode checks bounds instead, and a cursor that meets
+ * damaged data stops and sets `corrupt` (reported as QUARRY_ECORRUPT by
+ * the caller). quarry_verify checks everything.
+ *
+ * Thread safety: everything here reads immutable mapped data, except the
+ * analyzer pool and the text block cache, which are guarded by `mu`.
  */
 #ifndef QUARRY_READER_H
 #define QUARRY_READER_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "analyze/analyze.h"
@@ -19,75 +33,115 @@
 
 typedef struct qx_term {
     uint64_t df, cf;
-    uint64_t post_off, post_len;    /* absolute offsets in the .post / .posn files */
+    uint64_t post_off, post_len;    /* absolute offsets in the segment's .post / .posn files */
     uint64_t pos_off, pos_len;
     uint32_t max_tf, min_len;
 } qx_term;
 
-typedef struct qx_artrec {
-    char *id, *title, *date;        /* NUL-terminated copies */
-    uint32_t first_unit, nunits;
-} qx_artrec;
+typedef struct qx_seg {
+    uint64_t id;
+    const char *dir;                /* the index directory (borrowed) */
+    qf_map meta, dict, post, posn, unit, arts, text;
+    uint64_t narts, nunits, nterms, npostings, npositions, ntokens;
+    uint32_t unit_base, art_base;   /* global number of its first unit / article */
+    uint32_t passage_mode, passage_tokens;
+    const uint8_t *blob;            /* analyzer settings (in .meta) */
+    uint32_t blob_len;
+    const uint8_t *units;           /* QF_UNIT_SIZE-byte rows */
+    const uint8_t *art_offs;        /* narts + 1 u64 */
+    const uint8_t *art_order;       /* narts u32 */
+    const uint8_t *art_dates;       /* narts u64 */
+    const uint8_t *art_fps;         /* narts u64 */
+    const uint8_t *dict_index;      /* u64 block offsets */
+    uint64_t ndblocks;
+    uint64_t dict_index_at;         /* offset of the sparse index in .dict */
+    uint64_t post_end, posn_end;    /* end of the data regions (absolute) */
+    const uint8_t *text_dir;        /* 20-byte entries */
+    uint64_t ntblocks;
+} qx_seg;
 
 struct quarry_index {
     char *dir;
     qm_manifest m;
-    qf_map meta, dict, post, posn, unit, arts, text;
-    qa_analyzer *an;
+    qx_seg *seg;
+    size_t nseg;
     uint64_t narts, nunits, nterms, npostings, npositions, ntokens;
-    uint32_t passage_mode, passage_tokens;
     double avgdl;
-    /* dictionary */
-    const uint8_t *dict_index;      /* u64 block offsets */
-    uint64_t ndblocks;
-    uint64_t post_end, posn_end;    /* end of the data regions (absolute) */
-    /* units: 12 bytes each (len, article, body_pos) */
-    const uint8_t *units;
-    /* articles */
-    const uint8_t *art_offs;        /* narts + 1 u64 */
-    const uint8_t *art_order;       /* narts u32 */
-    qx_artrec **art_cache;          /* decoded lazily */
-    /* text */
-    const uint8_t *text_dir;        /* 20-byte entries */
-    uint64_t ntblocks;
-    int64_t tcache_block;
+    uint32_t passage_mode, passage_tokens;
+    qa_analyzer *an;                /* describes the settings; analyzing goes through the pool */
+    pthread_mutex_t mu;             /* guards pool and the text cache */
+    qa_analyzer **pool;
+    size_t npool, cap_pool;
+    int64_t tc_seg, tc_block;       /* the text block in tcache */
     qbuf tcache;
-    /* query-time caches (engine.c) */
-    double *norm;                   /* k1 * (1 - b + b * len / avgdl) per unit */
-    double norm_k1, norm_b;
-    double *best;                   /* per article best score, engine scratch */
-    uint32_t *best_unit;
-    uint32_t *touched;
 };
 
-static inline uint32_t qx_unit_len(const quarry_index *ix, uint32_t u) { return qload_u32(ix->units + 12 * (size_t)u); }
-static inline uint32_t qx_unit_article(const quarry_index *ix, uint32_t u) { return qload_u32(ix->units + 12 * (size_t)u + 4); }
-static inline uint32_t qx_unit_body(const quarry_index *ix, uint32_t u) { return qload_u32(ix->units + 12 * (size_t)u + 8); }
+/* ------------------------------------------------------------ units */
 
-/* Opens every file named by the manifest; check_crc: verify checksums. */
-int qx_open(const char *dir, int check_crc, quarry_index **out, quarry_error *err);
+static inline uint32_t qx_unit_len(const qx_seg *s, uint32_t u) { return qload_u32(s->units + QF_UNIT_SIZE * (size_t)u); }
+/* The unit's local article number; may be out of range in a damaged file (check against narts). */
+static inline uint32_t qx_unit_article(const qx_seg *s, uint32_t u) { return qload_u32(s->units + QF_UNIT_SIZE * (size_t)u + 4); }
+static inline uint32_t qx_unit_body(const qx_seg *s, uint32_t u) { return qload_u32(s->units + QF_UNIT_SIZE * (size_t)u + 8); }
+static inline uint64_t qx_unit_fp(const qx_seg *s, uint32_t u) { return qload_u64(s->units + QF_UNIT_SIZE * (size_t)u + 12); }
 
-/* Looks up an analyzed term. Returns 1 found, 0 absent, or -QUARRY_ECORRUPT. */
-int qx_lookup(const quarry_index *ix, const char *term, size_t len, qx_term *out, quarry_error *err);
+/* The segment holding global unit u (u < ix->nunits) / global article a. */
+const qx_seg *qx_seg_of_unit(const quarry_index *ix, uint32_t u);
+const qx_seg *qx_seg_of_article(const quarry_index *ix, uint32_t a);
 
-/* Visits every dictionary entry in order (verify, dump). fn returns non-zero to stop. */
+/* ------------------------------------------------------------ open */
+
+/* Opens the index in `dir` (see the top of this file); retries when a
+ * commit replaces the manifest meanwhile. */
+int qx_open(const char *dir, quarry_index **out, quarry_error *err);
+
+/* An analyzer for one search (the pool makes concurrent searches safe). */
+int qx_analyzer_get(quarry_index *ix, qa_analyzer **out, quarry_error *err);
+void qx_analyzer_put(quarry_index *ix, qa_analyzer *an);
+
+/* Reports damage of segment file `m` at byte `off`. Returns QUARRY_ECORRUPT. */
+int qx_bad(const qx_seg *s, const qf_map *m, uint64_t off, const char *what, quarry_error *err);
+
+/* ------------------------------------------------------------ dictionary */
+
+/* Looks up an analyzed term in a segment. Returns 1 found, 0 absent, or
+ * -QUARRY_ECORRUPT (err set). */
+int qx_lookup(const qx_seg *s, const char *term, size_t len, qx_term *out, quarry_error *err);
+
+/* Visits every dictionary entry of a segment in order (verify, dump);
+ * checks order and contiguity on the way. fn returns non-zero to stop. */
 typedef int (*qx_term_fn)(void *ctx, const uint8_t *term, uint32_t len, const qx_term *t);
-int qx_each_term(const quarry_index *ix, qx_term_fn fn, void *ctx, quarry_error *err);
+int qx_each_term(const qx_seg *s, qx_term_fn fn, void *ctx, quarry_error *err);
 
-int qx_article(const quarry_index *ix, uint32_t a, const qx_artrec **out, quarry_error *err);
+/* ------------------------------------------------------------ articles */
 
-/* A postings cursor. */
+typedef struct qx_artrec {
+    const char *id, *title, *date;  /* NUL-terminated, in the mapped file */
+    uint32_t id_len, title_len, date_len;
+    uint32_t first_unit, nunits;    /* local to the segment */
+    uint64_t date_key, fp;
+} qx_artrec;
+
+/* Decodes local article a of segment s (bounds checked). */
+int qx_article(const qx_seg *s, uint32_t a, qx_artrec *out, quarry_error *err);
+static inline uint64_t qx_article_date(const qx_seg *s, uint32_t a) { return qload_u64(s->art_dates + 8 * (size_t)a); }
+static inline uint64_t qx_article_fp(const qx_seg *s, uint32_t a) { return qload_u64(s->art_fps + 8 * (size_t)a); }
+
+/* ------------------------------------------------------------ cursors */
+
+/* A postings cursor over one term of one segment. Moves forward only.
+ * Besides the current posting it keeps a "shallow" block position for
+ * block-max pruning: qx_shallow looks at skip entries without decoding. */
 typedef struct qx_cursor {
-    const quarry_index *ix;
+    const qx_seg *seg;
     qx_term t;
     const uint8_t *base, *end;     /* the term's postings region (blocks) */
     const uint8_t *skips;          /* skip table, NULL for a single block */
     const uint8_t *pbase, *pend;   /* the term's positions region */
-    uint64_t nblocks, blk;         /* current block */
-    const uint8_t *next_block;     /* where the block after `blk` starts (single-block: unused) */
-    uint32_t docs[QC_BLOCK], tfs[QC_BLOCK];
+    uint64_t nblocks, blk;         /* current (decoded) block */
+    uint64_t sblk;                 /* block of the last shallow look (>= blk) */
     uint32_t n, i;
     uint32_t doc;                  /* current doc or QX_END */
+    uint32_t docs[QC_BLOCK], tfs[QC_BLOCK];
     /* positions of the current block, decoded on demand */
     uint32_t *pos;
     size_t cap_pos;
@@ -96,15 +150,24 @@ typedef struct qx_cursor {
     int corrupt;
 } qx_cursor;
 
-int qx_cursor_open(qx_cursor *c, const quarry_index *ix, const qx_term *t);
+/* Opens a cursor on its first posting. -1 (and corrupt) when the first
+ * block is damaged. Close it even then. */
+int qx_cursor_open(qx_cursor *c, const qx_seg *s, const qx_term *t);
 void qx_cursor_close(qx_cursor *c);
 uint32_t qx_next(qx_cursor *c);
-/* Moves to the first doc >= target (never backwards). */
+/* Moves to the first doc >= target (never backwards); QX_END past the end. */
 uint32_t qx_advance(qx_cursor *c, uint32_t target);
 static inline uint32_t qx_tf(const qx_cursor *c) { return c->tfs[c->i]; }
-/* Absolute positions of the current posting (tf of them), or NULL if damaged. */
+/* Absolute positions of the current posting (tf of them), or NULL if damaged
+ * (corrupt set) or out of memory (corrupt not set). */
 const uint32_t *qx_positions(qx_cursor *c);
-/* Block-max data of the current block (for pruning): max tf and min length. */
+
+/* Block-max data of the block that holds the first doc >= target, without
+ * decoding it: its last doc, max tf and min unit length. Returns 0, or -1
+ * when no doc >= target is left. target must not decrease between calls
+ * (nor be below the current doc). */
+int qx_shallow(qx_cursor *c, uint32_t target, uint32_t *last_doc, uint32_t *max_tf, uint32_t *min_len);
+/* Block-max data of the current block (verify and tests). */
 void qx_block_bounds(const qx_cursor *c, uint32_t *last_doc, uint32_t *max_tf, uint32_t *min_len);
 
 #endif

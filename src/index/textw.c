@@ -7,8 +7,9 @@
 #include <zlib.h>
 
 #include "index/docs.h"
+#include "index/manifest.h"
 
-int qd_text_open(qd_text_writer *t, const char *dir, uint32_t gen, quarry_error *err)
+int qd_text_open(qd_text_writer *t, const char *dir, uint64_t seg, quarry_error *err)
 {
     memset(t, 0, sizeof *t);
     z_stream *zs = calloc(1, sizeof *zs);
@@ -17,8 +18,8 @@ int qd_text_open(qd_text_writer *t, const char *dir, uint32_t gen, quarry_error 
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
     }
     t->zs = zs;
-    char name[64];
-    qf_name(name, sizeof name, gen, QF_TEXT);
+    char name[QM_NAME];
+    qm_seg_name(name, seg, QF_TEXT);
     return qf_create(&t->f, dir, name, QF_TEXT, err);
 }
 

@@ -32,7 +32,9 @@
 struct quarry_writer {
     char *dir;
     int lock_fd;
-    uint32_t gen;
+    qm_manifest prev;         /* the committed manifest when the writer opened (or none) */
+    uint64_t gen;             /* the generation this writer commits */
+    uint64_t seg;             /* the id of the segment it writes */
     int committed;
     quarry_index_options opt;
     qa_analyzer *an;
@@ -51,6 +53,8 @@ struct quarry_writer {
      * the consumer's) */
     uint64_t *art_off;
     size_t cap_art_off;
+    uint64_t *art_date, *art_fp;   /* per article: date key, fingerprint */
+    size_t cap_art_date, cap_art_fp;
     uint32_t p_narts, p_nunits;
     /* id table: open addressing over ids stored in `ids` */
     qbuf ids;                 /* per id: u32 len, bytes, u32 file index, u64 line */
@@ -79,12 +83,11 @@ void quarry_index_options_init(quarry_index_options *o)
     o->mem_mb = 256;
 }
 
-static void remove_gen_files(quarry_writer *w)
+static void remove_seg_files(quarry_writer *w)
 {
-    static const char *kinds[] = { QF_META, QF_DICT, QF_POST, QF_POSN, QF_UNIT, QF_ARTS, QF_TEXT };
-    char name[64], path[4096];
-    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
-        qf_name(name, sizeof name, w->gen, kinds[i]);
+    char name[QM_NAME], path[4096];
+    for (size_t i = 0; i < QM_SEG_FILES; i++) {
+        qm_seg_name(name, w->seg, qm_kinds[i]);
         snprintf(path, sizeof path, "%s/%s", w->dir, name);
         unlink(path);
     }
@@ -100,12 +103,15 @@ void quarry_writer_close(quarry_writer *w)
         qd_text_abort(&w->text);
     }
     if (!w->committed && w->gen)
-        remove_gen_files(w);
+        remove_seg_files(w);
+    qm_free(&w->prev);
     qr_close(w->rd);
     qi_close(w->inv);
     qa_close(w->an);
     free(w->unit_len);
     free(w->art_off);
+    free(w->art_date);
+    free(w->art_fp);
     free(w->id_table);
     free(w->id_art);
     for (uint32_t i = 0; i < w->nfiles; i++)
@@ -159,32 +165,36 @@ int quarry_writer_open(const char *dir, const quarry_index_options *o, quarry_wr
         rc = qerr_set(err, QUARRY_EIO, "%s: another 'quarry index' is writing this index; wait for it to finish", dir);
         goto fail;
     }
-    qm_manifest m;
     quarry_error e2;
-    rc = qm_read(dir, &m, &e2);
-    if (rc == 0)
-        w->gen = m.generation + 1;
-    else if (rc == QUARRY_ENOTFOUND)
+    if (qm_read(dir, &w->prev, &e2) == 0) {
+        w->gen = w->prev.generation + 1;
+        w->seg = w->prev.next_segment;
+    } else {   /* no index yet, or a damaged manifest that this commit replaces */
+        memset(&w->prev, 0, sizeof w->prev);
         w->gen = 1;
-    else
-        w->gen = 1;   /* a damaged manifest is replaced by this commit */
+        w->seg = 1;
+    }
+    if (w->gen == 0 || w->seg == UINT64_MAX) {
+        rc = qerr_set(err, QUARRY_ELIMIT, "%s: generation or segment numbers exhausted", dir);
+        goto fail;
+    }
     if ((rc = qa_open(o->language, o->stemmer, o->stopwords, &w->an, err)))
         goto fail;
     /* three quarters of the budget go to the postings in memory; the rest
      * covers reading buffers, the text block, ids and per-unit arrays */
     w->budget = (size_t)o->mem_mb << 20;
-    if ((rc = qi_open(dir, w->budget / 4 * 3 - (4u << 20), &w->inv, err)))
+    if ((rc = qi_open(dir, w->seg, w->budget / 4 * 3 - (4u << 20), &w->inv, err)))
         goto fail;
-    char name[64];
-    qf_name(name, sizeof name, w->gen, QF_UNIT);
+    char name[QM_NAME];
+    qm_seg_name(name, w->seg, QF_UNIT);
     if ((rc = qf_create(&w->unitf, dir, name, QF_UNIT, err)))
         goto fail;
-    qf_name(name, sizeof name, w->gen, QF_ARTS);
+    qm_seg_name(name, w->seg, QF_ARTS);
     if ((rc = qf_create(&w->artsf, dir, name, QF_ARTS, err))) {
         qf_abort(&w->unitf);
         goto fail;
     }
-    if ((rc = qd_text_open(&w->text, dir, w->gen, err))) {
+    if ((rc = qd_text_open(&w->text, dir, w->seg, err))) {
         qf_abort(&w->unitf);
         qf_abort(&w->artsf);
         goto fail;
@@ -368,28 +378,50 @@ oom:
 static int store_doc(quarry_writer *w, qb_batch *b, const qb_doc *d)
 {
     const char *bytes = (const char *)b->bytes.p;
+    const char *terms = (const char *)b->terms.p;
+    const qb_tok *toks = b->toks + d->tok0;
     const size_t *starts = b->starts + d->st0;
     uint32_t art = w->p_narts, first_unit = w->p_nunits;
     if (d->empty)
         return 0;
+    uint64_t afp = QD_FP_SEED;
+    for (size_t k = 0; k < d->ntitle; k++)
+        afp = qd_fp_add(afp, terms + toks[k].off, toks[k].len);
+    afp = qd_fp_add(afp, "", 0);   /* the title ends */
     for (size_t i = 0; i < d->nsp; i++) {
+        uint64_t ufp = QD_FP_SEED;
+        for (size_t k = starts[i]; k < starts[i + 1]; k++) {
+            ufp = qd_fp_add(ufp, terms + toks[k].off, toks[k].len);
+            afp = qd_fp_add(afp, terms + toks[k].off, toks[k].len);
+        }
         qf_put_u32(&w->unitf, (uint32_t)(d->ntitle + starts[i + 1] - starts[i]));
         qf_put_u32(&w->unitf, art);
         qf_put_u32(&w->unitf, d->body_pos);
+        qf_put_u64(&w->unitf, ufp);
     }
-    if (qgrow((void **)&w->art_off, &w->cap_art_off, art, sizeof *w->art_off))
+    if (qgrow((void **)&w->art_off, &w->cap_art_off, art, sizeof *w->art_off) ||
+        qgrow((void **)&w->art_date, &w->cap_art_date, art, sizeof *w->art_date) ||
+        qgrow((void **)&w->art_fp, &w->cap_art_fp, art, sizeof *w->art_fp))
         return -1;
+    uint64_t key = 0;
+    if (d->date_len && !qdate_key(bytes + d->date, d->date_len, &key, NULL))
+        key = 0;
     w->art_off[art] = w->artsf.off;
+    w->art_date[art] = key;
+    w->art_fp[art] = afp;
     qbuf *r = &w->rec;
     qbuf_reset(r);
     qbuf_put_u32(r, first_unit);
     qbuf_put_u32(r, (uint32_t)d->nsp);
     qbuf_put_varint(r, d->id_len);
     qbuf_append(r, bytes + d->id, d->id_len);
+    qbuf_putc(r, 0);
     qbuf_put_varint(r, d->title_len);
     qbuf_append(r, bytes + d->title, d->title_len);
+    qbuf_putc(r, 0);
     qbuf_put_varint(r, d->date_len);
     qbuf_append(r, bytes + d->date, d->date_len);
+    qbuf_putc(r, 0);
     if (qf_write_buf(&w->artsf, r))
         return -1;
     w->p_narts++;
@@ -594,15 +626,15 @@ int quarry_writer_commit(quarry_writer *w, quarry_error *err)
     int rc;
     if (w->p_narts != w->narts || w->p_nunits != w->nunits)
         return qerr_set(err, QUARRY_EINVAL, "cannot commit after a failed addition; close the writer");
-    qm_manifest m;
-    memset(&m, 0, sizeof m);
-    m.generation = w->gen;
-#define ADD_FILE(kind, sz, cr)                                                   \
-    do {                                                                         \
-        qf_name(m.files[m.nfiles].name, sizeof m.files[0].name, w->gen, kind);   \
-        m.files[m.nfiles].size = (sz);                                           \
-        m.files[m.nfiles].crc = (cr);                                            \
-        m.nfiles++;                                                              \
+    qm_segment g;
+    memset(&g, 0, sizeof g);
+    g.id = w->seg;
+    g.nfiles = QM_SEG_FILES;
+#define ADD_FILE(k, sz, cr)                                  \
+    do {                                                     \
+        qm_seg_name(g.files[k].name, w->seg, qm_kinds[k]);   \
+        g.files[k].size = (sz);                              \
+        g.files[k].crc = (cr);                               \
     } while (0)
     uint64_t size;
     uint32_t crc;
@@ -615,7 +647,7 @@ int quarry_writer_commit(quarry_writer *w, quarry_error *err)
         w->files_open = 0;
         return rc;
     }
-    ADD_FILE(QF_UNIT, size, crc);
+    ADD_FILE(4, size, crc);
     /* articles: records were streamed; add the offset table, the id order and the trailer */
     uint32_t *order = malloc(((size_t)w->narts + 1) * sizeof *order);
     if (!order) {
@@ -636,28 +668,36 @@ int quarry_writer_commit(quarry_writer *w, quarry_error *err)
     for (uint32_t i = 0; i < w->narts; i++)
         qf_put_u32(&w->artsf, order[i]);
     free(order);
+    uint64_t dates_at = w->artsf.off;
+    for (uint32_t i = 0; i < w->narts; i++)
+        qf_put_u64(&w->artsf, w->art_date[i]);
+    uint64_t fps_at = w->artsf.off;
+    for (uint32_t i = 0; i < w->narts; i++)
+        qf_put_u64(&w->artsf, w->art_fp[i]);
     qf_put_u64(&w->artsf, w->narts);
     qf_put_u64(&w->artsf, offs_at);
     qf_put_u64(&w->artsf, order_at);
+    qf_put_u64(&w->artsf, dates_at);
+    qf_put_u64(&w->artsf, fps_at);
     rc = qf_finish(&w->artsf, &size, &crc, err);
     if (rc) {
         qd_text_abort(&w->text);
         w->files_open = 0;
         return rc;
     }
-    ADD_FILE(QF_ARTS, size, crc);
+    ADD_FILE(5, size, crc);
     rc = qd_text_finish(&w->text, &size, &crc, err);
     w->files_open = 0;
     if (rc)
         return rc;
-    ADD_FILE(QF_TEXT, size, crc);
+    ADD_FILE(6, size, crc);
 
     /* postings: spill what is in memory, merge the runs */
     if ((rc = qi_finish(w->inv, err)))
         return rc;
     w->sum.runs = qi_nruns(w->inv);
     qpw *pw;
-    if ((rc = qpw_open(&pw, w->dir, w->gen, w->unit_len, w->nunits, err)))
+    if ((rc = qpw_open(&pw, w->dir, w->seg, w->unit_len, w->nunits, err)))
         return rc;
     const char **runs = malloc((qi_nruns(w->inv) + 1) * sizeof *runs);
     if (!runs) {
@@ -677,16 +717,16 @@ int quarry_writer_commit(quarry_writer *w, quarry_error *err)
     qpw_result pr;
     if ((rc = qpw_finish(pw, &pr, err)))
         return rc;
-    ADD_FILE(QF_DICT, pr.size[0], pr.crc[0]);
-    ADD_FILE(QF_POST, pr.size[1], pr.crc[1]);
-    ADD_FILE(QF_POSN, pr.size[2], pr.crc[2]);
+    ADD_FILE(1, pr.size[0], pr.crc[0]);
+    ADD_FILE(2, pr.size[1], pr.crc[1]);
+    ADD_FILE(3, pr.size[2], pr.crc[2]);
     w->sum.terms = pr.terms;
     w->sum.postings = pr.postings;
 
     /* collection statistics and analyzer settings */
     qf_writer meta;
-    char name[64];
-    qf_name(name, sizeof name, w->gen, QF_META);
+    char name[QM_NAME];
+    qm_seg_name(name, w->seg, QF_META);
     if ((rc = qf_create(&meta, w->dir, name, QF_META, err)))
         return rc;
     qbuf blob;
@@ -705,11 +745,18 @@ int quarry_writer_commit(quarry_writer *w, quarry_error *err)
     qbuf_free(&blob);
     if ((rc = qf_finish(&meta, &size, &crc, err)))
         return rc;
-    ADD_FILE(QF_META, size, crc);
+    ADD_FILE(0, size, crc);
 #undef ADD_FILE
+    /* the new manifest: this segment replaces the whole index */
+    qm_manifest m;
+    memset(&m, 0, sizeof m);
+    m.generation = w->gen;
+    m.next_segment = w->seg + 1;
+    m.seg = &g;
+    m.nseg = 1;
     if ((rc = qm_write(w->dir, &m, err)))
         return rc;
     w->committed = 1;
-    qm_cleanup(w->dir, w->gen);
+    qm_cleanup(w->dir, &m);
     return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * expand.c — quarry_search, and query expansion by pseudo-relevance
+ * expand.c — query expansion by pseudo-relevance
  * feedback (RM3, Lavrenko & Croft's relevance model interpolated with the
  * query, as Anserini's bm25+rm3) for plain (bag-of-words) queries:
  *
@@ -16,7 +16,7 @@
 #include <stdlib.h>
 
 #include "index/reader.h"
-#include "query/engine.h"
+#include "query/search.h"
 
 typedef struct tw {
     char *term;       /* points into an arena */
@@ -91,8 +91,8 @@ static int on_term(void *ctx, const qa_token *tok)
     return twv_add(ctx, tok->term, tok->len, 1.0) ? QUARRY_ENOMEM : 0;
 }
 
-static int expand(quarry_index *ix, const char *query, const quarry_search_options *o,
-                  quarry_results **out, quarry_error *err)
+int qe_expand(quarry_index *ix, const char *query, const quarry_search_options *o, quarry_results **out,
+              quarry_error *err)
 {
     quarry_search_options o1 = *o;
     o1.k = o->fb_docs;
@@ -106,8 +106,11 @@ static int expand(quarry_index *ix, const char *query, const quarry_search_optio
     qbuf s;
     qbuf_init(&s);
     double *boost = NULL;
+    qa_analyzer *an = NULL;
+    if ((rc = qx_analyzer_get(ix, &an, err)))
+        goto done;
     rc = QUARRY_ENOMEM;
-    if (qa_analyze(ix->an, query, strlen(query), 0, on_term, &q, NULL))
+    if (qa_analyze(an, query, strlen(query), 0, on_term, &q, NULL))
         goto done;
     twv_merge(&q);
     for (size_t i = 0; i < r1->n; i++) {
@@ -117,13 +120,13 @@ static int expand(quarry_index *ix, const char *query, const quarry_search_optio
         quarry_article a;
         if ((rc = quarry_passage_text(ix, r1->hits[i].passage, &text, &len, err)))
             goto done;
-        int arc = qa_analyze(ix->an, text, len, 0, on_term, &d, NULL);
+        int arc = qa_analyze(an, text, len, 0, on_term, &d, NULL);
         free(text);
         if ((rc = quarry_article_get(ix, r1->hits[i].article, &a, err))) {
             twv_free(&d);
             goto done;
         }
-        if (arc || qa_analyze(ix->an, a.title, strlen(a.title), 0, on_term, &d, NULL)) {
+        if (arc || qa_analyze(an, a.title, strlen(a.title), 0, on_term, &d, NULL)) {
             twv_free(&d);
             rc = QUARRY_ENOMEM;
             goto done;
@@ -139,6 +142,8 @@ static int expand(quarry_index *ix, const char *query, const quarry_search_optio
     }
     rc = QUARRY_ENOMEM;
     twv_merge(&rm);
+    qx_analyzer_put(ix, an);
+    an = NULL;
     qsort(rm.v, rm.n, sizeof *rm.v, cmp_weight);
     if (rm.n > o->fb_terms)
         rm.n = o->fb_terms;
@@ -176,6 +181,7 @@ static int expand(quarry_index *ix, const char *query, const quarry_search_optio
         *out = r2;
     }
 done:
+    qx_analyzer_put(ix, an);
     if (rc == QUARRY_ENOMEM && err && err->code != QUARRY_ENOMEM)
         qerr_set(err, QUARRY_ENOMEM, "out of memory");
     quarry_results_free(r1);
@@ -185,20 +191,4 @@ done:
     qbuf_free(&s);
     free(boost);
     return rc;
-}
-
-int quarry_search(quarry_index *ix, const char *query, const quarry_search_options *o,
-                  quarry_results **out, quarry_error *err)
-{
-    quarry_search_options defaults;
-    if (!o) {
-        quarry_search_options_init(&defaults);
-        o = &defaults;
-    }
-    if (o->expand && o->plain && o->fb_docs > 0 && o->fb_terms > 0) {
-        if (!(o->fb_weight >= 0 && o->fb_weight <= 1) || o->fb_docs > 1000 || o->fb_terms > 1000)
-            return qerr_set(err, QUARRY_EINVAL, "feedback: fb_weight must be in [0, 1], fb_docs and fb_terms at most 1000");
-        return expand(ix, query, o, out, err);
-    }
-    return qs_search(ix, query, o, NULL, out, err);
 }

@@ -467,6 +467,44 @@ int qq_parse(const char *q, size_t len, qq_node **out, quarry_error *err)
     return 0;
 }
 
+int qq_parse_plain(const char *query, size_t len, qq_node **out, quarry_error *err)
+{
+    if (len > QQ_MAX_QUERY)
+        return qerr_set(err, QUARRY_ELIMIT, "the query is %zu bytes long, more than the limit of %d bytes",
+                        len, QQ_MAX_QUERY);
+    qq_node *root = calloc(1, sizeof *root);
+    size_t nw = 0;
+    for (size_t i = 0; i < len; i++)
+        if ((i == 0 || query[i - 1] == ' ' || query[i - 1] == '\t') && query[i] != ' ' && query[i] != '\t')
+            nw++;
+    if (!root || !(root->kids = calloc(nw ? nw : 1, sizeof *root->kids))) {
+        free(root);
+        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    }
+    root->kind = QQ_BOOL;
+    for (size_t i = 0; i < len;) {
+        while (i < len && (query[i] == ' ' || query[i] == '\t'))
+            i++;
+        size_t j = i;
+        while (j < len && query[j] != ' ' && query[j] != '\t')
+            j++;
+        if (j > i) {
+            qq_node *k = calloc(1, sizeof *k);
+            if (!k || !(k->text = qstrndup(query + i, j - i))) {
+                free(k);
+                qq_free(root);
+                return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+            }
+            k->kind = QQ_WORD;
+            k->column = (uint32_t)i + 1;
+            root->kids[root->nkids++] = k;
+        }
+        i = j;
+    }
+    *out = root;
+    return 0;
+}
+
 /* ---------------------------------------------------------- formatting */
 
 static void format_node(const qq_node *n, qbuf *out)

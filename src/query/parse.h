@@ -61,6 +61,11 @@ typedef struct qq_node {
 int qq_parse(const char *q, size_t len, qq_node **out, quarry_error *err);
 void qq_free(qq_node *n);
 
+/* A plain query (--plain, evaluation query sets): every blank-separated
+ * word is an optional (SHOULD) QQ_WORD of one QQ_BOOL; nothing else has a
+ * meaning. QUARRY_ELIMIT past QQ_MAX_QUERY bytes. */
+int qq_parse_plain(const char *q, size_t len, qq_node **out, quarry_error *err);
+
 /* Writes the tree as an S-expression for tests and `quarry dump --query`:
  * (OR a +b -"c d" title:e (AND f g)) — see parse.c for the exact form. */
 int qq_format(const qq_node *n, qbuf *out);

@@ -50,6 +50,13 @@ expect_input_error() {
   fi
 }
 
+# The entries of an index directory holding the one segment $1 (16 hex digits).
+seg_files() {
+  printf 'LOCK MANIFEST'
+  for k in arts dict meta posn post text unit; do printf ' s%s.%s' "$1" "$k"; done
+  printf ' '
+}
+
 # ------------------------------------------------------------ sample corpus
 A=$tmp/a
 run index-a "$Q" index -o "$A" "$corpus"
@@ -58,10 +65,10 @@ grep -q 'indexed 2 articles' "$tmp/index-a.err" || fail "index summary does not 
 run stats-a "$Q" stats -i "$A"
 [ $rc -eq 0 ] || fail "stats: exit $rc: $(cat "$tmp/stats-a.err")"
 grep -Eq '^articles +2$' "$tmp/stats-a.out" || fail "stats does not print 'articles 2': $(head -5 "$tmp/stats-a.out")"
-grep -q '(generation 1)' "$tmp/stats-a.out" || fail "stats does not say generation 1"
+grep -q '(generation 1, 1 segment)' "$tmp/stats-a.out" || fail "stats does not say generation 1, 1 segment"
 run verify-a "$Q" verify -i "$A"
 [ $rc -eq 0 ] || fail "verify: exit $rc: $(cat "$tmp/verify-a.err")"
-[ "$(files_of "$A" | tr '\n' ' ')" = "LOCK MANIFEST g000001.arts g000001.dict g000001.meta g000001.posn g000001.post g000001.text g000001.unit " ] ||
+[ "$(files_of "$A" | tr '\n' ' ')" = "$(seg_files 0000000000000001)" ] ||
   fail "unexpected files in a fresh index: $(files_of "$A" | tr '\n' ' ')"
 ok "index, stats, verify of the sample corpus"
 
@@ -79,13 +86,13 @@ ok "reindexing into a new directory is byte-identical"
 run index-a2 "$Q" index -o "$A" "$corpus"
 [ $rc -eq 0 ] || fail "reindex into the same dir: exit $rc: $(cat "$tmp/index-a2.err")"
 run stats-a2 "$Q" stats -i "$A"
-grep -q '(generation 2)' "$tmp/stats-a2.out" || fail "after reindexing, stats does not say generation 2: $(head -1 "$tmp/stats-a2.out")"
-[ "$(files_of "$A" | tr '\n' ' ')" = "LOCK MANIFEST g000002.arts g000002.dict g000002.meta g000002.posn g000002.post g000002.text g000002.unit " ] ||
+grep -q '(generation 2, 1 segment)' "$tmp/stats-a2.out" || fail "after reindexing, stats does not say generation 2: $(head -1 "$tmp/stats-a2.out")"
+[ "$(files_of "$A" | tr '\n' ' ')" = "$(seg_files 0000000000000002)" ] ||
   fail "after reindexing, files: $(files_of "$A" | tr '\n' ' ')"
 run verify-a2 "$Q" verify -i "$A"
 [ $rc -eq 0 ] || fail "verify after reindex: exit $rc"
 for k in arts dict meta posn post text unit; do
-  cmp -s "$A/g000002.$k" "$B/g000001.$k" || fail "generation 2 .$k differs from an index of the same input"
+  cmp -s "$A/s0000000000000002.$k" "$B/s0000000000000001.$k" || fail "generation 2 .$k differs from an index of the same input"
 done
 ok "reindexing in place commits generation 2 and removes generation 1"
 
@@ -108,8 +115,8 @@ expect_input_error no-input-dir '/nonexistent-dir-for-quarry' "$Q" index -o "$A"
 cd "$root" || exit 1
 # none of them touched the index
 run stats-a3 "$Q" stats -i "$A"
-grep -q '(generation 2)' "$tmp/stats-a3.out" || fail "a failed index run changed the committed generation: $(head -1 "$tmp/stats-a3.out")"
-[ "$(files_of "$A" | tr '\n' ' ')" = "LOCK MANIFEST g000002.arts g000002.dict g000002.meta g000002.posn g000002.post g000002.text g000002.unit " ] ||
+grep -q '(generation 2, 1 segment)' "$tmp/stats-a3.out" || fail "a failed index run changed the committed generation: $(head -1 "$tmp/stats-a3.out")"
+[ "$(files_of "$A" | tr '\n' ' ')" = "$(seg_files 0000000000000002)" ] ||
   fail "failed index runs left files behind: $(files_of "$A" | tr '\n' ' ')"
 run verify-a3 "$Q" verify -i "$A"
 [ $rc -eq 0 ] || fail "verify after failed runs: exit $rc: $(cat "$tmp/verify-a3.err")"
@@ -193,7 +200,7 @@ else
     else
       ok "three collections: $arts articles ($empty empty skipped) of $lines lines"
     fi
-    stray=$(ls -A "$BIG" | grep -v -E '^(LOCK|MANIFEST|g000001\.(arts|dict|meta|posn|post|text|unit))$')
+    stray=$(ls -A "$BIG" | grep -v -E '^(LOCK|MANIFEST|s0000000000000001\.(arts|dict|meta|posn|post|text|unit))$')
     [ -z "$stray" ] || fail "stray files after indexing: $stray"
   fi
 fi

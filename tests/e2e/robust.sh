@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # tests/e2e/robust.sh — robustness of an index on disk: damaged files (one
 # byte flipped at ~30 offsets of every file, truncations, a deleted file, a
-# damaged MANIFEST) must make verify, stats, search and dump exit 2 with one
-# line on stderr, never a signal or a sanitizer report; indexing killed with
+# damaged MANIFEST). verify must exit 2 with one line on stderr for every
+# one of them. Damage that opening an index checks (headers, checksum
+# footers against the manifest, sizes, missing files, the MANIFEST) must
+# make stats, search and dump exit 2 too; damage inside a file's body is
+# found by them only when a command reads it, so for body bytes they must
+# end with 0, 1 or 2 and one line on stderr when 2 — never a signal or a
+# sanitizer report. Indexing killed with
 # SIGKILL at several moments leaves the previous index committed and
 # readable, and the next run cleans up; a second writer is refused while a
 # first one runs.
@@ -50,6 +55,40 @@ check_error() {
   return 1
 }
 
+# no_crash WHAT CMD...: exit 0, 1 or 2 (then one "quarry: " line), no signal,
+# no sanitizer report
+no_crash() {
+  local what=$1; shift
+  "$@" >"$out" 2>"$err"
+  local rc=$? lines text
+  mapfile -t lines <"$err"
+  text="${lines[*]}"
+  if [ $rc -ge 128 ]; then
+    fail "$what: $* killed by signal $((rc - 128)); stderr: ${text:0:400}"
+  elif [[ $text == *Sanitizer* || $text == *"runtime error"* ]]; then
+    fail "$what: $*: sanitizer report:"; printf '%s\n' "${lines[@]:0:20}"
+  elif [ $rc -gt 2 ]; then
+    fail "$what: $*: exit $rc"
+  elif [ $rc -eq 2 ] && { [ ${#lines[@]} -ne 1 ] || [[ ${lines[0]} != "quarry: "* ]]; }; then
+    fail "$what: $*: expected one line 'quarry: ...' on stderr, got ${#lines[@]}:"; printf '%s\n' "${lines[@]:0:5}"
+  else
+    return 0
+  fi
+  return 1
+}
+
+# body_damage WHAT DIR: verify reports it; the others do not crash
+body_damage() {
+  local what=$1 d=$2
+  check_error "$what" "$Q" verify -i "$d" &&
+  no_crash "$what" "$Q" stats -i "$d" &&
+  no_crash "$what" "$Q" search -i "$d" sanctions &&
+  no_crash "$what" "$Q" search -i "$d" --json "BRI investment" &&
+  no_crash "$what" "$Q" search -i "$d" '"belt and road"' &&
+  no_crash "$what" "$Q" dump -i "$d" --term sanction &&
+  no_crash "$what" "$Q" dump -i "$d" --article 004_4f4f4b4389e3315b
+}
+
 # all_commands_fail WHAT DIR
 all_commands_fail() {
   local what=$1 d=$2
@@ -81,21 +120,28 @@ damage_file() {
   local path=$1 w=$2 f n offs bytes off i cut bad=0 nfl=0
   f=$(basename "$path")
   n=$(size_of "$path")
-  # header bytes (first and last of magic, kind, version, reserved), 16 spread
-  # over the body, the middle, the byte before the CRC and the 4 CRC bytes
-  offs="0 3 4 7 8 11 12 15"
-  for i in $(seq 1 16); do offs="$offs $((16 + (n - 20) * i / 17))"; done
-  offs="$offs $((n / 2)) $((n - 5)) $((n - 4)) $((n - 3)) $((n - 2)) $((n - 1))"
+  # header bytes (first and last of magic, kind, version, reserved) and the
+  # 4 CRC bytes: checked on opening; 16 spread over the body, the middle and
+  # the byte before the CRC: checked by verify
   read -r -a bytes < <(od -An -tu1 -v "$path" | tr -s ' \n' '  ')
-  for off in $offs; do
+  for off in 0 3 4 7 8 11 12 15 $((n - 4)) $((n - 3)) $((n - 2)) $((n - 1)); do
     put_byte "$w/$f" "$off" $((bytes[off] ^ 255))
     all_commands_fail "$f byte $off flipped" "$w" || bad=1
     put_byte "$w/$f" "$off" "${bytes[off]}"
     nfl=$((nfl + 1))
     [ $bad -eq 0 ] || break   # one report per file is enough
   done
+  offs="$((n / 2)) $((n - 5))"
+  for i in $(seq 1 16); do offs="$offs $((16 + (n - 20) * i / 17))"; done
+  for off in $offs; do
+    [ $bad -eq 0 ] || break
+    put_byte "$w/$f" "$off" $((bytes[off] ^ 255))
+    body_damage "$f byte $off flipped" "$w" || bad=1
+    put_byte "$w/$f" "$off" "${bytes[off]}"
+    nfl=$((nfl + 1))
+  done
   cmp -s "$path" "$w/$f" || { fail "test setup: $f not restored"; cp "$path" "$w/$f"; }
-  [ $bad -eq 0 ] && ok "$f: each of $nfl flipped bytes is reported (exit 2, one line)"
+  [ $bad -eq 0 ] && ok "$f: each of $nfl flipped bytes is reported by verify (header and checksum: by every command)"
   for cut in 0 10 $((n / 2)) $((n - 1)); do
     head -c "$cut" "$path" >"$w/$f"
     all_commands_fail "$f truncated to $cut bytes" "$w" || bad=1
@@ -112,7 +158,7 @@ worker() {
   local k=$1 i=0 path
   cp -r "$BASE" "$tmp/work$k"
   out=$tmp/w$k.out; err=$tmp/w$k.err
-  for path in "$BASE"/g*; do
+  for path in "$BASE"/s*; do
     [ $((i % 2)) -eq "$k" ] && damage_file "$path" "$tmp/work$k"
     i=$((i + 1))
   done
@@ -131,12 +177,13 @@ done
 # the MANIFEST: a changed digit (generation, a size, a checksum), truncations, deletion
 M=$W/MANIFEST
 cp "$BASE/MANIFEST" "$tmp/manifest"
-sed 's/^generation 1$/generation 2/' "$tmp/manifest" >"$M"
+sed 's/^generation 0000000000000001$/generation 0000000000000002/' "$tmp/manifest" >"$M"
+cmp -s "$M" "$tmp/manifest" && fail "test setup: the generation edit did nothing"
 all_commands_fail "MANIFEST generation changed" "$W"
-sed '3s/ \([0-9]\)\([0-9]*\) / \1\21 /' "$tmp/manifest" >"$M"   # a size gets one more digit
+sed '5s/ \([0-9]\)\([0-9]*\) / \1\21 /' "$tmp/manifest" >"$M"   # a size gets one more digit
 cmp -s "$M" "$tmp/manifest" && fail "test setup: the size edit did nothing"
 all_commands_fail "MANIFEST size changed" "$W"
-sed '4s/ \([0-9a-f]\{8\}\)$/ 00000000/' "$tmp/manifest" >"$M"
+sed '6s/ \([0-9a-f]\{8\}\)$/ 00000000/' "$tmp/manifest" >"$M"
 all_commands_fail "MANIFEST file checksum changed" "$W"
 sed '$s/crc \(.......\)./crc \10/' "$tmp/manifest" >"$M"
 cmp -s "$M" "$tmp/manifest" && sed '$s/crc \(.......\)./crc \11/' "$tmp/manifest" >"$M"
@@ -197,7 +244,7 @@ kill_big() {
     echo "SKIP: $what: the indexer ended (status $st) before it could be killed"
     "$Q" index -q -o "$D" "$corpus" || fail "cannot rebuild $D"
     gen=$(sed -n 's/^generation //p' "$D/MANIFEST")
-    next=$(printf 'g%06u' $((gen + 1)))
+    next=s$(sed -n 's/^next-segment //p' "$D/MANIFEST")
     return 1
   fi
   return 0
@@ -213,7 +260,7 @@ wait_for() {
 }
 
 gen=$(sed -n 's/^generation //p' "$D/MANIFEST")
-next=$(printf 'g%06u' $((gen + 1)))
+next=s$(sed -n 's/^next-segment //p' "$D/MANIFEST")
 
 # after_kill WHAT: the committed index is the previous one, intact — or, when
 # the kill came after the MANIFEST was replaced, the complete new one (then
@@ -223,7 +270,7 @@ after_kill() {
   g=$(sed -n 's/^generation //p' "$D/MANIFEST")
   if [ "$g" = "$gen" ]; then
     local left
-    left=$(cd "$D" && ls -A | grep -c -E "^(\.run-|$next\.)")
+    left=$(cd "$D" && ls -A | grep -c -E "^(t[0-9a-f]{16}-[0-9a-f]{8}\.run|$next\.)")
     check_intact "$what" && ok "$what: previous index intact ($left run or partial files left behind)"
   elif "$Q" verify -i "$D" >/dev/null 2>"$tmp/v.err" && "$Q" stats -i "$D" >"$tmp/s.out" 2>&1 &&
        ! grep -Eq '^articles +2$' "$tmp/s.out"; then
@@ -234,7 +281,7 @@ after_kill() {
     "$Q" index -q -o "$D" "$corpus" || fail "cannot rebuild $D"
   fi
   gen=$(sed -n 's/^generation //p' "$D/MANIFEST")
-  next=$(printf 'g%06u' $((gen + 1)))
+  next=s$(sed -n 's/^next-segment //p' "$D/MANIFEST")
 }
 
 for when in 0.3 1; do
@@ -259,13 +306,13 @@ for f in dict meta; do
     echo "SKIP: $next.$f never appeared before the indexer ended"
     "$Q" index -q -o "$D" "$corpus" || fail "cannot rebuild $D"
     gen=$(sed -n 's/^generation //p' "$D/MANIFEST")
-    next=$(printf 'g%06u' $((gen + 1)))
+    next=s$(sed -n 's/^next-segment //p' "$D/MANIFEST")
   fi
 done
 
 # ------------------------------------------------------------ a concurrent writer
 # (files a killed run left behind would make $next.unit appear too early)
-rm -f "$D/$next".* "$D"/.run-*
+rm -f "$D/$next".* "$D"/t*.run
 start_big
 if wait_for "$D/$next.unit" 1500; then
   check_error "second writer" "$Q" index -o "$D" "$corpus" &&
@@ -280,7 +327,7 @@ kill_big "concurrent writer" >/dev/null && after_kill "after the concurrent writ
 "$Q" index -o "$D" "$corpus" >"$tmp/re.out" 2>"$tmp/re.err" || fail "reindex after kills: $(cat "$tmp/re.err")"
 check_intact "after a normal reindex"
 gen=$(sed -n 's/^generation //p' "$D/MANIFEST")
-want=$(printf 'g%06u' "$gen")
+want=s$(sed -n 's/^segment \([0-9a-f]*\) .*/\1/p' "$D/MANIFEST")
 stray=$(ls -A "$D" | grep -v -E "^(LOCK|MANIFEST|$want\.(arts|dict|meta|posn|post|text|unit))\$")
 [ -z "$stray" ] && ok "reindex after kills commits generation $gen and leaves no stray files" ||
   fail "stray files after reindexing: $(echo $stray)"

@@ -45,7 +45,7 @@
 #define IX_NFILES 7
 #define IX_MAX_GROW (64u << 10)   /* a file may grow by at most this much */
 #define IX_MAX_ARTS 4096u         /* articles walked per input */
-#define IX_MAN_MAX 4200u   /* MANIFEST text size limit (qm_read reads 4095 bytes) */
+#define IX_MAN_MAX 4200u   /* MANIFEST text size limit of the edits */
 
 static const char *const ix_kinds[IX_NFILES] = { "meta", "dict", "post", "posn", "unit", "arts", "text" };
 
@@ -57,7 +57,7 @@ typedef struct ix_file {
 
 static ix_file ix_orig[IX_NFILES + 1];   /* [IX_NFILES]: the MANIFEST text before its crc line */
 static ix_file ix_work[IX_NFILES + 1];
-static unsigned ix_generation;
+static unsigned long long ix_segment;
 static char ix_dir[256];
 static int ix_ready;
 static int ix_verified;   /* quarry_verify passed on this input's index */
@@ -104,11 +104,11 @@ static void ix_init(void)
     fuzz_build_index(src, 40, 240);
     ix_file man;
     ix_slurp(src, "MANIFEST", &man);
-    FUZZ_CHECK(sscanf((const char *)man.p, "quarry-manifest 1\ngeneration %u", &ix_generation) == 1,
-               "cannot read the generation of %s/MANIFEST", src);
+    const char *sl = strstr((const char *)man.p, "\nsegment ");
+    FUZZ_CHECK(sl && sscanf(sl, "\nsegment %llx", &ix_segment) == 1, "cannot read the segment of %s/MANIFEST", src);
     for (int i = 0; i < IX_NFILES; i++) {
         char name[64];
-        snprintf(name, sizeof name, "g%06u.%s", ix_generation, ix_kinds[i]);
+        snprintf(name, sizeof name, "s%016llx.%s", ix_segment, ix_kinds[i]);
         ix_slurp(src, name, &ix_orig[i]);
     }
     free(man.p);
@@ -354,7 +354,9 @@ static void ix_write(int edited_manifest)
     /* MANIFEST: the body (made now unless the input edited it), then its crc line */
     ix_file *m = &ix_work[IX_NFILES];
     if (!edited_manifest) {
-        int n = snprintf((char *)m->p, m->cap, "quarry-manifest 1\ngeneration %u\n", ix_generation);
+        int n = snprintf((char *)m->p, m->cap,
+                         "quarry-manifest 2\ngeneration 0000000000000001\nnext-segment %016llx\n"
+                         "segment %016llx delgen 0000000000000000\n", ix_segment + 1, ix_segment);
         for (int i = 0; i < IX_NFILES; i++) {
             const ix_file *f = &ix_work[i];
             uint32_t footer = f->len >= 4 ? (uint32_t)f->p[f->len - 4] | (uint32_t)f->p[f->len - 3] << 8 |

@@ -1,0 +1,88 @@
+/*
+ * node.h — the query's scorer tree over one segment: the interface every
+ * algorithm (algo_*.c) works through. tree.c builds it from a parsed query
+ * and binds it to each segment in turn; node.c moves and scores it.
+ *
+ * A node is a leaf (one term, a phrase, or a title:-restricted term or
+ * phrase) or a boolean group whose kids are SHOULD, MUST or MUST_NOT
+ * (parse.h gives the semantics). Every node offers:
+ *
+ *   qn_score(n, d)     does n match unit d, and with what score? The exact
+ *                      answer (positions read when needed), summed in the
+ *                      tree's order so that every algorithm gets the same
+ *                      bits. Moves n's cursors to d.
+ *   qn_advance(n, t)   its "approximation": the next unit >= t that may
+ *                      match (the conjunction of a phrase's terms; the AND
+ *                      of a group's MUST kids, else the OR of its SHOULD
+ *                      kids). Never skips a match. n->doc is the result.
+ *   qn_doc_ub(n, d)    a cheap upper bound of its score at d (term
+ *                      frequencies only, no positions).
+ *   qn_block_ub(n, f)  an upper bound of its score over [f, *upto], from
+ *                      the skip entries only (no decoding); lowers *upto to
+ *                      where that bound stops holding.
+ *   n->ub              an upper bound of its score anywhere in the segment.
+ *
+ * Units are local to the bound segment. Targets passed to one node never
+ * decrease.
+ */
+#ifndef QUARRY_NODE_H
+#define QUARRY_NODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "index/reader.h"
+#include "query/bm25.h"
+
+enum qn_kind { QN_EMPTY = 0, QN_LEAF = 1, QN_BOOL = 2 };
+
+typedef struct qn_node qn_node;
+
+/* What one search shares with its nodes while scoring a segment. */
+typedef struct qn_ctx {
+    const qx_seg *seg;
+    bm25 m;
+    int corrupt;              /* damaged postings met (sticky) */
+    int oom;
+} qn_ctx;
+
+struct qn_node {
+    int kind;                 /* enum qn_kind */
+    int occur;                /* enum qq_occur: how it enters its parent */
+    uint32_t doc;             /* current approximation (QX_END at the end) */
+    double ub;                /* bound of the score in the bound segment */
+    uint64_t cost;            /* about how many units its approximation visits */
+    /* QN_LEAF */
+    size_t nterms;
+    char **terms;             /* analyzed terms */
+    uint32_t *relpos;         /* phrase: position of term i relative to term 0 */
+    int field;                /* enum qq_field */
+    int positive;             /* no MUST_NOT on the path from the root */
+    double w;                 /* sum of idf * (k1 + 1) * boost */
+    uint64_t *df;             /* global df of each term */
+    qx_term *segterms;        /* nseg x nterms: each term in each segment */
+    uint8_t *found;           /* nseg x nterms */
+    qx_cursor *cur;           /* nterms cursors in the bound segment */
+    int missing;              /* a term is absent from the bound segment */
+    size_t lead;              /* the rarest term's cursor (candidates of its approximation) */
+    /* QN_BOOL */
+    qn_node **kids;
+    size_t nkids;
+    int has_must;
+};
+
+int qn_score(qn_ctx *x, qn_node *n, uint32_t d, double *score);
+uint32_t qn_advance(qn_ctx *x, qn_node *n, uint32_t target);
+double qn_doc_ub(qn_ctx *x, qn_node *n, uint32_t d);
+double qn_block_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t *upto);
+
+/* Sets n->ub, n->cost and n->doc (the first approximation) for the bound
+ * segment, bottom up. */
+void qn_prepare(qn_ctx *x, qn_node *n);
+
+/* Frequency of a leaf in unit d when positions matter (phrase.c): the
+ * phrase's occurrences, or the term's occurrences in the title. The leaf's
+ * cursors are all on d. Sets x->corrupt on damaged positions. */
+uint32_t qn_phrase_freq(qn_ctx *x, qn_node *n, uint32_t d);
+
+#endif

@@ -1,0 +1,289 @@
+/*
+ * tree.c — building the scorer tree of a query (tree.h): analysis of its
+ * words, dictionary lookups in every segment, collection-wide document
+ * frequencies and leaf weights, and binding to one segment at a time.
+ */
+#include "query/tree.h"
+
+#include <stdlib.h>
+
+typedef struct qtok {
+    char term[QA_MAX_TERM + 8];
+    uint32_t len, pos;
+} qtok;
+
+typedef struct qtoks {
+    qtok *v;
+    size_t n, cap;
+} qtoks;
+
+static int on_qtok(void *ctx, const qa_token *t)
+{
+    qtoks *q = ctx;
+    if (qgrow((void **)&q->v, &q->cap, q->n, sizeof *q->v))
+        return QUARRY_ENOMEM;
+    qtok *k = &q->v[q->n++];
+    uint32_t len = t->len < sizeof k->term - 1 ? t->len : (uint32_t)sizeof k->term - 1;
+    memcpy(k->term, t->term, len);
+    k->term[len] = 0;
+    k->len = len;
+    k->pos = t->pos;
+    return 0;
+}
+
+typedef struct builder {
+    qt_tree *t;
+    quarry_index *ix;
+    qa_analyzer *an;
+    const bm25 *m;
+    int plain, preanalyzed;
+    int rc;
+    quarry_error *err;
+} builder;
+
+static void add_hl_term(qt_tree *t, const char *s, size_t len)
+{
+    const char *p = (const char *)t->terms.p;
+    for (size_t i = 0, off = 0; i < t->nterms; i++) {
+        size_t l = strlen(p + off);
+        if (l == len && memcmp(p + off, s, len) == 0)
+            return;
+        off += l + 1;
+    }
+    qbuf_append(&t->terms, s, len);
+    qbuf_putc(&t->terms, 0);
+    t->nterms++;
+}
+
+static void free_node(qn_node *n)
+{
+    if (!n)
+        return;
+    for (size_t i = 0; i < n->nterms; i++)
+        free(n->terms[i]);
+    if (n->cur)
+        for (size_t i = 0; i < n->nterms; i++)
+            qx_cursor_close(&n->cur[i]);
+    free(n->terms);
+    free(n->relpos);
+    free(n->df);
+    free(n->segterms);
+    free(n->found);
+    free(n->cur);
+    for (size_t i = 0; i < n->nkids; i++)
+        free_node(n->kids[i]);
+    free(n->kids);
+    free(n);
+}
+
+/* Makes n a leaf of the analyzed tokens v[0..nt): one term, or a phrase. */
+static int make_leaf(builder *b, qn_node *n, const qtok *v, size_t nt, int field, int positive)
+{
+    qt_tree *t = b->t;
+    size_t ns = b->ix->nseg;
+    n->kind = QN_LEAF;
+    n->field = field;
+    n->positive = positive;
+    n->nterms = nt;
+    n->terms = calloc(nt, sizeof *n->terms);
+    n->relpos = calloc(nt, sizeof *n->relpos);
+    n->df = calloc(nt, sizeof *n->df);
+    n->segterms = calloc(nt * ns, sizeof *n->segterms);
+    n->found = calloc(nt * ns, 1);
+    n->cur = calloc(nt, sizeof *n->cur);
+    if (!n->terms || !n->relpos || !n->df || !n->segterms || !n->found || !n->cur ||
+        qgrow((void **)&t->leaves, &t->cap_leaves, t->nleaves, sizeof *t->leaves))
+        return QUARRY_ENOMEM;
+    t->leaves[t->nleaves++] = n;
+    double sum_idf = 0;
+    int missing = 0;
+    for (size_t i = 0; i < nt; i++) {
+        if (!(n->terms[i] = qstrndup(v[i].term, v[i].len)))
+            return QUARRY_ENOMEM;
+        n->relpos[i] = v[i].pos - v[0].pos;
+        if (positive)
+            add_hl_term(t, v[i].term, v[i].len);
+        uint64_t df = 0;
+        for (size_t s = 0; s < ns; s++) {
+            int found = qx_lookup(&b->ix->seg[s], v[i].term, v[i].len, &n->segterms[s * nt + i], b->err);
+            if (found < 0)
+                return QUARRY_ECORRUPT;
+            n->found[s * nt + i] = (uint8_t)found;
+            if (found)
+                df += n->segterms[s * nt + i].df;
+        }
+        n->df[i] = df;
+        if (!df)
+            missing = 1;
+        else
+            sum_idf += bm25_idf(b->m, (double)df);
+    }
+    n->missing = missing;
+    n->w = sum_idf * (b->m->k1 + 1.0);
+    if (positive && !missing)
+        t->scoring_leaves++;
+    return 0;
+}
+
+/* positive: no MUST_NOT on the path from the root */
+static qn_node *build(builder *b, const qq_node *q, int positive)
+{
+    qn_node *n = calloc(1, sizeof *n);
+    if (!n) {
+        b->rc = QUARRY_ENOMEM;
+        return NULL;
+    }
+    n->occur = q->occur;
+    if (q->kind == QQ_BOOL) {
+        n->kind = QN_BOOL;
+        n->kids = calloc(q->nkids ? q->nkids : 1, sizeof *n->kids);
+        if (!n->kids) {
+            b->rc = QUARRY_ENOMEM;
+            free(n);
+            return NULL;
+        }
+        for (size_t i = 0; i < q->nkids; i++) {
+            qn_node *k = build(b, q->kids[i], positive && q->kids[i]->occur != QQ_MUST_NOT);
+            if (!k) {
+                free_node(n);
+                return NULL;
+            }
+            if (k->kind == QN_EMPTY) {
+                free_node(k);
+                continue;
+            }
+            if (k->occur == QQ_MUST)
+                n->has_must = 1;
+            n->kids[n->nkids++] = k;
+        }
+        if (n->nkids == 0)
+            n->kind = QN_EMPTY;
+        return n;
+    }
+    qtoks toks = { 0 };
+    int rc;
+    if (b->preanalyzed) {
+        qa_token tk = { q->text, (uint32_t)strlen(q->text), 0, 0, 0 };
+        rc = on_qtok(&toks, &tk);
+    } else
+        rc = qa_analyze(b->an, q->text, strlen(q->text), 0, on_qtok, &toks, NULL);
+    if (rc) {
+        free(toks.v);
+        b->rc = QUARRY_ENOMEM;
+        free(n);
+        return NULL;
+    }
+    if (toks.n == 0) {
+        free(toks.v);
+        n->kind = QN_EMPTY;
+        return n;
+    }
+    if (b->plain && toks.n > 1) {
+        /* a bag of words: every token its own optional term */
+        n->kind = QN_BOOL;
+        n->kids = calloc(toks.n, sizeof *n->kids);
+        if (!n->kids) {
+            free(toks.v);
+            b->rc = QUARRY_ENOMEM;
+            free(n);
+            return NULL;
+        }
+        for (size_t i = 0; i < toks.n; i++) {
+            qn_node *k = calloc(1, sizeof *k);
+            if (k)
+                n->kids[n->nkids++] = k;
+            if (!k || (b->rc = make_leaf(b, k, toks.v + i, 1, q->field, positive))) {
+                if (!k)
+                    b->rc = QUARRY_ENOMEM;
+                free(toks.v);
+                free_node(n);
+                return NULL;
+            }
+            k->occur = QQ_SHOULD;
+        }
+        free(toks.v);
+        return n;
+    }
+    b->rc = make_leaf(b, n, toks.v, toks.n, q->field, positive);
+    free(toks.v);
+    if (b->rc) {
+        free_node(n);
+        return NULL;
+    }
+    return n;
+}
+
+int qt_build(qt_tree *t, quarry_index *ix, qa_analyzer *an, const qq_node *q, int plain,
+             const double *boost, const bm25 *m, quarry_error *err)
+{
+    memset(t, 0, sizeof *t);
+    qbuf_init(&t->terms);
+    t->nseg = ix->nseg;
+    builder b = { t, ix, an, m, plain, boost != NULL, 0, err };
+    t->root = build(&b, q, q->occur != QQ_MUST_NOT);
+    if (t->root && boost && t->root->kind == QN_BOOL)   /* a weighted bag of terms */
+        for (size_t i = 0; i < t->root->nkids; i++)
+            if (t->root->kids[i]->kind == QN_LEAF)
+                t->root->kids[i]->w *= boost[i];
+    if (!t->root || t->terms.oom) {
+        int rc = b.rc ? b.rc : QUARRY_ENOMEM;
+        if (rc == QUARRY_ENOMEM)
+            qerr_set(err, rc, "out of memory");
+        qt_free(t);
+        return rc;
+    }
+    return 0;
+}
+
+static void bind_node(qn_node *n, const qx_seg *s, size_t si, int *bad, uint64_t *bad_off)
+{
+    if (n->kind == QN_BOOL) {
+        for (size_t i = 0; i < n->nkids; i++)
+            bind_node(n->kids[i], s, si, bad, bad_off);
+        return;
+    }
+    if (n->kind != QN_LEAF)
+        return;
+    for (size_t i = 0; i < n->nterms; i++)
+        qx_cursor_close(&n->cur[i]);
+    memset(n->cur, 0, n->nterms * sizeof *n->cur);
+    n->missing = 0;
+    for (size_t i = 0; i < n->nterms; i++) {
+        if (!n->found[si * n->nterms + i]) {
+            n->missing = 1;
+            break;
+        }
+    }
+    if (n->missing)
+        return;
+    for (size_t i = 0; i < n->nterms; i++) {
+        const qx_term *t = &n->segterms[si * n->nterms + i];
+        if (qx_cursor_open(&n->cur[i], s, t)) {
+            *bad = 1;
+            *bad_off = t->post_off;
+            n->missing = 1;
+            return;
+        }
+    }
+}
+
+int qt_bind(qt_tree *t, quarry_index *ix, size_t si, qn_ctx *x, quarry_error *err)
+{
+    const qx_seg *s = &ix->seg[si];
+    int bad = 0;
+    uint64_t off = 0;
+    x->seg = s;
+    bind_node(t->root, s, si, &bad, &off);
+    if (bad)
+        return qx_bad(s, &s->post, off, "damaged postings (first block of a term)", err);
+    qn_prepare(x, t->root);
+    return 0;
+}
+
+void qt_free(qt_tree *t)
+{
+    free_node(t->root);
+    free(t->leaves);
+    qbuf_free(&t->terms);
+    memset(t, 0, sizeof *t);
+}

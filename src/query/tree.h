@@ -1,0 +1,38 @@
+/*
+ * tree.h — from a parsed query to the scorer tree of node.h: the query's
+ * words analyzed with the index's analyzer, each term looked up in every
+ * segment once, its weight computed from collection-wide statistics
+ * (bm25.h), and the tree bound to one segment at a time (its cursors
+ * opened there) for the algorithms to run.
+ */
+#ifndef QUARRY_TREE_H
+#define QUARRY_TREE_H
+
+#include "query/node.h"
+#include "query/parse.h"
+
+typedef struct qt_tree {
+    qn_node *root;
+    qn_node **leaves;
+    size_t nleaves, cap_leaves;
+    qbuf terms;              /* positive analyzed terms for highlighting, NUL-separated */
+    size_t nterms;
+    size_t scoring_leaves;   /* positive leaves whose every term is in the collection */
+    size_t nseg;
+} qt_tree;
+
+/* Builds the tree of `q` for index ix. plain: each analyzed token of a
+ * multi-token word is its own optional term. boost (may be NULL): q is a
+ * QQ_BOOL of already analyzed terms and boost[i] multiplies kid i's weight.
+ * Returns 0 or a quarry_code (ENOMEM, ECORRUPT from a lookup). */
+int qt_build(qt_tree *t, quarry_index *ix, qa_analyzer *an, const qq_node *q, int plain,
+             const double *boost, const bm25 *m, quarry_error *err);
+
+/* Opens the leaves' cursors in segment `si` (closing those of the previous
+ * segment) and prepares the nodes. Returns 0 or QUARRY_ECORRUPT when a
+ * first postings block is damaged (err set). */
+int qt_bind(qt_tree *t, quarry_index *ix, size_t si, qn_ctx *x, quarry_error *err);
+
+void qt_free(qt_tree *t);
+
+#endif
