@@ -44,7 +44,8 @@ void cli_out_json_string(FILE *f, const char *s, size_t n);
 int cli_out_results(FILE *f, quarry_index *ix, const quarry_results *r, unsigned offset,
                     const char *qid, const cli_out_style *st, quarry_error *err);
 
-/* People format only: "N hits (M matched) in X ms". */
+/* People format only: "N hits (M matched) in X ms" ("at least M" when the
+ * count is a lower bound). */
 void cli_out_footer(FILE *f, const quarry_results *r, unsigned offset, const cli_out_style *st);
 
 /* People format: the "query: TEXT" line printed before each batch query

@@ -203,6 +203,24 @@ run "$Q" search --help; expect_rc "--help" 0
 check "--help: usage, query language and exit statuses" \
     bash -c "grep -q '^usage: quarry search' '$T/out' && grep -q 'title:' '$T/out' && grep -q 'NOT binds tighter' '$T/out' && grep -q 'Exit status' '$T/out'"
 
+# ------------------------------------------------------------ counts
+# past QUARRY_COUNT_EXACT matches a pruning algorithm counts a lower bound:
+# the footer says "at least"; --exhaustive counts them all
+python3 -c '
+import json
+for i in range(1500):
+    print(json.dumps({"id": "d%d" % i, "text": "common word " + "filler%d " % (i % 37) * (1 + i % 5)}))
+' >"$T/many.jsonl"
+if "$Q" index -q -o "$T/many" "$T/many.jsonl" >"$T/index3.out" 2>&1; then
+    run "$Q" search -i "$T/many" -k 1 --exhaustive common; expect_rc "1500 matches, --exhaustive" 0
+    check "an exact count: (1500 matched)" grep -Eq '^1 hit \(1500 matched\) in ' "$T/out"
+    run "$Q" search -i "$T/many" -k 1 common
+    check "the default algorithm: exact, or 'at least' N" grep -Eq '^1 hit \((1500|at least 1[0-9]{3}) matched\) in ' "$T/out"
+else
+    sed 's/^/      /' "$T/index3.out" | head -5
+    bad "quarry index of 1500 articles"
+fi
+
 # ------------------------------------------------------------ untrusted text
 # quotes, backslashes, control characters, U+2028, an escape sequence, a
 # very long passage: JSON stays valid and equal, the people format stays safe
