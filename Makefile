@@ -1,6 +1,6 @@
 # quarry — one non-recursive Makefile.
 #
-#   make            build libquarry.a and the quarry binary (build/)
+#   make            build the quarry binary, libquarry.a and libquarry.so (build/)
 #   make demo       install missing packages, build, index corpus/, run sample queries
 #   make test       install missing packages, build, run every unit and end-to-end test
 #   make asan       the test suite under AddressSanitizer + UBSan (build-asan/)
@@ -9,9 +9,17 @@
 #   make bench      indexing and query speed (bench/run.sh)
 #   make fuzz       libFuzzer binaries of tests/fuzz/fuzz_*.c (clang, ASan + UBSan; build-fuzz/)
 #   make fuzz-run   runs each for FUZZ_SECONDS (default 60) on tests/fuzz/corpus/NAME
+#   make install    the binary, libraries, header, quarry.pc, man pages and bash
+#                   completion under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local)
+#   make uninstall  removes what install put there
 #   make clean
 #
-# Quiet unless V=1. Header dependencies are automatic (-MMD).
+# Quiet unless V=1. Header dependencies are automatic (-MMD); only the
+# dependency files that exist are included, and make's built-in rules are
+# off, so that a missing .d file is never "remade" by an implicit rule.
+
+MAKEFLAGS += --no-builtin-rules
+.SUFFIXES:
 
 CC      ?= cc
 OPT     ?= -O2 -g
@@ -44,17 +52,26 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 LIB      := $(BUILD)/libquarry.a
 BIN      := $(BUILD)/quarry
 
+# The shared library: the same sources compiled as position-independent
+# code in their own directory; only the public quarry_* names are exported.
+VERSION  := $(shell sed -n 's/^\#define QUARRY_VERSION "\(.*\)"/\1/p' include/quarry.h)
+SOMAJOR  := $(firstword $(subst ., ,$(VERSION)))
+SONAME   := libquarry.so.$(SOMAJOR)
+PIC_OBJ  := $(LIB_SRC:%.c=$(BUILD)/pic/%.o)
+SHLIB    := $(BUILD)/libquarry.so.$(VERSION)
+
 # Debian packages the build needs, as header=package pairs, and the programs
 # the tests use, as path=package pairs.
 DEPS := libstemmer.h=libstemmer-dev zlib.h=zlib1g-dev cmocka.h=libcmocka-dev \
         utf8proc.h=libutf8proc-dev editline/readline.h=libedit-dev
-TOOLS := /usr/bin/python3=python3 /usr/bin/time=time /usr/bin/gzip=gzip /usr/bin/script=bsdutils
+TOOLS := /usr/bin/python3=python3 /usr/bin/time=time /usr/bin/gzip=gzip /usr/bin/script=bsdutils \
+         /usr/bin/pkg-config=pkg-config /usr/bin/man=man-db /usr/bin/groff=groff-base
 
-.PHONY: all deps demo test unit e2e asan valgrind quality bench clean fuzz fuzz-run
+.PHONY: all deps demo test unit e2e asan valgrind quality bench clean fuzz fuzz-run install uninstall
 .SECONDARY:
 .DEFAULT_GOAL := all
 
-all: $(BIN) $(LIB)
+all: $(BIN) $(LIB) $(SHLIB)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -64,6 +81,16 @@ $(BUILD)/%.o: %.c
 $(LIB): $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -c $< -o $@
+
+$(SHLIB): $(PIC_OBJ) src/libquarry.map
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(OPT) $(SAN) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=src/libquarry.map \
+	    -Wl,--no-undefined -o $@ $(PIC_OBJ) $(LDLIBS)
 
 $(BIN): $(CLI_OBJ) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
@@ -96,17 +123,19 @@ demo: deps
 	$(Q)./$(BIN) index -o index corpus
 	$(Q)./$(BIN) stats -i index
 	@echo; echo '$$ quarry search "BRI investment"'
-	$(Q)./$(BIN) search -i index -k 3 --color=always 'BRI investment'
+	$(Q)./$(BIN) search -i index -k 3 --color=always --no-pager 'BRI investment'
 	@echo; echo '$$ quarry search sanctions'
-	$(Q)./$(BIN) search -i index -k 3 --color=always sanctions
+	$(Q)./$(BIN) search -i index -k 3 --color=always --no-pager sanctions
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(TEST_BIN)
 	$(Q)tests/run.sh $(BUILD)
 
+# (the binary and the static library only: a shared library does not link
+# with the sanitizers' runtime left undefined)
 asan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
-	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" all
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" build-asan/quarry
 	$(Q)$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	    $(TEST_SRC:tests/%.c=build-asan/tests/%)
@@ -123,6 +152,52 @@ bench: all
 
 clean:
 	rm -rf build build-asan quarry
+
+# ------------------------------------------------------------ install
+# GNU directory variables; DESTDIR stages the whole tree elsewhere (for a
+# package, or the test tests/e2e/install.sh). quarry.pc is written at install
+# time, so that it names the PREFIX of that install. The binary links
+# libquarry statically; programs of users link either library.
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+LIBDIR      ?= $(PREFIX)/lib
+INCLUDEDIR  ?= $(PREFIX)/include
+MANDIR      ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+# every function of quarry.h also has a man page name: `man quarry_search`
+MAN3_LINKS  := $(shell sed -n 's/^[a-z].*[ *]\(quarry_[a-z_]*\)[(][^)]*.*/\1/p' include/quarry.h)
+
+install: $(BIN) $(LIB) $(SHLIB)
+	@echo "  INSTALL $(DESTDIR)$(PREFIX)"
+	$(Q)install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(COMPLETIONDIR)
+	$(Q)install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/quarry
+	$(Q)install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/libquarry.a
+	$(Q)install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/libquarry.so.$(VERSION)
+	$(Q)ln -sf libquarry.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	$(Q)ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libquarry.so
+	$(Q)install -m 644 include/quarry.h $(DESTDIR)$(INCLUDEDIR)/quarry.h
+	$(Q)printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
+	    'Name: quarry' 'Description: full-text search library: BM25 over a compressed inverted index of passages' \
+	    'Version: $(VERSION)' \
+	    'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lquarry' \
+	    'Libs.private: -lstemmer -lm -pthread' 'Requires.private: libutf8proc zlib' \
+	    | sed -e 's|=$(PREFIX)/|=$${prefix}/|' >$(DESTDIR)$(PKGCONFIGDIR)/quarry.pc
+	$(Q)chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/quarry.pc
+	$(Q)install -m 644 man/quarry.1 $(DESTDIR)$(MANDIR)/man1/quarry.1
+	$(Q)install -m 644 man/quarry.3 $(DESTDIR)$(MANDIR)/man3/quarry.3
+	$(Q)for f in $(MAN3_LINKS); do echo '.so man3/quarry.3' >$(DESTDIR)$(MANDIR)/man3/$$f.3; done
+	$(Q)install -m 644 completion/quarry.bash $(DESTDIR)$(COMPLETIONDIR)/quarry
+	$(Q)if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
+
+uninstall:
+	@echo "  UNINSTALL $(DESTDIR)$(PREFIX)"
+	$(Q)rm -f $(DESTDIR)$(BINDIR)/quarry $(DESTDIR)$(LIBDIR)/libquarry.a $(DESTDIR)$(LIBDIR)/libquarry.so \
+	    $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libquarry.so.$(VERSION) \
+	    $(DESTDIR)$(INCLUDEDIR)/quarry.h $(DESTDIR)$(PKGCONFIGDIR)/quarry.pc \
+	    $(DESTDIR)$(MANDIR)/man1/quarry.1 $(DESTDIR)$(MANDIR)/man3/quarry.3 \
+	    $(MAN3_LINKS:%=$(DESTDIR)$(MANDIR)/man3/%.3) $(DESTDIR)$(COMPLETIONDIR)/quarry
 
 # ------------------------------------------------------------ fuzzing
 # The library and the harnesses are compiled with clang, instrumented for
@@ -181,5 +256,6 @@ fuzz-run: fuzz
 	    echo "fuzz-run: $$n failed (see $(FUZZ_BUILD)/$$n.log)" >&2; exit 1; fi; \
 	done
 
--include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_NAMES:%=$(FUZZ_BUILD)/tests/fuzz/fuzz_%.d) $(FUZZ_NAMES:%=$(FUZZ_BUILD)/tests/fuzz/main_%.d)
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SRC:tests/%.c=$(BUILD)/tests/%.d)
+-include $(wildcard $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_NAMES:%=$(FUZZ_BUILD)/tests/fuzz/fuzz_%.d) \
+                    $(FUZZ_NAMES:%=$(FUZZ_BUILD)/tests/fuzz/main_%.d))
+-include $(wildcard $(LIB_OBJ:.o=.d) $(PIC_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SRC:tests/%.c=$(BUILD)/tests/%.d))

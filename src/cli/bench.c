@@ -1,16 +1,21 @@
 /*
  * bench.c — `quarry bench`: query latency and throughput of an index over
  * a query file, in one process (the index opened once, queries warmed up
- * once, then timed over several rounds).
+ * once, then timed over several rounds); on a terminal, a histogram of
+ * the latencies.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "base/base.h"
 #include "cli/cli.h"
+
+static void print_histogram(FILE *f, const double *lat, size_t n);
 
 static int cmp_d(const void *a, const void *b)
 {
@@ -52,7 +57,8 @@ int cli_bench(int argc, char **argv)
             puts("usage: quarry bench [-i DIR] --queries FILE [-k N] [--rounds N] [--passages] [--exhaustive]\n\n"
                  "Runs every query of FILE (one query a line, or qid<TAB>query) once to warm up, then\n"
                  "--rounds times (default 5), and prints the mean and percentiles of the latency per\n"
-                 "query and the throughput, from the median round.");
+                 "query and the throughput, from the median round. On a terminal, also a histogram\n"
+                 "of the latencies (buckets 1-2-5 µs, ms, s).");
             return 0;
         default: return cli_failf("bench: unknown option or missing value '%s'", argv[optind - 1]);
         }
@@ -127,6 +133,8 @@ int cli_bench(int argc, char **argv)
            1e6 * lat[total / 2], 1e6 * lat[total * 9 / 10], 1e6 * lat[total * 99 / 100], 1e6 * lat[total - 1]);
     printf("throughput %.0f queries/s (median round %.3f s); %llu hits; %zu queries failed\n",
            (double)nq / med, med, (unsigned long long)hits, errors);
+    if (isatty(STDOUT_FILENO))
+        print_histogram(stdout, lat, total);
     for (size_t i = 0; i < nq; i++)
         free(qs[i]);
     free(qs);
@@ -134,4 +142,100 @@ int cli_bench(int argc, char **argv)
     free(round_t);
     quarry_close(ix);
     return 0;
+}
+
+/* ------------------------------------------------------------ histogram */
+
+#define HIST_BAR 40   /* columns of the longest bar */
+
+/* Whether the locale's characters are UTF-8 (from the environment, as
+ * setlocale would choose; the CLI does not call setlocale). */
+static int utf8_terminal(void)
+{
+    const char *v = getenv("LC_ALL");
+    if (!v || !*v)
+        v = getenv("LC_CTYPE");
+    if (!v || !*v)
+        v = getenv("LANG");
+    return v && (strcasestr(v, "utf-8") || strcasestr(v, "utf8"));
+}
+
+/* "20 µs", "500 µs", "1 ms", "2 s" for a bucket edge of 1, 2 or 5 times a
+ * power of ten microseconds. */
+static void fmt_edge(char *buf, size_t n, double us, int utf8)
+{
+    const char *unit = utf8 ? "\xC2\xB5s" : "us";
+    if (us >= 1e6) {
+        us /= 1e6;
+        unit = "s";
+    } else if (us >= 1e3) {
+        us /= 1e3;
+        unit = "ms";
+    }
+    snprintf(buf, n, "%g %s", us, unit);
+}
+
+/* The latencies `lat` (n > 0, sorted, seconds) in log-scale buckets with
+ * edges 1, 2, 5, 10, 20, 50 ... microseconds, from the fastest query's
+ * bucket to the slowest's: one bar each (Unicode eighth blocks on a UTF-8
+ * terminal, else '#'), scaled to the fullest bucket, with count and share. */
+static void print_histogram(FILE *f, const double *lat, size_t n)
+{
+    enum { NB = 64 };
+    double edge[NB + 1];
+    size_t count[NB] = { 0 };
+    double e = 1.0;
+    for (int i = 0; i <= NB; i++) {   /* 1 2 5 10 20 50 ... us */
+        edge[i] = e;
+        e *= (i % 3 == 1) ? 2.5 : 2.0;
+    }
+    int first = NB, last = 0;
+    for (size_t i = 0; i < n; i++) {
+        double us = lat[i] * 1e6;
+        int b = 0;
+        while (b < NB - 1 && us >= edge[b + 1])
+            b++;
+        count[b]++;
+        if (b < first)
+            first = b;
+        if (b > last)
+            last = b;
+    }
+    size_t max = 0;
+    for (int b = first; b <= last; b++)
+        if (count[b] > max)
+            max = count[b];
+    int utf8 = utf8_terminal();
+    static const char *const eighths[8] = { "", "\xE2\x96\x8F", "\xE2\x96\x8E", "\xE2\x96\x8D",
+                                            "\xE2\x96\x8C", "\xE2\x96\x8B", "\xE2\x96\x8A",
+                                            "\xE2\x96\x89" };
+    fprintf(f, "latency histogram (%zu timed queries)\n", n);
+    for (int b = first; b <= last; b++) {
+        char lo[32], hi[32], label[72];
+        fmt_edge(lo, sizeof lo, edge[b], utf8);
+        fmt_edge(hi, sizeof hi, edge[b + 1], utf8);
+        snprintf(label, sizeof label, "%s - %s", lo, hi);
+        size_t w = 0;   /* in characters: "µ" is two bytes */
+        for (const char *c = label; *c; c++)
+            w += ((unsigned char)*c & 0xC0) != 0x80;
+        fprintf(f, "  %*s%s ", w < 15 ? (int)(15 - w) : 0, "", label);
+        size_t cols = 0;
+        if (utf8) {
+            size_t units = (count[b] * HIST_BAR * 8 + max / 2) / max;
+            if (count[b] && units == 0)
+                units = 1;
+            for (size_t i = 0; i < units / 8; i++)
+                fputs("\xE2\x96\x88", f);
+            fputs(eighths[units % 8], f);
+            cols = (units + 7) / 8;
+        } else {
+            cols = (count[b] * HIST_BAR + max / 2) / max;
+            if (count[b] && cols == 0)
+                cols = 1;
+            for (size_t i = 0; i < cols; i++)
+                putc('#', f);
+        }
+        fprintf(f, "%*s %8zu %5.1f%%\n", (int)(HIST_BAR - cols), "", count[b],
+                100.0 * (double)count[b] / (double)n);
+    }
 }

@@ -1,7 +1,7 @@
 /*
  * dump.c — `quarry dump`: decodes index records for debugging: a term's
- * postings with positions, the analysis of a text, an article record, the
- * parse tree of a query.
+ * postings with positions, the analysis of a text, an article record and
+ * its passages.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/pager.h"
 
 static int print_posting(void *ctx, uint32_t passage, uint32_t tf, const uint32_t *pos)
 {
@@ -34,11 +35,12 @@ int cli_dump(int argc, char **argv)
 {
     const char *dir = "index", *term = NULL, *text = NULL, *article = NULL;
     unsigned limit = 1000;
+    cli_pager pg = { 0 };
     static const struct option opts[] = {
         { "index", required_argument, 0, 'i' },   { "term", required_argument, 0, 't' },
         { "analyze", required_argument, 0, 'a' }, { "article", required_argument, 0, 'r' },
-        { "limit", required_argument, 0, 'n' },   { "help", no_argument, 0, 'h' },
-        { 0, 0, 0, 0 },
+        { "limit", required_argument, 0, 'n' },   { "no-pager", no_argument, 0, 'P' },
+        { "help", no_argument, 0, 'h' },          { 0, 0, 0, 0 },
     };
     int c;
     long v;
@@ -50,16 +52,19 @@ int cli_dump(int argc, char **argv)
         case 't': term = optarg; break;
         case 'a': text = optarg; break;
         case 'r': article = optarg; break;
+        case 'P': pg.off = 1; break;
         case 'n':
             if ((v = cli_parse_uint("--limit", optarg, 0, 1L << 30)) < 0)
                 return 2;
             limit = (unsigned)v;
             break;
         case 'h':
-            puts("usage: quarry dump [-i DIR] (--term TERM [--limit N] | --analyze TEXT | --article ID)\n\n"
+            puts("usage: quarry dump [-i DIR] [--no-pager] (--term TERM [--limit N] | --analyze TEXT | --article ID)\n\n"
                  "  --term TERM     df, cf and the postings (passage, tf, positions) of an analyzed term\n"
+                 "  --limit N       at most N postings of --term (default 1000)\n"
                  "  --analyze TEXT  the terms the index's analyzer makes of TEXT (position, term, byte span)\n"
-                 "  --article ID    an article's record and its passages");
+                 "  --article ID    an article's record and its passages\n"
+                 "  --no-pager      never page the output (see 'quarry search --help')");
             return 0;
         default: return cli_failf("dump: unknown option or missing value '%s'", argv[optind - 1]);
         }
@@ -71,6 +76,7 @@ int cli_dump(int argc, char **argv)
     if (quarry_open(dir, &ix, &err))
         return cli_fail(&err);
     int rc = 0;
+    cli_pager_start(&pg);
     if (text && quarry_analyze(ix, text, strlen(text), print_term, NULL, &err))
         rc = cli_fail(&err);
     if (!rc && term) {
@@ -103,6 +109,7 @@ int cli_dump(int argc, char **argv)
             }
         }
     }
+    cli_pager_end(&pg);
     quarry_close(ix);
     return rc;
 }

@@ -7,10 +7,11 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/pager.h"
 #include "eval/eval.h"
 
 static const char usage[] =
-    "usage: quarry eval [--per-query] [--json] QRELS RUN\n";
+    "usage: quarry eval [--per-query] [--json] [--no-pager] QRELS RUN\n";
 
 static const char help[] =
     "\n"
@@ -42,6 +43,7 @@ static const char help[] =
     "Options:\n"
     "  --per-query  also print each query's measures\n"
     "  --json       print one JSON object (with a \"per_query\" array when asked)\n"
+    "  --no-pager   never page the output (see 'quarry search --help')\n"
     "  -h, --help   show this help\n"
     "\n"
     "Exit status: 0 evaluated, 2 error (a bad line is named as FILE:LINE).\n";
@@ -124,6 +126,7 @@ static void print_table(FILE *f, const qe_result *r, int per_query)
 int cli_eval(int argc, char **argv)
 {
     int per_query = 0, json = 0, only_args = 0;
+    cli_pager pg = { 0 };
     const char *pos[2];
     int npos = 0;
     for (int i = 1; i < argc; i++) {
@@ -135,6 +138,8 @@ int cli_eval(int argc, char **argv)
                 per_query = 1;
             } else if (!strcmp(a, "--json")) {
                 json = 1;
+            } else if (!strcmp(a, "--no-pager")) {
+                pg.off = 1;
             } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
                 fputs(usage, stdout);
                 fputs(help, stdout);
@@ -175,11 +180,13 @@ int cli_eval(int argc, char **argv)
         fprintf(stderr, "quarry: warning: none of the %zu judged queries of %s is in %s "
                         "(every measure is 0); do the query ids match?\n",
                 res->nqueries, pos[0], pos[1]);
+    cli_pager_start(&pg);
     if (json)
         print_json(stdout, res, per_query);
     else
         print_table(stdout, res, per_query);
     qe_result_free(res);
+    cli_pager_end(&pg);
     if (fflush(stdout) || ferror(stdout))
         return cli_failf("eval: cannot write the output");
     return 0;

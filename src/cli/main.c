@@ -54,25 +54,31 @@ double cli_parse_double(const char *opt, const char *val, double min, double max
 
 static void usage(FILE *f)
 {
-    fputs("usage: quarry COMMAND [OPTIONS]\n"
+    fputs("usage: quarry [--no-pager] COMMAND [OPTIONS]\n"
           "\n"
           "  index  [-o DIR] [options] PATH...    build an index (default DIR: ./index)\n"
           "  search [-i DIR] [-k N] [--json|--trec TAG] [QUERY...]\n"
           "                                       rank passages with BM25 (interactive without QUERY)\n"
           "  stats  [-i DIR]                      what is in an index\n"
           "  verify [-i DIR]                      check every checksum and invariant\n"
-          "  dump   [-i DIR] --term WORD | --analyze TEXT | --article ID | --query Q\n"
+          "  dump   [-i DIR] --term WORD [--limit N] | --analyze TEXT | --article ID\n"
           "                                       decode index records for debugging\n"
           "  bench  [-i DIR] --queries FILE       query latency and throughput\n"
           "  eval   QRELS RUN                     nDCG@10, MAP, R@100, P@10 (trec_eval definitions)\n"
           "\n"
           "'quarry COMMAND --help' describes a command. Exit status: 0 success (hits found),\n"
-          "1 no hits, 2 error.\n",
+          "1 no hits, 2 error. Long output on a terminal (search, dump, eval) goes through\n"
+          "$QUARRY_PAGER, else $PAGER, else less -R; --no-pager turns that off.\n",
           f);
 }
 
 int main(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "--no-pager") == 0) {   /* as git --no-pager */
+        setenv("QUARRY_PAGER", "", 1);                        /* an empty pager is none */
+        argc--;
+        argv++;
+    }
     if (argc < 2) {
         usage(stderr);
         return 2;

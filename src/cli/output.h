@@ -44,7 +44,8 @@ void cli_out_json_string(FILE *f, const char *s, size_t n);
 int cli_out_results(FILE *f, quarry_index *ix, const quarry_results *r, unsigned offset,
                     const char *qid, const cli_out_style *st, quarry_error *err);
 
-/* People format only: "N hits (M matched) in X ms". */
+/* People format only: "N hits (M matched) in X ms" ("at least M" when the
+ * count is a lower bound). */
 void cli_out_footer(FILE *f, const quarry_results *r, unsigned offset, const cli_out_style *st);
 
 /* People format: the "query: TEXT" line printed before each batch query
@@ -68,8 +69,9 @@ size_t cli_out_width_of(const char *s, size_t nchars);
 /* Runs the interactive session on the terminal (stdin and stdout are
  * terminals): reads queries and :commands with line editing and history.
  * `so` and `st` are the starting settings (st->format PEOPLE or JSON);
- * so->plain: queries are plain text. Returns the exit status (0). */
+ * so->plain: queries are plain text; no_pager: :open never pages. Returns
+ * the exit status (0). */
 int cli_session(quarry_index *ix, const quarry_search_options *so, const cli_out_style *st,
-                int color_mode);
+                int color_mode, int no_pager);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "cli/output.h"
+#include "cli/pager.h"
 
 #define NOTERMS_MSG "no hits: every term of the query is a stop word or absent from the index"
 
@@ -59,6 +60,9 @@ static const char usage_text[] =
     "                      weight of the original query (0.8)\n"
     "      --exhaustive    score every posting of every term (the reference\n"
     "                      algorithm: slower, the same results)\n"
+    "      --no-pager      never page the output (on a terminal it goes through\n"
+    "                      $QUARRY_PAGER, else $PAGER, else less -R; LESS=FRX\n"
+    "                      when LESS is unset; an empty or \"cat\" pager is none)\n"
     "  -h, --help          show this help\n"
     "\n"
     "Query language:\n"
@@ -80,17 +84,23 @@ static const char usage_text[] =
     "    quarry search -- sanctions -russia\n"
     "    quarry search 'sanctions -russia'\n"
     "\n"
-    "Interactive session: type a query; :open N shows the whole article of hit N,\n"
-    ":more the next hits, :k N sets the number of hits, :json and :passages toggle\n"
-    "those modes, :help, :quit (or Ctrl-D). History: $XDG_STATE_HOME/quarry/history\n"
-    "when XDG_STATE_HOME is set, else ~/.quarry_history.\n"
+    "Interactive session: type a query; :open N shows the whole article of hit N\n"
+    "(through the pager), :more the next hits, :k N sets the number of hits, :json\n"
+    "and :passages toggle those modes, :help, :quit (or Ctrl-D). History:\n"
+    "$XDG_STATE_HOME/quarry/history when XDG_STATE_HOME is set, else\n"
+    "~/.quarry_history.\n"
+    "\n"
+    "Batches (--queries FILE, or queries on stdin): a query that fails (a syntax\n"
+    "error, a limit) is reported as \"FILE:LINE: column N: ...\" on stderr and the\n"
+    "batch goes on with the next query.\n"
     "\n"
     "Exit status: 0 hits found (batches: every query ran), 1 no hits, 2 an error\n"
-    "(bad option, no index, a query syntax error).\n";
+    "(bad option, no index, a query syntax error; batches: some query failed).\n";
 
 enum {
     OPT_OFFSET = 1000, OPT_PASSAGES, OPT_K1, OPT_B, OPT_JSON, OPT_TREC, OPT_QUERIES,
-    OPT_COLOR, OPT_EXHAUSTIVE, OPT_PLAIN, OPT_EXPAND, OPT_NO_EXPAND, OPT_FB_DOCS, OPT_FB_TERMS, OPT_FB_WEIGHT
+    OPT_COLOR, OPT_EXHAUSTIVE, OPT_PLAIN, OPT_EXPAND, OPT_NO_EXPAND, OPT_FB_DOCS, OPT_FB_TERMS, OPT_FB_WEIGHT,
+    OPT_NO_PAGER
 };
 
 static const struct option long_options[] = {
@@ -111,6 +121,7 @@ static const struct option long_options[] = {
     { "fb-docs", required_argument, NULL, OPT_FB_DOCS },
     { "fb-terms", required_argument, NULL, OPT_FB_TERMS },
     { "fb-weight", required_argument, NULL, OPT_FB_WEIGHT },
+    { "no-pager", no_argument, NULL, OPT_NO_PAGER },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -122,51 +133,84 @@ static int blank_query(const char *s)
     return s[strspn(s, " \t\r\n\v\f")] == 0;
 }
 
-/* Runs `query` and prints its hits. `where` ("FILE:LINE") is NULL for the
- * command-line query. Returns 0 hits, 1 no hits (or no searchable term), 2
- * error (already reported). */
+/* Runs `query` and prints its hits (and, for people, the footer), through
+ * the pager `pg` on a terminal. Returns a quarry_code with the message in
+ * *err, printed by the caller; *nhits is the number of hits printed. */
+static int search_print(quarry_index *ix, const char *query, const quarry_search_options *so,
+                        const cli_out_style *st, const char *qid, cli_pager *pg, size_t *nhits,
+                        quarry_error *err)
+{
+    quarry_results *r = NULL;
+    *nhits = 0;
+    int rc = quarry_search(ix, query, so, &r, err);
+    if (rc != QUARRY_OK)
+        return rc;
+    cli_pager_start(pg);
+    rc = cli_out_results(stdout, ix, r, so->offset, qid, st, err);
+    if (rc == QUARRY_OK && st->format == CLI_OUT_PEOPLE)
+        cli_out_footer(stdout, r, so->offset, st);
+    *nhits = r->n;
+    quarry_results_free(r);
+    return rc;
+}
+
+/* The command-line query. Returns 0 hits, 1 no hits (or no searchable
+ * term), 2 error (reported). */
 static int run_one(quarry_index *ix, const char *query, const quarry_search_options *so,
-                   const cli_out_style *st, const char *qid, const char *where)
+                   const cli_out_style *st, const char *qid, cli_pager *pg)
 {
     quarry_error err = { 0 };
-    quarry_results *r = NULL;
-    int rc;
-    rc = quarry_search(ix, query, so, &r, &err);
+    size_t nhits;
+    int rc = search_print(ix, query, so, st, qid, pg, &nhits, &err);
     if (rc != QUARRY_OK)
         fflush(stdout);   /* the message after what was printed before */
     if (rc == QUARRY_ENOTERMS) {
-        if (where)
-            fprintf(stderr, "quarry: %s: " NOTERMS_MSG "\n", where);
-        else
-            fprintf(stderr, "quarry: " NOTERMS_MSG "\n");
+        fprintf(stderr, "quarry: " NOTERMS_MSG "\n");
         return 1;
     }
-    if (rc == QUARRY_ESYNTAX) {
-        if (where)
-            return cli_failf("%s: query: %s", where, err.msg);
+    if (rc == QUARRY_ESYNTAX)
         return cli_failf("query: %s", err.msg);
-    }
-    if (rc != QUARRY_OK) {
-        if (where)
-            return cli_failf("%s: %s", where, err.msg);
+    if (rc != QUARRY_OK)
         return cli_fail(&err);
-    }
-    rc = cli_out_results(stdout, ix, r, so->offset, qid, st, &err);
-    if (rc != QUARRY_OK) {
-        quarry_results_free(r);
-        fflush(stdout);
-        if (where)
-            return cli_failf("%s: %s", where, err.msg);
-        return cli_fail(&err);
-    }
-    if (st->format == CLI_OUT_PEOPLE)
-        cli_out_footer(stdout, r, so->offset, st);
-    int status = r->n > 0 ? 0 : 1;
-    quarry_results_free(r);
-    return status;
+    return nhits > 0 ? 0 : 1;
 }
 
 /* ------------------------------------------------------------ batches */
+
+/* A batch of queries (--queries FILE, or one query a line on stdin): a
+ * query that fails (a syntax error, a limit) is reported as FILE:LINE and
+ * the batch goes on; an error of the index or of the output stops it. */
+typedef struct batch {
+    quarry_index *ix;
+    const quarry_search_options *so;
+    const cli_out_style *st;
+    cli_pager *pg;
+    unsigned long ran, failed;
+    int hinted;   /* the --plain hint was given */
+} batch;
+
+/* Whether a syntax error is about a character that natural-language text
+ * uses as punctuation ('+', '-', ':', quotes, parentheses): then the query
+ * file is probably meant for --plain. `msg` is "column N: ...", N counting
+ * characters from 1. */
+static int natural_language_error(const char *query, const char *msg)
+{
+    static const char *const about[] = { "quote", "phrase", "parenthes", "'+'", "'-'", "title:" };
+    for (size_t i = 0; i < sizeof about / sizeof *about; i++)
+        if (strstr(msg, about[i]))
+            return 1;
+    unsigned long col = 0;
+    if (sscanf(msg, "column %lu:", &col) != 1 || col == 0)
+        return 0;
+    const unsigned char *p = (const unsigned char *)query;
+    for (unsigned long c = 1; *p; p++) {   /* to the first byte of character `col` */
+        if ((*p & 0xC0) == 0x80)
+            continue;
+        if (c++ == col)
+            break;
+    }
+    return *p && strchr("+-:\"()", *p);
+}
 
 static void chomp(char *s)
 {
@@ -175,19 +219,47 @@ static void chomp(char *s)
         s[--n] = '\0';
 }
 
-/* Runs one query of a batch; returns 0 to go on, 2 to stop (error reported). */
-static int run_batch_query(quarry_index *ix, const char *query, const quarry_search_options *so,
-                           const cli_out_style *st, const char *qid, const char *showqid,
-                           const char *where, int first)
+/* Runs one query of a batch; `where` is "FILE:LINE". Returns 0 to go on, 2
+ * to stop (reported). */
+static int batch_query(batch *b, const char *query, const char *qid, const char *showqid,
+                       const char *where)
 {
-    if (st->format == CLI_OUT_PEOPLE) {
-        if (!first)
+    if (b->st->format == CLI_OUT_PEOPLE) {
+        cli_pager_start(b->pg);
+        if (b->ran > 0)
             putc('\n', stdout);
-        cli_out_query_header(stdout, showqid, query, st);
+        cli_out_query_header(stdout, showqid, query, b->st);
     }
-    int status = run_one(ix, query, so, st, qid, where);
-    fflush(stdout);
-    return status == 2 ? 2 : 0;
+    b->ran++;
+    quarry_error err = { 0 };
+    size_t nhits;
+    int rc = search_print(b->ix, query, b->so, b->st, qid, b->pg, &nhits, &err);
+    fflush(stdout);   /* the hits before the message of a later query */
+    if (rc == QUARRY_OK)
+        return 0;
+    if (rc == QUARRY_ENOTERMS) {
+        fprintf(stderr, "quarry: %s: " NOTERMS_MSG "\n", where);
+        return 0;
+    }
+    if (rc != QUARRY_ESYNTAX && rc != QUARRY_ELIMIT)
+        return cli_failf("%s: %s", where, err.msg);
+    b->failed++;
+    const char *hint = "";
+    if (rc == QUARRY_ESYNTAX && !b->so->plain && !b->hinted && natural_language_error(query, err.msg)) {
+        hint = " (natural-language queries? try --plain)";
+        b->hinted = 1;
+    }
+    fprintf(stderr, "quarry: %s: %s%s\n", where, err.msg, hint);
+    return 0;
+}
+
+/* The exit status of a batch that ran to its end: 2 when a query failed
+ * (with a summary line), else 0. */
+static int batch_end(const batch *b)
+{
+    if (b->failed == 0)
+        return 0;
+    return cli_failf("%lu of %lu quer%s failed", b->failed, b->ran, b->ran == 1 ? "y" : "ies");
 }
 
 typedef struct qline {
@@ -312,7 +384,7 @@ static int read_queries(const char *path, qline **out, size_t *nout)
 }
 
 static int batch_file(quarry_index *ix, const char *path, const quarry_search_options *so,
-                      const cli_out_style *st)
+                      const cli_out_style *st, cli_pager *pg)
 {
     qline *q = NULL;
     size_t n = 0;
@@ -320,21 +392,24 @@ static int batch_file(quarry_index *ix, const char *path, const quarry_search_op
     if (status)
         return status;
     const char *name = strcmp(path, "-") == 0 ? "stdin" : path;
+    batch b = { ix, so, st, pg, 0, 0, 0 };
     for (size_t i = 0; i < n && status == 0; i++) {
         char where[4200];
         snprintf(where, sizeof where, "%s:%lu", name, q[i].line);
-        status = run_batch_query(ix, q[i].query, so, st, q[i].qid, q[i].qid, where, i == 0);
+        status = batch_query(&b, q[i].query, q[i].qid, q[i].qid, where);
     }
     free_qlines(q, n);
-    return status;
+    return status ? status : batch_end(&b);
 }
 
-static int batch_stdin(quarry_index *ix, const quarry_search_options *so, const cli_out_style *st)
+static int batch_stdin(quarry_index *ix, const quarry_search_options *so, const cli_out_style *st,
+                       cli_pager *pg)
 {
     char *line = NULL;
     size_t cap = 0;
     unsigned long lineno = 0;
-    int status = 0, first = 1;
+    int status = 0;
+    batch b = { ix, so, st, pg, 0, 0, 0 };
     errno = 0;
     while (status == 0 && getline(&line, &cap, stdin) >= 0) {
         lineno++;
@@ -344,13 +419,12 @@ static int batch_stdin(quarry_index *ix, const quarry_search_options *so, const 
         char qid[32], where[64];
         snprintf(qid, sizeof qid, "%lu", lineno);
         snprintf(where, sizeof where, "stdin:%lu", lineno);
-        status = run_batch_query(ix, line, so, st, qid, NULL, where, first);
-        first = 0;
+        status = batch_query(&b, line, qid, NULL, where);
     }
     if (status == 0 && ferror(stdin))
         status = cli_failf("cannot read queries from stdin: %s", strerror(errno));
     free(line);
-    return status;
+    return status ? status : batch_end(&b);
 }
 
 /* ------------------------------------------------------------ main */
@@ -377,6 +451,7 @@ int cli_search(int argc, char **argv)
     quarry_search_options_init(&so);
     const char *dir = "index", *queries = NULL, *tag = NULL;
     int json = 0, expand = -1, color_mode = CLI_COLOR_AUTO;
+    cli_pager pg = { 0 };
 
     opterr = 0;
     optind = 0;   /* glibc: start a fresh scan from argv[1] */
@@ -463,8 +538,13 @@ int cli_search(int argc, char **argv)
         case OPT_EXHAUSTIVE:
             so.algorithm = QUARRY_ALGO_EXHAUSTIVE;
             break;
+        case OPT_NO_PAGER:
+            pg.off = 1;
+            break;
         case 'h':
+            cli_pager_start(&pg);
             fputs(usage_text, stdout);
+            cli_pager_end(&pg);
             return finish(0);
         case ':':
             if (long_arg(argv[optind - 1]))
@@ -534,13 +614,14 @@ int cli_search(int argc, char **argv)
     }
     int status;
     if (query)
-        status = run_one(ix, query, &so, &st, tag ? "1" : NULL, NULL);
+        status = run_one(ix, query, &so, &st, tag ? "1" : NULL, &pg);
     else if (queries)
-        status = batch_file(ix, queries, &so, &st);
+        status = batch_file(ix, queries, &so, &st, &pg);
     else if (session)
-        status = cli_session(ix, &so, &st, color_mode);
+        status = cli_session(ix, &so, &st, color_mode, pg.off);
     else
-        status = batch_stdin(ix, &so, &st);
+        status = batch_stdin(ix, &so, &st, &pg);
+    cli_pager_end(&pg);
     free(query);
     quarry_close(ix);
     return finish(status);

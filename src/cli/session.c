@@ -2,8 +2,9 @@
  * session.c — the interactive session of `quarry search` (stdin and stdout
  * are terminals): a "quarry> " prompt with libedit line editing and a
  * persistent history, queries shown for people (or as JSON), and the
- * commands :open N, :more, :k N, :json, :passages, :help, :quit. Ctrl-C at
- * the prompt cancels the line; during a search it stops the output.
+ * commands :open N (the article through the pager), :more, :k N, :json,
+ * :passages, :help, :quit. Ctrl-C at the prompt cancels the line; during a
+ * search it stops the output.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,6 +20,7 @@
 
 #include "cli/cli.h"
 #include "cli/output.h"
+#include "cli/pager.h"
 
 #define PROMPT "quarry> "
 #define HISTORY_MAX 1000
@@ -53,6 +55,7 @@ typedef struct session {
     quarry_search_options so;   /* current k and passage mode; offset = first page */
     cli_out_style st;
     int color_mode;
+    int no_pager;               /* --no-pager: :open prints to the terminal */
     char *query;                /* the last query run, or NULL */
     size_t lead;                /* columns of white space typed before it; -1: unknown */
     quarry_results *r;          /* its last page */
@@ -238,18 +241,11 @@ static void cmd_open(session *s, const char *arg)
     st.width = cli_out_term_width(STDOUT_FILENO);
     st.color = cli_out_color_wanted(s->color_mode, STDOUT_FILENO);
     quarry_error err = { 0 };
-    const char *pager = getenv("PAGER");
-    FILE *out = stdout;
-    if (pager && *pager && isatty(STDOUT_FILENO)) {
-        setenv("LESS", "FRX", 0);   /* colours, and no pager for a short article */
-        fflush(stdout);
-        out = popen(pager, "w");
-        if (!out)
-            out = stdout;
-    }
-    int rc = cli_out_article(out, s->ix, s->r, h->article, &st, &err);
-    if (out != stdout)
-        pclose(out);
+    cli_pager pg = { 0 };
+    pg.off = s->no_pager;
+    cli_pager_start(&pg);   /* SIGPIPE is ignored: a pager that quits early ends the article */
+    int rc = cli_out_article(stdout, s->ix, s->r, h->article, &st, &err);
+    cli_pager_end(&pg);
     if (rc != QUARRY_OK)
         fprintf(stdout, "quarry: %s\n", err.msg);
 }
@@ -261,7 +257,7 @@ static void cmd_help(const session *s)
             "  word word  ranked OR      \"a phrase\"  adjacent words\n"
             "  +word required   -word excluded   AND OR NOT ( )   title:word\n"
             "Commands:\n"
-            "  :open N     the whole article of hit N\n"
+            "  :open N     the whole article of hit N (through the pager)\n"
             "  :more       the next %u hits\n"
             "  :k N        hits per page (now %u)\n"
             "  :json       toggle JSON output (now %s)\n"
@@ -332,7 +328,7 @@ static char *trim(char *s)
 }
 
 int cli_session(quarry_index *ix, const quarry_search_options *so, const cli_out_style *st,
-                int color_mode)
+                int color_mode, int no_pager)
 {
     session s;
     memset(&s, 0, sizeof s);
@@ -340,6 +336,7 @@ int cli_session(quarry_index *ix, const quarry_search_options *so, const cli_out
     s.so = *so;
     s.st = *st;
     s.color_mode = color_mode;
+    s.no_pager = no_pager;
 
     struct sigaction old_int, old_pipe, ign;
     sigaction(SIGINT, NULL, &old_int);

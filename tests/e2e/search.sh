@@ -137,9 +137,28 @@ run S <"$T/b.txt"; expect_rc "batch for people" 0
 check "batch for people: a 'query:' line before each" [ "$(grep -c '^query: ' "$T/out")" -eq 3 ]
 printf 'sanctions\n"broken\nBRI\n' >"$T/b2.txt"
 run S --json <"$T/b2.txt"
-expect_rc "batch stops at a syntax error" 2
-check "batch syntax error names stdin:LINE and the column" grep -Eq '^quarry: stdin:2: query: column [0-9]+: unbalanced quote$' "$T/err"
-check "batch: the queries before the error ran, none after" [ "$(grep -c . "$T/out")" -eq 1 ]
+expect_rc "batch from stdin with a syntax error: exit 2 at the end" 2
+check "batch syntax error names stdin:LINE and the column" grep -Eq '^quarry: stdin:2: column [0-9]+: unbalanced quote' "$T/err"
+check "batch: the queries before and after the error ran" \
+    [ "$(python3 -c 'import json,sys; print(" ".join(sorted({json.loads(l)["qid"] for l in sys.stdin})))' <"$T/out")" = "1 3" ]
+check "batch: the summary line" grep -qx 'quarry: 1 of 3 queries failed' "$T/err"
+# a natural-language query file with bad queries in the middle: every other
+# query runs, each failure is FILE:LINE: column N, --plain is suggested once
+long=$(head -c 70000 /dev/zero | tr '\0' 'a')
+printf 'q1\tsanctions\nq2\twhat is +\nq3\tBRI investment\nq4\tRussia (sanctions\nq5\t%s\nq6\tRussia\nq7\tthe and\n' "$long" >"$T/nl.tsv"
+run S --trec nl --queries "$T/nl.tsv"; expect_rc "--queries with failing queries: exit 2" 2
+check "--queries: the queries after the failures ran" [ "$(cut -d' ' -f1 "$T/out" | sort -u | tr '\n' ' ')" = "q1 q3 q6 " ]
+check "--queries: q2 reported as FILE:2: column 9" grep -q "^quarry: $T/nl.tsv:2: column 9: expected a term after '+'" "$T/err"
+check "--queries: q4 reported as FILE:4: column N" grep -Eq "^quarry: $T/nl.tsv:4: column [0-9]+: unbalanced parenthesis" "$T/err"
+check "--queries: a query over the length limit fails alone (FILE:5)" grep -q "^quarry: $T/nl.tsv:5: the query is 70000 bytes long" "$T/err"
+check "--queries: --plain suggested once" [ "$(grep -c 'try --plain' "$T/err")" -eq 1 ]
+check "--queries: the suggestion is on the first failure" grep -q "nl.tsv:2: .*(natural-language queries? try --plain)$" "$T/err"
+check "--queries: a query of stop words does not count as failed" grep -qx 'quarry: 3 of 7 queries failed' "$T/err"
+check "--queries: the summary is the last line" [ "$(tail -n 1 "$T/err")" = "quarry: 3 of 7 queries failed" ]
+printf 'q1\tcats AND\n' >"$T/and.tsv"
+run S --queries "$T/and.tsv"; expect_rc "--queries: one failing query" 2
+check "--queries: no --plain hint for an error on AND" bash -c "! grep -q 'try --plain' '$T/err'"
+check "--queries: the summary, singular" grep -qx 'quarry: 1 of 1 query failed' "$T/err"
 printf 'q1\tsanctions\nnot a tab line\n' >"$T/bad.tsv"
 run S --queries "$T/bad.tsv"; expect_rc "--queries with a bad line" 2
 check "--queries bad line: FILE:LINE" grep -q "^quarry: $T/bad.tsv:2: " "$T/err"
@@ -183,6 +202,24 @@ check "'-word' after --: excluded" bash -c "grep -q sanctions '$T/out' && ! grep
 run "$Q" search --help; expect_rc "--help" 0
 check "--help: usage, query language and exit statuses" \
     bash -c "grep -q '^usage: quarry search' '$T/out' && grep -q 'title:' '$T/out' && grep -q 'NOT binds tighter' '$T/out' && grep -q 'Exit status' '$T/out'"
+
+# ------------------------------------------------------------ counts
+# past QUARRY_COUNT_EXACT matches a pruning algorithm counts a lower bound:
+# the footer says "at least"; --exhaustive counts them all
+python3 -c '
+import json
+for i in range(1500):
+    print(json.dumps({"id": "d%d" % i, "text": "common word " + "filler%d " % (i % 37) * (1 + i % 5)}))
+' >"$T/many.jsonl"
+if "$Q" index -q -o "$T/many" "$T/many.jsonl" >"$T/index3.out" 2>&1; then
+    run "$Q" search -i "$T/many" -k 1 --exhaustive common; expect_rc "1500 matches, --exhaustive" 0
+    check "an exact count: (1500 matched)" grep -Eq '^1 hit \(1500 matched\) in ' "$T/out"
+    run "$Q" search -i "$T/many" -k 1 common
+    check "the default algorithm: exact, or 'at least' N" grep -Eq '^1 hit \((1500|at least 1[0-9]{3}) matched\) in ' "$T/out"
+else
+    sed 's/^/      /' "$T/index3.out" | head -5
+    bad "quarry index of 1500 articles"
+fi
 
 # ------------------------------------------------------------ untrusted text
 # quotes, backslashes, control characters, U+2028, an escape sequence, a

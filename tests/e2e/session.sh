@@ -2,8 +2,10 @@
 # tests/e2e/session.sh — drives the interactive session of `quarry search`
 # through a pseudo-terminal (script(1) from util-linux): queries, :open,
 # :more, :k, :json, :passages, :help, an unknown command, a syntax error,
-# up-arrow history recall, Ctrl-C at the prompt, Ctrl-D, colour, and the
-# history file ($XDG_STATE_HOME/quarry/history, else ~/.quarry_history).
+# up-arrow history recall, Ctrl-C at the prompt, Ctrl-D, colour, the
+# history file ($XDG_STATE_HOME/quarry/history, else ~/.quarry_history),
+# and :open through the pager ($QUARRY_PAGER, a script that records what it
+# received; no pager in the other sessions).
 # Env: QUARRY (the binary), QUARRY_ROOT (the repository root).
 set -u
 root=${QUARRY_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -32,10 +34,11 @@ fi
 
 # ------------------------------------------------------------ the driver
 # start ENV...: runs the session in a pseudo-terminal; input through fd 3,
-# the transcript (carriage returns removed on reading) in $T/tty.
+# the transcript (carriage returns removed on reading) in $T/tty. No pager
+# unless ENV sets QUARRY_PAGER.
 start() {
     rm -f "$T/in" "$T/tty"; mkfifo "$T/in"
-    env -u PAGER "$@" script -qfec "exec '$Q' search -i '$IX'" /dev/null <"$T/in" >"$T/tty" 2>&1 &
+    env QUARRY_PAGER= env -u PAGER "$@" script -qfec "exec '$Q' search -i '$IX'" /dev/null <"$T/in" >"$T/tty" 2>&1 &
     spid=$!
     exec 3>"$T/in"
 }
@@ -78,8 +81,8 @@ send 'sanctions\r' "$FOOTER" || bad "query 'sanctions' answered"
 check "sanctions: 004 ranked 1" grep -Eq '^1\. [0-9.]+  004_4f4f4b4389e3315b' <(transcript)
 check "no colour with NO_COLOR" bash -c "! tr -d '\r' <'$T/tty' | grep -q \$'\\033\\[1;31m'"
 send ':open 1\r' 'Lukoil' || bad ":open 1 shows the whole article"
-check ":open 1: the article's first and last paragraphs" \
-    bash -c "tr -d '\r' <'$T/tty' | grep -q 'During a meeting with Russian Prime Minister' && tr -d '\r' <'$T/tty' | grep -q 'Rosneft and Lukoil'"
+check ":open 1: the article's paragraphs, also those the hit did not show" \
+    bash -c "tr -d '\r' <'$T/tty' | grep -q 'During a meeting with Russian Prime Minister' && tr -d '\r' <'$T/tty' | grep -q 'Rosneft and Lukoil' && tr -d '\r' <'$T/tty' | grep -q 'joint communiqué'"
 send ':more\r' '^no more hits' || bad ":more after the last hit says so"
 send ':k 1\r' '^k = 1$' || bad ":k 1"
 send 'Russia\r' "$FOOTER" || bad "query 'Russia'"
@@ -141,6 +144,38 @@ send 'sanctions\r' "$FOOTER" || bad "unwritable history: queries still work"
 printf ':quit\r' >&3
 finish
 check "unwritable history: status 0" [ "$rc" -eq 0 ]
+
+# ------------------------------------------------------------ session 5
+# :open through the pager: the whole article goes to it, then the session
+# resumes; --no-pager prints it on the terminal
+cat >"$T/pager" <<PAGER
+#!/bin/sh
+printf '%s\n' "\${LESS-<unset>}" >>"$T/paged.less"
+cat >>"$T/paged.in"
+PAGER
+chmod +x "$T/pager"
+start HOME="$T/home5" NO_COLOR=1 QUARRY_PAGER="$T/pager"
+wait_for "$PROMPT" 1 || bad "session 5 starts"
+send 'sanctions\r' "$FOOTER" || bad "session 5: query"
+check "the results themselves are not paged" [ ! -e "$T/paged.in" ]
+send ':open 1\r' "$PROMPT" || bad ":open 1 with a pager: the prompt comes back"
+wait_for "$PROMPT" 3 || bad ":open 1 with a pager: the prompt comes back"
+# (the first and last paragraphs, and one that the hit did not show)
+check ":open 1: the pager got the whole article" bash -c "grep -q 'During a meeting with Russian Prime Minister' '$T/paged.in' && grep -q 'Rosneft and Lukoil' '$T/paged.in' && grep -q 'joint communiqué' '$T/paged.in'"
+check ":open 1: the article is not on the terminal" bash -c "! tr -d '\r' <'$T/tty' | grep -q 'joint communiqué'"
+check ":open 1: the pager ran once, with LESS=FRX" [ "$(cat "$T/paged.less")" = FRX ]
+send 'Russia\r' "$FOOTER" || bad "a query after :open (the session resumed)"
+printf ':quit\r' >&3
+finish
+check "session 5 ends with status 0" [ "$rc" -eq 0 ]
+rm -f "$T/paged.in" "$T/paged.less"
+env -u PAGER QUARRY_PAGER="$T/pager" HOME="$T/home5" NO_COLOR=1 TERM=xterm \
+    script -qfec "exec '$Q' search --no-pager -i '$IX'" /dev/null >"$T/tty" 2>&1 <<'IN'
+sanctions
+:open 1
+:quit
+IN
+check "search --no-pager: :open prints on the terminal" bash -c "[ ! -e '$T/paged.in' ] && tr -d '\r' <'$T/tty' | grep -q 'joint communiqué'"
 
 echo
 if [ $fails -ne 0 ]; then echo "$fails failed"; exit 1; fi
