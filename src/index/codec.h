@@ -29,6 +29,21 @@ void qc_pack(const uint32_t *v, size_t n, unsigned w, uint8_t *out);
  * w > 32. Never reads outside [in, end). */
 long qc_unpack(const uint8_t *in, const uint8_t *end, size_t n, unsigned w, uint32_t *out);
 
+/* Value i of a packed group of width w (<= 32) that occupies `len` bytes
+ * (i must be below the group's count): no decoding of the others, and no
+ * read outside [in, in + len). */
+static inline uint32_t qc_get(const uint8_t *in, size_t len, unsigned w, size_t i)
+{
+    if (w == 0)
+        return 0;
+    size_t bit = i * w, off = bit / 8;
+    uint64_t v = 0;
+    size_t k = len - off < 8 ? len - off : 8;
+    for (size_t b = 0; b < k; b++)
+        v |= (uint64_t)in[off + b] << (8 * b);
+    return (uint32_t)((v >> (bit % 8)) & (w >= 32 ? 0xffffffffull : ((1ull << w) - 1)));
+}
+
 /* The obvious bit-at-a-time versions, kept as the oracle for the tests. */
 void qc_pack_slow(const uint32_t *v, size_t n, unsigned w, uint8_t *out);
 long qc_unpack_slow(const uint8_t *in, const uint8_t *end, size_t n, unsigned w, uint32_t *out);

@@ -15,13 +15,19 @@ static int cmp_pair(const void *a, const void *b)
     return (x->tf < y->tf) - (x->tf > y->tf);
 }
 
-size_t qim_frontier(qim_pair *v, size_t n)
+size_t qim_pareto(qim_pair *v, size_t n)
 {
     qsort(v, n, sizeof *v, cmp_pair);
     size_t k = 0;
     for (size_t i = 0; i < n; i++)   /* longer units must have a larger tf to count */
         if (k == 0 || v[i].tf > v[k - 1].tf)
             v[k++] = v[i];
+    return k;
+}
+
+size_t qim_frontier(qim_pair *v, size_t n)
+{
+    size_t k = qim_pareto(v, n);
     while (k > QIM_MAX) {
         /* merge the neighbours whose tf are closest (relatively): the merged
          * pair (the larger tf at the smaller length) raises the bound least */

@@ -30,6 +30,8 @@ typedef struct qim_pair {
 /* Reduces v[0..n) (any order, n >= 1) to its frontier of at most QIM_MAX
  * pairs, in increasing order; returns the new n. */
 size_t qim_frontier(qim_pair *v, size_t n);
+/* The same without the QIM_MAX limit (exact frontier). */
+size_t qim_pareto(qim_pair *v, size_t n);
 
 int qim_put(qbuf *b, const qim_pair *v, size_t n);
 

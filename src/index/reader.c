@@ -460,10 +460,11 @@ static int decode_block(qx_cursor *c, const uint8_t *p, int64_t prev_doc)
     if (k < 0)
         return -1;
     p += k;
-    if (p >= c->end)
+    if (p >= c->end || *p > 32 || qc_packed_size(n, *p) > (size_t)(c->end - p - 1))
         return -1;
     c->tf_at = p;
     c->tfs_ok = 0;
+    c->tf_reads = 0;
     int64_t d = prev_doc;
     for (uint32_t i = 0; i < n; i++) {
         d += (int64_t)c->docs[i] + 1;
@@ -475,6 +476,16 @@ static int decode_block(qx_cursor *c, const uint8_t *p, int64_t prev_doc)
     c->i = 0;
     c->pos_block = -1;
     return 0;
+}
+
+uint32_t qx_tf_slow(qx_cursor *c)
+{
+    if (++c->tf_reads > 8) {   /* a dense walk: decode the block once */
+        qx_decode_tfs(c);
+        return c->tfs[c->i];
+    }
+    const uint8_t *p = c->tf_at;
+    return qc_get(p + 1, qc_packed_size(c->n, *p), *p, c->i) + 1;
 }
 
 void qx_decode_tfs(qx_cursor *c)
@@ -609,7 +620,7 @@ static uint64_t find_block(const qx_cursor *c, uint64_t from, uint32_t target)
     return hi;
 }
 
-uint32_t qx_advance(qx_cursor *c, uint32_t target)
+uint32_t qx_advance_block(qx_cursor *c, uint32_t target)
 {
     if (c->doc >= target)
         return c->doc;
@@ -628,12 +639,8 @@ uint32_t qx_advance(qx_cursor *c, uint32_t target)
         if (load_block(c, from) == QX_END)
             return QX_END;
     }
-    /* within the block: the postings are sorted; a short linear scan */
-    uint32_t i = c->i;
-    while (c->docs[i] < target)
-        i++;
-    c->i = i;
-    return c->doc = c->docs[i];
+    c->doc = c->docs[c->i];
+    return qx_advance(c, target);   /* within the block */
 }
 
 /* Decodes the impacts of block b into c->imp (multi-block terms). */

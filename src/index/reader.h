@@ -151,8 +151,9 @@ typedef struct qx_cursor {
     uint32_t n, i;
     uint32_t doc;                  /* current doc or QX_END */
     uint32_t docs[QC_BLOCK], tfs[QC_BLOCK];
-    const uint8_t *tf_at;          /* the block's packed tfs, decoded on first use */
-    int tfs_ok;
+    const uint8_t *tf_at;          /* the block's packed tfs (width byte, values) */
+    int tfs_ok;                    /* tfs[] holds them all */
+    uint32_t tf_reads;             /* single values read from this block */
     /* positions of the current block, decoded one packed group of 128 values
      * at a time, as postings need them (pos_block: the block they belong to) */
     int64_t pos_block;
@@ -172,15 +173,40 @@ typedef struct qx_cursor {
 int qx_cursor_open(qx_cursor *c, const qx_seg *s, const qx_term *t);
 void qx_cursor_close(qx_cursor *c);
 uint32_t qx_next(qx_cursor *c);
-/* Moves to the first doc >= target (never backwards); QX_END past the end. */
-uint32_t qx_advance(qx_cursor *c, uint32_t target);
-/* Decodes the current block's tfs (cursors do it on first use). */
+/* Moves to the first doc >= target (never backwards); QX_END past the end.
+ * The common cases (already there, or within the current block) inline. */
+uint32_t qx_advance_block(qx_cursor *c, uint32_t target);
+static inline uint32_t qx_advance(qx_cursor *c, uint32_t target)
+{
+    if (c->doc >= target)
+        return c->doc;
+    if (c->docs[c->n - 1] < target)
+        return qx_advance_block(c, target);
+    uint32_t i = c->i + 1;
+    if (i + 8 < c->n && c->docs[i + 8] < target) {   /* far: binary search the rest */
+        uint32_t lo = i + 8, hi = c->n - 1;          /* docs[lo] < target <= docs[hi] */
+        while (hi - lo > 1) {
+            uint32_t mid = (lo + hi) / 2;
+            if (c->docs[mid] < target)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        i = hi;
+    } else
+        while (c->docs[i] < target)
+            i++;
+    c->i = i;
+    return c->doc = c->docs[i];
+}
+/* Decodes all the current block's tfs (positions need them). */
 void qx_decode_tfs(qx_cursor *c);
+/* The current posting's tf: one value read from the packed block until
+ * several are wanted, then the whole block decoded. */
+uint32_t qx_tf_slow(qx_cursor *c);
 static inline uint32_t qx_tf(qx_cursor *c)
 {
-    if (!c->tfs_ok)
-        qx_decode_tfs(c);
-    return c->tfs[c->i];
+    return c->tfs_ok ? c->tfs[c->i] : qx_tf_slow(c);
 }
 /* Absolute positions of the current posting (tf of them), or NULL if damaged
  * (corrupt set) or out of memory (corrupt not set). */

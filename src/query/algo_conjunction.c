@@ -4,15 +4,18 @@
  * follow it by galloping over their skip entries (qx_advance); optional
  * clauses only add to the score.
  *
- * Once the threshold is set, block-max bounds skip ahead (as Lucene's
- * BlockMaxConjunctionScorer): the window runs from the lead's unit to the
- * end of the lead's current skip block; the lead's block bound plus every
- * other clause's bound over the window (the largest bound of its blocks
- * that overlap it) bound every unit of the window, and if that cannot beat
- * the threshold the whole block of the lead is skipped without decoding. A unit where every
- * required clause occurs is then bounded by the required clauses' term
- * frequencies (no positions) plus the optional clauses' block bounds
- * before it is scored in full by qalgo_match.
+ * The units are walked in windows, one skip block of the lead at a time
+ * (as Lucene's BlockMaxConjunctionScorer). Once the threshold is set, a
+ * window is first bounded from skip data alone: the required clauses
+ * together (qn_joint_ub: their impacts over the window, coupled through
+ * the unit length) plus each optional clause's largest block bound over
+ * it. If that cannot beat the threshold, the window is skipped without
+ * decoding anything. Otherwise each unit where every required clause
+ * occurs is bounded from term frequencies and the one-byte length before
+ * it is scored in full by qalgo_match (positions only then).
+ *
+ * When every required clause is a single term (the common "+a +b"), the
+ * units of a window are walked on the cursors directly.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -20,80 +23,179 @@
 #include "query/algo.h"
 #include "query/parse.h"
 
-void qalgo_conjunction(qalgo_run *r)
+typedef struct conj {
+    qalgo_run *r;
+    qn_node **req, **opt;
+    size_t nreq, nopt;
+    int pure;                /* the root is exactly its required terms */
+    double opt_bound;        /* the optional clauses' bound over the window */
+} conj;
+
+/* Bounds the window [from, *last] (the lead's skip block that holds the
+ * first unit >= from): 1 when it can be skipped. *last = QX_END when the
+ * lead has no unit left. */
+static int window(conj *c, uint32_t from, uint32_t *last, double theta)
 {
+    qn_ctx *x = c->r->x;
+    uint32_t upto = QX_END;
+    qn_block_ub(x, c->req[0], from, &upto);
+    *last = upto;
+    if (upto == QX_END)
+        return 1;
+    c->opt_bound = 0;
+    if (theta == -INFINITY) {
+        for (size_t i = 0; i < c->nopt; i++)
+            c->opt_bound += c->opt[i]->ub;   /* for the doc-level bounds of the counting phase */
+        return 0;
+    }
+    double b = qn_joint_ub(x, c->req, c->nreq, from, upto, 1);
+    for (size_t i = 0; i < c->nopt; i++)
+        c->opt_bound += qn_range_ub(x, c->opt[i], from, upto);
+    return bm25_below(b + c->opt_bound, theta);
+}
+
+/* Required clauses that are any nodes. */
+static void run_nodes(conj *c)
+{
+    qalgo_run *r = c->r;
     qn_ctx *x = r->x;
     qk_collector *col = r->col;
+    uint32_t target = 0, last;
+    while (!x->corrupt && !x->oom) {
+        double theta = qk_threshold(col);
+        if (window(c, target, &last, theta)) {
+            if (last == QX_END)
+                break;
+            target = last + 1;
+            continue;
+        }
+        for (;;) {
+            uint32_t d = qn_advance(x, c->req[0], target);
+            if (d > last)
+                break;
+            uint32_t next = d;
+            for (size_t i = 1; i < c->nreq && next == d; i++)
+                next = qn_advance(x, c->req[i], d);
+            if (next != d) {
+                target = next;
+                continue;
+            }
+            target = d + 1;
+            theta = qk_threshold(col);
+            if (theta > -INFINITY) {
+                double bound = c->opt_bound;
+                for (size_t i = 0; i < c->nreq; i++)
+                    bound += qn_doc_ub(x, c->req[i], d);
+                if (bm25_below(bound, theta))
+                    continue;
+            }
+            double s;
+            if (qalgo_match(r, d, &s))
+                qk_collect(col, d, s);
+        }
+        if (last == QX_END || target > last + 1)
+            continue;
+        target = last + 1;
+    }
+}
+
+/* Required clauses that are all single terms: the same on the cursors. */
+static void run_terms(conj *c)
+{
+    qalgo_run *r = c->r;
+    qn_ctx *x = r->x;
+    qk_collector *col = r->col;
+    qx_cursor *cur[64];
+    double w[64];
+    size_t n = c->nreq;
+    for (size_t i = 0; i < n; i++) {
+        cur[i] = &c->req[i]->cur[0];
+        w[i] = c->req[i]->w;
+    }
+    qx_cursor *lead = cur[0];
+    uint32_t target = 0, last;
+    while (!x->corrupt && !x->oom) {
+        double theta = qk_threshold(col);
+        if (window(c, target, &last, theta)) {
+            if (last == QX_END)
+                break;
+            target = last + 1;
+            continue;
+        }
+        uint32_t d = qx_advance(lead, target);
+        while (d <= last) {
+            size_t i = 1;
+            for (; i < n; i++) {
+                uint32_t e = qx_advance(cur[i], d);
+                if (e != d) {
+                    d = qx_advance(lead, e);
+                    break;
+                }
+            }
+            if (i < n)
+                continue;
+            theta = qk_threshold(col);
+            double enter = qk_enter(col);
+            if (enter > -INFINITY) {
+                double norm = x->normq[qx_unit_lenq(x->seg, d)], bound = c->opt_bound;
+                for (size_t k = 0; k < n; k++)
+                    bound += bm25_score(w[k], qx_tf(cur[k]), norm);
+                if (bm25_below(bound, theta)) {   /* pruned */
+                    d = qx_next(lead);
+                    continue;
+                }
+                if (c->pure && bm25_below(bound, enter)) {   /* a match that cannot enter */
+                    qk_count(col, d);
+                    d = qx_next(lead);
+                    continue;
+                }
+            }
+            double s;
+            if (c->pure) {
+                /* the root's score, summed in the tree's order as qn_score does */
+                double norm = bm25_norm(&x->m, qx_unit_len(x->seg, d)), sum = 0;
+                for (size_t k = 0; k < n; k++)
+                    sum += bm25_score(r->root->kids[k]->w, qx_tf(&r->root->kids[k]->cur[0]), norm);
+                qk_collect(col, d, 0 + sum);
+            } else if (qalgo_match(r, d, &s))
+                qk_collect(col, d, s);
+            d = qx_next(lead);
+        }
+        if (last == QX_END)
+            break;
+        target = d > last + 1 ? d : last + 1;
+    }
+}
+
+void qalgo_conjunction(qalgo_run *r)
+{
     qn_node *root = r->root;
     size_t nk = root->nkids ? root->nkids : 1;
-    qn_node **req = malloc(nk * sizeof *req), **opt = malloc(nk * sizeof *opt);
-    size_t nreq = 0, nopt = 0;
-    if (!req || !opt) {
-        x->oom = 1;
+    conj c = { r, malloc(nk * sizeof *c.req), malloc(nk * sizeof *c.opt), 0, 0, 0, 0 };
+    if (!c.req || !c.opt) {
+        r->x->oom = 1;
         goto done;
     }
+    int terms = 1;
     for (size_t i = 0; i < root->nkids; i++) {
         qn_node *k = root->kids[i];
         if (k->occur == QQ_MUST) {   /* by cost: the rarest leads */
-            size_t j = nreq++;
-            while (j && req[j - 1]->cost > k->cost) {
-                req[j] = req[j - 1];
+            size_t j = c.nreq++;
+            while (j && c.req[j - 1]->cost > k->cost) {
+                c.req[j] = c.req[j - 1];
                 j--;
             }
-            req[j] = k;
+            c.req[j] = k;
+            terms &= k->kind == QN_LEAF && k->nterms == 1 && k->field == QQ_FIELD_ANY && !k->missing;
         } else if (k->occur == QQ_SHOULD)
-            opt[nopt++] = k;
+            c.opt[c.nopt++] = k;
     }
-    uint32_t target = 0, win_end = 0;
-    int have_win = 0;
-    double win_bound = 0, opt_bound = 0;
-    while (!x->corrupt && !x->oom) {
-        uint32_t d = qn_advance(x, req[0], target);
-        if (d == QX_END)
-            break;
-        double theta = qk_threshold(col);
-        if (theta > -INFINITY) {
-            if (!have_win || d > win_end) {
-                uint32_t upto = QX_END;
-                win_bound = qn_block_ub(x, req[0], d, &upto);
-                for (size_t i = 1; i < nreq; i++)
-                    win_bound += qn_range_ub(x, req[i], d, upto);
-                opt_bound = 0;
-                for (size_t i = 0; i < nopt; i++)
-                    opt_bound += qn_range_ub(x, opt[i], d, upto);
-                win_bound += opt_bound;
-                win_end = upto;
-                have_win = 1;
-            }
-            if (bm25_below(win_bound, theta)) {
-                if (win_end == QX_END)
-                    break;
-                target = win_end + 1;
-                continue;
-            }
-        }
-        uint32_t next = d;
-        for (size_t i = 1; i < nreq && next == d; i++)
-            next = qn_advance(x, req[i], d);
-        if (next != d) {
-            target = next;
-            continue;
-        }
-        double s;
-        if (theta > -INFINITY) {
-            double bound = opt_bound;
-            for (size_t i = 0; i < nreq; i++)
-                bound += qn_doc_ub(x, req[i], d);
-            if (bm25_below(bound, theta)) {
-                target = d + 1;
-                continue;
-            }
-        }
-        if (qalgo_match(r, d, &s))
-            qk_collect(col, d, s);
-        target = d + 1;
-    }
+    c.pure = terms && c.nreq == root->nkids;
+    if (terms && c.nreq <= 64)
+        run_terms(&c);
+    else
+        run_nodes(&c);
 done:
-    free(req);
-    free(opt);
+    free(c.req);
+    free(c.opt);
 }

@@ -7,6 +7,7 @@
 #include "query/node.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 #include "query/parse.h"
 
@@ -139,6 +140,130 @@ static double leaf_range_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t to)
             ub = b;
     }
     return ub;
+}
+
+/* ------------------------------------------------------------ joint bounds */
+
+/* A bound that couples leaves through the unit length: every unit of the
+ * range has one length L, and there each leaf scores at most w * s(tf(L), L)
+ * where tf(L) is the largest tf its impacts allow at length <= L (for a
+ * phrase, the smallest of its terms'). The sum is largest at one of the
+ * impacts' lengths (between two, tf(L) is constant and s falls with L), so
+ * the bound is the maximum over those lengths. Much tighter than adding
+ * each leaf's own maximum when those come from units of different lengths
+ * (common words: a short unit with a few, a long one with many). */
+
+#define JOINT_LEAVES 8
+#define JOINT_TERMS 16
+#define JOINT_BLOCKS 4                 /* wider ranges use the term's own impacts */
+#define JOINT_PAIRS (JOINT_BLOCKS * QIM_MAX)
+
+typedef struct jterm {
+    qim_pair v[JOINT_PAIRS];   /* frontier of the term over the range, by length */
+    uint32_t n, at;            /* pairs; the walk's position */
+} jterm;
+
+/* The frontier of cursor c's postings over [from, to]; -1 when none left. */
+static int range_frontier(qn_ctx *x, qx_cursor *c, uint32_t from, uint32_t to, jterm *t)
+{
+    uint64_t b0, b1;
+    if (qx_blocks_in(c, from, to, &b0, &b1))
+        return -1;
+    t->n = 0;
+    t->at = 0;
+    if (b1 - b0 >= JOINT_BLOCKS) {
+        memcpy(t->v, c->t.imp, c->t.nimp * sizeof *t->v);
+        t->n = c->t.nimp;
+        return 0;
+    }
+    for (uint64_t k = b0; k <= b1; k++) {
+        uint32_t np;
+        qim_pair buf[QIM_MAX];
+        const qim_pair *v = qx_impacts_of(c, k, buf, &np);
+        if (!v) {
+            x->corrupt = 1;
+            return -1;
+        }
+        /* insert each pair by length (then tf, larger first) */
+        for (uint32_t i = 0; i < np; i++) {
+            uint32_t j = t->n++;
+            while (j && (t->v[j - 1].len > v[i].len || (t->v[j - 1].len == v[i].len && t->v[j - 1].tf < v[i].tf))) {
+                t->v[j] = t->v[j - 1];
+                j--;
+            }
+            t->v[j] = v[i];
+        }
+    }
+    if (b1 > b0) {   /* keep the frontier: longer units need a larger tf */
+        uint32_t k = 0;
+        for (uint32_t i = 0; i < t->n; i++)
+            if (k == 0 || t->v[i].tf > t->v[k - 1].tf)
+                t->v[k++] = t->v[i];
+        t->n = k;
+    }
+    return 0;
+}
+
+double qn_joint_ub(qn_ctx *x, qn_node **v, size_t n, uint32_t from, uint32_t to, int conj)
+{
+    jterm terms[JOINT_TERMS];
+    size_t first[JOINT_LEAVES + 1], nt = 0;
+    double extra = 0;          /* nodes bounded on their own */
+    size_t nl = 0;
+    qn_node *leaf[JOINT_LEAVES];
+    for (size_t i = 0; i < n; i++) {
+        qn_node *l = v[i];
+        if (l->kind != QN_LEAF || nl == JOINT_LEAVES || nt + l->nterms > JOINT_TERMS || l->missing) {
+            double b = qn_range_ub(x, l, from, to);
+            if (conj && b == 0 && l->kind == QN_LEAF)
+                return 0;
+            extra += b;
+            continue;
+        }
+        first[nl] = nt;
+        for (size_t k = 0; k < l->nterms; k++, nt++)
+            if (range_frontier(x, &l->cur[k], from, to, &terms[nt])) {
+                if (conj)
+                    return 0;   /* a required leaf has no unit in the range */
+                nt = first[nl];
+                goto next_leaf;
+            }
+        leaf[nl++] = l;
+    next_leaf:;
+    }
+    first[nl] = nt;
+    if (nl == 0)
+        return extra;
+    /* walk the lengths of all frontiers in increasing order */
+    double best = 0;
+    for (;;) {
+        uint32_t L = UINT32_MAX;
+        for (size_t t = 0; t < nt; t++)
+            if (terms[t].at < terms[t].n && terms[t].v[terms[t].at].len < L)
+                L = terms[t].v[terms[t].at].len;
+        if (L == UINT32_MAX)
+            break;
+        double norm = bm25_norm(&x->m, L), sum = 0;
+        int all = 1;
+        for (size_t i = 0; i < nl; i++) {
+            uint32_t tf = UINT32_MAX;
+            for (size_t t = first[i]; t < first[i + 1]; t++) {
+                jterm *j = &terms[t];
+                while (j->at < j->n && j->v[j->at].len <= L)
+                    j->at++;
+                uint32_t f = j->at ? j->v[j->at - 1].tf : 0;
+                if (f < tf)
+                    tf = f;
+            }
+            if (tf == 0)
+                all = 0;
+            else
+                sum += bm25_score(leaf[i]->w, tf, norm);
+        }
+        if ((all || !conj) && sum > best)
+            best = sum;
+    }
+    return best + extra;
 }
 
 /* ------------------------------------------------------------ groups */

@@ -79,6 +79,10 @@ uint32_t qn_advance(qn_ctx *x, qn_node *n, uint32_t target);
 double qn_doc_ub(qn_ctx *x, qn_node *n, uint32_t d);
 double qn_block_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t *upto);
 double qn_range_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t to);
+/* A bound of the sum of the scores of nodes v[0..n) over [from, to] that
+ * couples the leaves through the unit length (node.c); conj: every node
+ * must match (a unit lacking one scores nothing). */
+double qn_joint_ub(qn_ctx *x, qn_node **v, size_t n, uint32_t from, uint32_t to, int conj);
 
 /* Sets n->ub, n->cost and n->doc (the first approximation) for the bound
  * segment, bottom up. */

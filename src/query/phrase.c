@@ -31,11 +31,15 @@ uint32_t qn_phrase_freq(qn_ctx *x, qn_node *n, uint32_t d)
             f++;
         return f;
     }
-    /* for each occurrence of term 0, every other term at its offset; the
-     * first 64 terms walk their positions forward, later ones binary search */
+    /* the term with the fewest occurrences drives: for each of its
+     * occurrences, every other term must be at its offset (the positions of
+     * the first 64 terms are walked forward by galloping, later ones binary
+     * searched) */
     const uint32_t *ps[64];
     uint32_t tfs[64], idx[64] = { 0 };
-    size_t nt = n->nterms < 64 ? n->nterms : 64;
+    size_t nt = n->nterms < 64 ? n->nterms : 64, r = 0;
+    ps[0] = p0;
+    tfs[0] = tf0;
     for (size_t i = 1; i < nt; i++) {
         ps[i] = qx_positions(&n->cur[i]);
         tfs[i] = qx_tf(&n->cur[i]);
@@ -44,21 +48,47 @@ uint32_t qn_phrase_freq(qn_ctx *x, qn_node *n, uint32_t d)
             x->oom |= !n->cur[i].corrupt;
             return 0;
         }
+        if (tfs[i] < tfs[r])
+            r = i;
     }
     uint32_t span = n->relpos[n->nterms - 1];
     uint32_t f = 0;
-    for (uint32_t j = 0; j < tf0; j++) {
-        uint32_t start = p0[j];
+    for (uint32_t j = 0; j < tfs[r]; j++) {
+        if (ps[r][j] < n->relpos[r])
+            continue;
+        uint32_t start = ps[r][j] - n->relpos[r];
         if (start >= limit)
             break;
         if (start < body && start + span >= body)
             continue;
         int ok = 1;
-        for (size_t i = 1; i < nt && ok; i++) {
-            uint32_t want = start + n->relpos[i];
-            while (idx[i] < tfs[i] && ps[i][idx[i]] < want)
-                idx[i]++;
-            ok = idx[i] < tfs[i] && ps[i][idx[i]] == want;
+        for (size_t i = 0; i < nt && ok; i++) {
+            if (i == r)
+                continue;
+            uint32_t want = start + n->relpos[i], k = idx[i], step = 1;
+            const uint32_t *p = ps[i];
+            if (k < tfs[i] && p[k] < want) {   /* gallop, then binary search */
+                uint32_t lo = k, hi;
+                for (;;) {
+                    hi = lo + step;
+                    if (hi >= tfs[i] || p[hi] >= want)
+                        break;
+                    lo = hi;
+                    step *= 2;
+                }
+                if (hi > tfs[i])
+                    hi = tfs[i];
+                while (hi - lo > 1) {
+                    uint32_t mid = lo + (hi - lo) / 2;
+                    if (p[mid] < want)
+                        lo = mid;
+                    else
+                        hi = mid;
+                }
+                k = hi;
+            }
+            idx[i] = k;
+            ok = k < tfs[i] && p[k] == want;
         }
         for (size_t i = nt; i < n->nterms && ok; i++) {
             const uint32_t *p = qx_positions(&n->cur[i]);

@@ -99,7 +99,7 @@ void qk_segment_end(qk_collector *c)
 void qk_collect(qk_collector *c, uint32_t u, double score)
 {
     const qx_seg *s = c->seg;
-    uint32_t a = qx_unit_article(s, u);
+    uint32_t a = s->narts == s->nunits ? u : qx_unit_article(s, u);   /* one unit per article: itself */
     if (a >= s->narts) {
         c->corrupt = 1;
         return;
@@ -119,6 +119,11 @@ void qk_collect(qk_collector *c, uint32_t u, double score)
     flush_article(c);
     c->cur = h;
     c->have_cur = 1;
+}
+
+void qk_count(qk_collector *c, uint32_t u)
+{
+    qk_collect(c, u, -INFINITY);   /* never better than a kept hit */
 }
 
 static int cmp_hit(const void *a, const void *b)

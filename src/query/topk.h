@@ -53,8 +53,17 @@ void qk_segment_end(qk_collector *c);
 /* A match: local unit u of the current segment with this score. */
 void qk_collect(qk_collector *c, uint32_t u, double score);
 
-/* The score a new hit must beat (-INFINITY while counting exactly). */
+/* The score a new hit must beat to be kept at all, counted or not
+ * (-INFINITY while counting exactly): the pruning threshold. */
 static inline double qk_threshold(const qk_collector *c) { return c->theta; }
+
+/* The score a new hit must beat to enter the kept hits (-INFINITY while
+ * fewer than k are kept). A match bounded below it need not be scored:
+ * qk_count counts it. */
+static inline double qk_enter(const qk_collector *c) { return c->n == c->k && c->k ? c->v[0].score : -INFINITY; }
+
+/* A match (local unit u) that cannot enter the kept hits: only counted. */
+void qk_count(qk_collector *c, uint32_t u);
 
 /* Sorts the kept hits best first; returns them and their number. */
 qk_hit *qk_sorted(qk_collector *c, size_t *n);
