@@ -224,7 +224,7 @@ uint64_t qcur_u64(qcur *c)
     return v;
 }
 
-uint64_t qcur_varint(qcur *c)
+uint64_t qcur_varint_slow(qcur *c)
 {
     uint64_t v = 0;
     if (!c->ok || qget_varint(&c->p, c->end, &v)) {

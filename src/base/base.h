@@ -83,7 +83,14 @@ static inline qcur qcur_make(const void *p, size_t n)
 uint8_t qcur_u8(qcur *c);
 uint32_t qcur_u32(qcur *c);
 uint64_t qcur_u64(qcur *c);
-uint64_t qcur_varint(qcur *c);
+uint64_t qcur_varint_slow(qcur *c);
+/* A varint; one-byte values (most of them) inline. */
+static inline uint64_t qcur_varint(qcur *c)
+{
+    if (c->ok && c->p < c->end && *c->p < 0x80)
+        return *c->p++;
+    return qcur_varint_slow(c);
+}
 const uint8_t *qcur_bytes(qcur *c, size_t n);   /* NULL (and !ok) when fewer remain */
 
 /* Makes room for element n of a growable array *v of *cap elements of

@@ -7,8 +7,9 @@
  * where the first clause's current skip block ends, so inside it every
  * clause has one block bound B_i (qn_block_ub, from skip entries only):
  *
- *   - if the B_i add up to no more than the threshold, no unit of the
- *     window can enter the top-k: skip it without decoding anything;
+ *   - if the B_i add up to no more than the threshold (a joint bound
+ *     through the unit length when that is lower: qn_joint_ub), no unit of
+ *     the window can enter the top-k: skip it without decoding anything;
  *   - else sort the clauses by B_i; the longest prefix whose B_i add up to
  *     no more than the threshold is "non-essential": a unit where only
  *     those occur cannot enter, so candidates come from the essential
@@ -18,72 +19,121 @@
  * A candidate that survives the bounds is scored in full by qalgo_match
  * (positions only then), so scores are exactly the exhaustive ones. While
  * the threshold is -infinity (the first QUARRY_COUNT_EXACT matches) every
- * clause is essential and every candidate is scored.
+ * clause is essential and every candidate is a match to count; one whose
+ * bound cannot enter the kept hits is counted without being scored.
+ *
+ * When every clause is a single term, the candidates are walked on the
+ * cursors directly.
  */
+#include <math.h>
 #include <stdlib.h>
 
 #include "query/algo.h"
+#include "query/parse.h"
 
-void qalgo_maxscore(qalgo_run *r)
+typedef struct ms {
+    qalgo_run *r;
+    qn_node **cl;            /* the clauses */
+    size_t n;
+    double *B;               /* block bounds over the window */
+    size_t *ord;             /* clauses by B, the non-essential first */
+    size_t ne;               /* non-essential clauses: ord[0 .. ne) */
+    double pre;              /* the sum of their bounds */
+    int need_ne;             /* the essential clauses alone cannot beat the threshold */
+    int terms;               /* every clause is a single term */
+    int pure;                /* ... and the root has no MUST_NOT clause: every candidate matches */
+} ms;
+
+/* Bounds the window [target, *upto]; 1 when it can be skipped. Otherwise
+ * partitions the clauses. *upto = QX_END when no clause has a unit left. */
+static int window(ms *m, uint32_t target, uint32_t *upto, double theta)
 {
+    qn_ctx *x = m->r->x;
+    double sum = 0;
+    *upto = QX_END;
+    for (size_t i = 0; i < m->n; i++) {
+        m->B[i] = qn_block_ub(x, m->cl[i], target, upto);
+        sum += m->B[i];
+    }
+    if (*upto == QX_END)
+        return 1;
+    if (bm25_below(sum, theta))
+        return 1;
+    for (size_t i = 0; i < m->n; i++) {   /* insertion sort: few clauses */
+        size_t j = i;
+        while (j && m->B[m->ord[j - 1]] > m->B[i]) {
+            m->ord[j] = m->ord[j - 1];
+            j--;
+        }
+        m->ord[j] = i;
+    }
+    m->pre = 0;
+    m->ne = 0;
+    while (m->ne < m->n && bm25_below(m->pre + m->B[m->ord[m->ne]], theta)) {
+        m->pre += m->B[m->ord[m->ne]];
+        m->ne++;
+    }
+    /* when the essential clauses alone cannot beat the threshold, a unit
+     * must hold a non-essential one too: if those are the sparser, the
+     * essential clauses leapfrog to them */
+    double ess = 0;
+    uint64_t ess_cost = 0, ne_cost = 0;
+    for (size_t k = 0; k < m->n; k++) {
+        if (k >= m->ne)
+            ess += m->B[m->ord[k]];
+        *(k >= m->ne ? &ess_cost : &ne_cost) += m->cl[m->ord[k]]->cost;
+    }
+    m->need_ne = m->ne > 0 && bm25_below(ess, theta) && ne_cost <= ess_cost;
+    return 0;
+}
+
+/* Any clauses. */
+static void run_nodes(ms *m)
+{
+    qalgo_run *r = m->r;
     qn_ctx *x = r->x;
     qk_collector *col = r->col;
-    size_t n;
-    qn_node **cl = qalgo_clauses(r->root, &n);
-    double *B = malloc((n ? n : 1) * sizeof *B);
-    size_t *ord = malloc((n ? n : 1) * sizeof *ord);
-    if (!cl || !B || !ord) {
-        x->oom = 1;
-        goto done;
-    }
-    uint32_t target = 0;
+    qn_node **cl = m->cl;
+    uint32_t target = 0, upto;
     while (!x->corrupt && !x->oom) {
-        double theta = qk_threshold(col);
-        uint32_t upto = QX_END;
-        double sum = 0;
-        for (size_t i = 0; i < n; i++) {
-            B[i] = qn_block_ub(x, cl[i], target, &upto);
-            sum += B[i];
-        }
-        if (upto == QX_END)
-            break;   /* no clause has a unit left */
-        if (bm25_below(sum, theta)) {
+        if (window(m, target, &upto, qk_threshold(col))) {
+            if (upto == QX_END)
+                break;
             target = upto + 1;
             continue;
         }
-        /* partition: clauses by bound, the non-essential prefix first */
-        for (size_t i = 0; i < n; i++) {
-            size_t j = i;
-            while (j && B[ord[j - 1]] > B[i]) {
-                ord[j] = ord[j - 1];
-                j--;
-            }
-            ord[j] = i;
-        }
-        double pre = 0;
-        size_t ne = 0;
-        while (ne < n && bm25_below(pre + B[ord[ne]], theta)) {
-            pre += B[ord[ne]];
-            ne++;
-        }
+        size_t ne = m->ne, n = m->n;
         for (size_t k = ne; k < n; k++)
-            qn_advance(x, cl[ord[k]], target);
+            qn_advance(x, cl[m->ord[k]], target);
         for (;;) {
             uint32_t d = QX_END;
             for (size_t k = ne; k < n; k++)
-                if (cl[ord[k]]->doc < d)
-                    d = cl[ord[k]]->doc;
+                if (cl[m->ord[k]]->doc < d)
+                    d = cl[m->ord[k]]->doc;
             if (d > upto || x->corrupt || x->oom)
                 break;
-            theta = qk_threshold(col);
-            double bound = pre;
+            if (m->need_ne) {   /* as in run_terms */
+                uint32_t e = QX_END;
+                for (size_t k = 0; k < ne && e > d; k++) {
+                    uint32_t f = qn_advance(x, cl[m->ord[k]], d);
+                    if (f < e)
+                        e = f;
+                }
+                if (e > d) {
+                    for (size_t k = ne; k < n; k++)
+                        qn_advance(x, cl[m->ord[k]], e);
+                    continue;
+                }
+            }
+            double theta = qk_threshold(col);
+            double bound = m->pre;
             for (size_t k = ne; k < n; k++)
-                if (cl[ord[k]]->doc == d)
-                    bound += qn_doc_ub(x, cl[ord[k]], d);
+                if (cl[m->ord[k]]->doc == d)
+                    bound += qn_doc_ub(x, cl[m->ord[k]], d);
             int ok = !bm25_below(bound, theta);
             for (size_t k = ne; ok && k-- > 0;) {
-                qn_node *c = cl[ord[k]];
-                bound -= B[ord[k]];
+                qn_node *c = cl[m->ord[k]];
+                bound -= m->B[m->ord[k]];
                 if (qn_advance(x, c, d) == d)
                     bound += qn_doc_ub(x, c, d);
                 ok = !bm25_below(bound, theta);
@@ -92,13 +142,137 @@ void qalgo_maxscore(qalgo_run *r)
             if (ok && qalgo_match(r, d, &s))
                 qk_collect(col, d, s);
             for (size_t k = ne; k < n; k++)
-                if (cl[ord[k]]->doc == d)
-                    qn_advance(x, cl[ord[k]], d + 1);
+                if (cl[m->ord[k]]->doc == d)
+                    qn_advance(x, cl[m->ord[k]], d + 1);
+        }
+        target = upto + 1;
+    }
+}
+
+/* Every clause a single term: the same on the cursors. */
+static void run_terms(ms *m)
+{
+    qalgo_run *r = m->r;
+    qn_ctx *x = r->x;
+    qk_collector *col = r->col;
+    size_t n = m->n;
+    qx_cursor **cur = malloc(n * sizeof *cur);
+    double *w = malloc(n * sizeof *w);
+    if (!cur || !w) {
+        x->oom = 1;
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        cur[i] = &m->cl[i]->cur[0];
+        w[i] = m->cl[i]->w;
+    }
+    uint32_t target = 0, upto;
+    while (!x->corrupt && !x->oom) {
+        if (window(m, target, &upto, qk_threshold(col))) {
+            if (upto == QX_END)
+                break;
+            target = upto + 1;
+            continue;
+        }
+        size_t ne = m->ne;
+        const size_t *ord = m->ord;
+        for (size_t k = ne; k < n; k++)
+            qx_advance(cur[ord[k]], target);
+        for (;;) {
+            uint32_t d = QX_END;
+            for (size_t k = ne; k < n; k++)
+                if (cur[ord[k]]->doc < d)
+                    d = cur[ord[k]]->doc;
+            if (d > upto || x->corrupt)
+                break;
+            if (m->need_ne) {
+                /* a unit must hold a non-essential term too: move the
+                 * essential ones up to the nearest of those */
+                uint32_t e = QX_END;
+                for (size_t k = 0; k < ne && e > d; k++) {
+                    uint32_t f = qx_advance(cur[ord[k]], d);
+                    if (f < e)
+                        e = f;
+                }
+                if (e > d) {
+                    for (size_t k = ne; k < n; k++)
+                        qx_advance(cur[ord[k]], e);
+                    continue;
+                }
+            }
+            double theta = qk_threshold(col), enter = qk_enter(col);
+            int score = 1;
+            if (enter > -INFINITY) {
+                double norm = x->normq[qx_unit_lenq(x->seg, d)], bound = m->pre;
+                for (size_t k = ne; k < n; k++)
+                    if (cur[ord[k]]->doc == d)
+                        bound += bm25_score(w[ord[k]], qx_tf(cur[ord[k]]), norm);
+                int ok = !bm25_below(bound, theta);
+                for (size_t k = ne; ok && k-- > 0;) {   /* non-essential, highest bound first */
+                    qx_cursor *c = cur[ord[k]];
+                    bound -= m->B[ord[k]];
+                    if (qx_advance(c, d) == d)
+                        bound += bm25_score(w[ord[k]], qx_tf(c), norm);
+                    ok = !bm25_below(bound, theta);
+                }
+                if (!ok)
+                    score = 0;
+                else if (m->pure && bm25_below(bound, enter)) {
+                    qk_count(col, d);   /* a match that cannot enter: counted only */
+                    score = 0;
+                }
+            }
+            if (score) {
+                double s;
+                if (m->pure) {
+                    /* the root's score, summed in the tree's order as qn_score does */
+                    double norm = bm25_norm(&x->m, qx_unit_len(x->seg, d)), sum = 0;
+                    for (size_t i = 0; i < n; i++)
+                        if (qx_advance(cur[i], d) == d)
+                            sum += bm25_score(w[i], qx_tf(cur[i]), norm);
+                    qk_collect(col, d, 0 + sum);
+                } else if (qalgo_match(r, d, &s))
+                    qk_collect(col, d, s);
+            }
+            for (size_t k = ne; k < n; k++)
+                if (cur[ord[k]]->doc == d)
+                    qx_next(cur[ord[k]]);
         }
         target = upto + 1;
     }
 done:
-    free(cl);
-    free(B);
-    free(ord);
+    free(cur);
+    free(w);
+}
+
+void qalgo_maxscore(qalgo_run *r)
+{
+    ms m;
+    memset(&m, 0, sizeof m);
+    m.r = r;
+    m.cl = qalgo_clauses(r->root, &m.n);
+    m.B = malloc((m.n ? m.n : 1) * sizeof *m.B);
+    m.ord = malloc((m.n ? m.n : 1) * sizeof *m.ord);
+    if (!m.cl || !m.B || !m.ord) {
+        r->x->oom = 1;
+        goto done;
+    }
+    /* clauses absent from this segment never match: leave them out */
+    size_t k = 0, nclauses = m.n;
+    for (size_t i = 0; i < m.n; i++)
+        if (!(m.cl[i]->kind == QN_LEAF && m.cl[i]->missing))
+            m.cl[k++] = m.cl[i];
+    m.n = k;
+    m.terms = 1;
+    for (size_t i = 0; i < m.n; i++)
+        m.terms &= m.cl[i]->kind == QN_LEAF && m.cl[i]->nterms == 1 && m.cl[i]->field == QQ_FIELD_ANY;
+    m.pure = m.terms && (r->root->kind == QN_LEAF || nclauses == r->root->nkids);
+    if (m.terms && m.n)
+        run_terms(&m);
+    else
+        run_nodes(&m);
+done:
+    free(m.cl);
+    free(m.B);
+    free(m.ord);
 }

@@ -86,6 +86,23 @@ static double leaf_block_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t *upto
 {
     if (n->missing)
         return 0;
+    if (n->nterms == 1) {   /* one term: its block's bound, computed once per block */
+        qx_cursor *c = &n->cur[0];
+        uint32_t last, k;
+        const qim_pair *v = qx_shallow(c, from, &last, &k);
+        if (!v) {
+            x->corrupt |= c->corrupt;
+            return 0;
+        }
+        if (last < *upto)
+            *upto = last;
+        uint64_t key = c->skips ? c->sblk + 1 : UINT64_MAX;
+        if (n->bblk != key) {
+            n->bblk = key;
+            n->bval = impacts_max(&x->m, n->w, v, k);
+        }
+        return n->bval;
+    }
     uint32_t end = QX_END;
     double ub = INFINITY;
     for (size_t i = 0; i < n->nterms; i++) {
@@ -416,6 +433,7 @@ void qn_prepare(qn_ctx *x, qn_node *n)
         }
         n->ub = ub;
         n->cost = cost;
+        n->bblk = 0;
         leaf_advance(n, 0);
         return;
     }

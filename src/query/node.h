@@ -68,6 +68,8 @@ struct qn_node {
     qx_cursor *cur;           /* nterms cursors in the bound segment */
     int missing;              /* a term is absent from the bound segment */
     size_t lead;              /* the rarest term's cursor (candidates of its approximation) */
+    uint64_t bblk;            /* single term: the skip block whose bound is bval (+1; 0 none) */
+    double bval;
     /* QN_BOOL */
     qn_node **kids;
     size_t nkids;
