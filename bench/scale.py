@@ -98,11 +98,10 @@ def query_spec(spec):
     return f, modes
 
 
-def run(argv, what, env=None, capture=True):
+def run(argv, what, env=None):
     """Run argv; on failure raise Fail naming `what` and the last line it printed."""
     try:
-        r = subprocess.run(argv, stdout=subprocess.PIPE if capture else None,
-                           stderr=subprocess.PIPE if capture else None, text=True, env=env)
+        r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     except OSError as e:
         raise Fail("%s: cannot run %s: %s" % (what, argv[0], e.strerror))
     if r.returncode != 0:
@@ -622,8 +621,8 @@ def scale_md(c):
                         per_rep([r["p99"] for r in rs]), mib(max(r["peak_rss_kb"] or 0 for r in rs)),
                         per_rep([r["failed"] for r in rs], lambda x: "?" if x is None else str(x))))
     L.append("")
-    L.append("## The default algorithm against --exhaustive, within each repeat\n")
-    L.append("Speed-up = exhaustive ÷ default (above 1: the default is faster).\n")
+    L.append("## Each algorithm against the default, within each repeat\n")
+    L.append("ALGORITHM ÷ default, for the mean and the p99 (above 1: the default is faster).\n")
     others = [n for n, _ in c["algos"] if n != "default"]
     L.append("| set | mode | " + " | ".join("%s ÷ default: mean | p99" % n for n in others) + " |")
     L.append("|---|---|" + "---|---|" * len(others))
@@ -886,8 +885,8 @@ def peers_md(c):
         rm = [x["mean_ms"] / y["mean_ms"] for x, y in zip(q, l)]
         rp = [x["p99_ms"] / y["p99_ms"] for x, y in zip(q, l)]
         met = sum(1 for u, v in zip(rm, rp) if u <= 0.2 and v <= 0.2)
-        L.append("| %s | %s | %d | %s | %s | %d of %d |" % (s, m, n, per_rep(rm, lambda v: "%.2f" % v),
-                                                          per_rep(rp, lambda v: "%.2f" % v), met, len(rm)))
+        L.append("| %s | %s | %d | %s | %s | %d of %d |" % (s, m, n, per_rep(rm, lambda v: "%.3f" % v),
+                                                          per_rep(rp, lambda v: "%.3f" % v), met, len(rm)))
     L.append("")
     L.append("## Latency, ms per query (%s)\n" % reps)
     L.append("| set | mode | system | mean | p50 | p99 | open ms | query RSS MiB | queries without hits |")
@@ -973,7 +972,7 @@ def main(argv):
             "interleaved. Writes bench/peers.md and bench/peers.tsv (--quick: bench/peers-quick.*)."), epilog=ENV_HELP)
         common_options(ap)
         ap.add_argument("--peers", metavar="LIST", help="more peers beside quarry and lucene: any of xapian,fts5,sphinx")
-        ap.add_argument("--peers-dir", metavar="DIR", help="the working copy of the harness (default ${TMPDIR:-/tmp}/quarry-peers)")
+        ap.add_argument("--peers-dir", metavar="DIR", help="the working copy of the harness (default ${TMPDIR:-/tmp}/quarry-peers): made from $PEERS when absent or empty, else used as it is; its bin/quarry_peer is recompiled against this checkout")
         ap.add_argument("--exhaustive", action="store_true", help="also run quarry's exhaustive scorer (QUARRY_EXHAUSTIVE=1)")
         ap.add_argument("--reuse-indexes", action="store_true",
                         help="reuse the indexes of an earlier run on the same corpus (quarry's only if build/quarry is the same binary)")
