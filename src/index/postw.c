@@ -128,6 +128,48 @@ static void put_group(qf_writer *f, const uint32_t *v, size_t n)
     qf_write(f, tmp, 1 + qc_packed_size(n, wd));
 }
 
+static size_t varint_len(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+/* The docs of a block: packed gaps, or a bitmap when that is no larger
+ * (frequent terms: the bitmap also answers "is d here?" without decoding). */
+static void put_docs(qf_writer *f, const uint32_t *docs, const uint32_t *gaps, uint32_t n)
+{
+    unsigned wd = qc_width(gaps, n);
+    uint64_t first_off = gaps[0], span = (uint64_t)docs[n - 1] - docs[0] + 1;
+    size_t packed = 1 + qc_packed_size(n, wd);
+    size_t bitmap = 1 + varint_len(first_off) + varint_len(span) + (size_t)((span + 7) / 8);
+    if (bitmap >= packed || span > 8 * QC_BLOCK * 4) {
+        put_group(f, gaps, n);
+        return;
+    }
+    uint8_t tmp[1 + 20 + QC_BLOCK * 4] = { QF_BITMAP_BLOCK };
+    size_t k = 1;
+    for (uint64_t v = first_off; ; v >>= 7) {   /* varints, as qbuf_put_varint writes them */
+        tmp[k++] = (uint8_t)(v < 0x80 ? v : (v & 0x7f) | 0x80);
+        if (v < 0x80)
+            break;
+    }
+    for (uint64_t v = span; ; v >>= 7) {
+        tmp[k++] = (uint8_t)(v < 0x80 ? v : (v & 0x7f) | 0x80);
+        if (v < 0x80)
+            break;
+    }
+    memset(tmp + k, 0, (size_t)((span + 7) / 8));
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t b = docs[i] - docs[0];
+        tmp[k + b / 8] |= (uint8_t)(1u << (b % 8));
+    }
+    qf_write(f, tmp, k + (size_t)((span + 7) / 8));
+}
+
 static void flush_block(qpw *w)
 {
     if (w->n == 0)
@@ -141,7 +183,7 @@ static void flush_block(qpw *w)
     }
     uint64_t boff = w->post.off - w->term_post_off;
     uint64_t poff = w->posn.off - w->term_pos_off;
-    put_group(&w->post, gaps, w->n);
+    put_docs(&w->post, w->docs, gaps, w->n);
     put_group(&w->post, tfm1, w->n);
     for (size_t i = 0; i < w->npos; i += QC_BLOCK) {
         size_t k = w->npos - i < QC_BLOCK ? w->npos - i : QC_BLOCK;

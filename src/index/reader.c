@@ -449,32 +449,180 @@ static inline uint32_t skip_u32(const qx_cursor *c, uint64_t b, int field)
 
 static uint32_t fail(qx_cursor *c);
 
-static int decode_block(qx_cursor *c, const uint8_t *p, int64_t prev_doc)
+/* Starts block c->blk at p: checks that its packed doc gaps and tfs lie
+ * within the blocks region; decodes nothing (qx_decode_docs does, a few
+ * chunks at a time, as the cursor needs them). `last` is the block's last
+ * doc (from its skip entry), or UINT32_MAX when the term has one block
+ * (that block is then decoded whole at once to learn it). */
+static int decode_block(qx_cursor *c, const uint8_t *p, int64_t prev_doc, uint32_t last)
 {
     uint64_t left = c->t.df - c->blk * QC_BLOCK;
     uint32_t n = left < QC_BLOCK ? (uint32_t)left : QC_BLOCK;
     if (p >= c->end)
         return -1;
-    unsigned wd = *p++;
-    long k = qc_unpack(p, c->end, n, wd, c->docs);
-    if (k < 0)
-        return -1;
-    p += k;
+    c->bitmap = *p == QF_BITMAP_BLOCK;
+    if (c->bitmap) {   /* varint first - prev - 1, varint span, ceil(span / 8) bytes */
+        qcur q = qcur_make(p + 1, (size_t)(c->end - p - 1));
+        uint64_t off = qcur_varint(&q), span = qcur_varint(&q);
+        uint64_t first = (uint64_t)(prev_doc + 1) + off;
+        if (!q.ok || span < n || span > 8 * QC_BLOCK * 4 || first + span - 1 >= c->seg->nunits ||
+            (last != UINT32_MAX && first + span - 1 != last) || (span + 7) / 8 > (uint64_t)(q.end - q.p))
+            return -1;
+        c->bfirst = (uint32_t)first;
+        c->bspan = (uint32_t)span;
+        c->rank_byte = c->rank = 0;
+        c->dpk = q.p;
+        p = q.p + (span + 7) / 8;
+        if (last == UINT32_MAX)
+            last = (uint32_t)(first + span - 1);
+    } else {
+        if (*p > 32 || qc_packed_size(n, *p) > (size_t)(c->end - p - 1))
+            return -1;
+        c->dw = *p;
+        c->dpk = p + 1;
+        p = c->dpk + qc_packed_size(n, c->dw);
+    }
     if (p >= c->end || *p > 32 || qc_packed_size(n, *p) > (size_t)(c->end - p - 1))
         return -1;
     c->tf_at = p;
     c->tfs_ok = 0;
     c->tf_reads = 0;
-    int64_t d = prev_doc;
-    for (uint32_t i = 0; i < n; i++) {
-        d += (int64_t)c->docs[i] + 1;
-        c->docs[i] = (uint32_t)d;
-    }
-    if (d >= (int64_t)c->seg->nunits)
-        return -1;
+    c->dprev = prev_doc;
+    c->ndec = 0;
+    c->dmax = 0;
     c->n = n;
     c->i = 0;
     c->pos_block = -1;
+    c->last = last;
+    if (last == UINT32_MAX) {
+        if (qx_decode_docs(c, n - 1))
+            return -1;
+        c->last = c->docs[n - 1];
+    }
+    return 0;
+}
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+/* A bitmap block's docs, all of them; its bits must be exactly n, the
+ * first and the last set. */
+static int decode_bitmap(qx_cursor *c)
+{
+    uint32_t k = 0, nb = (c->bspan + 7) / 8;
+    for (uint32_t byte = 0; byte < nb; byte++) {
+        uint32_t v = c->dpk[byte];
+        while (v) {
+            uint32_t bit = byte * 8 + (uint32_t)__builtin_ctz(v);   /* (v != 0) */
+            v &= v - 1;
+            if (k == c->n || bit >= c->bspan)
+                return fail(c), -1;
+            c->docs[k++] = c->bfirst + bit;
+        }
+    }
+    if (k != c->n || c->docs[0] != c->bfirst || c->docs[k - 1] != c->last)
+        return fail(c), -1;
+    c->ndec = c->n;
+    c->dmax = c->last;
+    return 0;
+}
+
+/* Set bits of a byte / of 8 bytes (no popcnt instruction assumed). */
+static inline uint32_t pop8(uint32_t v)
+{
+    v = v - ((v >> 1) & 0x55);
+    v = (v & 0x33) + ((v >> 2) & 0x33);
+    return (v + (v >> 4)) & 0x0f;
+}
+
+static inline uint32_t pop64(uint64_t v)
+{
+#if defined(__POPCNT__)
+    return (uint32_t)__builtin_popcountll(v);
+#else
+    v = v - ((v >> 1) & 0x5555555555555555ull);
+    v = (v & 0x3333333333333333ull) + ((v >> 2) & 0x3333333333333333ull);
+    v = (v + (v >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return (uint32_t)((v * 0x0101010101010101ull) >> 56);
+#endif
+}
+
+/* A bitmap block, not decoded: the first doc >= target (<= last) and its
+ * index, from the bits. The rank (set bits before a byte) is kept from
+ * one seek to the next, which only go forward in a block. */
+static uint32_t seek_bitmap(qx_cursor *c, uint32_t target)
+{
+    uint32_t j = target > c->bfirst ? target - c->bfirst : 0;
+    uint32_t nb = (c->bspan + 7) / 8, byte = j / 8;
+    uint32_t v = c->dpk[byte] & (0xffu << (j % 8));
+    while (!v && ++byte < nb)
+        v = c->dpk[byte];
+    if (!v)
+        return fail(c);
+    uint32_t bit = byte * 8 + (uint32_t)__builtin_ctz(v), b = c->rank_byte, rank = c->rank;
+    if (b > byte) {   /* (seeks go forward; recount if not) */
+        b = 0;
+        rank = 0;
+    }
+    for (; b + 8 <= byte; b += 8) {
+        uint64_t wv;
+        memcpy(&wv, c->dpk + b, 8);
+        rank += pop64(wv);
+    }
+    for (; b < byte; b++)
+        rank += pop8(c->dpk[b]);
+    c->rank_byte = byte;
+    c->rank = rank;
+    rank += pop8(c->dpk[byte] & ((1u << (bit % 8)) - 1));
+    if (rank >= c->n || bit >= c->bspan)
+        return fail(c);
+    c->i = rank;
+    return c->doc = c->bfirst + bit;
+}
+
+int qx_decode_docs(qx_cursor *c, uint32_t i)
+{
+    uint32_t from = c->ndec;
+    if (i < from)
+        return 0;
+    if (c->bitmap)
+        return decode_bitmap(c);
+    /* whole chunks of QX_CHUNK values, up to the one holding i */
+    uint32_t to = (i / QX_CHUNK + 1) * QX_CHUNK;
+    if (to > c->n)
+        to = c->n;
+    if (qc_unpack(c->dpk + (size_t)from / 8 * c->dw, c->tf_at, to - from, c->dw, c->docs + from) < 0)
+        return fail(c), -1;
+    /* gaps -> docs: doc[k] = doc[k-1] + gap[k] + 1, in 64 bits unless the
+     * sum cannot pass 2^32 */
+    int64_t d = from ? (int64_t)c->docs[from - 1] : c->dprev;
+    uint32_t k = from;
+#if defined(__SSE2__)
+    if (d >= 0 && c->dw < 32 && (uint64_t)d + (uint64_t)(to - from) * ((uint64_t)1 << c->dw) < ((uint64_t)1 << 32)) {
+        __m128i one = _mm_set1_epi32(1), base = _mm_set1_epi32((int)(uint32_t)d);
+        for (; k + 4 <= to; k += 4) {
+            __m128i v = _mm_add_epi32(_mm_loadu_si128((const __m128i *)(c->docs + k)), one);
+            v = _mm_add_epi32(v, _mm_slli_si128(v, 4));
+            v = _mm_add_epi32(v, _mm_slli_si128(v, 8));
+            v = _mm_add_epi32(v, base);
+            _mm_storeu_si128((__m128i *)(c->docs + k), v);
+            base = _mm_shuffle_epi32(v, 0xff);
+        }
+        if (k > from)
+            d = c->docs[k - 1];
+    }
+#endif
+    for (; k < to; k++) {
+        d += (int64_t)c->docs[k] + 1;
+        c->docs[k] = (uint32_t)d;
+    }
+    /* below the units and the block's last doc, which the last one equals */
+    if (d >= (int64_t)c->seg->nunits || (c->last != UINT32_MAX && d > (int64_t)c->last) ||
+        (to == c->n && c->last != UINT32_MAX && d != (int64_t)c->last))
+        return fail(c), -1;
+    c->ndec = to;
+    c->dmax = c->docs[to - 1];
     return 0;
 }
 
@@ -538,9 +686,10 @@ int qx_cursor_open(qx_cursor *c, const qx_seg *s, const qx_term *t)
         c->imps = c->end;
     }
     c->blk = c->sblk = 0;
-    if (decode_block(c, c->base, -1) || (c->skips && c->docs[c->n - 1] != skip_u32(c, 0, 0)))
+    if (decode_block(c, c->base, -1, c->skips ? skip_u32(c, 0, 0) : UINT32_MAX) ||
+        (!c->bitmap && qx_decode_docs(c, 0)))
         return fail(c), -1;
-    c->doc = c->docs[0];
+    c->doc = c->bitmap ? c->bfirst : c->docs[0];
     return 0;
 }
 
@@ -574,18 +723,20 @@ static uint32_t load_block(qx_cursor *c, uint64_t b)
     c->blk = b;
     if (c->sblk < b)
         c->sblk = b;
-    if (decode_block(c, c->base + off, prev) || c->docs[c->n - 1] != skip_u32(c, b, 0))
+    if (decode_block(c, c->base + off, prev, skip_u32(c, b, 0)) || (!c->bitmap && qx_decode_docs(c, 0)))
         return fail(c);
-    c->doc = c->docs[0];
-    return c->doc;
+    return c->doc = c->bitmap ? c->bfirst : c->docs[0];
 }
 
-uint32_t qx_next(qx_cursor *c)
+uint32_t qx_next_block(qx_cursor *c)
 {
     if (c->doc == QX_END)
         return QX_END;
-    if (++c->i < c->n)
-        return c->doc = c->docs[c->i];
+    if (c->i + 1 < c->n) {
+        if (qx_decode_docs(c, c->i + 1))   /* (a bitmap block: all of it) */
+            return QX_END;
+        return c->doc = c->docs[++c->i];
+    }
     return load_block(c, c->blk + 1);
 }
 
@@ -624,7 +775,7 @@ uint32_t qx_advance_block(qx_cursor *c, uint32_t target)
 {
     if (c->doc >= target)
         return c->doc;
-    if (c->docs[c->n - 1] < target) {
+    if (c->last < target) {
         if (!c->skips) {
             c->doc = QX_END;
             c->blk = c->sblk = c->nblocks;
@@ -636,11 +787,18 @@ uint32_t qx_advance_block(qx_cursor *c, uint32_t target)
         if (c->sblk > from && skip_u32(c, c->sblk - 1, 0) < target)
             from = c->sblk;
         from = find_block(c, from, target);
-        if (load_block(c, from) == QX_END)
-            return QX_END;
+        if (load_block(c, from) == QX_END || c->doc >= target)
+            return c->doc;
     }
-    c->doc = c->docs[c->i];
-    return qx_advance(c, target);   /* within the block */
+    /* within the block: a bitmap not decoded answers from its bits; else
+     * decode chunks until one reaches the target (the block's last doc
+     * does), then search the decoded docs */
+    if (c->bitmap && c->ndec == 0)
+        return seek_bitmap(c, target);
+    while (c->dmax < target)
+        if (qx_decode_docs(c, c->ndec))
+            return QX_END;
+    return qx_advance(c, target);
 }
 
 /* Decodes the impacts of block b into c->imp (multi-block terms). */
@@ -668,9 +826,9 @@ const qim_pair *qx_shallow(qx_cursor *c, uint32_t target, uint32_t *last_doc, ui
     if (c->doc == QX_END)
         return NULL;
     if (!c->skips) {
-        if (c->docs[c->n - 1] < target)
+        if (c->last < target)
             return NULL;
-        *last_doc = c->docs[c->n - 1];
+        *last_doc = c->last;
         *n = c->t.nimp;
         return c->t.imp;
     }
@@ -693,7 +851,7 @@ int qx_blocks_in(qx_cursor *c, uint32_t from, uint32_t to, uint64_t *b0, uint64_
     if (c->doc == QX_END)
         return -1;
     if (!c->skips) {
-        if (c->docs[c->n - 1] < from)
+        if (c->last < from)
             return -1;
         *b0 = *b1 = 0;
         return 0;
@@ -735,7 +893,7 @@ const qim_pair *qx_block_impacts(qx_cursor *c, uint32_t *last_doc, uint32_t *n)
     if (c->doc == QX_END)
         return NULL;
     if (!c->skips) {
-        *last_doc = c->docs[c->n - 1];
+        *last_doc = c->last;
         *n = c->t.nimp;
         return c->t.imp;
     }

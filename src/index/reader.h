@@ -148,9 +148,18 @@ typedef struct qx_cursor {
     int64_t imp_blk;               /* block whose impacts are in imp, -1 none */
     uint32_t nimp;
     qim_pair imp[QIM_MAX];
-    uint32_t n, i;
+    uint32_t n, i;                 /* postings in the block; the current one */
     uint32_t doc;                  /* current doc or QX_END */
+    uint32_t last;                 /* the block's last doc */
     uint32_t docs[QC_BLOCK], tfs[QC_BLOCK];
+    uint32_t ndec;                 /* docs[0 .. ndec) decoded (by chunks, as needed) */
+    uint32_t dmax;                 /* docs[ndec - 1], 0 when none decoded */
+    const uint8_t *dpk;            /* the block's packed doc gaps, or its bitmap */
+    unsigned dw;                   /* the gaps' width */
+    int64_t dprev;                 /* the doc before the block (-1 none) */
+    int bitmap;                    /* the block's docs are a bitmap from `bfirst` */
+    uint32_t bfirst, bspan;
+    uint32_t rank_byte, rank;      /* set bits before byte rank_byte of the bitmap */
     const uint8_t *tf_at;          /* the block's packed tfs (width byte, values) */
     int tfs_ok;                    /* tfs[] holds them all */
     uint32_t tf_reads;             /* single values read from this block */
@@ -172,7 +181,17 @@ typedef struct qx_cursor {
  * block is damaged. Close it even then. */
 int qx_cursor_open(qx_cursor *c, const qx_seg *s, const qx_term *t);
 void qx_cursor_close(qx_cursor *c);
-uint32_t qx_next(qx_cursor *c);
+#define QX_CHUNK QC_BLOCK     /* docs decoded at a time (a multiple of 8): smaller chunks measured slower */
+/* Decodes the block's docs up to index i (and the rest of its chunk).
+ * 0, or -1 when damaged (corrupt set, doc QX_END). */
+int qx_decode_docs(qx_cursor *c, uint32_t i);
+uint32_t qx_next_block(qx_cursor *c);
+static inline uint32_t qx_next(qx_cursor *c)
+{
+    if (c->i + 1 < c->ndec)
+        return c->doc = c->docs[++c->i];
+    return qx_next_block(c);
+}
 /* Moves to the first doc >= target (never backwards); QX_END past the end.
  * The common cases (already there, or within the current block) inline. */
 uint32_t qx_advance_block(qx_cursor *c, uint32_t target);
@@ -180,11 +199,11 @@ static inline uint32_t qx_advance(qx_cursor *c, uint32_t target)
 {
     if (c->doc >= target)
         return c->doc;
-    if (c->docs[c->n - 1] < target)
+    if (c->last < target || c->dmax < target)
         return qx_advance_block(c, target);
     uint32_t i = c->i + 1;
-    if (i + 8 < c->n && c->docs[i + 8] < target) {   /* far: binary search the rest */
-        uint32_t lo = i + 8, hi = c->n - 1;          /* docs[lo] < target <= docs[hi] */
+    if (i + 8 < c->ndec && c->docs[i + 8] < target) {   /* far: binary search the rest */
+        uint32_t lo = i + 8, hi = c->ndec - 1;          /* docs[lo] < target <= docs[hi] */
         while (hi - lo > 1) {
             uint32_t mid = (lo + hi) / 2;
             if (c->docs[mid] < target)

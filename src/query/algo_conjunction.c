@@ -10,9 +10,11 @@
  * together (qn_joint_ub: their impacts over the window, coupled through
  * the unit length) plus each optional clause's largest block bound over
  * it. If that cannot beat the threshold, the window is skipped without
- * decoding anything. Otherwise each unit where every required clause
- * occurs is bounded from term frequencies and the one-byte length before
- * it is scored in full by qalgo_match (positions only then).
+ * decoding anything. Otherwise each unit of the lead is first bounded by
+ * its own score plus the other clauses' bounds over the window (too low,
+ * and the others are not even moved); each unit where every required
+ * clause occurs is then bounded from term frequencies and the one-byte
+ * length before it is scored in full by qalgo_match (positions only then).
  *
  * When every required clause is a single term (the common "+a +b"), the
  * units of a window are walked on the cursors directly.
@@ -29,6 +31,7 @@ typedef struct conj {
     size_t nreq, nopt;
     int pure;                /* the root is exactly its required terms */
     double opt_bound;        /* the optional clauses' bound over the window */
+    double rest_bound;       /* the required clauses but the lead: their bound over the window */
 } conj;
 
 /* Bounds the window [from, *last] (the lead's skip block that holds the
@@ -43,6 +46,7 @@ static int window(conj *c, uint32_t from, uint32_t *last, double theta)
     if (upto == QX_END)
         return 1;
     c->opt_bound = 0;
+    c->rest_bound = INFINITY;
     if (theta == -INFINITY) {
         for (size_t i = 0; i < c->nopt; i++)
             c->opt_bound += c->opt[i]->ub;   /* for the doc-level bounds of the counting phase */
@@ -51,7 +55,12 @@ static int window(conj *c, uint32_t from, uint32_t *last, double theta)
     double b = qn_joint_ub(x, c->req, c->nreq, from, upto, 1);
     for (size_t i = 0; i < c->nopt; i++)
         c->opt_bound += qn_range_ub(x, c->opt[i], from, upto);
-    return bm25_below(b + c->opt_bound, theta);
+    if (bm25_below(b + c->opt_bound, theta))
+        return 1;
+    c->rest_bound = 0;
+    for (size_t i = 1; i < c->nreq; i++)
+        c->rest_bound += qn_range_ub(x, c->req[i], from, upto);
+    return 0;
 }
 
 /* Required clauses that are any nodes. */
@@ -73,6 +82,11 @@ static void run_nodes(conj *c)
             uint32_t d = qn_advance(x, c->req[0], target);
             if (d > last)
                 break;
+            if (c->rest_bound < INFINITY &&   /* as in run_terms */
+                bm25_below(qn_doc_ub(x, c->req[0], d) + c->rest_bound + c->opt_bound, qk_threshold(col))) {
+                target = d + 1;
+                continue;
+            }
             uint32_t next = d;
             for (size_t i = 1; i < c->nreq && next == d; i++)
                 next = qn_advance(x, c->req[i], d);
@@ -124,6 +138,14 @@ static void run_terms(conj *c)
         }
         uint32_t d = qx_advance(lead, target);
         while (d <= last) {
+            /* the lead's own score plus the others' bound over the window:
+             * too low, and the others need not even be looked at */
+            if (c->rest_bound < INFINITY &&
+                bm25_below(bm25_score(w[0], qx_tf(lead), x->normq[qx_unit_lenq(x->seg, d)]) + c->rest_bound + c->opt_bound,
+                           qk_threshold(col))) {
+                d = qx_next(lead);
+                continue;
+            }
             size_t i = 1;
             for (; i < n; i++) {
                 uint32_t e = qx_advance(cur[i], d);
@@ -171,7 +193,7 @@ void qalgo_conjunction(qalgo_run *r)
 {
     qn_node *root = r->root;
     size_t nk = root->nkids ? root->nkids : 1;
-    conj c = { r, malloc(nk * sizeof *c.req), malloc(nk * sizeof *c.opt), 0, 0, 0, 0 };
+    conj c = { r, malloc(nk * sizeof *c.req), malloc(nk * sizeof *c.opt), 0, 0, 0, 0, INFINITY };
     if (!c.req || !c.opt) {
         r->x->oom = 1;
         goto done;
