@@ -125,7 +125,7 @@ static void run_nodes(ms *m)
                     continue;
                 }
             }
-            double theta = qk_threshold(col);
+            double theta = qk_threshold(col), enter = qk_enter(col);
             double bound = m->pre;
             for (size_t k = ne; k < n; k++)
                 if (cl[m->ord[k]]->doc == d)
@@ -139,7 +139,10 @@ static void run_nodes(ms *m)
                 ok = !bm25_below(bound, theta);
             }
             double s;
-            if (ok && qalgo_match(r, d, &s))
+            if (ok && bm25_below(bound, enter)) {   /* cannot enter: only whether it matches */
+                if (qn_match(x, r->root, d))
+                    qk_count(col, d);
+            } else if (ok && qalgo_match(r, d, &s))
                 qk_collect(col, d, s);
             for (size_t k = ne; k < n; k++)
                 if (cl[m->ord[k]]->doc == d)

@@ -33,7 +33,7 @@ static int leaf_score(qn_ctx *x, qn_node *n, uint32_t d, double *score)
 {
     if (!leaf_on(n, d))
         return 0;
-    uint32_t f = n->nterms == 1 && n->field == QQ_FIELD_ANY ? qx_tf(&n->cur[0]) : qn_phrase_freq(x, n, d);
+    uint32_t f = n->nterms == 1 && n->field == QQ_FIELD_ANY ? qx_tf(&n->cur[0]) : qn_phrase_freq(x, n, d, UINT32_MAX);
     if (!f)
         return 0;
     *score += bm25_score(n->w, f, leaf_norm(x, d));
@@ -345,6 +345,27 @@ static uint32_t advance_now(qn_ctx *x, qn_node *n, uint32_t target)
             d = kd;
     }
     return n->doc = d;
+}
+
+int qn_match(qn_ctx *x, qn_node *n, uint32_t d)
+{
+    if (n->kind == QN_LEAF)
+        return leaf_on(n, d) && (n->nterms == 1 && n->field == QQ_FIELD_ANY ? 1 : qn_phrase_freq(x, n, d, 1) > 0);
+    if (n->kind != QN_BOOL)
+        return 0;
+    int any = 0;
+    for (size_t i = 0; i < n->nkids; i++) {
+        qn_node *k = n->kids[i];
+        if (k->occur == QQ_MUST_NOT) {
+            if (qn_match(x, k, d))
+                return 0;
+        } else if (k->occur == QQ_MUST) {
+            if (!qn_match(x, k, d))
+                return 0;
+        } else if (!any)
+            any = qn_match(x, k, d);
+    }
+    return n->has_must || any;
 }
 
 uint32_t qn_advance(qn_ctx *x, qn_node *n, uint32_t target)

@@ -96,6 +96,10 @@ void qn_ctx_init(qn_ctx *x, double k1, double b, double n, double avglen);
 /* Frequency of a leaf in unit d when positions matter (phrase.c): the
  * phrase's occurrences, or the term's occurrences in the title. The leaf's
  * cursors are all on d. Sets x->corrupt on damaged positions. */
-uint32_t qn_phrase_freq(qn_ctx *x, qn_node *n, uint32_t d);
+uint32_t qn_phrase_freq(qn_ctx *x, qn_node *n, uint32_t d, uint32_t most);
+
+/* Does n match unit d? qn_score without the score (a phrase stops at its
+ * first occurrence). */
+int qn_match(qn_ctx *x, qn_node *n, uint32_t d);
 
 #endif

@@ -3,7 +3,9 @@
  * in a unit, or a title:-restricted term or phrase occurs in the unit's
  * title. Called only for units where every term of the leaf occurs, and
  * by the pruning algorithms only for units that can still enter the top-k
- * (the bound from term frequencies comes first).
+ * (the bound from term frequencies comes first). It stops counting at
+ * `most` occurrences (1: "does it occur at all?", for a match that is only
+ * counted).
  *
  * A phrase lies wholly in the title or wholly in the body of a unit (the
  * body starts at body_pos, QF_TITLE_GAP positions after the title).
@@ -12,7 +14,7 @@
 
 #include "query/parse.h"
 
-uint32_t qn_phrase_freq(qn_ctx *x, qn_node *n, uint32_t d)
+uint32_t qn_phrase_freq(qn_ctx *x, qn_node *n, uint32_t d, uint32_t most)
 {
     uint32_t body = qx_unit_body(x->seg, d);
     uint32_t limit = n->field == QQ_FIELD_TITLE ? body : UINT32_MAX;
@@ -27,7 +29,7 @@ uint32_t qn_phrase_freq(qn_ctx *x, qn_node *n, uint32_t d)
     uint32_t tf0 = qx_tf(&n->cur[0]);
     if (n->nterms == 1) {   /* a title:-restricted term */
         uint32_t f = 0;
-        while (f < tf0 && p0[f] < limit)
+        while (f < tf0 && f < most && p0[f] < limit)
             f++;
         return f;
     }
@@ -36,11 +38,13 @@ uint32_t qn_phrase_freq(qn_ctx *x, qn_node *n, uint32_t d)
      * the first 64 terms are walked forward by galloping, later ones binary
      * searched) */
     const uint32_t *ps[64];
-    uint32_t tfs[64], idx[64] = { 0 };
+    uint32_t tfs[64], idx[64];
     size_t nt = n->nterms < 64 ? n->nterms : 64, r = 0;
     ps[0] = p0;
     tfs[0] = tf0;
+    idx[0] = 0;
     for (size_t i = 1; i < nt; i++) {
+        idx[i] = 0;
         ps[i] = qx_positions(&n->cur[i]);
         tfs[i] = qx_tf(&n->cur[i]);
         if (!ps[i]) {
@@ -108,6 +112,8 @@ uint32_t qn_phrase_freq(qn_ctx *x, qn_node *n, uint32_t d)
             ok = lo < cnt && p[lo] == want;
         }
         f += ok;
+        if (f == most)
+            break;
     }
     return f;
 }
