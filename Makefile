@@ -67,7 +67,7 @@ DEPS := libstemmer.h=libstemmer-dev zlib.h=zlib1g-dev cmocka.h=libcmocka-dev \
 TOOLS := /usr/bin/python3=python3 /usr/bin/time=time /usr/bin/gzip=gzip /usr/bin/script=bsdutils \
          /usr/bin/pkg-config=pkg-config /usr/bin/man=man-db /usr/bin/groff=groff-base
 
-.PHONY: all deps demo test unit e2e asan valgrind quality bench clean fuzz fuzz-run install uninstall
+.PHONY: all deps demo test unit e2e asan tsan valgrind quality bench clean fuzz fuzz-run install uninstall
 .SECONDARY:
 .DEFAULT_GOAL := all
 
@@ -140,6 +140,16 @@ asan:
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	    $(TEST_SRC:tests/%.c=build-asan/tests/%)
 	$(Q)ASAN_OPTIONS=detect_leaks=1 tests/run.sh build-asan
+
+# ThreadSanitizer: the threaded tests (concurrent searches, the two-thread
+# indexer) in build-tsan/.
+TSAN_TESTS := test_threads test_index
+tsan:
+	$(Q)$(MAKE) --no-print-directory BUILD=build-tsan OPT="-O1 -g" SAN="-fsanitize=thread" \
+	    $(TSAN_TESTS:%=build-tsan/tests/%)
+	$(Q)for t in $(TSAN_TESTS); do echo "  TSAN    $$t"; \
+	  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" build-tsan/tests/$$t >/tmp/quarry-tsan-$$t.log 2>&1 || \
+	  { tail -n 40 /tmp/quarry-tsan-$$t.log; echo "tsan: $$t failed (log: /tmp/quarry-tsan-$$t.log)" >&2; exit 1; }; done
 
 valgrind: all $(TEST_BIN)
 	$(Q)VALGRIND="valgrind -q --error-exitcode=99 --leak-check=full" tests/run.sh $(BUILD)

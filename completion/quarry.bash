@@ -16,10 +16,11 @@ _quarry_options()
     case $1 in
     index)  echo "-o --output --language --stemmer --stopwords --passages --passage-tokens --mem -q --quiet --help" ;;
     search) echo "-i --index -k --offset --passages --k1 --b --json --trec --queries --color --colour --plain" \
-                 "--expand --no-expand --fb-docs --fb-terms --fb-weight --exhaustive --no-pager -h --help" ;;
+                 "--expand --no-expand --fb-docs --fb-terms --fb-weight --exhaustive --algorithm --count" \
+                 "--no-pager -h --help" ;;
     stats|verify) echo "-i --index --help" ;;
     dump)   echo "-i --index --term --limit --analyze --article --no-pager --help" ;;
-    bench)  echo "-i --index --queries -k --rounds --passages --exhaustive --help" ;;
+    bench)  echo "-i --index --queries -k --rounds --passages --exhaustive --algorithm --count --threads --help" ;;
     eval)   echo "--per-query --json --no-pager -h --help" ;;
     esac
 }
@@ -81,11 +82,12 @@ _quarry()
         [ "$prev" = --stopwords ] && COMPREPLY+=($(compgen -W "default none" -- "$cur"))
         return 0 ;;
     --stemmer) mapfile -t COMPREPLY < <(compgen -W "snowball porter none" -- "$cur"); return 0 ;;
+    --algorithm) mapfile -t COMPREPLY < <(compgen -W "auto maxscore bmw exhaustive" -- "$cur"); return 0 ;;
     --passages)
         if [ "$cmd" = index ]; then
             mapfile -t COMPREPLY < <(compgen -W "on off" -- "$cur"); return 0
         fi ;;
-    -k|--offset|--k1|--b|--trec|--fb-docs|--fb-terms|--fb-weight|--term|--limit|--analyze|--article|\
+    -k|--offset|--k1|--b|--trec|--fb-docs|--fb-terms|--fb-weight|--term|--limit|--analyze|--article|--threads|\
     --language|--passage-tokens|--mem|--rounds)
         return 0 ;;
     esac

@@ -1,11 +1,14 @@
 /*
  * bench.c — `quarry bench`: query latency and throughput of an index over
  * a query file, in one process (the index opened once, queries warmed up
- * once, then timed over several rounds); on a terminal, a histogram of
- * the latencies.
+ * once, then timed over several rounds), by one thread or by several
+ * sharing the open index (--threads: each takes the next query); on a
+ * terminal, a histogram of the latencies.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,17 +26,69 @@ static int cmp_d(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* One round: the queries shared among the threads. */
+typedef struct round_ctx {
+    quarry_index *ix;
+    char **qs;
+    size_t nq;
+    const quarry_search_options *so;
+    double *lat;              /* the round's latencies, or NULL (warm-up) */
+    atomic_size_t next;       /* the next query to run */
+    atomic_uint_fast64_t hits;
+    atomic_size_t errors;
+} round_ctx;
+
+static void *run_queries(void *arg)
+{
+    round_ctx *rc = arg;
+    for (;;) {
+        size_t i = atomic_fetch_add(&rc->next, 1);
+        if (i >= rc->nq)
+            return NULL;
+        quarry_results *res;
+        quarry_error err;
+        double a = qnow();
+        int code = quarry_search(rc->ix, rc->qs[i], rc->so, &res, &err);
+        double b = qnow();
+        if (code == 0) {
+            atomic_fetch_add(&rc->hits, res->n);
+            quarry_results_free(res);
+        } else if (code != QUARRY_ENOTERMS)
+            atomic_fetch_add(&rc->errors, 1);
+        if (rc->lat)
+            rc->lat[i] = b - a;
+    }
+}
+
+/* Runs every query once with `threads` threads; returns the wall time, or
+ * -1 when a thread cannot be started. */
+static double run_round(round_ctx *rc, long threads)
+{
+    pthread_t th[256];
+    long started = 0;
+    atomic_store(&rc->next, 0);
+    double t0 = qnow();
+    for (; started < threads - 1; started++)
+        if (pthread_create(&th[started], NULL, run_queries, rc) != 0)
+            break;
+    run_queries(rc);
+    for (long k = 0; k < started; k++)
+        pthread_join(th[k], NULL);
+    return started == threads - 1 ? qnow() - t0 : -1;
+}
+
 int cli_bench(int argc, char **argv)
 {
     const char *dir = "index", *qfile = NULL;
     quarry_search_options so;
     quarry_search_options_init(&so);
-    long rounds = 5, v;
+    long rounds = 5, threads = 1, v;
     static const struct option opts[] = {
         { "index", required_argument, 0, 'i' }, { "queries", required_argument, 0, 'Q' },
         { "rounds", required_argument, 0, 'r' }, { "passages", no_argument, 0, 'p' },
-        { "exhaustive", no_argument, 0, 'x' },  { "help", no_argument, 0, 'h' },
-        { 0, 0, 0, 0 },
+        { "exhaustive", no_argument, 0, 'x' },  { "algorithm", required_argument, 0, 'a' },
+        { "count", no_argument, 0, 'c' },       { "threads", required_argument, 0, 't' },
+        { "help", no_argument, 0, 'h' },        { 0, 0, 0, 0 },
     };
     int c;
     optind = 1;
@@ -53,12 +108,26 @@ int cli_bench(int argc, char **argv)
             break;
         case 'p': so.passages = 1; break;
         case 'x': so.algorithm = QUARRY_ALGO_EXHAUSTIVE; break;
+        case 'a':
+            if ((so.algorithm = cli_parse_algorithm("--algorithm", optarg)) < 0)
+                return 2;
+            break;
+        case 'c': so.count = 1; break;
+        case 't':
+            if ((threads = cli_parse_uint("--threads", optarg, 1, 256)) < 0)
+                return 2;
+            break;
         case 'h':
-            puts("usage: quarry bench [-i DIR] --queries FILE [-k N] [--rounds N] [--passages] [--exhaustive]\n\n"
+            puts("usage: quarry bench [-i DIR] --queries FILE [-k N] [--rounds N] [--passages]\n"
+                 "                    [--algorithm NAME | --exhaustive] [--count] [--threads N]\n\n"
                  "Runs every query of FILE (one query a line, or qid<TAB>query) once to warm up, then\n"
                  "--rounds times (default 5), and prints the mean and percentiles of the latency per\n"
                  "query and the throughput, from the median round. On a terminal, also a histogram\n"
-                 "of the latencies (buckets 1-2-5 µs, ms, s).");
+                 "of the latencies (buckets 1-2-5 µs, ms, s).\n\n"
+                 "  --algorithm NAME  auto (default), maxscore, bmw or exhaustive (as --exhaustive)\n"
+                 "  --count           count every match exactly (prunes less)\n"
+                 "  --threads N       N threads search the one open index at once, each taking the\n"
+                 "                    next query (default 1); the throughput is that of all of them");
             return 0;
         default: return cli_failf("bench: unknown option or missing value '%s'", argv[optind - 1]);
         }
@@ -98,26 +167,29 @@ int cli_bench(int argc, char **argv)
         return cli_fail(&err);
     double *lat = malloc(nq * (size_t)rounds * sizeof *lat);
     double *round_t = malloc((size_t)rounds * sizeof *round_t);
+    if (!lat || !round_t) {
+        free(lat);
+        free(round_t);
+        quarry_close(ix);
+        return cli_failf("out of memory");
+    }
     uint64_t hits = 0;
     size_t errors = 0;
     for (long r = -1; r < rounds; r++) {
-        double t0 = qnow();
-        for (size_t i = 0; i < nq; i++) {
-            quarry_results *res;
-            double a = qnow();
-            int rc = quarry_search(ix, qs[i], &so, &res, &err);
-            double b = qnow();
-            if (rc == 0) {
-                if (r == 0)
-                    hits += res->n;
-                quarry_results_free(res);
-            } else if (r == 0 && rc != QUARRY_ENOTERMS)
-                errors++;
-            if (r >= 0)
-                lat[(size_t)r * nq + i] = b - a;
+        round_ctx rc = { ix, qs, nq, &so, r >= 0 ? lat + (size_t)r * nq : NULL, 0, 0, 0 };
+        double t = run_round(&rc, threads);
+        if (t < 0) {
+            free(lat);
+            free(round_t);
+            quarry_close(ix);
+            return cli_failf("bench: cannot start %ld threads", threads);
         }
         if (r >= 0)
-            round_t[r] = qnow() - t0;
+            round_t[r] = t;
+        if (r == 0) {
+            hits = atomic_load(&rc.hits);
+            errors = atomic_load(&rc.errors);
+        }
     }
     size_t total = nq * (size_t)rounds;
     double sum = 0;
@@ -126,9 +198,10 @@ int cli_bench(int argc, char **argv)
     qsort(lat, total, sizeof *lat, cmp_d);
     qsort(round_t, (size_t)rounds, sizeof *round_t, cmp_d);
     double med = round_t[rounds / 2];
-    printf("queries %zu x %ld rounds, k %u, %s, %s\n", nq, rounds, so.k,
-           so.passages ? "passage hits" : "article hits",
-           so.algorithm == QUARRY_ALGO_EXHAUSTIVE ? "exhaustive" : "auto");
+    static const char *const names[] = { "auto", "exhaustive", "maxscore", "bmw" };
+    printf("queries %zu x %ld rounds, k %u, %s, %s%s, %ld thread%s\n", nq, rounds, so.k,
+           so.passages ? "passage hits" : "article hits", names[so.algorithm], so.count ? ", exact counts" : "",
+           threads, threads == 1 ? "" : "s");
     printf("mean %.1f us  p50 %.1f us  p90 %.1f us  p99 %.1f us  max %.1f us\n", 1e6 * sum / (double)total,
            1e6 * lat[total / 2], 1e6 * lat[total * 9 / 10], 1e6 * lat[total * 99 / 100], 1e6 * lat[total - 1]);
     printf("throughput %.0f queries/s (median round %.3f s); %llu hits; %zu queries failed\n",

@@ -29,5 +29,7 @@ int cli_failf(const char *fmt, ...)
 /* Parses a non-negative integer option value; prints an error and returns -1 when invalid. */
 long cli_parse_uint(const char *opt, const char *val, long min, long max);
 double cli_parse_double(const char *opt, const char *val, double min, double max);
+/* "auto", "maxscore", "bmw" or "exhaustive" -> enum quarry_algorithm; -1 (error printed) else. */
+int cli_parse_algorithm(const char *opt, const char *val);
 
 #endif

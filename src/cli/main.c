@@ -52,6 +52,19 @@ double cli_parse_double(const char *opt, const char *val, double min, double max
     return v;
 }
 
+int cli_parse_algorithm(const char *opt, const char *val)
+{
+    static const struct { const char *name; int algo; } names[] = {
+        { "auto", QUARRY_ALGO_AUTO }, { "maxscore", QUARRY_ALGO_MAXSCORE },
+        { "bmw", QUARRY_ALGO_BMW },   { "exhaustive", QUARRY_ALGO_EXHAUSTIVE },
+    };
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (val && strcmp(val, names[i].name) == 0)
+            return names[i].algo;
+    cli_failf("%s: expected auto, maxscore, bmw or exhaustive, got '%s'", opt, val ? val : "");
+    return -1;
+}
+
 static void usage(FILE *f)
 {
     fputs("usage: quarry [--no-pager] COMMAND [OPTIONS]\n"

@@ -679,16 +679,16 @@ void cli_out_footer(FILE *f, const quarry_results *r, unsigned offset, const cli
     double ms = r->seconds * 1000.0;
     if (!isfinite(ms) || ms < 0)
         ms = 0;
-    const char *least = r->matched_exact ? "" : "at least ";   /* a pruned count is a lower bound */
+    const char *plus = r->matched_exact ? "" : "+";   /* a pruned count is a lower bound: "1000+" */
     if (st->color)
         fputs(SGR_DIM, f);
     if (offset > 0 && r->n > 0)
-        fprintf(f, "%zu %s (ranks %u-%zu of %s%llu matched) in %.2f ms", r->n,
-                r->n == 1 ? "hit" : "hits", offset + 1, (size_t)offset + r->n, least,
-                (unsigned long long)r->matched, ms);
+        fprintf(f, "%zu %s (ranks %u-%zu of %llu%s matched) in %.2f ms", r->n,
+                r->n == 1 ? "hit" : "hits", offset + 1, (size_t)offset + r->n,
+                (unsigned long long)r->matched, plus, ms);
     else
-        fprintf(f, "%zu %s (%s%llu matched) in %.2f ms", r->n, r->n == 1 ? "hit" : "hits", least,
-                (unsigned long long)r->matched, ms);
+        fprintf(f, "%zu %s (%llu%s matched) in %.2f ms", r->n, r->n == 1 ? "hit" : "hits",
+                (unsigned long long)r->matched, plus, ms);
     if (st->color)
         fputs(SGR_RESET, f);
     putc('\n', f);

@@ -60,6 +60,13 @@ static const char usage_text[] =
     "                      weight of the original query (0.8)\n"
     "      --exhaustive    score every posting of every term (the reference\n"
     "                      algorithm: slower, the same results)\n"
+    "      --algorithm NAME\n"
+    "                      auto (the default: the fastest for the query's shape),\n"
+    "                      maxscore, bmw (block-max WAND) or exhaustive; all give\n"
+    "                      the same hits\n"
+    "      --count         count every match exactly; by default the count is\n"
+    "                      exact up to 1000 and shown as N+ past that, which\n"
+    "                      lets the search skip what cannot enter the top k\n"
     "      --no-pager      never page the output (on a terminal it goes through\n"
     "                      $QUARRY_PAGER, else $PAGER, else less -R; LESS=FRX\n"
     "                      when LESS is unset; an empty or \"cat\" pager is none)\n"
@@ -99,7 +106,7 @@ static const char usage_text[] =
 
 enum {
     OPT_OFFSET = 1000, OPT_PASSAGES, OPT_K1, OPT_B, OPT_JSON, OPT_TREC, OPT_QUERIES,
-    OPT_COLOR, OPT_EXHAUSTIVE, OPT_PLAIN, OPT_EXPAND, OPT_NO_EXPAND, OPT_FB_DOCS, OPT_FB_TERMS, OPT_FB_WEIGHT,
+    OPT_COLOR, OPT_EXHAUSTIVE, OPT_ALGORITHM, OPT_COUNT, OPT_PLAIN, OPT_EXPAND, OPT_NO_EXPAND, OPT_FB_DOCS, OPT_FB_TERMS, OPT_FB_WEIGHT,
     OPT_NO_PAGER
 };
 
@@ -115,6 +122,8 @@ static const struct option long_options[] = {
     { "color", optional_argument, NULL, OPT_COLOR },
     { "colour", optional_argument, NULL, OPT_COLOR },
     { "exhaustive", no_argument, NULL, OPT_EXHAUSTIVE },
+    { "algorithm", required_argument, NULL, OPT_ALGORITHM },
+    { "count", no_argument, NULL, OPT_COUNT },
     { "plain", no_argument, NULL, OPT_PLAIN },
     { "expand", no_argument, NULL, OPT_EXPAND },
     { "no-expand", no_argument, NULL, OPT_NO_EXPAND },
@@ -537,6 +546,13 @@ int cli_search(int argc, char **argv)
             break;
         case OPT_EXHAUSTIVE:
             so.algorithm = QUARRY_ALGO_EXHAUSTIVE;
+            break;
+        case OPT_ALGORITHM:
+            if ((so.algorithm = cli_parse_algorithm("--algorithm", optarg)) < 0)
+                return finish(2);
+            break;
+        case OPT_COUNT:
+            so.count = 1;
             break;
         case OPT_NO_PAGER:
             pg.off = 1;
