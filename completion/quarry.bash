@@ -8,13 +8,16 @@
 # Keep the option lists in step with `quarry COMMAND --help`
 # (tests/e2e/completion.sh checks them).
 
-_quarry_commands="index search stats verify dump bench eval"
+_quarry_commands="index delete optimize search stats verify dump bench eval"
 
 # _quarry_options COMMAND: the options of COMMAND, one line
 _quarry_options()
 {
     case $1 in
-    index)  echo "-o --output --language --stemmer --stopwords --passages --passage-tokens --mem -q --quiet --help" ;;
+    index)  echo "-o --output --add --threads --no-merge --allow-empty --language --stemmer --stopwords" \
+                 "--passages --passage-tokens --mem -q --quiet --help" ;;
+    delete) echo "-i --index --ids --strict --no-merge -q --quiet --help" ;;
+    optimize) echo "-i --index --mem -q --quiet --help" ;;
     search) echo "-i --index -k --offset --passages --k1 --b --json --trec --queries --color --colour --plain" \
                  "--expand --no-expand --fb-docs --fb-terms --fb-weight --exhaustive --algorithm --count" \
                  "--no-pager -h --help" ;;
@@ -77,9 +80,10 @@ _quarry()
     # the value of the option before the cursor
     case $prev in
     -i|--index|-o|--output) _quarry_dirs "$cur"; return 0 ;;
-    --queries|--stopwords)
+    --queries|--stopwords|--ids)
         _quarry_files "$cur"
         [ "$prev" = --stopwords ] && COMPREPLY+=($(compgen -W "default none" -- "$cur"))
+        [ "$prev" = --ids ] && [ -z "$cur" ] && COMPREPLY+=(-)
         return 0 ;;
     --stemmer) mapfile -t COMPREPLY < <(compgen -W "snowball porter none" -- "$cur"); return 0 ;;
     --algorithm) mapfile -t COMPREPLY < <(compgen -W "auto maxscore bmw exhaustive" -- "$cur"); return 0 ;;

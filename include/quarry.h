@@ -81,7 +81,20 @@ typedef struct quarry_index_options {
     const char *stopwords;     /* "default", "none", or the path of a file (one word a line, '#' comments) */
     int passages;              /* 1: split articles into passages (default); 0: one unit per article */
     unsigned passage_tokens;   /* target passage length in tokens; default 120 */
-    unsigned mem_mb;           /* memory budget of indexing in MiB; default 256, minimum 8 */
+    unsigned mem_mb;           /* memory budget of indexing in MiB; default 256, minimum 8: the
+                                  peak memory stays within it plus a small fixed overhead; the
+                                  largest document is an eighth of it */
+    unsigned threads;          /* indexing threads, each writing its own segments; 0 (the
+                                  default): one per processor. The index is the same for a
+                                  given input and number of threads. */
+    int add;                   /* 1: add to the index in `dir` (which must exist) as new
+                                  segments; an article whose id is in the index replaces it.
+                                  0: replace the whole index. */
+    int allow_empty;           /* 1: an input without any article commits an empty index
+                                  (default 0: it is an error and the index is left as it is) */
+    int merge;                 /* 1 (default): after the commit, merge segments as the merge
+                                  policy says (small adjacent ones, so that their number stays
+                                  logarithmic in the size of the index) */
     /* called now and then while indexing (about every 64 KiB of input); may be NULL */
     void (*progress)(const quarry_progress *p, void *ctx);
     void *progress_ctx;
@@ -102,11 +115,21 @@ typedef struct quarry_index_summary {
     uint64_t postings;          /* (term, unit) pairs */
     uint64_t tokens;            /* indexed tokens (after stop words) */
     uint64_t bytes_in;          /* input bytes read (uncompressed) */
-    uint64_t runs;              /* sorted runs spilled to disk */
+    uint64_t replaced;          /* articles that replaced one of the same id (add) */
+    uint64_t deleted;           /* articles deleted (quarry_writer_delete) */
+    uint64_t not_found;         /* ids to delete that the index does not hold */
+    uint64_t segments;          /* segments this run wrote (before merging) */
+    uint64_t merges;            /* merges run after the commit */
+    uint64_t segments_merged;   /* segments they merged */
+    uint64_t bytes_flushed;     /* bytes of the segments this run wrote */
+    uint64_t bytes_merged;      /* bytes its merges wrote: write amplification =
+                                   (bytes_flushed + bytes_merged) / bytes_flushed */
 } quarry_index_summary;
 
-/* Starts a new index generation in directory `dir` (created if missing).
- * Nothing is visible to readers until quarry_writer_commit succeeds. */
+/* Starts a new index generation in directory `dir` (created if missing;
+ * with o->add it must hold an index, whose analyzer and passage settings
+ * the added documents then use). Nothing is visible to readers until
+ * quarry_writer_commit succeeds. One writer at a time per index (a lock). */
 int quarry_writer_open(const char *dir, const quarry_index_options *o,
                        quarry_writer **out, quarry_error *err);
 
@@ -124,8 +147,16 @@ int quarry_writer_add(quarry_writer *w, const char *id, const char *title,
                       const char *text, size_t text_len, const char *date,
                       const char *where, quarry_error *err);
 
-/* Merges, writes and atomically publishes the new generation; afterwards
- * files of generations no longer named by the manifest are removed. */
+/* Deletes the article with this id from the index being added to
+ * (o->add), at commit. QUARRY_ENOTFOUND when the index has none (the
+ * writer stays usable). */
+int quarry_writer_delete(quarry_writer *w, const char *id, quarry_error *err);
+
+/* Finishes the segments, checks that the run's ids are unique, writes the
+ * deletions, and atomically publishes the new generation; afterwards files
+ * the manifest no longer names are removed and, with o->merge, segments are
+ * merged (each merge is a commit of its own). A run that read no document
+ * and deleted none commits nothing: QUARRY_EINPUT, unless adding. */
 int quarry_writer_commit(quarry_writer *w, quarry_error *err);
 
 void quarry_writer_summary(const quarry_writer *w, quarry_index_summary *s);
@@ -133,6 +164,11 @@ void quarry_writer_summary(const quarry_writer *w, quarry_index_summary *s);
 /* Frees the writer; an uncommitted generation is abandoned and its temporary
  * files removed. */
 void quarry_writer_close(quarry_writer *w);
+
+/* Merges every segment of the index in `dir` into one, dropping deleted
+ * articles (a commit; readers are never blocked). mem_mb as for indexing
+ * (0: the default). */
+int quarry_optimize(const char *dir, unsigned mem_mb, quarry_index_summary *s, quarry_error *err);
 
 /* ------------------------------------------------------------ reading */
 
@@ -148,19 +184,34 @@ typedef struct quarry_index quarry_index;
 int quarry_open(const char *dir, quarry_index **out, quarry_error *err);
 void quarry_close(quarry_index *ix);
 
+/* Opens several indexes (built alike: the same analyzer and passage
+ * settings, else QUARRY_EINVAL naming them) as one collection: BM25
+ * statistics are those of all of them together, articles and passages are
+ * numbered through them in the order given, and a search answers exactly
+ * as one index built from their documents in that order would. */
+int quarry_open_many(const char *const *dirs, size_t n, quarry_index **out, quarry_error *err);
+
 typedef struct quarry_info {
-    uint64_t articles, passages, terms, postings, positions, tokens;
+    uint64_t articles, passages;  /* every article and passage stored, deleted ones too */
+    uint64_t terms, postings, positions;  /* summed over the segments */
+    uint64_t tokens;             /* in the passages not deleted (what BM25 counts) */
     double avg_len;              /* average unit length in tokens */
-    uint64_t generation;         /* the commit being read (counts from 1) */
+    uint64_t generation;         /* the commit being read (counts from 1; the first index's) */
     size_t segments;             /* immutable segments the index is made of */
+    size_t indexes;              /* indexes searched together (quarry_open_many) */
+    uint64_t live_articles;      /* articles and passages not deleted (articles and passages */
+    uint64_t live_passages;      /* count the deleted ones too, until a merge drops them) */
     uint64_t bytes;              /* total size of its files */
     int passage_mode;            /* 1 when articles were split into passages */
     unsigned passage_tokens;
     char language[32];           /* analyzer settings recorded in the index */
     char stemmer[16];
     char stopwords[64];          /* "default", "none" or "file:<name> (N words)" */
-    size_t nfiles;
-    struct { char name[40]; uint64_t bytes; } files[16];   /* the first 16 files of the commit */
+    size_t nkinds;               /* the kinds of file present, in the order meta dict post posn */
+    struct {                     /* unit arts text del, summed over every segment */
+        char kind[8];            /* "post", "del", ... (the file name's extension) */
+        uint64_t files, bytes;
+    } kinds[8];
 } quarry_info;
 
 int quarry_info_get(const quarry_index *ix, quarry_info *out);

@@ -466,7 +466,8 @@ static const gdoc *article_doc(const corpus *c, size_t a)
     return NULL;
 }
 
-static void build(const corpus *c, const char *dir, int passages, unsigned mem, quarry_index_summary *sum)
+static void build_opt(const corpus *c, const char *dir, int passages, unsigned mem, int merge,
+                      quarry_index_summary *sum)
 {
     quarry_index_options o;
     quarry_index_options_init(&o);
@@ -474,6 +475,8 @@ static void build(const corpus *c, const char *dir, int passages, unsigned mem, 
     o.stopwords = "none";
     o.passages = passages;
     o.mem_mb = mem;
+    o.threads = 1;
+    o.merge = merge;
     quarry_error err = { 0 };
     quarry_writer *w;
     CHECK_OK(quarry_writer_open(dir, &o, &w, &err));
@@ -491,6 +494,11 @@ static void build(const corpus *c, const char *dir, int passages, unsigned mem, 
     assert_int_equal(s.invalid_utf8, 0);
     if (sum)
         *sum = s;
+}
+
+static void build(const corpus *c, const char *dir, int passages, unsigned mem, quarry_index_summary *sum)
+{
+    build_opt(c, dir, passages, mem, 1, sum);
 }
 
 /* ------------------------------------------------------------ truth */
@@ -1054,22 +1062,31 @@ static void test_oracle_passages(void **state)
     free_corpus(&c);
 }
 
-static void test_runs_merge(void **state)
+/* A small budget makes many segments; merged into one they are byte for
+ * byte the one segment a large budget makes. */
+static void test_segments_merge(void **state)
 {
     (void)state;
     corpus c;
     gen_corpus(&c, 0x5eed0003, 3003, 60, 220, 30000);
     assert_true(c.bytes > (2u << 20));
-    const char *d8 = tpath("runs-8"), *d512 = tpath("runs-512");
+    const char *d8 = tpath("segs-8"), *d512 = tpath("segs-512");
     quarry_index_summary s8, s512;
-    build(&c, d8, 0, 8, &s8);
-    build(&c, d512, 0, 512, &s512);
-    print_message("      %zu bytes of text: %llu runs with --mem 8, %llu with --mem 512\n", c.bytes,
-                  (unsigned long long)s8.runs, (unsigned long long)s512.runs);
-    assert_true(s8.runs > 1);
-    assert_int_equal(s512.runs, 1);
-    /* a run per spill of ~2 MiB of postings, not one per unit */
-    assert_true(s8.runs < 64);
+    build_opt(&c, d8, 0, 8, 0, &s8);
+    build_opt(&c, d512, 0, 512, 0, &s512);
+    print_message("      %zu bytes of text: %llu segments with --mem 8, %llu with --mem 512\n", c.bytes,
+                  (unsigned long long)s8.segments, (unsigned long long)s512.segments);
+    assert_true(s8.segments > 1);
+    assert_int_equal(s512.segments, 1);
+    /* a segment per ~2 MiB of postings, not one per unit */
+    assert_true(s8.segments < 64);
+    verify_ok(d8);
+    truth tr;
+    truth_whole(&tr, &c);
+    quarry_error err = { 0 };
+    quarry_index_summary so;
+    CHECK_OK(quarry_optimize(d8, 8, &so, &err));
+    assert_int_equal(so.segments_merged, s8.segments);
     static const char *const kinds[] = { "dict", "post", "posn", "meta", "unit", "arts", "text" };
     for (size_t k = 0; k < 7; k++) {
         char a[600], b[600], na[64], nb[64];
@@ -1078,16 +1095,13 @@ static void test_runs_merge(void **state)
         snprintf(a, sizeof a, "%s/%s", d8, na);
         snprintf(b, sizeof b, "%s/%s", d512, nb);
         if (!files_equal(a, b)) {
-            print_error("%s differs between --mem 8 (%llu runs) and --mem 512\n", kinds[k],
-                        (unsigned long long)s8.runs);
+            print_error("%s differs between %llu segments merged and one segment\n", kinds[k],
+                        (unsigned long long)s8.segments);
             fail();
         }
     }
-    assert_true(files_equal(tpath("runs-8/MANIFEST"), tpath("runs-512/MANIFEST")));
-    assert_only_generation(d8, 1);
+    assert_only_generation(d8, 2);
     verify_ok(d8);
-    truth tr;
-    truth_whole(&tr, &c);
     check_postings(d8, &tr, 0);
     truth_free(&tr);
     free_corpus(&c);
@@ -1519,10 +1533,19 @@ static void test_empty_and_missing(void **state)
     mkdir(tpath("emptydir"), 0755);
     assert_int_equal(quarry_open(tpath("emptydir"), &ix, &err), QUARRY_ENOTFOUND);
     assert_null(ix);
-    /* an index with no article is valid */
+    /* an input without any article commits nothing, unless an empty index is asked for */
     const char *dir = tpath("noarticles");
     quarry_writer *w;
     CHECK_OK(quarry_writer_open(dir, NULL, &w, &err));
+    CHECK_OK(quarry_writer_add(w, "e", NULL, " ", 1, NULL, NULL, &err));
+    assert_int_equal(quarry_writer_commit(w, &err), QUARRY_EINPUT);
+    assert_non_null(strstr(err.msg, "no article"));
+    quarry_writer_close(w);
+    assert_int_equal(quarry_open(dir, &ix, &err), QUARRY_ENOTFOUND);
+    quarry_index_options eo;
+    quarry_index_options_init(&eo);
+    eo.allow_empty = 1;
+    CHECK_OK(quarry_writer_open(dir, &eo, &w, &err));
     CHECK_OK(quarry_writer_add(w, "e", NULL, " ", 1, NULL, NULL, &err));
     CHECK_OK(quarry_writer_commit(w, &err));
     quarry_writer_close(w);
@@ -1554,7 +1577,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_oracle_whole),
         cmocka_unit_test(test_oracle_passages),
-        cmocka_unit_test(test_runs_merge),
+        cmocka_unit_test(test_segments_merge),
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_replace),
         cmocka_unit_test(test_abandon),

@@ -480,7 +480,7 @@ static void test_reader_long_line(void **state)
     char ids[256], errs[512], want[512];
     assert_int_equal(read_all(paths, 1, ids, sizeof ids, errs, sizeof errs, NULL), 2);
     assert_string_equal(ids, "1@1|3@3|");
-    snprintf(want, sizeof want, "%s:2: line longer than the 64 MiB limit of one document|", p);
+    snprintf(want, sizeof want, "%s:2: line longer than the 64 MiB limit of one document; split it, or raise --mem (the limit is an eighth of it)|", p);
     assert_string_equal(errs, want);
     unlink(p);
 }

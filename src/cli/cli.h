@@ -17,6 +17,8 @@ int cli_verify(int argc, char **argv);
 int cli_dump(int argc, char **argv);
 int cli_eval(int argc, char **argv);
 int cli_bench(int argc, char **argv);
+int cli_delete(int argc, char **argv);
+int cli_optimize(int argc, char **argv);
 
 /* Prints "quarry: MESSAGE" (one line) on stderr; returns 2. */
 int cli_fail(const quarry_error *e);

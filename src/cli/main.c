@@ -69,9 +69,13 @@ static void usage(FILE *f)
 {
     fputs("usage: quarry [--no-pager] COMMAND [OPTIONS]\n"
           "\n"
-          "  index  [-o DIR] [options] PATH...    build an index (default DIR: ./index)\n"
-          "  search [-i DIR] [-k N] [--json|--trec TAG] [QUERY...]\n"
-          "                                       rank passages with BM25 (interactive without QUERY)\n"
+          "  index  [-o DIR] [--add] [options] PATH...\n"
+          "                                       build an index (default DIR: ./index), or add to it\n"
+          "  delete [-i DIR] [--ids FILE] [ID...] delete articles by id\n"
+          "  optimize [-i DIR]                    merge every segment into one\n"
+          "  search [-i DIR]... [-k N] [--json|--trec TAG] [QUERY...]\n"
+          "                                       rank passages with BM25 (interactive without QUERY);\n"
+          "                                       several -i search several indexes as one\n"
           "  stats  [-i DIR]                      what is in an index\n"
           "  verify [-i DIR]                      check every checksum and invariant\n"
           "  dump   [-i DIR] --term WORD [--limit N] | --analyze TEXT | --article ID\n"
@@ -102,7 +106,8 @@ int main(int argc, char **argv)
         int (*fn)(int, char **);
     } cmds[] = {
         { "index", cli_index }, { "search", cli_search }, { "stats", cli_stats }, { "verify", cli_verify },
-        { "dump", cli_dump },   { "eval", cli_eval },     { "bench", cli_bench },
+        { "dump", cli_dump },   { "eval", cli_eval },     { "bench", cli_bench }, { "delete", cli_delete },
+        { "optimize", cli_optimize },
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (strcmp(cmd, cmds[i].name) == 0)

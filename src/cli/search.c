@@ -26,7 +26,10 @@ static const char usage_text[] =
     "stdin and stdout are terminals, otherwise one query per line from stdin.\n"
     "\n"
     "Options:\n"
-    "  -i, --index DIR     the index directory (default: ./index)\n"
+    "  -i, --index DIR     the index directory (default: ./index); given several\n"
+    "                      times, the indexes are searched as one collection (the\n"
+    "                      same analyzer settings; BM25 over all of them: the hits\n"
+    "                      are those of one index of all their documents)\n"
     "  -k N                number of hits (default 10)\n"
     "      --offset N      skip the first N hits (paging; default 0)\n"
     "      --passages      rank passages: several passages of one article may be\n"
@@ -458,7 +461,9 @@ int cli_search(int argc, char **argv)
 {
     quarry_search_options so;
     quarry_search_options_init(&so);
-    const char *dir = "index", *queries = NULL, *tag = NULL;
+    const char *queries = NULL, *tag = NULL;
+    const char *dirs[64] = { "index" };
+    size_t ndirs = 0;
     int json = 0, expand = -1, color_mode = CLI_COLOR_AUTO;
     cli_pager pg = { 0 };
 
@@ -472,7 +477,9 @@ int cli_search(int argc, char **argv)
         double d;
         switch (c) {
         case 'i':
-            dir = optarg;
+            if (ndirs == sizeof dirs / sizeof *dirs)
+                return cli_failf("search: at most %zu indexes (-i) at once", sizeof dirs / sizeof *dirs);
+            dirs[ndirs++] = optarg;
             break;
         case 'k':
             if ((v = cli_parse_uint("-k", optarg, 1, 10000000)) < 0)
@@ -624,7 +631,7 @@ int cli_search(int argc, char **argv)
 
     quarry_index *ix = NULL;
     quarry_error err = { 0 };
-    if (quarry_open(dir, &ix, &err) != QUARRY_OK) {
+    if (quarry_open_many(dirs, ndirs ? ndirs : 1, &ix, &err) != QUARRY_OK) {
         free(query);
         return cli_fail(&err);
     }

@@ -48,33 +48,44 @@ int cli_stats(int argc, char **argv)
         return cli_fail(&err);
     quarry_info in;
     quarry_info_get(ix, &in);
-    uint64_t total = 0, postbytes = 0;
+    uint64_t postbytes = 0;
     printf("index        %s (generation %llu, %zu segment%s)\n", dir, (unsigned long long)in.generation, in.segments,
            in.segments == 1 ? "" : "s");
-    printf("articles     %llu\n", (unsigned long long)in.articles);
-    printf("passages     %llu (%s", (unsigned long long)in.passages, in.passage_mode ? "passages of ~" : "whole articles");
+    printf("articles     %llu", (unsigned long long)in.live_articles);
+    if (in.articles > in.live_articles)
+        printf(" (%llu more deleted, kept until their segment is merged)",
+               (unsigned long long)(in.articles - in.live_articles));
+    printf("\npassages     %llu (%s", (unsigned long long)in.live_passages,
+           in.passage_mode ? "passages of ~" : "whole articles");
     if (in.passage_mode)
         printf("%u tokens", in.passage_tokens);
     printf(")\n");
-    printf("terms        %llu\n", (unsigned long long)in.terms);
-    printf("postings     %llu\n", (unsigned long long)in.postings);
+    /* terms, postings and tokens are the segments' own counts, summed: a
+     * term in two segments counts twice, a deleted passage's postings count
+     * until a merge drops them (quarry optimize makes them exact) */
+    int many = in.segments > 1, dead = in.passages > in.live_passages;
+    printf("terms        %llu%s\n", (unsigned long long)in.terms,
+           many ? " (summed over the segments' dictionaries)" : "");
+    printf("postings     %llu%s\n", (unsigned long long)in.postings, dead ? " (deleted passages' included)" : "");
     printf("tokens       %llu (avg %.1f per passage)\n", (unsigned long long)in.tokens, in.avg_len);
     printf("analyzer     %s, stemmer %s, stop words %s\n", in.language, in.stemmer, in.stopwords);
-    printf("files\n");
-    for (size_t i = 0; i < in.nfiles; i++) {
-        printf("  %-16s %12llu bytes\n", in.files[i].name, (unsigned long long)in.files[i].bytes);
-        total += in.files[i].bytes;
-        size_t l = strlen(in.files[i].name);
-        if (l > 5 && (!strcmp(in.files[i].name + l - 5, ".post") || !strcmp(in.files[i].name + l - 5, ".posn")))
-            postbytes += in.files[i].bytes;
-        if (l > 5 && !strcmp(in.files[i].name + l - 5, ".post") && in.postings)
-            printf("  %-16s %12.2f bits per posting (doc gaps, tf, skips)\n", "",
-                   8.0 * (double)in.files[i].bytes / (double)in.postings);
-        if (l > 5 && !strcmp(in.files[i].name + l - 5, ".posn") && in.positions)
-            printf("  %-16s %12.2f bits per position\n", "", 8.0 * (double)in.files[i].bytes / (double)in.positions);
+    printf("files        (summed over %zu segment%s)\n", in.segments, in.segments == 1 ? "" : "s");
+    for (size_t i = 0; i < in.nkinds; i++) {
+        const char *k = in.kinds[i].kind;
+        char name[24];
+        snprintf(name, sizeof name, "*.%s", k);
+        printf("  %-16s %12llu bytes in %llu file%s\n", name, (unsigned long long)in.kinds[i].bytes,
+               (unsigned long long)in.kinds[i].files, in.kinds[i].files == 1 ? "" : "s");
+        if (!strcmp(k, "post") || !strcmp(k, "posn"))
+            postbytes += in.kinds[i].bytes;
+        if (!strcmp(k, "post") && in.postings)
+            printf("  %-16s %12.2f bits per posting (doc gaps, tf, skips, impacts)\n", "",
+                   8.0 * (double)in.kinds[i].bytes / (double)in.postings);
+        if (!strcmp(k, "posn") && in.positions)
+            printf("  %-16s %12.2f bits per position\n", "", 8.0 * (double)in.kinds[i].bytes / (double)in.positions);
     }
     printf("  %-16s %12llu bytes (%.2f MiB; postings + positions %.2f MiB)\n", "total",
-           (unsigned long long)total, (double)total / 1048576.0, (double)postbytes / 1048576.0);
+           (unsigned long long)in.bytes, (double)in.bytes / 1048576.0, (double)postbytes / 1048576.0);
     quarry_close(ix);
     return 0;
 }

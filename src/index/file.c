@@ -213,6 +213,33 @@ int qf_map_open(qf_map *m, const char *dir, const char *name, const char *kind, 
     return rc;
 }
 
+int qf_map_raw(qf_map *m, const char *dir, const char *name, quarry_error *err)
+{
+    memset(m, 0, sizeof *m);
+    snprintf(m->name, sizeof m->name, "%s", name);
+    char *path = join(dir, name);
+    if (!path)
+        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    int rc = 0;
+    if (fd < 0 || fstat(fd, &st) != 0)
+        rc = qerr_errno(err, "cannot open", path);
+    else if (st.st_size > 0) {
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED)
+            rc = qerr_errno(err, "cannot map", path);
+        else {
+            m->base = p;
+            m->size = (size_t)st.st_size;
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    free(path);
+    return rc;
+}
+
 void qf_map_close(qf_map *m)
 {
     if (m && m->base)

@@ -27,6 +27,7 @@
 #define QF_UNIT "unit"
 #define QF_ARTS "arts"
 #define QF_TEXT "text"
+#define QF_DEL "dele"          /* a segment's deletions (file name extension .del) */
 
 #define QF_MANIFEST "MANIFEST"
 #define QF_MANIFEST_MAGIC "quarry-manifest 2"
@@ -94,6 +95,8 @@ typedef struct qf_map {
 int qf_map_open(qf_map *m, const char *dir, const char *name, const char *kind, int check_crc,
                 quarry_error *err);
 void qf_map_close(qf_map *m);
+/* Maps DIR/NAME as it is (a writer's temporary file: no header or CRC). */
+int qf_map_raw(qf_map *m, const char *dir, const char *name, quarry_error *err);
 
 /* fsync a directory (after a rename); errors are ignored where unsupported. */
 void qf_sync_dir(const char *dir);

@@ -2,14 +2,13 @@
  * invert.c — in-memory inversion with bounded memory (see invert.h).
  *
  * Each term owns a chain of slices in a pool of large chunks (mmap'd, so
- * they go back to the system at a spill). A slice's last 4 bytes hold the
+ * they go back to the system when a segment is written). A slice's last 4 bytes hold the
  * pool address of the next slice; slices grow from 16 to 4096 bytes, so a
  * rare term costs a few bytes and a frequent one wastes at most 1/4096.
  * The tokens of the current unit are linked per term so that a unit is
  * inverted in one pass with no sorting.
  */
 #include "index/invert.h"
-#include "index/manifest.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -38,8 +37,6 @@ typedef struct term {
 } term;
 
 struct qi_inverter {
-    char *dir;
-    uint64_t owner;         /* names the run files (manifest.h) */
     size_t budget;
     /* pool */
     uint8_t *chunks[MAX_CHUNKS];
@@ -58,13 +55,11 @@ struct qi_inverter {
     uint32_t ntok, cap_tok;
     uint32_t *touched;
     uint32_t ntouched, cap_touched;
-    /* runs */
-    char **runs;
-    size_t nruns;
+    uint32_t epoch;         /* segments written */
     int failed;
 };
 
-uint32_t qi_epoch(const qi_inverter *qi) { return (uint32_t)qi->nruns; }
+uint32_t qi_epoch(const qi_inverter *qi) { return qi->epoch; }
 
 static inline uint8_t *addr(qi_inverter *qi, uint32_t a)
 {
@@ -110,14 +105,11 @@ size_t qi_accounted(const qi_inverter *qi)
            (size_t)qi->cap_tok * 8 + (size_t)qi->cap_touched * 4;
 }
 
-int qi_open(const char *dir, uint64_t owner, size_t budget, qi_inverter **out, quarry_error *err)
+int qi_open(size_t budget, qi_inverter **out, quarry_error *err)
 {
     qi_inverter *qi = calloc(1, sizeof *qi);
-    if (!qi || !(qi->dir = qstrndup(dir, strlen(dir)))) {
-        free(qi);
+    if (!qi)
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
-    }
-    qi->owner = owner;
     qi->budget = budget < (1u << 20) ? (1u << 20) : budget;
     qbuf_init(&qi->strs);
     *out = qi;
@@ -144,17 +136,19 @@ void qi_close(qi_inverter *qi)
     free(qi->tpos);
     free(qi->tnext);
     free(qi->touched);
-    for (size_t i = 0; i < qi->nruns; i++) {
-        unlink(qi->runs[i]);
-        free(qi->runs[i]);
-    }
-    free(qi->runs);
-    free(qi->dir);
     free(qi);
 }
 
-size_t qi_nruns(const qi_inverter *qi) { return qi->nruns; }
-const char *qi_run_path(const qi_inverter *qi, size_t i) { return qi->runs[i]; }
+int qi_full(const qi_inverter *qi) { return qi_accounted(qi) >= qi->budget; }
+
+void qi_reset(qi_inverter *qi)
+{
+    reset_terms(qi);
+    qi->ntouched = qi->ntok = 0;
+    qi->in_unit = 0;
+    qi->failed = 0;
+    qi->epoch++;
+}
 
 static int grow_table(qi_inverter *qi)
 {
@@ -336,8 +330,6 @@ int qi_add_term(qi_inverter *qi, uint32_t unit, uint32_t t, uint32_t pos)
     return 0;
 }
 
-static int spill(qi_inverter *qi, quarry_error *err);
-
 int qi_end_unit(qi_inverter *qi, quarry_error *err)
 {
     if (qi->failed)
@@ -366,102 +358,123 @@ int qi_end_unit(qi_inverter *qi, quarry_error *err)
     qi->ntouched = 0;
     qi->ntok = 0;
     qi->in_unit = 0;
-    if (qi_accounted(qi) >= qi->budget)
-        return spill(qi, err);
     return 0;
 oom:
     qi->failed = 1;
     return qerr_set(err, QUARRY_ENOMEM, "out of memory while inverting");
 }
 
-static const uint8_t *g_strs;
-static const term *g_terms;
-static int cmp_term(const void *a, const void *b)
+/* ------------------------------------------------------------ writing */
+
+typedef struct sterm {
+    const uint8_t *s;
+    uint32_t len, idx;
+} sterm;
+
+static int cmp_sterm(const void *a, const void *b)
 {
-    const term *x = &g_terms[*(const uint32_t *)a], *y = &g_terms[*(const uint32_t *)b];
+    const sterm *x = a, *y = b;
     uint32_t n = x->len < y->len ? x->len : y->len;
-    int c = memcmp(g_strs + x->str, g_strs + y->str, n);
-    if (c)
-        return c;
-    return (x->len > y->len) - (x->len < y->len);
+    int c = memcmp(x->s, y->s, n);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
-static int spill(qi_inverter *qi, quarry_error *err)
-{
-    if (qi->nterms == 0)
-        return 0;
-    uint32_t *order = malloc((size_t)qi->nterms * sizeof *order);
-    if (!order)
-        return qerr_set(err, QUARRY_ENOMEM, "out of memory while sorting terms");
-    for (uint32_t i = 0; i < qi->nterms; i++)
-        order[i] = i;
-    g_strs = qi->strs.p;
-    g_terms = qi->terms;
-    qsort(order, qi->nterms, sizeof *order, cmp_term);
+/* Reads a term's chain of slices byte by byte. */
+typedef struct chain {
+    qi_inverter *qi;
+    uint32_t a, room, left, level;
+} chain;
 
-    char **nr = realloc(qi->runs, (qi->nruns + 1) * sizeof *nr);
-    if (!nr) {
-        free(order);
-        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+static int chain_byte(chain *c)
+{
+    if (c->left == 0)
+        return -1;
+    if (c->room == 0) {   /* next slice: its address is in the last 4 bytes of this one */
+        c->a = qload_u32(addr(c->qi, c->a));
+        if (c->level + 1 < NLEVELS)
+            c->level++;
+        c->room = level_size[c->level] - 4;
     }
-    qi->runs = nr;
-    size_t plen = strlen(qi->dir) + 64;
-    char *path = malloc(plen);
-    if (!path) {
-        free(order);
-        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
-    }
-    char name[QM_NAME];
-    qm_run_name(name, qi->owner, (uint32_t)qi->nruns);
-    snprintf(path, plen, "%s/%s", qi->dir, name);
-    FILE *f = fopen(path, "wb");
-    if (!f) {
-        int rc = qerr_errno(err, "cannot create run file", path);
-        free(path);
-        free(order);
-        return rc;
-    }
-    qi->runs[qi->nruns++] = path;
-    setvbuf(f, NULL, _IOFBF, 1 << 16);
-    int bad = 0;
-    uint8_t tmp[32];
-    for (uint32_t k = 0; k < qi->nterms && !bad; k++) {
-        term *e = &qi->terms[order[k]];
-        size_t n = enc_varint(tmp, e->len);
-        bad |= fwrite(tmp, 1, n, f) != n;
-        bad |= fwrite(qi->strs.p + e->str, 1, e->len, f) != e->len;
-        n = enc_varint(tmp, e->df);
-        n += enc_varint(tmp + n, e->nbytes);
-        bad |= fwrite(tmp, 1, n, f) != n;
-        /* walk the chain */
-        uint32_t a = e->head, left = e->nbytes;
-        uint32_t level = 0;
-        while (left && !bad) {
-            uint32_t room = level_size[level] - 4;
-            uint32_t k2 = left < room ? left : room;
-            bad |= fwrite(addr(qi, a), 1, k2, f) != k2;
-            left -= k2;
-            if (left) {
-                a = qload_u32(addr(qi, a + room));
-                if (level + 1 < NLEVELS)
-                    level++;
-            }
+    c->left--;
+    c->room--;
+    return *addr(c->qi, c->a++);
+}
+
+static int chain_varint(chain *c, uint64_t *v)
+{
+    uint64_t r = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        int b = chain_byte(c);
+        if (b < 0)
+            return -1;
+        r |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = r;
+            return 0;
         }
     }
-    free(order);
-    if (fflush(f) != 0)
-        bad = 1;
-    if (fclose(f) != 0)
-        bad = 1;
-    if (bad)
-        return qerr_errno(err, "cannot write run file", path);
-    reset_terms(qi);
-    return 0;
+    return -1;
 }
 
-int qi_finish(qi_inverter *qi, quarry_error *err)
+int qi_write(qi_inverter *qi, qpw *w, quarry_error *err)
 {
     if (qi->failed)
         return qerr_set(err, QUARRY_ENOMEM, "out of memory while inverting");
-    return spill(qi, err);
+    sterm *order = malloc((qi->nterms ? qi->nterms : 1) * sizeof *order);
+    uint32_t *pos = NULL;
+    size_t cap_pos = 0;
+    int rc = 0;
+    if (!order)
+        return qerr_set(err, QUARRY_ENOMEM, "out of memory while sorting terms");
+    for (uint32_t i = 0; i < qi->nterms; i++) {
+        order[i].s = qi->strs.p + qi->terms[i].str;
+        order[i].len = qi->terms[i].len;
+        order[i].idx = i;
+    }
+    qsort(order, qi->nterms, sizeof *order, cmp_sterm);
+    for (uint32_t k = 0; k < qi->nterms && !rc; k++) {
+        term *e = &qi->terms[order[k].idx];
+        chain c = { qi, e->head, level_size[0] - 4, e->nbytes, 0 };
+        if (qpw_term_begin(w, order[k].s, order[k].len)) {
+            rc = qerr_set(err, QUARRY_ELIMIT, "a term longer than %u bytes", QF_MAX_TERM);
+            break;
+        }
+        uint64_t unit1 = 0;   /* previous unit + 1 */
+        for (uint32_t d = 0; d < e->df && !rc; d++) {
+            uint64_t delta, tf, p;
+            if (chain_varint(&c, &delta) || chain_varint(&c, &tf) || tf == 0 || tf > UINT32_MAX) {
+                rc = qerr_set(err, QUARRY_ENOMEM, "inverter: damaged in-memory postings");
+                break;
+            }
+            unit1 += delta;
+            if (tf > cap_pos) {
+                size_t nc = cap_pos ? cap_pos : 256;
+                while (nc < tf)
+                    nc *= 2;
+                uint32_t *np = realloc(pos, nc * sizeof *np);
+                if (!np) {
+                    rc = qerr_set(err, QUARRY_ENOMEM, "out of memory");
+                    break;
+                }
+                pos = np;
+                cap_pos = nc;
+            }
+            uint32_t at = 0;
+            for (uint64_t j = 0; j < tf && !rc; j++) {
+                if (chain_varint(&c, &p))
+                    rc = qerr_set(err, QUARRY_ENOMEM, "inverter: damaged in-memory postings");
+                at += (uint32_t)p;
+                pos[j] = at;
+            }
+            if (!rc && qpw_posting(w, (uint32_t)(unit1 - 1), (uint32_t)tf, pos))
+                rc = qerr_set(err, QUARRY_ENOMEM, "out of memory or bad posting order while writing postings");
+        }
+        if (!rc)
+            qpw_term_end(w);
+    }
+    free(order);
+    free(pos);
+    reset_terms(qi);
+    qi->epoch++;
+    return rc;
 }

@@ -201,9 +201,11 @@ static int parse(const char *buf, size_t n, const char *path, qm_manifest *m, qu
         if (len != 8 + 16 + 8 + 16 || memcmp(s, "segment ", 8) != 0 || hexn(s + 8, 16, &id) ||
             memcmp(s + 24, " delgen ", 8) != 0 || hexn(s + 32, 16, &delgen))
             BAD("bad segment line");
-        if (id >= m->next_segment || delgen > m->generation || m->nseg == QM_MAX_SEGMENTS ||
-            (m->nseg && id <= m->seg[m->nseg - 1].id))
-            BAD("segment ids out of order or out of range");
+        int dup = 0;   /* ids are unique (a merged segment takes a new one in its place) */
+        for (size_t k = 0; k < m->nseg && !dup; k++)
+            dup = m->seg[k].id == id;
+        if (id == 0 || id >= m->next_segment || delgen > m->generation || m->nseg == QM_MAX_SEGMENTS || dup)
+            BAD("segment id repeated or out of range");
         if (qgrow((void **)&m->seg, &cap, m->nseg, sizeof *m->seg))
             return qerr_set(err, QUARRY_ENOMEM, "out of memory");
         qm_segment *g = &m->seg[m->nseg++];

@@ -29,9 +29,4 @@ int qpw_term_end(qpw *w);
 int qpw_finish(qpw *w, qpw_result *res, quarry_error *err);
 void qpw_abort(qpw *w);
 
-/* Merges the sorted run files (invert.h) into `w`, in run order, reading
- * them through buffers that take about `mem` bytes in all. */
-int qpw_merge_runs(qpw *w, const char *const *runs, size_t nruns, uint32_t nunits, size_t mem,
-             quarry_error *err);
-
 #endif

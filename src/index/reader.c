@@ -44,23 +44,22 @@ static void seg_close(qx_seg *s)
     qf_map_close(&s->unit);
     qf_map_close(&s->arts);
     qf_map_close(&s->text);
-}
-
-static void close_segments(quarry_index *ix)
-{
-    for (size_t i = 0; i < ix->nseg; i++)
-        seg_close(&ix->seg[i]);
-    free(ix->seg);
-    ix->seg = NULL;
-    ix->nseg = 0;
-    qm_free(&ix->m);
+    qf_map_close(&s->del);
 }
 
 void quarry_close(quarry_index *ix)
 {
     if (!ix)
         return;
-    close_segments(ix);
+    for (size_t i = 0; i < ix->nseg; i++)
+        seg_close(&ix->seg[i]);
+    free(ix->seg);
+    for (size_t i = 0; i < ix->ndirs; i++) {
+        qm_free(&ix->m[i]);
+        free(ix->dirs[i]);
+    }
+    free(ix->m);
+    free(ix->dirs);
     for (size_t i = 0; i < ix->npool; i++)
         if (ix->pool[i] != ix->an)
             qa_close(ix->pool[i]);
@@ -68,36 +67,37 @@ void quarry_close(quarry_index *ix)
     qa_close(ix->an);
     qbuf_free(&ix->tcache);
     pthread_mutex_destroy(&ix->mu);
-    free(ix->dir);
     free(ix);
 }
 
-/* Maps file k of segment g and checks it against the manifest. A missing
- * file is QUARRY_ENOTFOUND (the caller decides whether a commit raced). */
-static int map_file(quarry_index *ix, const qm_segment *g, size_t k, qf_map *m, quarry_error *err)
+/* Maps file k of segment g of index `dir` and checks it against the
+ * manifest. A missing file is QUARRY_ENOTFOUND (the caller decides whether
+ * a commit raced). */
+static int map_file(const char *dir, const qm_segment *g, size_t k, qf_map *m, quarry_error *err)
 {
     const qm_file *f = &g->files[k];
-    int rc = qf_map_open(m, ix->dir, f->name, qm_kinds[k], 0, err);
+    int rc = qf_map_open(m, dir, f->name, k < QM_SEG_FILES ? qm_kinds[k] : QF_DEL, 0, err);
     if (rc)
         return rc;
     if (m->size != f->size || qload_u32(m->base + m->size - QF_FOOTER) != f->crc) {
         char p[4200];
-        snprintf(p, sizeof p, "%s/%s", ix->dir, f->name);
+        snprintf(p, sizeof p, "%s/%s", dir, f->name);
         return qerr_corrupt(err, p, m->size, "size or checksum differs from the manifest");
     }
     return 0;
 }
 
-static int seg_open(quarry_index *ix, const qm_segment *g, qx_seg *s, quarry_error *err)
+static int seg_open(const char *dir, const qm_segment *g, qx_seg *s, quarry_error *err)
 {
     int rc;
     qf_map *maps[QM_SEG_FILES] = { &s->meta, &s->dict, &s->post, &s->posn, &s->unit, &s->arts, &s->text };
     s->id = g->id;
-    s->dir = ix->dir;
+    s->dir = dir;
     for (size_t k = 0; k < QM_SEG_FILES; k++)
-        if ((rc = map_file(ix, g, k, maps[k], err)))
+        if ((rc = map_file(dir, g, k, maps[k], err)))
             return rc;
-
+    if (g->nfiles > QM_SEG_FILES && (rc = map_file(dir, g, QM_SEG_FILES, &s->del, err)))
+        return rc;
     /* meta */
     qcur c = qcur_make(s->meta.body, s->meta.body_len);
     s->narts = qcur_u64(&c);
@@ -156,77 +156,69 @@ static int seg_open(quarry_index *ix, const qm_segment *g, qx_seg *s, quarry_err
     if (trailer(&s->posn, 1, t) || t[0] != s->posn.body_len - 8)
         return qx_bad(s, &s->posn, s->posn.size - 12, "bad positions trailer", err);
     s->posn_end = QF_HEADER + t[0];
+
+    /* deletions: counts, bitmap, terms, offsets, trailer */
+    if (s->del.base) {
+        uint64_t d[4];
+        qcur c2 = qcur_make(s->del.body, s->del.body_len);
+        uint64_t units = qcur_u64(&c2), du = qcur_u64(&c2), da = qcur_u64(&c2), dt = qcur_u64(&c2);
+        uint64_t bytes = (s->nunits + 7) / 8;
+        if (!c2.ok || units != s->nunits || du > s->nunits || da > s->narts || dt > s->ntokens ||
+            trailer(&s->del, 4, d) || d[1] != QF_HEADER + 32 || d[2] != d[1] + bytes || d[3] < d[2] ||
+            d[0] > (d[3] - d[2]) || d[3] + 8 * d[0] + 32 != QF_HEADER + s->del.body_len)
+            return qx_bad(s, &s->del, QF_HEADER, "bad deletions header or trailer", err);
+        s->del_units = du;
+        s->del_arts = da;
+        s->del_tokens = dt;
+        s->delbits = s->del.base + d[1];
+        s->del_nterms = d[0];
+        s->del_terms_at = d[2];
+        s->del_offs = s->del.base + d[3];
+    }
     return 0;
 }
 
-/* One attempt: opens every segment of ix->m. */
-static int open_segments(quarry_index *ix, quarry_error *err)
+
+/* Opens every segment of manifest m of index `dir`, appending to ix->seg. */
+static int open_segments(quarry_index *ix, const char *dir, const qm_manifest *m, quarry_error *err)
 {
-    ix->seg = calloc(ix->m.nseg ? ix->m.nseg : 1, sizeof *ix->seg);
-    if (!ix->seg)
+    if (m->nseg == 0)
+        return qerr_set(err, QUARRY_ECORRUPT, "%s/MANIFEST: names no segment (rebuild the index)", dir);
+    qx_seg *v = realloc(ix->seg, (ix->nseg + m->nseg) * sizeof *v);
+    if (!v)
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
-    uint64_t units = 0, arts = 0;
-    for (size_t i = 0; i < ix->m.nseg; i++) {
-        qx_seg *s = &ix->seg[i];
-        ix->nseg = i + 1;
-        int rc = seg_open(ix, &ix->m.seg[i], s, err);
+    ix->seg = v;
+    for (size_t i = 0; i < m->nseg; i++) {
+        qx_seg *s = &ix->seg[ix->nseg++];
+        memset(s, 0, sizeof *s);
+        int rc = seg_open(dir, &m->seg[i], s, err);
         if (rc)
             return rc;
-        const qx_seg *s0 = &ix->seg[0];
-        if (s->blob_len != s0->blob_len || memcmp(s->blob, s0->blob, s->blob_len) != 0 ||
-            s->passage_mode != s0->passage_mode || s->passage_tokens != s0->passage_tokens)
-            return qx_bad(s, &s->meta, QF_HEADER, "segments disagree on the analyzer or passage settings", err);
-        s->unit_base = (uint32_t)units;
-        s->art_base = (uint32_t)arts;
-        units += s->nunits;
-        arts += s->narts;
-        if (units >= UINT32_MAX)
-            return qx_bad(s, &s->meta, QF_HEADER, "more than 2^32 - 1 passages in one index", err);
-        ix->nterms += s->nterms;
-        ix->npostings += s->npostings;
-        ix->npositions += s->npositions;
-        ix->ntokens += s->ntokens;
     }
-    ix->nunits = units;
-    ix->narts = arts;
-    ix->avgdl = units ? (double)ix->ntokens / (double)units : 1.0;
-    if (ix->avgdl <= 0)
-        ix->avgdl = 1.0;
-    if (ix->nseg) {
-        ix->passage_mode = ix->seg[0].passage_mode;
-        ix->passage_tokens = ix->seg[0].passage_tokens;
-        return qa_open_serialized(ix->seg[0].blob, ix->seg[0].blob_len, &ix->an, err);
-    }
-    return qerr_set(err, QUARRY_ECORRUPT, "%s/MANIFEST: names no segment (rebuild the index)", ix->dir);
+    return 0;
 }
 
-int qx_open(const char *dir, quarry_index **out, quarry_error *err)
+/* Opens index `dir` as ix->m[ix->ndirs]: retried while commits replace its
+ * manifest under us; a file really missing is damage. */
+static int open_dir(quarry_index *ix, const char *dir, quarry_error *err)
 {
-    quarry_index *ix = calloc(1, sizeof *ix);
-    if (!ix || !(ix->dir = qstrndup(dir, strlen(dir)))) {
-        free(ix);
-        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
-    }
-    pthread_mutex_init(&ix->mu, NULL);
-    ix->tc_block = -1;
+    size_t first = ix->nseg, k = ix->ndirs;
     int rc = 0;
     for (int attempt = 0; attempt < OPEN_TRIES; attempt++) {
-        if ((rc = qm_read(dir, &ix->m, err)))
-            break;
-        uint64_t gen = ix->m.generation;
-        rc = open_segments(ix, err);
+        if ((rc = qm_read(dir, &ix->m[k], err)))
+            return rc;
+        uint64_t gen = ix->m[k].generation;
+        rc = open_segments(ix, dir, &ix->m[k], err);
         if (rc != QUARRY_ENOTFOUND)
             break;
         /* a file named by the manifest is missing: a commit that replaced the
          * manifest (and removed the old files) after we read it, or damage */
         quarry_error e2 = *err;
-        close_segments(ix);
-        ix->nterms = ix->npostings = ix->npositions = ix->ntokens = 0;
-        qa_close(ix->an);
-        ix->an = NULL;
+        while (ix->nseg > first)
+            seg_close(&ix->seg[--ix->nseg]);
+        qm_free(&ix->m[k]);
         qm_manifest m2;
-        int rc2 = qm_read(dir, &m2, NULL);
-        if (rc2 == 0) {
+        if (qm_read(dir, &m2, NULL) == 0) {
             int moved = m2.generation != gen;
             qm_free(&m2);
             if (moved)
@@ -236,10 +228,93 @@ int qx_open(const char *dir, quarry_index **out, quarry_error *err)
             *err = e2;
             err->code = QUARRY_ECORRUPT;
         }
-        rc = QUARRY_ECORRUPT;
-        break;
+        return QUARRY_ECORRUPT;
     }
-    if (rc == 0 && ix->an) {
+    if (rc) {
+        while (ix->nseg > first)
+            seg_close(&ix->seg[--ix->nseg]);
+        qm_free(&ix->m[k]);
+        return rc;
+    }
+    ix->ndirs++;
+    return 0;
+}
+
+int qx_open(const char *const *dirs, size_t n, quarry_index **out, quarry_error *err)
+{
+    if (n == 0)
+        return qerr_set(err, QUARRY_EINVAL, "no index to open");
+    quarry_index *ix = calloc(1, sizeof *ix);
+    if (ix) {
+        ix->m = calloc(n, sizeof *ix->m);
+        ix->dirs = calloc(n, sizeof *ix->dirs);
+    }
+    if (!ix || !ix->m || !ix->dirs) {
+        if (ix) {
+            free(ix->m);
+            free(ix->dirs);
+        }
+        free(ix);
+        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    }
+    pthread_mutex_init(&ix->mu, NULL);
+    ix->tc_block = -1;
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (!(ix->dirs[i] = qstrndup(dirs[i], strlen(dirs[i]))))
+            rc = qerr_set(err, QUARRY_ENOMEM, "out of memory");
+        else
+            rc = open_dir(ix, ix->dirs[i], err);
+    }
+    for (size_t i = n; rc && i-- > 0;)   /* dirs past the failed one were not kept */
+        if (i >= ix->ndirs) {
+            free(ix->dirs[i]);
+            ix->dirs[i] = NULL;
+        }
+    if (!rc) {
+        ix->dir = ix->dirs[0];
+        uint64_t units = 0, arts = 0;
+        const qx_seg *s0 = &ix->seg[0];
+        for (size_t i = 0; i < ix->nseg && !rc; i++) {
+            qx_seg *s = &ix->seg[i];
+            if (s->blob_len != s0->blob_len || memcmp(s->blob, s0->blob, s->blob_len) != 0 ||
+                s->passage_mode != s0->passage_mode || s->passage_tokens != s0->passage_tokens) {
+                rc = s->dir == s0->dir
+                         ? qx_bad(s, &s->meta, QF_HEADER, "segments disagree on the analyzer or passage settings", err)
+                         : qerr_set(err, QUARRY_EINVAL,
+                                    "%s: its analyzer or passage settings differ from %s's; indexes searched "
+                                    "together must be built with the same --language, --stemmer, --stopwords "
+                                    "and --passages (see 'quarry stats')",
+                                    s->dir, s0->dir);
+                break;
+            }
+            s->unit_base = (uint32_t)units;
+            s->art_base = (uint32_t)arts;
+            units += s->nunits;
+            arts += s->narts;
+            if (units >= UINT32_MAX) {
+                rc = qx_bad(s, &s->meta, QF_HEADER, "more than 2^32 - 1 passages in the indexes searched", err);
+                break;
+            }
+            ix->nterms += s->nterms;
+            ix->npostings += s->npostings;
+            ix->npositions += s->npositions;
+            ix->ntokens += s->ntokens;
+            ix->live_units += s->nunits - s->del_units;
+            ix->live_arts += s->narts - s->del_arts;
+            ix->live_tokens += s->ntokens - s->del_tokens;
+        }
+        ix->nunits = units;
+        ix->narts = arts;
+        ix->avgdl = ix->live_units ? (double)ix->live_tokens / (double)ix->live_units : 1.0;
+        if (ix->avgdl <= 0)
+            ix->avgdl = 1.0;
+        ix->passage_mode = s0->passage_mode;
+        ix->passage_tokens = s0->passage_tokens;
+        if (!rc)
+            rc = qa_open_serialized(s0->blob, s0->blob_len, &ix->an, err);
+    }
+    if (rc == 0) {
         if (qgrow((void **)&ix->pool, &ix->cap_pool, 0, sizeof *ix->pool))
             rc = qerr_set(err, QUARRY_ENOMEM, "out of memory");
         else
@@ -255,7 +330,12 @@ int qx_open(const char *dir, quarry_index **out, quarry_error *err)
 
 int quarry_open(const char *dir, quarry_index **out, quarry_error *err)
 {
-    return qx_open(dir, out, err);
+    return qx_open(&dir, 1, out, err);
+}
+
+int quarry_open_many(const char *const *dirs, size_t n, quarry_index **out, quarry_error *err)
+{
+    return qx_open(dirs, n, out, err);
 }
 
 const qx_seg *qx_seg_of_unit(const quarry_index *ix, uint32_t u)
@@ -408,6 +488,47 @@ int qx_lookup(const qx_seg *s, const char *term, size_t len, qx_term *out, quarr
     return 0;
 }
 
+void qx_dict_first(qx_dict_iter *it, const qx_seg *s)
+{
+    memset(it, 0, sizeof *it);
+    it->s = s;
+}
+
+int qx_dict_next(qx_dict_iter *it, qx_term *t, quarry_error *err)
+{
+    const qx_seg *s = it->s;
+    if (it->left == 0) {
+        if (it->block >= s->ndblocks)
+            return 0;
+        dblock d;
+        if (dblock_open(s, it->block, &d))
+            return -qx_bad(s, &s->dict, s->dict_index_at + 8 * it->block, "damaged dictionary block", err);
+        it->c = d.c;
+        it->post_off = d.post_off;
+        it->pos_off = d.pos_off;
+        it->left = d.count;
+        it->len = 0;
+        it->block++;
+    }
+    dblock d;   /* the block's cursor state, as dblock_next wants it */
+    d.c = it->c;
+    d.post_off = it->post_off;
+    d.pos_off = it->pos_off;
+    d.count = 0;
+    d.i = it->len ? 1 : 0;
+    d.len = it->len;
+    memcpy(d.term, it->term, it->len);
+    if (dblock_next(s, &d, t))
+        return -qx_bad(s, &s->dict, s->dict_index_at + 8 * (it->block - 1), "damaged dictionary entry", err);
+    it->c = d.c;
+    it->post_off = d.post_off;
+    it->pos_off = d.pos_off;
+    it->len = d.len;
+    memcpy(it->term, d.term, d.len);
+    it->left--;
+    return 1;
+}
+
 int qx_each_term(const qx_seg *s, qx_term_fn fn, void *ctx, quarry_error *err)
 {
     dblock d;
@@ -437,6 +558,50 @@ int qx_each_term(const qx_seg *s, qx_term_fn fn, void *ctx, quarry_error *err)
     }
     if (post_expect != s->post_end || pos_expect != s->posn_end)
         return qx_bad(s, &s->dict, QF_HEADER, "dictionary does not cover the postings exactly", err);
+    return 0;
+}
+
+/* ------------------------------------------------------------ deletions */
+
+int qx_del_term(const qx_seg *s, uint64_t i, const char **term, uint32_t *len, uint64_t *count,
+                quarry_error *err)
+{
+    uint64_t off = qload_u64(s->del_offs + 8 * i);
+    uint64_t end = i + 1 < s->del_nterms ? qload_u64(s->del_offs + 8 * (i + 1))
+                                         : (uint64_t)(s->del_offs - s->del.base);
+    if (off < s->del_terms_at || off >= end || end > (uint64_t)(s->del_offs - s->del.base))
+        return -qx_bad(s, &s->del, s->del_offs - s->del.base + 8 * i, "deleted-term offset out of range", err);
+    qcur c = qcur_make(s->del.base + off, end - off);
+    uint64_t l = qcur_varint(&c);
+    const uint8_t *t = qcur_bytes(&c, l);
+    uint64_t n = qcur_varint(&c);
+    if (!c.ok || c.p != c.end || l == 0 || l > QF_MAX_TERM || n == 0 || n > s->del_units)
+        return -qx_bad(s, &s->del, off, "damaged deleted-term record", err);
+    *term = (const char *)t;
+    *len = (uint32_t)l;
+    *count = n;
+    return 0;
+}
+
+int64_t qx_del_df(const qx_seg *s, const char *term, size_t len, quarry_error *err)
+{
+    uint64_t lo = 0, hi = s->delbits ? s->del_nterms : 0;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        const char *t;
+        uint32_t tl;
+        uint64_t count;
+        int rc = qx_del_term(s, mid, &t, &tl, &count, err);
+        if (rc)
+            return rc;
+        int c = cmp_bytes((const uint8_t *)t, tl, (const uint8_t *)term, len);
+        if (c == 0)
+            return (int64_t)count;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return 0;
 }
 
@@ -1100,6 +1265,8 @@ int quarry_article_find(const quarry_index *ix, const char *id, uint32_t *articl
                 return rc;
             int c = cmp_bytes((const uint8_t *)r.id, r.id_len, (const uint8_t *)id, len);
             if (c == 0) {
+                if (qx_deleted(s, r.first_unit))
+                    break;   /* deleted here: an older segment cannot hold it live either... unless another index does */
                 *article = s->art_base + a;
                 return 0;
             }
@@ -1142,6 +1309,18 @@ static int text_block(quarry_index *ix, const qx_seg *s, uint64_t b, quarry_erro
 }
 
 /* Appends the text of local unit u of segment s to `out` (ix->mu held). */
+static int unit_text(quarry_index *ix, const qx_seg *s, uint32_t u, qbuf *out, quarry_error *err);
+
+int qx_unit_text(quarry_index *ix, const qx_seg *s, uint32_t u, qbuf *out, quarry_error *err)
+{
+    if (u >= s->nunits)
+        return qerr_set(err, QUARRY_ENOTFOUND, "no passage %u in the segment", u);
+    pthread_mutex_lock(&ix->mu);
+    int rc = unit_text(ix, s, u, out, err);
+    pthread_mutex_unlock(&ix->mu);
+    return rc;
+}
+
 static int unit_text(quarry_index *ix, const qx_seg *s, uint32_t u, qbuf *out, quarry_error *err)
 {
     if (s->ntblocks == 0)
@@ -1224,24 +1403,39 @@ int quarry_info_get(const quarry_index *ix, quarry_info *o)
     o->terms = ix->nterms;
     o->postings = ix->npostings;
     o->positions = ix->npositions;
-    o->tokens = ix->ntokens;
+    o->tokens = ix->live_tokens;  /* what BM25 counts */
     o->avg_len = ix->avgdl;
-    o->generation = ix->m.generation;
+    o->generation = ix->m[0].generation;
     o->segments = ix->nseg;
     o->passage_mode = (int)ix->passage_mode;
     o->passage_tokens = ix->passage_tokens;
     snprintf(o->language, sizeof o->language, "%s", qa_language(ix->an));
     snprintf(o->stemmer, sizeof o->stemmer, "%s", qa_stemmer_name(ix->an));
     snprintf(o->stopwords, sizeof o->stopwords, "%s", qa_stopwords_desc(ix->an));
-    for (size_t i = 0; i < ix->m.nseg; i++)
-        for (size_t k = 0; k < ix->m.seg[i].nfiles; k++) {
-            const qm_file *f = &ix->m.seg[i].files[k];
-            o->bytes += f->size;
-            if (o->nfiles < sizeof o->files / sizeof o->files[0]) {
-                snprintf(o->files[o->nfiles].name, sizeof o->files[0].name, "%s", f->name);
-                o->files[o->nfiles].bytes = f->size;
-                o->nfiles++;
+    o->indexes = ix->ndirs;
+    o->live_articles = ix->live_arts;
+    o->live_passages = ix->live_units;
+    static const char *const kinds[] = { "meta", "dict", "post", "posn", "unit", "arts", "text", "del" };
+    enum { NKIND = sizeof kinds / sizeof kinds[0] };
+    uint64_t files[NKIND] = { 0 }, bytes[NKIND] = { 0 };
+    for (size_t d = 0; d < ix->ndirs; d++)
+        for (size_t i = 0; i < ix->m[d].nseg; i++)
+            for (size_t k = 0; k < ix->m[d].seg[i].nfiles; k++) {
+                const qm_file *f = &ix->m[d].seg[i].files[k];
+                const char *dot = strrchr(f->name, '.');
+                o->bytes += f->size;
+                for (size_t j = 0; dot && j < NKIND; j++)
+                    if (!strcmp(dot + 1, kinds[j])) {
+                        files[j]++;
+                        bytes[j] += f->size;
+                    }
             }
+    for (size_t j = 0; j < NKIND; j++)
+        if (files[j]) {
+            snprintf(o->kinds[o->nkinds].kind, sizeof o->kinds[0].kind, "%s", kinds[j]);
+            o->kinds[o->nkinds].files = files[j];
+            o->kinds[o->nkinds].bytes = bytes[j];
+            o->nkinds++;
         }
     return 0;
 }

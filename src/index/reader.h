@@ -61,14 +61,23 @@ typedef struct qx_seg {
     uint64_t post_end, posn_end;    /* end of the data regions (absolute) */
     const uint8_t *text_dir;        /* 20-byte entries */
     uint64_t ntblocks;
+    /* deletions (FORMAT.md §del); delbits NULL when none */
+    qf_map del;
+    const uint8_t *delbits;
+    uint64_t del_units, del_arts, del_tokens, del_nterms;
+    const uint8_t *del_offs;        /* del_nterms u64 */
+    uint64_t del_terms_at;
 } qx_seg;
 
 struct quarry_index {
-    char *dir;
-    qm_manifest m;
+    char *dir;                      /* the first index's directory */
+    qm_manifest *m;                 /* one manifest per index searched together */
+    char **dirs;
+    size_t ndirs;
     qx_seg *seg;
     size_t nseg;
-    uint64_t narts, nunits, nterms, npostings, npositions, ntokens;
+    uint64_t narts, nunits, nterms, npostings, npositions, ntokens;   /* all, deleted included */
+    uint64_t live_arts, live_units, live_tokens;   /* BM25's collection: the live ones */
     double avgdl;
     uint32_t passage_mode, passage_tokens;
     qa_analyzer *an;                /* describes the settings; analyzing goes through the pool */
@@ -89,15 +98,30 @@ static inline uint32_t qx_unit_article(const qx_seg *s, uint32_t u) { return qlo
 static inline uint32_t qx_unit_body(const qx_seg *s, uint32_t u) { return qload_u32(s->ubody + 4 * (size_t)u); }
 static inline uint64_t qx_unit_fp(const qx_seg *s, uint32_t u) { return qload_u64(s->ufp + 8 * (size_t)u); }
 
+/* Is local unit u of segment s deleted? */
+static inline int qx_deleted(const qx_seg *s, uint32_t u)
+{
+    return s->delbits && (s->delbits[u / 8] >> (u % 8)) & 1;
+}
+
+/* How many deleted units of s hold `term` (0 when none); -QUARRY_ECORRUPT
+ * when the deletions file is damaged. */
+int64_t qx_del_df(const qx_seg *s, const char *term, size_t len, quarry_error *err);
+/* Entry i of s's deleted-term table. 0, or -QUARRY_ECORRUPT. */
+int qx_del_term(const qx_seg *s, uint64_t i, const char **term, uint32_t *len, uint64_t *count,
+                quarry_error *err);
+/* Appends the text of local unit u of segment s to `out`. */
+int qx_unit_text(quarry_index *ix, const qx_seg *s, uint32_t u, qbuf *out, quarry_error *err);
+
 /* The segment holding global unit u (u < ix->nunits) / global article a. */
 const qx_seg *qx_seg_of_unit(const quarry_index *ix, uint32_t u);
 const qx_seg *qx_seg_of_article(const quarry_index *ix, uint32_t a);
 
 /* ------------------------------------------------------------ open */
 
-/* Opens the index in `dir` (see the top of this file); retries when a
- * commit replaces the manifest meanwhile. */
-int qx_open(const char *dir, quarry_index **out, quarry_error *err);
+/* Opens the indexes of dirs[0..n) as one collection (see the top of this
+ * file); retries each when a commit replaces its manifest meanwhile. */
+int qx_open(const char *const *dirs, size_t n, quarry_index **out, quarry_error *err);
 
 /* An analyzer for one search (the pool makes concurrent searches safe). */
 int qx_analyzer_get(quarry_index *ix, qa_analyzer **out, quarry_error *err);
@@ -111,6 +135,21 @@ int qx_bad(const qx_seg *s, const qf_map *m, uint64_t off, const char *what, qua
 /* Looks up an analyzed term in a segment. Returns 1 found, 0 absent, or
  * -QUARRY_ECORRUPT (err set). */
 int qx_lookup(const qx_seg *s, const char *term, size_t len, qx_term *out, quarry_error *err);
+
+/* A walk over a segment's dictionary in term order (merges). */
+typedef struct qx_dict_iter {
+    const qx_seg *s;
+    uint64_t block;
+    uint32_t left;            /* entries left in the block */
+    qcur c;
+    uint64_t post_off, pos_off;
+    uint8_t term[QF_MAX_TERM + 1];
+    uint32_t len;
+} qx_dict_iter;
+
+void qx_dict_first(qx_dict_iter *it, const qx_seg *s);
+/* The next term and its entry: 1, 0 at the end, -QUARRY_ECORRUPT (err set). */
+int qx_dict_next(qx_dict_iter *it, qx_term *t, quarry_error *err);
 
 /* Visits every dictionary entry of a segment in order (verify, dump);
  * checks order and contiguity on the way. fn returns non-zero to stop. */

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <zlib.h>
 
-#include "index/docs.h"
+#include "index/textw.h"
 #include "index/manifest.h"
 
-int qd_text_open(qd_text_writer *t, const char *dir, uint64_t seg, quarry_error *err)
+int qtw_open(qtw_writer *t, const char *dir, uint64_t seg, quarry_error *err)
 {
     memset(t, 0, sizeof *t);
     z_stream *zs = calloc(1, sizeof *zs);
@@ -23,7 +23,7 @@ int qd_text_open(qd_text_writer *t, const char *dir, uint64_t seg, quarry_error 
     return qf_create(&t->f, dir, name, QF_TEXT, err);
 }
 
-static void end_stream(qd_text_writer *t)
+static void end_stream(qtw_writer *t)
 {
     if (t->zs) {
         deflateEnd(t->zs);
@@ -32,7 +32,7 @@ static void end_stream(qd_text_writer *t)
     }
 }
 
-static void flush(qd_text_writer *t)
+static void flush(qtw_writer *t)
 {
     if (t->count == 0)
         return;
@@ -71,7 +71,7 @@ static void flush(qd_text_writer *t)
     t->count = 0;
 }
 
-int qd_text_add(qd_text_writer *t, const char *s, size_t n)
+int qtw_add(qtw_writer *t, const char *s, size_t n)
 {
     if (n > UINT32_MAX) {
         t->failed = 1;
@@ -88,7 +88,7 @@ int qd_text_add(qd_text_writer *t, const char *s, size_t n)
     return t->failed ? -1 : 0;
 }
 
-int qd_text_finish(qd_text_writer *t, uint64_t *size, uint32_t *crc, quarry_error *err)
+int qtw_finish(qtw_writer *t, uint64_t *size, uint32_t *crc, quarry_error *err)
 {
     flush(t);
     uint64_t dir_off = t->f.off;
@@ -110,7 +110,7 @@ int qd_text_finish(qd_text_writer *t, uint64_t *size, uint32_t *crc, quarry_erro
     return qf_finish(&t->f, size, crc, err);
 }
 
-void qd_text_abort(qd_text_writer *t)
+void qtw_abort(qtw_writer *t)
 {
     end_stream(t);
     qf_abort(&t->f);

@@ -28,4 +28,13 @@ int qu_finish(qu_writer *u, const char *dir, uint64_t seg, uint64_t *size, uint3
 /* Removes the temporary columns (NULL-safe fields; callable twice). */
 void qu_abort(qu_writer *u);
 
+/* Fingerprints (FORMAT.md §unit, §arts): a hash of a sequence of analyzed
+ * terms, folded in one term at a time from QU_FP_SEED; texts that analyze
+ * to the same terms in the same order get the same fingerprint. */
+#define QU_FP_SEED 0x6a09e667f3bcc909ull
+static inline uint64_t qu_fp_add(uint64_t h, const char *term, size_t len)
+{
+    return (h ^ qhash(term, len)) * 0x9e3779b97f4a7c15ull + len;
+}
+
 #endif

@@ -9,6 +9,7 @@
 
 #pragma GCC diagnostic ignored "-Wformat-extra-args"
 
+#include "index/deletes.h"
 #include "index/reader.h"
 
 typedef struct vctx {
@@ -110,10 +111,12 @@ static int seg_bad(const qx_seg *s, const qf_map *m, quarry_error *err, const ch
 static int verify_segment(quarry_index *ix, const qx_seg *s, quarry_error *err)
 {
     /* checksums of whole files */
-    const qf_map *maps[QM_SEG_FILES] = { &s->meta, &s->dict, &s->post, &s->posn, &s->unit, &s->arts, &s->text };
-    for (size_t k = 0; k < QM_SEG_FILES; k++) {
+    const qf_map *maps[QM_SEG_FILES + 1] = { &s->meta, &s->dict, &s->post, &s->posn, &s->unit, &s->arts, &s->text, &s->del };
+    for (size_t k = 0; k < QM_SEG_FILES + 1; k++) {
+        if (!maps[k]->base)
+            continue;
         qf_map m;
-        int rc = qf_map_open(&m, ix->dir, maps[k]->name, qm_kinds[k], 1, err);
+        int rc = qf_map_open(&m, s->dir, maps[k]->name, k < QM_SEG_FILES ? qm_kinds[k] : QF_DEL, 1, err);
         qf_map_close(&m);
         if (rc)
             return rc;
@@ -192,14 +195,74 @@ static int verify_segment(quarry_index *ix, const qx_seg *s, quarry_error *err)
     return 0;
 }
 
+/* The deletions file says what analyzing the deleted articles again says:
+ * whole articles deleted, the counts, every term's count. */
+static int verify_deletions(quarry_index *ix, const qx_seg *s, quarry_error *err)
+{
+    if (!s->delbits)
+        return 0;
+    qa_analyzer *an;
+    int rc = qx_analyzer_get(ix, &an, err);
+    if (rc)
+        return rc;
+    qdl_set d;
+    memset(&d, 0, sizeof d);
+    d.nunits = s->nunits;
+    if (!(d.bits = calloc((s->nunits + 7) / 8 + 1, 1)))
+        rc = qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    for (uint32_t a = 0; a < s->narts && !rc; a++) {
+        qx_artrec r;
+        if ((rc = qx_article(s, a, &r, err)))
+            break;
+        int dead = qx_deleted(s, r.first_unit);
+        for (uint32_t u = r.first_unit; u < r.first_unit + r.nunits && !rc; u++)
+            if (qx_deleted(s, u) != dead)
+                rc = seg_bad(s, &s->del, err, "article %llu is only partly deleted (unit %llu)", a, u);
+        if (!rc && dead)
+            rc = qdl_delete_article(&d, ix, s, a, an, err);
+    }
+    if (!rc && (d.units != s->del_units || d.articles != s->del_arts || d.tokens != s->del_tokens))
+        rc = seg_bad(s, &s->del, err, "deleted counts disagree with the bitmap (%llu units, %llu articles)",
+                     d.units, d.articles);
+    uint64_t nonzero = 0;
+    for (size_t i = 0; !rc && d.tab && i <= d.mask; i++)
+        nonzero += d.tab[i].len && d.tab[i].count;
+    if (!rc && nonzero != s->del_nterms)
+        rc = seg_bad(s, &s->del, err, "%llu deleted terms listed, %llu found again", s->del_nterms, nonzero);
+    for (uint64_t i = 0; !rc && i < s->del_nterms; i++) {
+        const char *t;
+        uint32_t len;
+        uint64_t count;
+        if ((rc = qx_del_term(s, i, &t, &len, &count, err) ? QUARRY_ECORRUPT : 0))
+            break;
+        if (i) {   /* increasing */
+            const char *pt;
+            uint32_t pl;
+            uint64_t pc;
+            qx_del_term(s, i - 1, &pt, &pl, &pc, err);
+            int c = memcmp(pt, t, pl < len ? pl : len);
+            if (c > 0 || (c == 0 && pl >= len))
+                rc = seg_bad(s, &s->del, err, "deleted terms out of order at %llu%.0llu", i, 0);
+        }
+        /* the count, found again */
+        uint64_t want = rc ? 0 : qdl_count(&d, t, len);
+        if (!rc && want != count)
+            rc = seg_bad(s, &s->del, err, "a deleted term's count is %llu, analyzing again gives %llu", count, want);
+    }
+    qdl_free(&d);
+    qx_analyzer_put(ix, an);
+    return rc;
+}
+
 int quarry_verify(const char *dir, quarry_error *err)
 {
     quarry_index *ix;
-    int rc = qx_open(dir, &ix, err);
+    int rc = qx_open(&dir, 1, &ix, err);
     if (rc)
         return rc;
     for (size_t i = 0; i < ix->nseg && !rc; i++)
-        rc = verify_segment(ix, &ix->seg[i], err);
+        if (!(rc = verify_segment(ix, &ix->seg[i], err)))
+            rc = verify_deletions(ix, &ix->seg[i], err);
     quarry_close(ix);
     return rc;
 }

@@ -91,7 +91,7 @@ static int on_term(void *ctx, const qa_token *tok)
     return twv_add(ctx, tok->term, tok->len, 1.0) ? QUARRY_ENOMEM : 0;
 }
 
-int qe_expand(quarry_index *ix, const char *query, const quarry_search_options *o, quarry_results **out,
+int qexp_expand(quarry_index *ix, const char *query, const quarry_search_options *o, quarry_results **out,
               quarry_error *err)
 {
     quarry_search_options o1 = *o;

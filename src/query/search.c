@@ -99,7 +99,7 @@ int qs_search(quarry_index *ix, const char *query, const quarry_search_options *
         return rc;
     }
     qn_ctx x;
-    qn_ctx_init(&x, o->k1, o->b, (double)ix->nunits, ix->avgdl);
+    qn_ctx_init(&x, o->k1, o->b, (double)ix->live_units, ix->avgdl);
     qt_tree t;
     rc = qt_build(&t, ix, an, q, o->plain, boost, &x.m, err);
     qq_free(q);
@@ -116,7 +116,7 @@ int qs_search(quarry_index *ix, const char *query, const quarry_search_options *
         goto done;
     }
     size_t want = (size_t)o->offset + o->k;
-    uint64_t most = o->passages ? ix->nunits : ix->narts;   /* never more hits than units */
+    uint64_t most = o->passages ? ix->live_units : ix->live_arts;   /* never more hits than units */
     if (want > most)
         want = (size_t)most;
     if (qk_init(&col, want, !o->passages, o->count || o->algorithm == QUARRY_ALGO_EXHAUSTIVE)) {
@@ -159,7 +159,7 @@ int quarry_search(quarry_index *ix, const char *query, const quarry_search_optio
     if (o->expand && o->plain && o->fb_docs > 0 && o->fb_terms > 0) {
         if (!(o->fb_weight >= 0 && o->fb_weight <= 1) || o->fb_docs > 1000 || o->fb_terms > 1000)
             return qerr_set(err, QUARRY_EINVAL, "feedback: fb_weight must be in [0, 1], fb_docs and fb_terms at most 1000");
-        return qe_expand(ix, query, o, out, err);
+        return qexp_expand(ix, query, o, out, err);
     }
     return qs_search(ix, query, o, NULL, out, err);
 }

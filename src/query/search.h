@@ -1,6 +1,6 @@
 /*
  * search.h — the query side's internal entry points: qs_search runs one
- * query (search.c, behind quarry_search); qe_expand runs a plain query
+ * query (search.c, behind quarry_search); qexp_expand runs a plain query
  * with pseudo-relevance feedback (expand.c).
  */
 #ifndef QUARRY_SEARCH_H
@@ -15,7 +15,7 @@ int qs_search(quarry_index *ix, const char *query, const quarry_search_options *
               quarry_results **out, quarry_error *err);
 
 /* RM3 expansion of a plain query, then the expanded search (expand.c). */
-int qe_expand(quarry_index *ix, const char *query, const quarry_search_options *o, quarry_results **out,
+int qexp_expand(quarry_index *ix, const char *query, const quarry_search_options *o, quarry_results **out,
               quarry_error *err);
 
 #endif

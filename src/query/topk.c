@@ -99,6 +99,8 @@ void qk_segment_end(qk_collector *c)
 void qk_collect(qk_collector *c, uint32_t u, double score)
 {
     const qx_seg *s = c->seg;
+    if (qx_deleted(s, u))
+        return;   /* every algorithm hands its matches here: deleted units stop */
     uint32_t a = s->narts == s->nunits ? u : qx_unit_article(s, u);   /* one unit per article: itself */
     if (a >= s->narts) {
         c->corrupt = 1;

@@ -50,7 +50,8 @@ void qk_free(qk_collector *c);
 void qk_segment(qk_collector *c, const qx_seg *s);
 void qk_segment_end(qk_collector *c);
 
-/* A match: local unit u of the current segment with this score. */
+/* A match: local unit u of the current segment with this score (ignored
+ * when the unit is deleted). */
 void qk_collect(qk_collector *c, uint32_t u, double score);
 
 /* The score a new hit must beat to be kept at all, counted or not

@@ -109,8 +109,12 @@ static int make_leaf(builder *b, qn_node *n, const qtok *v, size_t nt, int field
             if (found < 0)
                 return QUARRY_ECORRUPT;
             n->found[s * nt + i] = (uint8_t)found;
-            if (found)
-                df += n->segterms[s * nt + i].df;
+            if (found) {   /* the live units that hold it: deleted ones do not count */
+                int64_t del = qx_del_df(&b->ix->seg[s], v[i].term, v[i].len, b->err);
+                if (del < 0)
+                    return QUARRY_ECORRUPT;
+                df += n->segterms[s * nt + i].df - (uint64_t)del;
+            }
         }
         n->df[i] = df;
         if (!df)

@@ -43,6 +43,10 @@ int qr_open(const char *const *paths, size_t npaths, qr_reader **out, quarry_err
  * QR_MAX_DOC, a gzip stream that is damaged. */
 int qr_next(qr_reader *r, qr_doc *doc, quarry_error *err);
 
+/* The largest document (JSON line or .txt file) this reader takes, at
+ * most QR_MAX_DOC (the default); a larger one is QUARRY_ELIMIT naming it. */
+void qr_set_max_doc(qr_reader *r, size_t bytes);
+
 uint64_t qr_bytes_total(const qr_reader *r);   /* sum of input file sizes (0 if stdin only) */
 uint64_t qr_bytes_done(const qr_reader *r);    /* bytes of input files consumed so far (compressed for .gz) */
 uint64_t qr_bytes_read(const qr_reader *r);    /* uncompressed bytes read so far */

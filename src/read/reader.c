@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -30,7 +31,7 @@
 
 #define BUF_INIT (1u << 20)      /* first size of the line buffer */
 #define MIN_READ (64u << 10)     /* read at least this much at a time */
-#define BUF_MAX ((size_t)QR_MAX_DOC + 2 + MIN_READ)
+#define BUF_MAX(r) ((r)->max_doc + 2 + MIN_READ)
 
 struct qr_reader {
     qr_filelist files;
@@ -47,8 +48,24 @@ struct qr_reader {
     uint64_t consumed;       /* uncompressed bytes of the current file used */
 
     uint64_t total, done_base, read_base;
+    size_t max_doc;          /* bytes of the largest document (QR_MAX_DOC unless set) */
     qbuf scratch, raw, clean;
 };
+
+void qr_set_max_doc(qr_reader *r, size_t bytes)
+{
+    r->max_doc = bytes < 4096 ? 4096 : bytes > QR_MAX_DOC ? QR_MAX_DOC : bytes;
+}
+
+/* "12 MiB" / "512 KiB": the limit for messages */
+static const char *limit_str(const qr_reader *r, char *buf, size_t n)
+{
+    if (r->max_doc >= (1u << 20))
+        snprintf(buf, n, "%zu MiB", r->max_doc >> 20);
+    else
+        snprintf(buf, n, "%zu KiB", r->max_doc >> 10);
+    return buf;
+}
 
 /* ------------------------------------------------------------- opening */
 
@@ -60,6 +77,7 @@ int qr_open(const char *const *paths, size_t npaths, qr_reader **out, quarry_err
     if (!r)
         return qerr_set(err, QUARRY_ENOMEM, "out of memory opening the input");
     r->fd = -1;
+    r->max_doc = QR_MAX_DOC;
     int rc = qr_expand_paths(paths, npaths, &r->files, err);
     if (rc) {
         qr_close(r);
@@ -194,11 +212,11 @@ static long read_some(qr_reader *r, char *dst, size_t n, quarry_error *err)
     return (long)k;
 }
 
-static int too_long(size_t len, const char *buf_end)
+static int too_long(const qr_reader *r, size_t len, const char *buf_end)
 {
     if (len && buf_end[-1] == '\r')
         len--;
-    return len > QR_MAX_DOC;
+    return len > r->max_doc;
 }
 
 /* The next line of the current stream, without its '\n'. Returns 1 for a
@@ -219,11 +237,11 @@ static int next_line(qr_reader *r, const char **line, size_t *len, quarry_error 
                 }
                 *line = r->buf + b;
                 *len = e - b;
-                return too_long(*len, nl) ? 2 : 1;
+                return too_long(r, *len, nl) ? 2 : 1;
             }
             r->scan = r->end;
         }
-        if (r->skipping || r->end - r->beg > (size_t)QR_MAX_DOC + 1) {
+        if (r->skipping || r->end - r->beg > r->max_doc + 1) {
             int first = !r->skipping;
             r->consumed += r->end - r->beg;
             r->beg = r->end = r->scan = 0;
@@ -237,7 +255,7 @@ static int next_line(qr_reader *r, const char **line, size_t *len, quarry_error 
                 *len = r->end - r->beg;
                 r->consumed += *len;
                 r->beg = r->scan = r->end;
-                return too_long(*len, r->buf + r->end) ? 2 : 1;
+                return too_long(r, *len, r->buf + r->end) ? 2 : 1;
             }
             r->skipping = 0;
             return 0;
@@ -249,7 +267,7 @@ static int next_line(qr_reader *r, const char **line, size_t *len, quarry_error 
             r->beg = 0;
         }
         if (r->cap - r->end < MIN_READ) {
-            size_t cap = r->cap * 2 > BUF_MAX ? BUF_MAX : r->cap * 2;
+            size_t cap = r->cap * 2 > BUF_MAX(r) ? BUF_MAX(r) : r->cap * 2;
             char *nb = realloc(r->buf, cap);
             if (!nb)
                 return -qerr_set(err, QUARRY_ENOMEM, "%s:%llu: out of memory for a line of %zu bytes",
@@ -276,10 +294,12 @@ static int read_txt(qr_reader *r, const qr_file *f, qr_doc *doc, quarry_error *e
     struct stat st;
     size_t want = 0;
     if (fstat(fd, &st) == 0 && st.st_size > 0) {
-        if ((uint64_t)st.st_size > QR_MAX_DOC) {
+        if ((uint64_t)st.st_size > r->max_doc) {
+            char lim[32];
             close(fd);
-            return qerr_set(err, QUARRY_ELIMIT, "%s: larger than the %u MiB limit of one document; split it",
-                            f->path, QR_MAX_DOC >> 20);
+            return qerr_set(err, QUARRY_ELIMIT,
+                            "%s: larger than the %s limit of one document; split it, or raise --mem (the limit is an eighth of it)",
+                            f->path, limit_str(r, lim, sizeof lim));
         }
         want = (size_t)st.st_size;
     }
@@ -301,9 +321,11 @@ static int read_txt(qr_reader *r, const qr_file *f, qr_doc *doc, quarry_error *e
         if (k == 0)
             break;
         r->raw.len += (size_t)k;
-        if (r->raw.len > QR_MAX_DOC) {
-            rc = qerr_set(err, QUARRY_ELIMIT, "%s: larger than the %u MiB limit of one document; split it",
-                          f->path, QR_MAX_DOC >> 20);
+        if (r->raw.len > r->max_doc) {
+            char lim[32];
+            rc = qerr_set(err, QUARRY_ELIMIT,
+                          "%s: larger than the %s limit of one document; split it, or raise --mem (the limit is an eighth of it)",
+                          f->path, limit_str(r, lim, sizeof lim));
             break;
         }
     }
@@ -391,9 +413,12 @@ int qr_next(qr_reader *r, qr_doc *doc, quarry_error *err)
             return rc;
         }
         r->line++;
-        if (rc == 2)
-            return -qerr_set(err, QUARRY_ELIMIT, "%s:%llu: line longer than the %u MiB limit of one document",
-                             f->path, (unsigned long long)r->line, QR_MAX_DOC >> 20);
+        if (rc == 2) {
+            char lim[32];
+            return -qerr_set(err, QUARRY_ELIMIT,
+                             "%s:%llu: line longer than the %s limit of one document; split it, or raise --mem (the limit is an eighth of it)",
+                             f->path, (unsigned long long)r->line, limit_str(r, lim, sizeof lim));
+        }
         size_t i = 0;
         while (i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
             i++;

@@ -12,7 +12,7 @@ e2e_init cli
 check "quarry --help exits 0" [ "$rc" -eq 0 ]
 # the synopsis lines: "  CMD  [options...]"
 cmds=$(grep -E '^  [a-z]+ ' "$T/help" | awk '{print $1}')
-check "quarry --help lists the seven commands" [ "$(echo $cmds)" = "index search stats verify dump bench eval" ]
+check "quarry --help lists the nine commands" [ "$(echo $cmds)" = "index delete optimize search stats verify dump bench eval" ]
 for cmd in $cmds; do
     "$Q" "$cmd" --help >"$T/$cmd.help" 2>&1; rc=$?
     check "quarry $cmd --help exits 0" [ "$rc" -eq 0 ]

@@ -27,7 +27,7 @@ mkdir -p "$T/work/idx-a" "$T/work/idx-b" "$T/work/plain" "$T/work/sub/deep-idx"
 : >"$T/work/idx-a/MANIFEST"; : >"$T/work/idx-b/MANIFEST"; : >"$T/work/sub/deep-idx/MANIFEST"
 : >"$T/work/queries.tsv"; : >"$T/work/qrels.txt"
 
-check "commands" [ "$(got quarry '')" = "--help --no-pager --version bench dump eval index search stats verify" ]
+check "commands" [ "$(got quarry '')" = "--help --no-pager --version bench delete dump eval index optimize search stats verify" ]
 check "a command by its prefix" [ "$(got quarry se)" = "search" ]
 check "after --no-pager: the commands" [ "$(got quarry --no-pager s)" = "search stats" ]
 opts=$(got quarry search --)
@@ -39,6 +39,7 @@ check "--index works as -i" [ "$(got quarry stats --index idx)" = "idx-a idx-b" 
 check "-o: directories" [ "$(got quarry index -o idx)" = "idx-a idx-b" ]
 check "--queries: files" [ "$(got quarry search --queries que)" = "queries.tsv" ]
 check "index PATH: files and directories" [ "$(got quarry index -o x q)" = "qrels.txt queries.tsv" ]
+check "delete --ids: files and -" [ "$(got quarry delete --ids q)" = "qrels.txt queries.tsv" ] && check "delete --ids '': - offered" bash -c "[[ ' $(got quarry delete --ids '') ' == *' - '* ]]"
 check "eval QRELS: files" [ "$(got quarry eval qr)" = "qrels.txt" ]
 check "--stemmer values" [ "$(got quarry index --stemmer '')" = "none porter snowball" ]
 check "index --passages values" [ "$(got quarry index --passages '')" = "off on" ]
@@ -50,7 +51,7 @@ check "-k N: nothing" [ -z "$(got quarry search -k '')" ]
 
 # every option of `quarry CMD --help` (its usage line and the lines that
 # define options) is offered, and every option offered is accepted
-for cmd in index search stats verify dump bench eval; do
+for cmd in index delete optimize search stats verify dump bench eval; do
     "$Q" "$cmd" --help >"$T/help" 2>&1
     want=$(help_options "$T/help")
     offered=" $(got quarry "$cmd" -) "

@@ -200,7 +200,11 @@ else
     else
       ok "three collections: $arts articles ($empty empty skipped) of $lines lines"
     fi
-    stray=$(ls -A "$BIG" | grep -v -E '^(LOCK|MANIFEST|s0000000000000001\.(arts|dict|meta|posn|post|text|unit))$')
+    # the files a committed index may hold: LOCK, MANIFEST, and for each
+    # segment the manifest names its seven files and its deletions (if any)
+    allowed=$(awk '$1 == "segment" { printf "|s%s\\.(arts|dict|meta|posn|post|text|unit)", $2;
+                                     if ($4 != "0000000000000000") printf "|s%s-%s\\.del", $2, $4 }' "$BIG/MANIFEST")
+    stray=$(ls -A "$BIG" | grep -v -E "^(LOCK|MANIFEST$allowed)\$")
     [ -z "$stray" ] || fail "stray files after indexing: $stray"
   fi
 fi

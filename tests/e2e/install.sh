@@ -123,7 +123,7 @@ else
     # the text, unwrapped
     LC_ALL=C.UTF-8 MANWIDTH=2000 man -l "$M/man1/quarry.1" 2>/dev/null >"$T/man1.txt"
     LC_ALL=C.UTF-8 MANWIDTH=2000 man -l "$M/man3/quarry.3" 2>/dev/null >"$T/man3.txt"
-    for cmd in index search stats verify dump bench eval; do
+    for cmd in index delete optimize search stats verify dump bench eval; do
         "$D$P/bin/quarry" "$cmd" --help >"$T/help" 2>&1
         opts=$(help_options "$T/help")
         missing=

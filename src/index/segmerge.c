@@ -1,0 +1,535 @@
+/*
+ * segmerge.c — merging adjacent segments into one (see segmerge.h): the
+ * live units and articles renumbered in order, their text recompressed,
+ * the dictionaries merged term by term with the postings of every source
+ * in order (deleted units dropped, positions copied), impacts and
+ * statistics recomputed by the postings writer; then a commit that puts
+ * the new segment in its sources' place. The sources' checksums are
+ * checked first (a merge reads everything anyway, and must not spread
+ * damage into a new segment with a valid checksum).
+ */
+#include "index/segmerge.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "index/textw.h"
+#include "index/manifest.h"
+#include "index/postw.h"
+#include "index/reader.h"
+#include "index/unitw.h"
+
+typedef struct src {
+    const qx_seg *s;
+    uint32_t *unit_map;   /* local unit -> merged unit, UINT32_MAX when deleted */
+    uint32_t *art_map;    /* local article -> merged article, UINT32_MAX when deleted */
+    qx_dict_iter it;
+    qx_term t;
+    int has;              /* it is on term t */
+} src;
+
+typedef struct merger {
+    quarry_index *ix;
+    const char *dir;
+    src *v;
+    size_t n;
+    uint32_t *unit_len;   /* of the merged units */
+    uint32_t nunits, narts;
+    uint64_t tokens;
+    quarry_error *err;
+} merger;
+
+static void free_srcs(merger *m)
+{
+    for (size_t i = 0; m->v && i < m->n; i++) {
+        free(m->v[i].unit_map);
+        free(m->v[i].art_map);
+    }
+    free(m->v);
+    free(m->unit_len);
+}
+
+/* Every file of segment s checks against its CRC. */
+static int check_sums(const qx_seg *s, quarry_error *err)
+{
+    const qf_map *maps[QM_SEG_FILES + 1] = { &s->meta, &s->dict, &s->post, &s->posn, &s->unit, &s->arts, &s->text, &s->del };
+    for (size_t k = 0; k < QM_SEG_FILES + 1; k++) {
+        if (!maps[k]->base)
+            continue;
+        qf_map m;
+        int rc = qf_map_open(&m, s->dir, maps[k]->name, k < QM_SEG_FILES ? qm_kinds[k] : QF_DEL, 1, err);
+        qf_map_close(&m);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* The numbering of the merged segment: live units and articles in order. */
+static int number(merger *m)
+{
+    uint64_t units = 0, arts = 0;
+    for (size_t i = 0; i < m->n; i++)
+        units += m->v[i].s->nunits - m->v[i].s->del_units;
+    if (units >= UINT32_MAX)
+        return qerr_set(m->err, QUARRY_ELIMIT, "a merged segment would hold more than 2^32 - 1 passages");
+    if (!(m->unit_len = malloc((units ? units : 1) * sizeof *m->unit_len)))
+        return qerr_set(m->err, QUARRY_ENOMEM, "out of memory");
+    units = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        src *x = &m->v[i];
+        const qx_seg *s = x->s;
+        x->unit_map = malloc((s->nunits ? s->nunits : 1) * sizeof *x->unit_map);
+        x->art_map = malloc((s->narts ? s->narts : 1) * sizeof *x->art_map);
+        if (!x->unit_map || !x->art_map)
+            return qerr_set(m->err, QUARRY_ENOMEM, "out of memory");
+        for (uint32_t a = 0; a < s->narts; a++) {
+            qx_artrec r;
+            int rc = qx_article(s, a, &r, m->err);
+            if (rc)
+                return rc;
+            int dead = qx_deleted(s, r.first_unit);
+            x->art_map[a] = dead ? UINT32_MAX : (uint32_t)arts++;
+            for (uint32_t u = r.first_unit; u < r.first_unit + r.nunits; u++) {
+                if (qx_deleted(s, u) != dead)
+                    return qx_bad(s, &s->del, QF_HEADER, "an article only partly deleted", m->err);
+                if (dead)
+                    x->unit_map[u] = UINT32_MAX;
+                else {
+                    m->unit_len[units] = qx_unit_len(s, u);
+                    m->tokens += m->unit_len[units];
+                    x->unit_map[u] = (uint32_t)units++;
+                }
+            }
+        }
+    }
+    m->nunits = (uint32_t)units;
+    m->narts = (uint32_t)arts;
+    return 0;
+}
+
+/* .unit and .text: the live units, in order. */
+static int write_units(merger *m, uint64_t id, qm_segment *g)
+{
+    qu_writer u;
+    qtw_writer t;
+    int rc = qu_open(&u, m->dir, id, m->err);
+    if (rc)
+        return rc;
+    if ((rc = qtw_open(&t, m->dir, id, m->err))) {
+        qu_abort(&u);
+        return rc;
+    }
+    qbuf text;
+    qbuf_init(&text);
+    for (size_t i = 0; i < m->n && !rc; i++) {
+        const src *x = &m->v[i];
+        for (uint32_t k = 0; k < x->s->nunits && !rc; k++) {
+            if (x->unit_map[k] == UINT32_MAX)
+                continue;
+            qu_add(&u, qx_unit_len(x->s, k), x->art_map[qx_unit_article(x->s, k)], qx_unit_body(x->s, k),
+                   qx_unit_fp(x->s, k));
+            qbuf_reset(&text);
+            if (!(rc = qx_unit_text(m->ix, x->s, k, &text, m->err)) &&
+                qtw_add(&t, (const char *)text.p, text.len))
+                rc = qerr_set(m->err, QUARRY_ENOMEM, "out of memory");
+        }
+    }
+    qbuf_free(&text);
+    uint64_t size;
+    uint32_t crc;
+    if (rc || (rc = qu_finish(&u, m->dir, id, &size, &crc, m->err))) {
+        qu_abort(&u);
+        qtw_abort(&t);
+        return rc;
+    }
+    qm_seg_name(g->files[4].name, id, QF_UNIT);
+    g->files[4].size = size;
+    g->files[4].crc = crc;
+    if ((rc = qtw_finish(&t, &size, &crc, m->err)))
+        return rc;
+    qm_seg_name(g->files[6].name, id, QF_TEXT);
+    g->files[6].size = size;
+    g->files[6].crc = crc;
+    return 0;
+}
+
+/* .arts: the live articles' records (first unit renumbered), then offsets,
+ * the id order (the sources' sorted orders merged), dates, fingerprints. */
+static int write_arts(merger *m, uint64_t id, qm_segment *g)
+{
+    qf_writer f;
+    char name[QM_NAME];
+    qm_seg_name(name, id, QF_ARTS);
+    int rc = qf_create(&f, m->dir, name, QF_ARTS, m->err);
+    if (rc)
+        return rc;
+    uint64_t *offs = malloc(((size_t)m->narts + 1) * sizeof *offs);
+    uint64_t *pos = calloc(m->n, sizeof *pos);   /* each source's place in its id order */
+    qbuf rec;
+    qbuf_init(&rec);
+    if (!offs || !pos) {
+        rc = qerr_set(m->err, QUARRY_ENOMEM, "out of memory");
+        goto done;
+    }
+    uint32_t na = 0, nu = 0;
+    for (size_t i = 0; i < m->n && !rc; i++) {
+        const src *x = &m->v[i];
+        for (uint32_t a = 0; a < x->s->narts && !rc; a++) {
+            if (x->art_map[a] == UINT32_MAX)
+                continue;
+            qx_artrec r;
+            if ((rc = qx_article(x->s, a, &r, m->err)))
+                break;
+            offs[na++] = f.off;
+            qbuf_reset(&rec);
+            qbuf_put_u32(&rec, nu);
+            qbuf_put_u32(&rec, r.nunits);
+            qbuf_put_varint(&rec, r.id_len);
+            qbuf_append(&rec, r.id, r.id_len);
+            qbuf_putc(&rec, 0);
+            qbuf_put_varint(&rec, r.title_len);
+            qbuf_append(&rec, r.title, r.title_len);
+            qbuf_putc(&rec, 0);
+            qbuf_put_varint(&rec, r.date_len);
+            qbuf_append(&rec, r.date, r.date_len);
+            qbuf_putc(&rec, 0);
+            qf_write_buf(&f, &rec);
+            nu += r.nunits;
+        }
+    }
+    if (rc)
+        goto done;
+    uint64_t offs_at = f.off;
+    for (uint32_t a = 0; a < na; a++)
+        qf_put_u64(&f, offs[a]);
+    qf_put_u64(&f, offs_at);
+    uint64_t order_at = f.off;
+    for (;;) {   /* the smallest live id among the sources' next ones */
+        size_t best = m->n;
+        qx_artrec rb = { 0 }, r;
+        for (size_t i = 0; i < m->n; i++) {
+            const src *x = &m->v[i];
+            while (pos[i] < x->s->narts && x->art_map[qload_u32(x->s->art_order + 4 * pos[i])] == UINT32_MAX)
+                pos[i]++;
+            if (pos[i] >= x->s->narts)
+                continue;
+            uint32_t a = qload_u32(x->s->art_order + 4 * pos[i]);
+            if ((rc = qx_article(x->s, a, &r, m->err)))
+                goto done;
+            if (best == m->n || memcmp(r.id, rb.id, (r.id_len < rb.id_len ? r.id_len : rb.id_len) + 1) < 0) {
+                best = i;
+                rb = r;
+            }
+        }
+        if (best == m->n)
+            break;
+        const src *x = &m->v[best];
+        qf_put_u32(&f, x->art_map[qload_u32(x->s->art_order + 4 * pos[best]++)]);
+    }
+    uint64_t dates_at = f.off;
+    for (size_t i = 0; i < m->n; i++)
+        for (uint32_t a = 0; a < m->v[i].s->narts; a++)
+            if (m->v[i].art_map[a] != UINT32_MAX)
+                qf_put_u64(&f, qx_article_date(m->v[i].s, a));
+    uint64_t fps_at = f.off;
+    for (size_t i = 0; i < m->n; i++)
+        for (uint32_t a = 0; a < m->v[i].s->narts; a++)
+            if (m->v[i].art_map[a] != UINT32_MAX)
+                qf_put_u64(&f, qx_article_fp(m->v[i].s, a));
+    qf_put_u64(&f, na);
+    qf_put_u64(&f, offs_at);
+    qf_put_u64(&f, order_at);
+    qf_put_u64(&f, dates_at);
+    qf_put_u64(&f, fps_at);
+    uint64_t size;
+    uint32_t crc;
+    if ((rc = qf_finish(&f, &size, &crc, m->err)) == 0) {
+        snprintf(g->files[5].name, sizeof g->files[5].name, "%s", name);
+        g->files[5].size = size;
+        g->files[5].crc = crc;
+    }
+done:
+    if (rc)
+        qf_abort(&f);
+    free(offs);
+    free(pos);
+    qbuf_free(&rec);
+    return rc;
+}
+
+static int cmp_term(const qx_dict_iter *a, const qx_dict_iter *b)
+{
+    int c = memcmp(a->term, b->term, a->len < b->len ? a->len : b->len);
+    return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+/* .dict, .post, .posn: the dictionaries merged, each term's postings from
+ * every source in order, live units only. */
+static int write_postings(merger *m, uint64_t id, qm_segment *g, uint64_t *terms, uint64_t *postings,
+                          uint64_t *positions)
+{
+    qpw *pw;
+    int rc = qpw_open(&pw, m->dir, id, m->unit_len, m->nunits, m->err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < m->n && !rc; i++) {
+        qx_dict_first(&m->v[i].it, m->v[i].s);
+        int r = qx_dict_next(&m->v[i].it, &m->v[i].t, m->err);
+        m->v[i].has = r > 0;
+        if (r < 0)
+            rc = -r;
+    }
+    uint32_t *pos = NULL;
+    while (!rc) {
+        size_t best = m->n;
+        for (size_t i = 0; i < m->n; i++)
+            if (m->v[i].has && (best == m->n || cmp_term(&m->v[i].it, &m->v[best].it) < 0))
+                best = i;
+        if (best == m->n)
+            break;
+        qx_dict_iter cur = m->v[best].it;   /* the term to merge (copied: the sources move on) */
+        if (qpw_term_begin(pw, cur.term, cur.len)) {
+            rc = qerr_set(m->err, QUARRY_ELIMIT, "a term longer than %u bytes", QF_MAX_TERM);
+            break;
+        }
+        for (size_t i = 0; i < m->n && !rc; i++) {
+            src *x = &m->v[i];
+            if (!x->has || cmp_term(&x->it, &cur) != 0)
+                continue;
+            qx_cursor c;
+            if (qx_cursor_open(&c, x->s, &x->t)) {
+                qx_cursor_close(&c);
+                rc = qx_bad(x->s, &x->s->post, x->t.post_off, "damaged postings", m->err);
+                break;
+            }
+            for (uint32_t d = c.doc; d != QX_END; d = qx_next(&c)) {
+                if (x->unit_map[d] == UINT32_MAX)
+                    continue;
+                const uint32_t *p = qx_positions(&c);
+                if (!p) {
+                    rc = c.corrupt ? qx_bad(x->s, &x->s->posn, x->t.pos_off, "damaged positions", m->err)
+                                   : qerr_set(m->err, QUARRY_ENOMEM, "out of memory");
+                    break;
+                }
+                if (qpw_posting(pw, x->unit_map[d], qx_tf(&c), p)) {
+                    rc = qerr_set(m->err, QUARRY_ENOMEM, "out of memory or bad posting order while merging");
+                    break;
+                }
+            }
+            if (!rc && c.corrupt)
+                rc = qx_bad(x->s, &x->s->post, x->t.post_off, "damaged postings", m->err);
+            qx_cursor_close(&c);
+            int r = qx_dict_next(&x->it, &x->t, m->err);
+            x->has = r > 0;
+            if (r < 0)
+                rc = -r;
+        }
+        if (!rc)
+            qpw_term_end(pw);
+    }
+    free(pos);
+    if (rc) {
+        qpw_abort(pw);
+        return rc;
+    }
+    qpw_result pr;
+    if ((rc = qpw_finish(pw, &pr, m->err)))
+        return rc;
+    for (int k = 0; k < 3; k++) {
+        qm_seg_name(g->files[1 + k].name, id, qm_kinds[1 + k]);
+        g->files[1 + k].size = pr.size[k];
+        g->files[1 + k].crc = pr.crc[k];
+    }
+    *terms = pr.terms;
+    *postings = pr.postings;
+    *positions = pr.positions;
+    return 0;
+}
+
+static void remove_new(const char *dir, uint64_t id)
+{
+    char name[QM_NAME], path[4200];
+    for (size_t k = 0; k < QM_SEG_FILES; k++) {
+        qm_seg_name(name, id, qm_kinds[k]);
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        unlink(path);
+    }
+}
+
+/* Merges segments [first, first + count) of ix into segment `id`; out->nfiles
+ * is 0 when nothing of them is live, unless they are the whole index (which
+ * keeps one segment, empty, for its settings). */
+static int merge(quarry_index *ix, size_t first, size_t count, uint64_t id, qm_segment *out, quarry_error *err)
+{
+    merger m;
+    memset(&m, 0, sizeof m);
+    m.ix = ix;
+    m.dir = ix->dir;
+    m.n = count;
+    m.err = err;
+    memset(out, 0, sizeof *out);
+    int rc = 0;
+    if (!(m.v = calloc(count, sizeof *m.v)))
+        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    for (size_t i = 0; i < count && !rc; i++) {
+        m.v[i].s = &ix->seg[first + i];
+        rc = check_sums(m.v[i].s, err);
+    }
+    if (!rc)
+        rc = number(&m);
+    if (rc || (m.narts == 0 && count < ix->nseg)) {
+        free_srcs(&m);
+        return rc;
+    }
+    out->id = id;
+    out->nfiles = QM_SEG_FILES;
+    uint64_t terms = 0, postings = 0, positions = 0;
+    if (!(rc = write_units(&m, id, out)) && !(rc = write_arts(&m, id, out)))
+        rc = write_postings(&m, id, out, &terms, &postings, &positions);
+    if (!rc) {   /* statistics and analyzer settings, as the sources' */
+        const qx_seg *s0 = m.v[0].s;
+        qf_writer f;
+        char name[QM_NAME];
+        qm_seg_name(name, id, QF_META);
+        if (!(rc = qf_create(&f, m.dir, name, QF_META, err))) {
+            qf_put_u64(&f, m.narts);
+            qf_put_u64(&f, m.nunits);
+            qf_put_u64(&f, terms);
+            qf_put_u64(&f, postings);
+            qf_put_u64(&f, positions);
+            qf_put_u64(&f, m.tokens);
+            qf_put_u32(&f, s0->passage_mode);
+            qf_put_u32(&f, s0->passage_tokens);
+            qf_put_u32(&f, s0->blob_len);
+            qf_write(&f, s0->blob, s0->blob_len);
+            uint64_t size;
+            uint32_t crc;
+            if (!(rc = qf_finish(&f, &size, &crc, err))) {
+                snprintf(out->files[0].name, sizeof out->files[0].name, "%s", name);
+                out->files[0].size = size;
+                out->files[0].crc = crc;
+            }
+        }
+    }
+    free_srcs(&m);
+    if (rc)
+        remove_new(m.dir, id);
+    return rc;
+}
+
+/* ------------------------------------------------------------ policy */
+
+static unsigned level(const qx_seg *s)
+{
+    double live = (double)(s->nunits - s->del_units);
+    return live <= QSM_MIN_UNITS ? 0 : (unsigned)floor(log10(live / QSM_MIN_UNITS));
+}
+
+/* The next merge the policy wants: 1 and [first, first + count), or 0. */
+static int plan(const quarry_index *ix, size_t *first, size_t *count)
+{
+    for (size_t i = 0; i < ix->nseg; i++)   /* a third deleted: rewrite it; an empty one: drop it */
+        if ((ix->seg[i].del_units * 3 >= ix->seg[i].nunits && ix->seg[i].del_units) ||
+            (ix->seg[i].nunits == 0 && ix->nseg > 1)) {
+            *first = i;
+            *count = 1;
+            return 1;
+        }
+    for (size_t i = 0; i + QSM_FACTOR <= ix->nseg; i++) {
+        unsigned l = level(&ix->seg[i]);
+        size_t j = i + 1;
+        while (j < ix->nseg && j - i < QSM_FACTOR && level(&ix->seg[j]) == l)
+            j++;
+        if (j - i == QSM_FACTOR) {
+            *first = i;
+            *count = QSM_FACTOR;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Merges [first, first + count) of the index in dir and commits. */
+static int merge_commit(const char *dir, quarry_index *ix, size_t first, size_t count, quarry_index_summary *s,
+                        quarry_error *err)
+{
+    qm_manifest cur;
+    int rc = qm_read(dir, &cur, err);
+    if (rc)
+        return rc;
+    if (cur.generation != ix->m[0].generation || cur.nseg != ix->nseg) {
+        qm_free(&cur);
+        return qerr_set(err, QUARRY_EIO, "%s: the index changed during a merge", dir);
+    }
+    uint64_t id = cur.next_segment;
+    qm_segment g;
+    if ((rc = merge(ix, first, count, id, &g, err))) {
+        qm_free(&cur);
+        return rc;
+    }
+    qm_manifest m = cur;
+    m.seg = calloc(cur.nseg + 1, sizeof *m.seg);
+    if (!m.seg) {
+        qm_free(&cur);
+        remove_new(dir, id);
+        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    }
+    m.nseg = 0;
+    m.generation = cur.generation + 1;
+    m.next_segment = id + 1;
+    for (size_t i = 0; i < cur.nseg; i++) {
+        if (i == first && g.nfiles)
+            m.seg[m.nseg++] = g;
+        if (i < first || i >= first + count)
+            m.seg[m.nseg++] = cur.seg[i];
+    }
+    rc = qm_write(dir, &m, err);
+    if (rc)
+        remove_new(dir, id);
+    else {
+        s->merges++;
+        s->segments_merged += count;
+        for (size_t k = 0; k < g.nfiles; k++)
+            s->bytes_merged += g.files[k].size;
+        qm_cleanup(dir, &m);
+    }
+    free(m.seg);
+    qm_free(&cur);
+    return rc;
+}
+
+int qsm_run_policy(const char *dir, size_t mem, quarry_index_summary *s, quarry_error *err)
+{
+    (void)mem;
+    for (int round = 0; round < 10000; round++) {
+        quarry_index *ix;
+        int rc = qx_open(&dir, 1, &ix, err);
+        if (rc)
+            return rc;
+        size_t first, count;
+        if (!plan(ix, &first, &count)) {
+            quarry_close(ix);
+            return 0;
+        }
+        rc = merge_commit(dir, ix, first, count, s, err);
+        quarry_close(ix);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int qsm_optimize(const char *dir, size_t mem, quarry_index_summary *s, quarry_error *err)
+{
+    (void)mem;
+    quarry_index *ix;
+    int rc = qx_open(&dir, 1, &ix, err);
+    if (rc)
+        return rc;
+    if (ix->nseg > 1 || (ix->nseg == 1 && ix->seg[0].del_units))
+        rc = merge_commit(dir, ix, 0, ix->nseg, s, err);
+    quarry_close(ix);
+    return rc;
+}

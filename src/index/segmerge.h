@@ -1,0 +1,33 @@
+/*
+ * segmerge.h — merging segments (segmerge.c): adjacent segments become one
+ * new segment holding their live articles in the same order (deleted ones
+ * are dropped), written beside them and published by a commit of its own,
+ * so that readers are never blocked and a crash leaves the last commit.
+ *
+ * The merge policy (log-structured, as Lucene's LogMergePolicy, adjacent
+ * segments only so that the order of the collection is kept): a segment's
+ * level is floor(log10(live units / 1000)); whenever QSM_FACTOR adjacent
+ * segments share a level they are merged, and a segment a third of whose
+ * units are deleted is rewritten. So the number of segments stays about
+ * QSM_FACTOR per level, logarithmic in the size of the index, and each
+ * unit is rewritten about once per level (the write amplification).
+ */
+#ifndef QUARRY_SEGMERGE_H
+#define QUARRY_SEGMERGE_H
+
+#include <stddef.h>
+
+#include "quarry.h"
+
+#define QSM_FACTOR 10
+#define QSM_MIN_UNITS 1000
+
+/* Applies the merge policy to the index in `dir` until it asks for no more
+ * merges (the caller holds the index's lock). Counts into s. */
+int qsm_run_policy(const char *dir, size_t mem, quarry_index_summary *s, quarry_error *err);
+
+/* Merges all segments of the index in `dir` into one (the caller holds
+ * the lock). */
+int qsm_optimize(const char *dir, size_t mem, quarry_index_summary *s, quarry_error *err);
+
+#endif

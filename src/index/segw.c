@@ -1,0 +1,490 @@
+/*
+ * segw.c — writing segments (see segw.h): the article, unit and text
+ * streams, the inverter, the in-segment id table, and finishing a segment
+ * into its seven files (index/FORMAT.md) plus its origins file.
+ *
+ * Origins file (a temporary run file, never part of an index):
+ *   u64 articles, articles × { u32 file, u64 line }     in article order
+ *   u64 empties, empties × { u32 file, u64 line, u32 len, id bytes }
+ */
+#include "index/segw.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "index/textw.h"
+#include "index/invert.h"
+#include "index/postw.h"
+#include "index/unitw.h"
+
+#define ORIGINS_RUN 0xd0000000u   /* the run number of a segment's origins file */
+
+/* An id record in `ids`: u32 len, bytes, u32 file, u64 line, u32 article (UINT32_MAX: empty) */
+struct qsw {
+    char *dir;
+    size_t budget;
+    qi_inverter *inv;
+    /* the segment being made */
+    uint64_t seg;
+    int active;
+    qu_writer units;
+    qf_writer arts;
+    qtw_writer text;
+    uint32_t *unit_len;
+    size_t cap_unit_len;
+    uint32_t nunits, narts;
+    uint64_t *art_off, *art_date, *art_fp;
+    size_t cap_off, cap_date, cap_fp;
+    uint64_t ntokens, nempty;
+    qbuf ids;
+    uint64_t *id_table;       /* (offset in ids) + 1, 0 empty */
+    uint64_t id_mask, nids;
+    uint64_t *art_id;         /* article -> offset of its record in ids */
+    size_t cap_art_id;
+    qbuf rec;
+};
+
+int qsw_open(qsw **out, const char *dir, size_t budget, quarry_error *err)
+{
+    qsw *w = calloc(1, sizeof *w);
+    if (!w || !(w->dir = qstrndup(dir, strlen(dir)))) {
+        free(w);
+        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    }
+    w->budget = budget;
+    /* the inverter gets three quarters; the tables of the segment the rest */
+    int rc = qi_open(budget / 4 * 3, &w->inv, err);
+    if (rc) {
+        free(w->dir);
+        free(w);
+        return rc;
+    }
+    *out = w;
+    return 0;
+}
+
+static void remove_segment(qsw *w)
+{
+    qu_abort(&w->units);
+    qf_abort(&w->arts);
+    qtw_abort(&w->text);
+    char name[QM_NAME], path[4200];
+    for (size_t k = 0; k < QM_SEG_FILES; k++) {
+        qm_seg_name(name, w->seg, qm_kinds[k]);
+        snprintf(path, sizeof path, "%s/%s", w->dir, name);
+        unlink(path);
+    }
+}
+
+/* Forgets the segment's in-memory state (buffers kept for the next one). */
+static void reset(qsw *w)
+{
+    w->active = 0;
+    w->nunits = w->narts = 0;
+    w->ntokens = w->nempty = 0;
+    qbuf_reset(&w->ids);
+    if (w->id_table)
+        memset(w->id_table, 0, (w->id_mask + 1) * sizeof *w->id_table);
+    w->nids = 0;
+}
+
+void qsw_close(qsw *w)
+{
+    if (!w)
+        return;
+    if (w->active) {
+        remove_segment(w);
+        /* the in-memory postings of the abandoned segment go with the inverter */
+    }
+    qi_close(w->inv);
+    free(w->unit_len);
+    free(w->art_off);
+    free(w->art_date);
+    free(w->art_fp);
+    free(w->art_id);
+    free(w->id_table);
+    qbuf_free(&w->ids);
+    qbuf_free(&w->rec);
+    free(w->dir);
+    free(w);
+}
+
+int qsw_active(const qsw *w) { return w->active; }
+
+int qsw_begin(qsw *w, uint64_t id, quarry_error *err)
+{
+    reset(w);
+    w->seg = id;
+    int rc;
+    char name[QM_NAME];
+    qm_seg_name(name, id, QF_ARTS);
+    if ((rc = qu_open(&w->units, w->dir, id, err)))
+        return rc;
+    if ((rc = qf_create(&w->arts, w->dir, name, QF_ARTS, err))) {
+        qu_abort(&w->units);
+        return rc;
+    }
+    if ((rc = qtw_open(&w->text, w->dir, id, err))) {
+        qu_abort(&w->units);
+        qf_abort(&w->arts);
+        return rc;
+    }
+    w->active = 1;
+    return 0;
+}
+
+int qsw_full(const qsw *w)
+{
+    size_t tables = w->cap_unit_len * 4 + (w->cap_off + w->cap_date + w->cap_fp + w->cap_art_id) * 8 +
+                    w->ids.cap + (w->id_table ? (w->id_mask + 1) * 8 : 0) + w->rec.cap;
+    return qi_accounted(w->inv) + tables >= w->budget;
+}
+
+/* ------------------------------------------------------------ ids */
+
+static const uint8_t *id_at(const qsw *w, uint64_t off, uint32_t *len)
+{
+    *len = qload_u32(w->ids.p + off);
+    return w->ids.p + off + 4;
+}
+
+static int id_grow(qsw *w)
+{
+    uint64_t ncap = w->id_mask ? (w->id_mask + 1) * 2 : 1024;
+    uint64_t *t = calloc(ncap, sizeof *t);
+    if (!t)
+        return -1;
+    for (uint64_t off = 0; off < w->ids.len;) {
+        uint32_t len;
+        const uint8_t *s = id_at(w, off, &len);
+        uint64_t h = qhash(s, len) & (ncap - 1);
+        while (t[h])
+            h = (h + 1) & (ncap - 1);
+        t[h] = off + 1;
+        off += 4 + len + 16;
+    }
+    free(w->id_table);
+    w->id_table = t;
+    w->id_mask = ncap - 1;
+    return 0;
+}
+
+static void where_str(char *out, size_t n, const char *file, uint64_t line)
+{
+    if (line)
+        snprintf(out, n, "%s:%llu", file, (unsigned long long)line);
+    else
+        snprintf(out, n, "%s", file);
+}
+
+/* Registers an id; QUARRY_EINPUT when the segment has it already. */
+static int id_add(qsw *w, const char *id, size_t len, uint32_t file, uint64_t line, uint32_t article,
+                  const char *const *names, quarry_error *err)
+{
+    if ((w->nids + 1) * 2 > w->id_mask + 1 || !w->id_table)
+        if (id_grow(w))
+            return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    uint64_t h = qhash(id, len) & w->id_mask;
+    while (w->id_table[h]) {
+        uint32_t l2;
+        uint64_t off = w->id_table[h] - 1;
+        const uint8_t *s = id_at(w, off, &l2);
+        if (l2 == len && memcmp(s, id, len) == 0) {
+            char a[4200], b[4200];
+            where_str(a, sizeof a, names[file], line);
+            where_str(b, sizeof b, names[qload_u32(s + l2)], qload_u64(s + l2 + 4));
+            return qerr_set(err, QUARRY_EINPUT, "%s: duplicate id \"%.*s\" (first seen at %s); ids must be unique",
+                            a, (int)(len > 200 ? 200 : len), id, b);
+        }
+        h = (h + 1) & w->id_mask;
+    }
+    uint64_t off = w->ids.len;
+    qbuf_put_u32(&w->ids, (uint32_t)len);
+    qbuf_append(&w->ids, id, len);
+    qbuf_put_u32(&w->ids, file);
+    qbuf_put_u64(&w->ids, line);
+    qbuf_put_u32(&w->ids, article);
+    if (w->ids.oom)
+        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    w->id_table[h] = off + 1;
+    w->nids++;
+    if (article != UINT32_MAX) {
+        if (qgrow((void **)&w->art_id, &w->cap_art_id, article, sizeof *w->art_id))
+            return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+        w->art_id[article] = off;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ articles */
+
+int qsw_add(qsw *w, qb_batch *b, const qb_doc *d, uint32_t file, const char *const *names, quarry_error *err)
+{
+    const char *bytes = (const char *)b->bytes.p;
+    const char *terms = (const char *)b->terms.p;
+    if (w->nunits > UINT32_MAX - 1000000 - d->nsp)
+        return qerr_set(err, QUARRY_ELIMIT, "%s: too many passages for one segment", names[file]);
+    int rc = id_add(w, bytes + d->id, d->id_len, file, d->line, d->empty ? UINT32_MAX : w->narts, names, err);
+    if (rc)
+        return rc;
+    if (d->empty) {
+        w->nempty++;
+        return 0;
+    }
+    qb_tok *toks = b->toks + d->tok0;
+    const size_t *starts = b->starts + d->st0;
+    uint32_t art = w->narts, first_unit = w->nunits;
+    uint32_t epoch = UINT32_MAX;
+    /* fingerprints: the article's (title, then every passage) and each passage's */
+    uint64_t afp = QU_FP_SEED;
+    for (size_t k = 0; k < d->ntitle; k++)
+        afp = qu_fp_add(afp, terms + toks[k].off, toks[k].len);
+    afp = qu_fp_add(afp, "", 0);
+    for (size_t i = 0; i < d->nsp; i++) {
+        uint32_t unit = w->nunits;
+        uint32_t len = (uint32_t)(d->ntitle + starts[i + 1] - starts[i]);
+        /* title terms are looked up once per article (again after the inverter was emptied) */
+        if (d->ntitle && epoch != qi_epoch(w->inv)) {
+            epoch = qi_epoch(w->inv);
+            for (size_t k = 0; k < d->ntitle; k++)
+                toks[k].id = qi_term(w->inv, terms + toks[k].off, toks[k].len);
+        }
+        for (size_t k = 0; k < d->ntitle; k++)
+            if (qi_add_term(w->inv, unit, toks[k].id, toks[k].pos))
+                goto oom;
+        uint64_t ufp = QU_FP_SEED;
+        for (size_t k = starts[i]; k < starts[i + 1]; k++) {
+            if (qi_add(w->inv, unit, terms + toks[k].off, toks[k].len, toks[k].pos))
+                goto oom;
+            ufp = qu_fp_add(ufp, terms + toks[k].off, toks[k].len);
+            afp = qu_fp_add(afp, terms + toks[k].off, toks[k].len);
+        }
+        if ((rc = qi_end_unit(w->inv, err)))
+            return rc;
+        if (qgrow((void **)&w->unit_len, &w->cap_unit_len, w->nunits, sizeof *w->unit_len))
+            goto oom;
+        w->unit_len[w->nunits++] = len;
+        qu_add(&w->units, len, art, d->body_pos, ufp);
+        const qp_span *s = &b->spans[d->sp0 + i];
+        if (qtw_add(&w->text, bytes + d->text + s->start, s->end - s->start))
+            goto oom;
+        w->ntokens += len;
+    }
+    if (qgrow((void **)&w->art_off, &w->cap_off, art, sizeof *w->art_off) ||
+        qgrow((void **)&w->art_date, &w->cap_date, art, sizeof *w->art_date) ||
+        qgrow((void **)&w->art_fp, &w->cap_fp, art, sizeof *w->art_fp))
+        goto oom;
+    uint64_t key = 0;
+    if (d->date_len && !qdate_key(bytes + d->date, d->date_len, &key, NULL))
+        key = 0;
+    w->art_off[art] = w->arts.off;
+    w->art_date[art] = key;
+    w->art_fp[art] = afp;
+    qbuf *r = &w->rec;
+    qbuf_reset(r);
+    qbuf_put_u32(r, first_unit);
+    qbuf_put_u32(r, (uint32_t)d->nsp);
+    qbuf_put_varint(r, d->id_len);
+    qbuf_append(r, bytes + d->id, d->id_len);
+    qbuf_putc(r, 0);
+    qbuf_put_varint(r, d->title_len);
+    qbuf_append(r, bytes + d->title, d->title_len);
+    qbuf_putc(r, 0);
+    qbuf_put_varint(r, d->date_len);
+    qbuf_append(r, bytes + d->date, d->date_len);
+    qbuf_putc(r, 0);
+    if (r->oom)
+        goto oom;
+    qf_write_buf(&w->arts, r);   /* a write failure is sticky, reported by qsw_finish */
+    w->narts++;
+    return 0;
+oom:
+    return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+}
+
+/* ------------------------------------------------------------ finishing */
+
+typedef struct id_sort {
+    const qsw *w;
+    uint32_t art;
+} id_sort;
+
+static int cmp_art_id(const void *a, const void *b)
+{
+    const id_sort *x = a, *y = b;
+    uint32_t la, lb;
+    const uint8_t *sa = id_at(x->w, x->w->art_id[x->art], &la);
+    const uint8_t *sb = id_at(y->w, y->w->art_id[y->art], &lb);
+    int c = memcmp(sa, sb, la < lb ? la : lb);
+    return c ? c : (la > lb) - (la < lb);
+}
+
+/* The origins file: where each article and each skipped empty one came from. */
+static int write_origins(qsw *w, char *name, quarry_error *err)
+{
+    qm_run_name(name, w->seg, ORIGINS_RUN);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", w->dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return qerr_errno(err, "cannot create", path);
+    int bad = 0;
+    uint8_t t[16];
+    qstore_u32(t, (uint32_t)w->narts);
+    qstore_u32(t + 4, (uint32_t)((uint64_t)w->narts >> 32));
+    bad |= fwrite(t, 1, 8, f) != 8;
+    for (uint32_t a = 0; a < w->narts && !bad; a++) {
+        uint32_t len;
+        const uint8_t *s = id_at(w, w->art_id[a], &len);
+        bad |= fwrite(s + len, 1, 12, f) != 12;   /* u32 file, u64 line */
+    }
+    qstore_u32(t, (uint32_t)w->nempty);
+    qstore_u32(t + 4, 0);
+    bad |= fwrite(t, 1, 8, f) != 8;
+    for (uint64_t off = 0; off < w->ids.len && !bad;) {
+        uint32_t len;
+        const uint8_t *s = id_at(w, off, &len);
+        if (qload_u32(s + len + 12) == UINT32_MAX) {   /* an empty article */
+            bad |= fwrite(s + len, 1, 12, f) != 12;
+            qstore_u32(t, len);
+            bad |= fwrite(t, 1, 4, f) != 4;
+            bad |= fwrite(s, 1, len, f) != len;
+        }
+        off += 4 + len + 16;
+    }
+    if (fclose(f) != 0)
+        bad = 1;
+    if (bad) {
+        int rc = qerr_errno(err, "cannot write", path);
+        unlink(path);
+        return rc;
+    }
+    return 0;
+}
+
+int qsw_finish(qsw *w, const qa_analyzer *an, int passages, unsigned passage_tokens, int keep_empty,
+               qsw_result *out, quarry_error *err)
+{
+    memset(out, 0, sizeof *out);
+    qm_segment *g = &out->seg;
+    int rc = write_origins(w, out->origins, err);
+    if (rc) {
+        remove_segment(w);
+        qi_reset(w->inv);
+        reset(w);
+        return rc;
+    }
+    out->empty = w->nempty;
+    if (w->narts == 0 && !keep_empty) {   /* only empty articles: no segment, just their ids */
+        remove_segment(w);
+        qi_reset(w->inv);
+        reset(w);
+        return 0;
+    }
+    g->id = w->seg;
+    g->nfiles = QM_SEG_FILES;
+    uint64_t size;
+    uint32_t crc;
+#define ADD_FILE(k, sz, cr)                                  \
+    do {                                                     \
+        qm_seg_name(g->files[k].name, w->seg, qm_kinds[k]);  \
+        g->files[k].size = (sz);                             \
+        g->files[k].crc = (cr);                              \
+    } while (0)
+    /* units */
+    if ((rc = qu_finish(&w->units, w->dir, w->seg, &size, &crc, err)))
+        goto fail;
+    ADD_FILE(4, size, crc);
+    /* articles: the records were streamed; then offsets, id order, dates, fingerprints, trailer */
+    id_sort *order = malloc(((size_t)w->narts + 1) * sizeof *order);
+    if (!order) {
+        rc = qerr_set(err, QUARRY_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (uint32_t i = 0; i < w->narts; i++) {
+        order[i].w = w;
+        order[i].art = i;
+    }
+    qsort(order, w->narts, sizeof *order, cmp_art_id);
+    uint64_t offs_at = w->arts.off;
+    for (uint32_t i = 0; i < w->narts; i++)
+        qf_put_u64(&w->arts, w->art_off[i]);
+    qf_put_u64(&w->arts, offs_at);   /* the end of the last record */
+    uint64_t order_at = w->arts.off;
+    for (uint32_t i = 0; i < w->narts; i++)
+        qf_put_u32(&w->arts, order[i].art);
+    free(order);
+    uint64_t dates_at = w->arts.off;
+    for (uint32_t i = 0; i < w->narts; i++)
+        qf_put_u64(&w->arts, w->art_date[i]);
+    uint64_t fps_at = w->arts.off;
+    for (uint32_t i = 0; i < w->narts; i++)
+        qf_put_u64(&w->arts, w->art_fp[i]);
+    qf_put_u64(&w->arts, w->narts);
+    qf_put_u64(&w->arts, offs_at);
+    qf_put_u64(&w->arts, order_at);
+    qf_put_u64(&w->arts, dates_at);
+    qf_put_u64(&w->arts, fps_at);
+    if ((rc = qf_finish(&w->arts, &size, &crc, err)))
+        goto fail;
+    ADD_FILE(5, size, crc);
+    if ((rc = qtw_finish(&w->text, &size, &crc, err)))
+        goto fail;
+    ADD_FILE(6, size, crc);
+    /* postings, positions, dictionary from the inverter */
+    qpw *pw;
+    if ((rc = qpw_open(&pw, w->dir, w->seg, w->unit_len, w->nunits, err)))
+        goto fail;
+    if ((rc = qi_write(w->inv, pw, err))) {
+        qpw_abort(pw);
+        goto fail;
+    }
+    qpw_result pr;
+    if ((rc = qpw_finish(pw, &pr, err)))
+        goto fail;
+    ADD_FILE(1, pr.size[0], pr.crc[0]);
+    ADD_FILE(2, pr.size[1], pr.crc[1]);
+    ADD_FILE(3, pr.size[2], pr.crc[2]);
+    /* collection statistics and analyzer settings */
+    qf_writer meta;
+    char name[QM_NAME];
+    qm_seg_name(name, w->seg, QF_META);
+    if ((rc = qf_create(&meta, w->dir, name, QF_META, err)))
+        goto fail;
+    qbuf blob;
+    qbuf_init(&blob);
+    qa_serialize(an, &blob);
+    qf_put_u64(&meta, w->narts);
+    qf_put_u64(&meta, w->nunits);
+    qf_put_u64(&meta, pr.terms);
+    qf_put_u64(&meta, pr.postings);
+    qf_put_u64(&meta, pr.positions);
+    qf_put_u64(&meta, w->ntokens);
+    qf_put_u32(&meta, passages ? 1 : 0);
+    qf_put_u32(&meta, passages ? passage_tokens : 0);
+    qf_put_u32(&meta, (uint32_t)blob.len);
+    qf_write_buf(&meta, &blob);
+    qbuf_free(&blob);
+    if ((rc = qf_finish(&meta, &size, &crc, err)))
+        goto fail;
+    ADD_FILE(0, size, crc);
+#undef ADD_FILE
+    out->articles = w->narts;
+    out->units = w->nunits;
+    out->tokens = w->ntokens;
+    out->terms = pr.terms;
+    out->postings = pr.postings;
+    reset(w);
+    return 0;
+fail: {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", w->dir, out->origins);
+        unlink(path);
+        remove_segment(w);
+        qi_reset(w->inv);
+        reset(w);
+        return rc;
+    }
+}

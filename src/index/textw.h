@@ -1,0 +1,28 @@
+/*
+ * textw.h — the writer of the compressed passage text (.text), textw.c.
+ * Layout: index/FORMAT.md §text.
+ */
+#ifndef QUARRY_TEXTW_H
+#define QUARRY_TEXTW_H
+
+#include <stdint.h>
+
+#include "base/base.h"
+#include "index/format.h"
+
+typedef struct qtw_writer {
+    qf_writer f;
+    qbuf lens, bytes;     /* the block being filled */
+    uint32_t count, first_unit, nunits;
+    qbuf dir;             /* per block: u64 offset, u32 clen, u32 ulen, u32 first_unit */
+    qbuf z, raw;          /* compression scratch */
+    void *zs;             /* a z_stream kept for all blocks (no allocation per block) */
+    int failed;
+} qtw_writer;
+
+int qtw_open(qtw_writer *t, const char *dir, uint64_t seg, quarry_error *err);
+int qtw_add(qtw_writer *t, const char *s, size_t n);   /* the next unit's text */
+int qtw_finish(qtw_writer *t, uint64_t *size, uint32_t *crc, quarry_error *err);
+void qtw_abort(qtw_writer *t);
+
+#endif
