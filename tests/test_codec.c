@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "index/codec.h"
+#include "index/impact.h"
 
 static const size_t sizes[] = { 0, 1, 2, 7, 8, 31, 32, 33, 63, 64, 65, 127, 128 };
 #define NSIZES (sizeof sizes / sizeof sizes[0])
@@ -335,6 +336,58 @@ static void test_stream(void **state)
     free(buf);
 }
 
+/* The Pareto frontier of (tf, length) pairs against the obvious quadratic
+ * definition: a pair is kept when no other pair is as short with as large
+ * a tf; equal pairs once; by length increasing. Small ranges make ties. */
+static uint64_t pareto_rnd(uint64_t *x)   /* splitmix64 */
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static void test_pareto_oracle(void **state)
+{
+    (void)state;
+    uint64_t seed = 20261130;
+    static qim_pair v[300], w[300], want[300];
+    for (int round = 0; round < 5000; round++) {
+        size_t n = (size_t)(pareto_rnd(&seed) % 300);
+        uint32_t tmax = 1 + (uint32_t)(pareto_rnd(&seed) % (round % 3 ? 8 : 1000));
+        uint32_t lmax = 1 + (uint32_t)(pareto_rnd(&seed) % (round % 5 ? 20 : 100000));
+        for (size_t i = 0; i < n; i++) {
+            v[i].tf = 1 + (uint32_t)(pareto_rnd(&seed) % tmax);
+            v[i].len = (uint32_t)(pareto_rnd(&seed) % lmax);
+        }
+        memcpy(w, v, n * sizeof *v);
+        size_t nw = 0;
+        for (size_t i = 0; i < n; i++) {
+            int keep = 1;
+            for (size_t j = 0; j < n && keep; j++) {
+                int dom = w[j].len <= w[i].len && w[j].tf >= w[i].tf;
+                int same = w[j].len == w[i].len && w[j].tf == w[i].tf;
+                if ((dom && !same) || (same && j < i))
+                    keep = 0;
+            }
+            if (keep)
+                want[nw++] = w[i];
+        }
+        for (size_t i = 1; i < nw; i++)   /* insertion sort by length */
+            for (size_t j = i; j > 0 && want[j - 1].len > want[j].len; j--) {
+                qim_pair t = want[j];
+                want[j] = want[j - 1];
+                want[j - 1] = t;
+            }
+        size_t k = qim_pareto(v, n);
+        assert_int_equal(k, nw);
+        for (size_t i = 0; i < k; i++) {
+            assert_int_equal(v[i].len, want[i].len);
+            assert_int_equal(v[i].tf, want[i].tf);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -345,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_large_values),
         cmocka_unit_test(test_roundtrip_random),
         cmocka_unit_test(test_stream),
+        cmocka_unit_test(test_pareto_oracle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1087,8 +1087,11 @@ static void test_segments_merge(void **state)
     quarry_index_summary so;
     CHECK_OK(quarry_optimize(d8, 8, &so, &err));
     assert_int_equal(so.segments_merged, s8.segments);
-    static const char *const kinds[] = { "dict", "post", "posn", "meta", "unit", "arts", "text" };
-    for (size_t k = 0; k < 7; k++) {
+    /* every file but the text store is the same bytes (a merge copies the
+     * sources' text blocks as they are, so its blocks end where theirs did);
+     * the text of every passage is the same */
+    static const char *const kinds[] = { "dict", "post", "posn", "meta", "unit", "arts" };
+    for (size_t k = 0; k < 6; k++) {
         char a[600], b[600], na[64], nb[64];
         seg_file(d8, kinds[k], na, sizeof na);
         seg_file(d512, kinds[k], nb, sizeof nb);
@@ -1100,6 +1103,25 @@ static void test_segments_merge(void **state)
             fail();
         }
     }
+    quarry_index *i8, *i512;
+    CHECK_OK(quarry_open(d8, &i8, &err));
+    CHECK_OK(quarry_open(d512, &i512, &err));
+    quarry_info in8, in512;
+    quarry_info_get(i8, &in8);
+    quarry_info_get(i512, &in512);
+    assert_int_equal(in8.passages, in512.passages);
+    for (uint32_t u = 0; u < in8.passages; u++) {
+        char *t8, *t512;
+        size_t l8, l512;
+        CHECK_OK(quarry_passage_text(i8, u, &t8, &l8, &err));
+        CHECK_OK(quarry_passage_text(i512, u, &t512, &l512, &err));
+        assert_int_equal(l8, l512);
+        assert_memory_equal(t8, t512, l8);
+        free(t8);
+        free(t512);
+    }
+    quarry_close(i8);
+    quarry_close(i512);
     assert_only_generation(d8, 2);
     verify_ok(d8);
     check_postings(d8, &tr, 0);

@@ -144,6 +144,18 @@ void qf_abort(qf_writer *w)
     memset(w, 0, sizeof *w);
 }
 
+/* Drops the whole pages of [p, p + n) (inside the mapping at base) from
+ * the resident set; a hint: failure changes nothing. */
+static void release(const uint8_t *base, const uint8_t *p, size_t n)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = ((uintptr_t)p + page - 1) / page * page, hi = ((uintptr_t)p + n) / page * page;
+    if (lo < (uintptr_t)base)
+        lo = (uintptr_t)base;
+    if (hi > lo)
+        (void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
 int qf_map_open(qf_map *m, const char *dir, const char *name, const char *kind, int check_crc,
                 quarry_error *err)
 {
@@ -198,9 +210,10 @@ int qf_map_open(qf_map *m, const char *dir, const char *name, const char *kind, 
         uint32_t c = (uint32_t)crc32(0L, Z_NULL, 0);
         const uint8_t *s = m->base;
         size_t left = m->size - QF_FOOTER;
-        while (left) {
-            uInt k = left > (1u << 30) ? (1u << 30) : (uInt)left;
+        while (left) {   /* in pieces, dropping each from memory once read */
+            uInt k = left > (8u << 20) ? (8u << 20) : (uInt)left;
             c = (uint32_t)crc32(c, s, k);
+            release(m->base, s, k);
             s += k;
             left -= k;
         }
@@ -238,6 +251,12 @@ int qf_map_raw(qf_map *m, const char *dir, const char *name, quarry_error *err)
         close(fd);
     free(path);
     return rc;
+}
+
+void qf_map_release(const qf_map *m)
+{
+    if (m && m->base)
+        release(m->base, m->base, m->size);
 }
 
 void qf_map_close(qf_map *m)

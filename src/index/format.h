@@ -95,6 +95,11 @@ typedef struct qf_map {
 int qf_map_open(qf_map *m, const char *dir, const char *name, const char *kind, int check_crc,
                 quarry_error *err);
 void qf_map_close(qf_map *m);
+/* Drops the pages of m that this process has read from its resident set
+ * (they stay in the page cache; reading them again faults them back in).
+ * Long sequential reads (merges, checksums) call it now and then, so that
+ * their memory stays bounded whatever the size of the files. */
+void qf_map_release(const qf_map *m);
 /* Maps DIR/NAME as it is (a writer's temporary file: no header or CRC). */
 int qf_map_raw(qf_map *m, const char *dir, const char *name, quarry_error *err);
 

@@ -4,24 +4,36 @@
  */
 #include "index/impact.h"
 
-#include <stdlib.h>
-
-/* by length, then by tf descending */
-static int cmp_pair(const void *a, const void *b)
-{
-    const qim_pair *x = a, *y = b;
-    if (x->len != y->len)
-        return x->len < y->len ? -1 : 1;
-    return (x->tf < y->tf) - (x->tf > y->tf);
-}
+#include <string.h>
 
 size_t qim_pareto(qim_pair *v, size_t n)
 {
-    qsort(v, n, sizeof *v, cmp_pair);
+    /* v[0, k): the frontier of the pairs seen so far, by length (and so by
+     * tf) strictly increasing; each pair joins it unless a pair of it is
+     * as short and has as large a tf, and drops the pairs it dominates.
+     * In place: k <= i, so v[i] is read before the frontier can reach it. */
     size_t k = 0;
-    for (size_t i = 0; i < n; i++)   /* longer units must have a larger tf to count */
-        if (k == 0 || v[i].tf > v[k - 1].tf)
-            v[k++] = v[i];
+    for (size_t i = 0; i < n; i++) {
+        qim_pair p = v[i];
+        size_t lo = 0, hi = k;   /* the first pair longer than p */
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (v[mid].len <= p.len)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo > 0 && v[lo - 1].tf >= p.tf)
+            continue;   /* dominated */
+        size_t at = lo > 0 && v[lo - 1].len == p.len ? lo - 1 : lo;   /* replaces an equal length */
+        size_t end = lo;   /* the longer pairs with no larger tf are dominated by p */
+        while (end < k && v[end].tf <= p.tf)
+            end++;
+        size_t keep = k - end;
+        memmove(v + at + 1, v + end, keep * sizeof *v);
+        v[at] = p;
+        k = at + 1 + keep;
+    }
     return k;
 }
 

@@ -45,7 +45,7 @@ struct qi_inverter {
     /* terms */
     term *terms;
     uint32_t nterms, cap_terms;
-    uint32_t *table;        /* open addressing: term index + 1, 0 empty */
+    uint64_t *table;        /* open addressing: hash << 32 | term index + 1; 0 empty */
     uint32_t mask;
     qbuf strs;
     /* current unit */
@@ -101,7 +101,7 @@ size_t qi_accounted(const qi_inverter *qi)
      * budget (--mem 8 gives 2 MiB < one 4 MiB chunk) spill after every unit */
     size_t pool = qi->nchunks ? (size_t)(qi->nchunks - 1) * CHUNK + qi->pool_used : 0;
     return pool + (size_t)qi->cap_terms * sizeof(term) +
-           ((size_t)qi->mask + 1) * sizeof(uint32_t) + qi->strs.cap +
+           ((size_t)qi->mask + 1) * sizeof(uint64_t) + qi->strs.cap +
            (size_t)qi->cap_tok * 8 + (size_t)qi->cap_touched * 4;
 }
 
@@ -153,14 +153,14 @@ void qi_reset(qi_inverter *qi)
 static int grow_table(qi_inverter *qi)
 {
     uint32_t ncap = qi->mask ? (qi->mask + 1) * 2 : 1024;
-    uint32_t *t = calloc(ncap, sizeof *t);
+    uint64_t *t = calloc(ncap, sizeof *t);
     if (!t)
         return -1;
     for (uint32_t i = 0; i < qi->nterms; i++) {
         uint32_t h = qi->terms[i].hash & (ncap - 1);
         while (t[h])
             h = (h + 1) & (ncap - 1);
-        t[h] = i + 1;
+        t[h] = (uint64_t)qi->terms[i].hash << 32 | (i + 1);
     }
     free(qi->table);
     qi->table = t;
@@ -186,21 +186,24 @@ static inline int same(const uint8_t *a, const uint8_t *b, uint32_t len)
     return 1;
 }
 
-/* Finds or creates the term; returns its index or UINT32_MAX (no memory). */
-static uint32_t lookup(qi_inverter *qi, const char *s, uint32_t len)
+/* Finds or creates the term; returns its index or UINT32_MAX (no memory).
+ * The table is at most half full and its slots hold the hash, so a probe
+ * reads a term only when the hashes agree. */
+static uint32_t lookup(qi_inverter *qi, const char *s, uint32_t len, uint32_t hash)
 {
-    if ((qi->nterms + 1) * 4 > (qi->mask + 1) * 3 || !qi->table)
+    if ((qi->nterms + 1) * 2 > qi->mask + 1 || !qi->table)
         if (grow_table(qi))
             return UINT32_MAX;
-    uint32_t hash = (uint32_t)qhash(s, len);
     uint32_t h = hash & qi->mask;
     for (;;) {
-        uint32_t t = qi->table[h];
+        uint64_t t = qi->table[h];
         if (!t)
             break;
-        term *e = &qi->terms[t - 1];
-        if (e->hash == hash && e->len == len && same(qi->strs.p + e->str, (const uint8_t *)s, len))
-            return t - 1;
+        if ((uint32_t)(t >> 32) == hash) {
+            term *e = &qi->terms[(uint32_t)t - 1];
+            if (e->len == len && same(qi->strs.p + e->str, (const uint8_t *)s, len))
+                return (uint32_t)t - 1;
+        }
         h = (h + 1) & qi->mask;
     }
     if (qi->nterms == qi->cap_terms) {
@@ -223,7 +226,7 @@ static uint32_t lookup(qi_inverter *qi, const char *s, uint32_t len)
     e->end = a + level_size[0] - 4;
     if (qbuf_append(&qi->strs, s, len))
         return UINT32_MAX;
-    qi->table[h] = qi->nterms + 1;
+    qi->table[h] = (uint64_t)hash << 32 | (qi->nterms + 1);
     return qi->nterms++;
 }
 
@@ -266,19 +269,19 @@ static inline size_t enc_varint(uint8_t *t, uint64_t v)
     return n;
 }
 
-uint32_t qi_term(qi_inverter *qi, const char *s, uint32_t len)
+uint32_t qi_term(qi_inverter *qi, const char *s, uint32_t len, uint64_t hash)
 {
-    uint32_t t = lookup(qi, s, len);
+    uint32_t t = lookup(qi, s, len, (uint32_t)hash);
     if (t == UINT32_MAX)
         qi->failed = 1;
     return t;
 }
 
-int qi_add(qi_inverter *qi, uint32_t unit, const char *s, uint32_t len, uint32_t pos)
+int qi_add(qi_inverter *qi, uint32_t unit, const char *s, uint32_t len, uint64_t hash, uint32_t pos)
 {
     if (qi->failed)
         return -1;
-    return qi_add_term(qi, unit, qi_term(qi, s, len), pos);
+    return qi_add_term(qi, unit, qi_term(qi, s, len, hash), pos);
 }
 
 int qi_add_term(qi_inverter *qi, uint32_t unit, uint32_t t, uint32_t pos)

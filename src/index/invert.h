@@ -24,12 +24,13 @@ int qi_open(size_t budget, qi_inverter **out, quarry_error *err);
 void qi_close(qi_inverter *qi);
 
 /* Adds a token of unit `unit` (units must come in increasing order from 0
- * after each qi_write, tokens of a unit in increasing position order). */
-int qi_add(qi_inverter *qi, uint32_t unit, const char *term, uint32_t len, uint32_t pos);
+ * after each qi_write, tokens of a unit in increasing position order);
+ * `hash` is qhash(term, len), which the caller needs too. */
+int qi_add(qi_inverter *qi, uint32_t unit, const char *term, uint32_t len, uint64_t hash, uint32_t pos);
 /* The same in two steps, so a token repeated in several units (an article
  * title) is looked up once: qi_term returns the term's id (UINT32_MAX when
  * out of memory), valid until the next qi_write (see qi_epoch). */
-uint32_t qi_term(qi_inverter *qi, const char *term, uint32_t len);
+uint32_t qi_term(qi_inverter *qi, const char *term, uint32_t len, uint64_t hash);
 int qi_add_term(qi_inverter *qi, uint32_t unit, uint32_t id, uint32_t pos);
 /* Changes at every qi_write: ids from qi_term of an older epoch are invalid. */
 uint32_t qi_epoch(const qi_inverter *qi);

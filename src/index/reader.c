@@ -1308,6 +1308,25 @@ static int text_block(quarry_index *ix, const qx_seg *s, uint64_t b, quarry_erro
     return 0;
 }
 
+int qx_text_block(const qx_seg *s, uint64_t b, qx_tblock *out, quarry_error *err)
+{
+    if (b >= s->ntblocks)
+        return qx_bad(s, &s->text, QF_HEADER, "no such text block", err);
+    const uint8_t *e = s->text_dir + 20 * b;
+    uint64_t off = qload_u64(e);
+    uint64_t limit = (uint64_t)(s->text_dir - s->text.base);
+    out->clen = qload_u32(e + 8);
+    out->ulen = qload_u32(e + 12);
+    out->first = qload_u32(e + 16);
+    uint64_t end = b + 1 < s->ntblocks ? qload_u32(e + 20 + 16) : s->nunits;
+    if (off < QF_HEADER || off > limit || out->clen > limit - off || end <= out->first ||
+        end > s->nunits)
+        return qx_bad(s, &s->text, (uint64_t)(e - s->text.base), "text block out of range", err);
+    out->z = s->text.base + off;
+    out->count = (uint32_t)(end - out->first);
+    return 0;
+}
+
 /* Appends the text of local unit u of segment s to `out` (ix->mu held). */
 static int unit_text(quarry_index *ix, const qx_seg *s, uint32_t u, qbuf *out, quarry_error *err);
 

@@ -113,6 +113,15 @@ int qx_del_term(const qx_seg *s, uint64_t i, const char **term, uint32_t *len, u
 /* Appends the text of local unit u of segment s to `out`. */
 int qx_unit_text(quarry_index *ix, const qx_seg *s, uint32_t u, qbuf *out, quarry_error *err);
 
+/* Text block b of segment s as stored (b < s->ntblocks): its compressed
+ * bytes, their raw length, and the units [first, first + count) it holds.
+ * 0, or QUARRY_ECORRUPT when the directory entry is out of range. */
+typedef struct qx_tblock {
+    const uint8_t *z;
+    uint32_t clen, ulen, first, count;
+} qx_tblock;
+int qx_text_block(const qx_seg *s, uint64_t b, qx_tblock *out, quarry_error *err);
+
 /* The segment holding global unit u (u < ix->nunits) / global article a. */
 const qx_seg *qx_seg_of_unit(const quarry_index *ix, uint32_t u);
 const qx_seg *qx_seg_of_article(const quarry_index *ix, uint32_t a);

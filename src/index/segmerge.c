@@ -66,6 +66,21 @@ static int check_sums(const qx_seg *s, quarry_error *err)
     return 0;
 }
 
+/* Drops the sources' pages read so far from memory (FORMAT-independent:
+ * every file of every source): the merge reads them once, mostly in order,
+ * and must stay within its budget whatever their size. */
+static void release(const merger *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        const qx_seg *s = m->v[i].s;
+        const qf_map *maps[] = { &s->meta, &s->dict, &s->post, &s->posn, &s->unit, &s->arts, &s->text, &s->del };
+        for (size_t k = 0; k < sizeof maps / sizeof maps[0]; k++)
+            qf_map_release(maps[k]);
+    }
+}
+
+#define RELEASE_EVERY (1u << 20)   /* postings, positions or ids between releases */
+
 /* The numbering of the merged segment: live units and articles in order. */
 static int number(merger *m)
 {
@@ -103,9 +118,11 @@ static int number(merger *m)
                 }
             }
         }
+        release(m);
     }
     m->nunits = (uint32_t)units;
     m->narts = (uint32_t)arts;
+    release(m);
     return 0;
 }
 
@@ -125,16 +142,34 @@ static int write_units(merger *m, uint64_t id, qm_segment *g)
     qbuf_init(&text);
     for (size_t i = 0; i < m->n && !rc; i++) {
         const src *x = &m->v[i];
-        for (uint32_t k = 0; k < x->s->nunits && !rc; k++) {
-            if (x->unit_map[k] == UINT32_MAX)
+        for (uint32_t k = 0; k < x->s->nunits; k++)
+            if (x->unit_map[k] != UINT32_MAX)
+                qu_add(&u, qx_unit_len(x->s, k), x->art_map[qx_unit_article(x->s, k)], qx_unit_body(x->s, k),
+                       qx_unit_fp(x->s, k));
+        /* the text: a block without deleted units is copied as it is (the
+         * sources' checksums were checked), the others recompressed */
+        for (uint64_t b = 0; b < x->s->ntblocks && !rc; b++) {
+            qx_tblock tb;
+            if ((rc = qx_text_block(x->s, b, &tb, m->err)))
+                break;
+            uint32_t live = 0;
+            for (uint32_t k = tb.first; k < tb.first + tb.count; k++)
+                live += x->unit_map[k] != UINT32_MAX;
+            if (live == tb.count) {
+                if (qtw_add_block(&t, tb.z, tb.clen, tb.ulen, tb.count))
+                    rc = qerr_set(m->err, QUARRY_ENOMEM, "out of memory");
                 continue;
-            qu_add(&u, qx_unit_len(x->s, k), x->art_map[qx_unit_article(x->s, k)], qx_unit_body(x->s, k),
-                   qx_unit_fp(x->s, k));
-            qbuf_reset(&text);
-            if (!(rc = qx_unit_text(m->ix, x->s, k, &text, m->err)) &&
-                qtw_add(&t, (const char *)text.p, text.len))
-                rc = qerr_set(m->err, QUARRY_ENOMEM, "out of memory");
+            }
+            for (uint32_t k = tb.first; k < tb.first + tb.count && !rc && live; k++) {
+                if (x->unit_map[k] == UINT32_MAX)
+                    continue;
+                qbuf_reset(&text);
+                if (!(rc = qx_unit_text(m->ix, x->s, k, &text, m->err)) &&
+                    qtw_add(&t, (const char *)text.p, text.len))
+                    rc = qerr_set(m->err, QUARRY_ENOMEM, "out of memory");
+            }
         }
+        release(m);
     }
     qbuf_free(&text);
     uint64_t size;
@@ -155,6 +190,20 @@ static int write_units(merger *m, uint64_t id, qm_segment *g)
     return 0;
 }
 
+/* Source i's next live article in its id order, from pos[i] on, into
+ * cur[i] (cur[i].id NULL when there is none). */
+static int next_id(const merger *m, size_t i, uint64_t *pos, qx_artrec *cur)
+{
+    const src *x = &m->v[i];
+    while (pos[i] < x->s->narts && x->art_map[qload_u32(x->s->art_order + 4 * pos[i])] == UINT32_MAX)
+        pos[i]++;
+    if (pos[i] >= x->s->narts) {
+        memset(&cur[i], 0, sizeof cur[i]);
+        return 0;
+    }
+    return qx_article(x->s, qload_u32(x->s->art_order + 4 * pos[i]), &cur[i], m->err);
+}
+
 /* .arts: the live articles' records (first unit renumbered), then offsets,
  * the id order (the sources' sorted orders merged), dates, fingerprints. */
 static int write_arts(merger *m, uint64_t id, qm_segment *g)
@@ -167,9 +216,10 @@ static int write_arts(merger *m, uint64_t id, qm_segment *g)
         return rc;
     uint64_t *offs = malloc(((size_t)m->narts + 1) * sizeof *offs);
     uint64_t *pos = calloc(m->n, sizeof *pos);   /* each source's place in its id order */
+    qx_artrec *cur = calloc(m->n, sizeof *cur);
     qbuf rec;
     qbuf_init(&rec);
-    if (!offs || !pos) {
+    if (!offs || !pos || !cur) {
         rc = qerr_set(m->err, QUARRY_ENOMEM, "out of memory");
         goto done;
     }
@@ -206,28 +256,31 @@ static int write_arts(merger *m, uint64_t id, qm_segment *g)
         qf_put_u64(&f, offs[a]);
     qf_put_u64(&f, offs_at);
     uint64_t order_at = f.off;
-    for (;;) {   /* the smallest live id among the sources' next ones */
+    /* the sources' id orders merged: each source's next live id is kept
+     * (cur[i], or none when it has no more) and compared with the others' */
+    uint32_t since = 0;
+    for (size_t i = 0; i < m->n && !rc; i++)
+        rc = next_id(m, i, pos, cur);
+    while (!rc) {
         size_t best = m->n;
-        qx_artrec rb = { 0 }, r;
-        for (size_t i = 0; i < m->n; i++) {
-            const src *x = &m->v[i];
-            while (pos[i] < x->s->narts && x->art_map[qload_u32(x->s->art_order + 4 * pos[i])] == UINT32_MAX)
-                pos[i]++;
-            if (pos[i] >= x->s->narts)
-                continue;
-            uint32_t a = qload_u32(x->s->art_order + 4 * pos[i]);
-            if ((rc = qx_article(x->s, a, &r, m->err)))
-                goto done;
-            if (best == m->n || memcmp(r.id, rb.id, (r.id_len < rb.id_len ? r.id_len : rb.id_len) + 1) < 0) {
+        for (size_t i = 0; i < m->n; i++)
+            if (cur[i].id && (best == m->n || memcmp(cur[i].id, cur[best].id,
+                                                      (cur[i].id_len < cur[best].id_len ? cur[i].id_len
+                                                                                        : cur[best].id_len) + 1) < 0))
                 best = i;
-                rb = r;
-            }
-        }
         if (best == m->n)
             break;
         const src *x = &m->v[best];
         qf_put_u32(&f, x->art_map[qload_u32(x->s->art_order + 4 * pos[best]++)]);
+        rc = next_id(m, best, pos, cur);
+        if (++since == 8192) {   /* ids are read out of order: a page each, at worst */
+            release(m);
+            since = 0;
+        }
     }
+    if (rc)
+        goto done;
+    release(m);
     uint64_t dates_at = f.off;
     for (size_t i = 0; i < m->n; i++)
         for (uint32_t a = 0; a < m->v[i].s->narts; a++)
@@ -255,6 +308,7 @@ done:
         qf_abort(&f);
     free(offs);
     free(pos);
+    free(cur);
     qbuf_free(&rec);
     return rc;
 }
@@ -263,6 +317,42 @@ static int cmp_term(const qx_dict_iter *a, const qx_dict_iter *b)
 {
     int c = memcmp(a->term, b->term, a->len < b->len ? a->len : b->len);
     return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+/* (term, source) order of sources a and b */
+static int heap_less(const src *v, size_t a, size_t b)
+{
+    int c = cmp_term(&v[a].it, &v[b].it);
+    return c ? c < 0 : a < b;
+}
+
+static void heap_push(const src *v, size_t *h, size_t *n, size_t i)
+{
+    size_t k = (*n)++;
+    while (k > 0 && heap_less(v, i, h[(k - 1) / 2])) {
+        h[k] = h[(k - 1) / 2];
+        k = (k - 1) / 2;
+    }
+    h[k] = i;
+}
+
+static size_t heap_pop(const src *v, size_t *h, size_t *n)
+{
+    size_t top = h[0], last = h[--*n], k = 0;
+    for (;;) {
+        size_t c = 2 * k + 1;
+        if (c >= *n)
+            break;
+        if (c + 1 < *n && heap_less(v, h[c + 1], h[c]))
+            c++;
+        if (!heap_less(v, h[c], last))
+            break;
+        h[k] = h[c];
+        k = c;
+    }
+    if (*n)
+        h[k] = last;
+    return top;
 }
 
 /* .dict, .post, .posn: the dictionaries merged, each term's postings from
@@ -281,23 +371,23 @@ static int write_postings(merger *m, uint64_t id, qm_segment *g, uint64_t *terms
         if (r < 0)
             rc = -r;
     }
-    uint32_t *pos = NULL;
-    while (!rc) {
-        size_t best = m->n;
-        for (size_t i = 0; i < m->n; i++)
-            if (m->v[i].has && (best == m->n || cmp_term(&m->v[i].it, &m->v[best].it) < 0))
-                best = i;
-        if (best == m->n)
-            break;
-        qx_dict_iter cur = m->v[best].it;   /* the term to merge (copied: the sources move on) */
+    /* a heap of the sources on a term, smallest (term, source) first: the
+     * sources holding the smallest term come out in order */
+    size_t *heap = malloc((m->n ? m->n : 1) * sizeof *heap), nh = 0;
+    if (!heap && !rc)
+        rc = qerr_set(m->err, QUARRY_ENOMEM, "out of memory");
+    for (size_t i = 0; i < m->n && !rc; i++)
+        if (m->v[i].has)
+            heap_push(m->v, heap, &nh, i);
+    uint64_t since = 0;
+    while (!rc && nh) {
+        qx_dict_iter cur = m->v[heap[0]].it;   /* the term to merge (copied: the sources move on) */
         if (qpw_term_begin(pw, cur.term, cur.len)) {
             rc = qerr_set(m->err, QUARRY_ELIMIT, "a term longer than %u bytes", QF_MAX_TERM);
             break;
         }
-        for (size_t i = 0; i < m->n && !rc; i++) {
-            src *x = &m->v[i];
-            if (!x->has || cmp_term(&x->it, &cur) != 0)
-                continue;
+        while (!rc && nh && cmp_term(&m->v[heap[0]].it, &cur) == 0) {
+            src *x = &m->v[heap_pop(m->v, heap, &nh)];
             qx_cursor c;
             if (qx_cursor_open(&c, x->s, &x->t)) {
                 qx_cursor_close(&c);
@@ -317,6 +407,11 @@ static int write_postings(merger *m, uint64_t id, qm_segment *g, uint64_t *terms
                     rc = qerr_set(m->err, QUARRY_ENOMEM, "out of memory or bad posting order while merging");
                     break;
                 }
+                since += 1 + qx_tf(&c);
+                if (since >= RELEASE_EVERY) {
+                    release(m);
+                    since = 0;
+                }
             }
             if (!rc && c.corrupt)
                 rc = qx_bad(x->s, &x->s->post, x->t.post_off, "damaged postings", m->err);
@@ -325,11 +420,17 @@ static int write_postings(merger *m, uint64_t id, qm_segment *g, uint64_t *terms
             x->has = r > 0;
             if (r < 0)
                 rc = -r;
+            else if (r > 0) {
+                if (cmp_term(&x->it, &cur) <= 0)
+                    rc = qx_bad(x->s, &x->s->dict, QF_HEADER, "dictionary terms out of order", m->err);
+                else
+                    heap_push(m->v, heap, &nh, (size_t)(x - m->v));
+            }
         }
         if (!rc)
             qpw_term_end(pw);
     }
-    free(pos);
+    free(heap);
     if (rc) {
         qpw_abort(pw);
         return rc;

@@ -240,8 +240,8 @@ int qsw_add(qsw *w, qb_batch *b, const qb_doc *d, uint32_t file, const char *con
     /* fingerprints: the article's (title, then every passage) and each passage's */
     uint64_t afp = QU_FP_SEED;
     for (size_t k = 0; k < d->ntitle; k++)
-        afp = qu_fp_add(afp, terms + toks[k].off, toks[k].len);
-    afp = qu_fp_add(afp, "", 0);
+        afp = qu_fp_add(afp, qhash(terms + toks[k].off, toks[k].len), toks[k].len);
+    afp = qu_fp_add(afp, qhash("", 0), 0);
     for (size_t i = 0; i < d->nsp; i++) {
         uint32_t unit = w->nunits;
         uint32_t len = (uint32_t)(d->ntitle + starts[i + 1] - starts[i]);
@@ -249,17 +249,19 @@ int qsw_add(qsw *w, qb_batch *b, const qb_doc *d, uint32_t file, const char *con
         if (d->ntitle && epoch != qi_epoch(w->inv)) {
             epoch = qi_epoch(w->inv);
             for (size_t k = 0; k < d->ntitle; k++)
-                toks[k].id = qi_term(w->inv, terms + toks[k].off, toks[k].len);
+                toks[k].id = qi_term(w->inv, terms + toks[k].off, toks[k].len, qhash(terms + toks[k].off, toks[k].len));
         }
         for (size_t k = 0; k < d->ntitle; k++)
             if (qi_add_term(w->inv, unit, toks[k].id, toks[k].pos))
                 goto oom;
         uint64_t ufp = QU_FP_SEED;
         for (size_t k = starts[i]; k < starts[i + 1]; k++) {
-            if (qi_add(w->inv, unit, terms + toks[k].off, toks[k].len, toks[k].pos))
+            const char *t = terms + toks[k].off;
+            uint64_t th = qhash(t, toks[k].len);   /* once: for the inverter and both fingerprints */
+            if (qi_add(w->inv, unit, t, toks[k].len, th, toks[k].pos))
                 goto oom;
-            ufp = qu_fp_add(ufp, terms + toks[k].off, toks[k].len);
-            afp = qu_fp_add(afp, terms + toks[k].off, toks[k].len);
+            ufp = qu_fp_add(ufp, th, toks[k].len);
+            afp = qu_fp_add(afp, th, toks[k].len);
         }
         if ((rc = qi_end_unit(w->inv, err)))
             return rc;

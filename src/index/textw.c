@@ -88,6 +88,21 @@ int qtw_add(qtw_writer *t, const char *s, size_t n)
     return t->failed ? -1 : 0;
 }
 
+int qtw_add_block(qtw_writer *t, const uint8_t *z, uint32_t clen, uint32_t ulen, uint32_t count)
+{
+    flush(t);
+    qbuf_put_u64(&t->dir, t->f.off);
+    qbuf_put_u32(&t->dir, clen);
+    qbuf_put_u32(&t->dir, ulen);
+    qbuf_put_u32(&t->dir, t->first_unit);
+    qf_write(&t->f, z, clen);
+    t->first_unit += count;
+    t->nunits += count;
+    if (t->dir.oom)
+        t->failed = 1;
+    return t->failed ? -1 : 0;
+}
+
 int qtw_finish(qtw_writer *t, uint64_t *size, uint32_t *crc, quarry_error *err)
 {
     flush(t);

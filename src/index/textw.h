@@ -22,6 +22,9 @@ typedef struct qtw_writer {
 
 int qtw_open(qtw_writer *t, const char *dir, uint64_t seg, quarry_error *err);
 int qtw_add(qtw_writer *t, const char *s, size_t n);   /* the next unit's text */
+/* The next units' texts as a block compressed already (copied from
+ * another text store: `ulen` raw bytes holding `count` units). */
+int qtw_add_block(qtw_writer *t, const uint8_t *z, uint32_t clen, uint32_t ulen, uint32_t count);
 int qtw_finish(qtw_writer *t, uint64_t *size, uint32_t *crc, quarry_error *err);
 void qtw_abort(qtw_writer *t);
 

@@ -32,9 +32,9 @@ void qu_abort(qu_writer *u);
  * terms, folded in one term at a time from QU_FP_SEED; texts that analyze
  * to the same terms in the same order get the same fingerprint. */
 #define QU_FP_SEED 0x6a09e667f3bcc909ull
-static inline uint64_t qu_fp_add(uint64_t h, const char *term, size_t len)
+static inline uint64_t qu_fp_add(uint64_t h, uint64_t term_hash, size_t len)   /* term_hash: qhash(term, len) */
 {
-    return (h ^ qhash(term, len)) * 0x9e3779b97f4a7c15ull + len;
+    return (h ^ term_hash) * 0x9e3779b97f4a7c15ull + len;
 }
 
 #endif

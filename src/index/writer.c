@@ -794,6 +794,7 @@ static int check_ids(quarry_writer *w, quarry_error *err)
     const char *prev = NULL;
     uint32_t prev_len = 0;
     char prev_at[4200] = "";
+    uint64_t since = 0;
     while (!rc) {
         size_t best = n;
         for (size_t i = 0; i < n; i++)
@@ -827,6 +828,11 @@ static int check_ids(quarry_writer *w, quarry_error *err)
         prev = id;
         prev_len = len;
         snprintf(prev_at, sizeof prev_at, "%s", at);
+        if (++since % (1u << 20) == 0)   /* bounded memory: drop the pages read so far */
+            for (size_t i = 0; i < n; i++) {
+                qf_map_release(&x[i].arts);
+                qf_map_release(&x[i].origins);
+            }
     }
     for (size_t i = 0; i < n; i++) {
         qf_map_close(&x[i].arts);
