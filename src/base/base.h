@@ -46,6 +46,16 @@ int qbuf_put_u16(qbuf *b, uint16_t v);
 int qbuf_put_u32(qbuf *b, uint32_t v);
 int qbuf_put_u64(qbuf *b, uint64_t v);
 int qbuf_put_varint(qbuf *b, uint64_t v);
+/* The bytes qbuf_put_varint writes for v. */
+static inline size_t qvarint_len(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
 int qbuf_printf(qbuf *b, const char *fmt, ...) QATTR_FMT(2, 3);
 static inline void qbuf_reset(qbuf *b) { b->len = 0; }
 

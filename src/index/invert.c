@@ -141,9 +141,26 @@ void qi_close(qi_inverter *qi)
 
 int qi_full(const qi_inverter *qi) { return qi_accounted(qi) >= qi->budget; }
 
+/* A long unit's scratch is not kept for the next segment. */
+static void shrink_scratch(qi_inverter *qi)
+{
+    if (qi->cap_tok > 65536) {
+        free(qi->tpos);
+        free(qi->tnext);
+        qi->tpos = qi->tnext = NULL;
+        qi->cap_tok = 0;
+    }
+    if (qi->cap_touched > 65536) {
+        free(qi->touched);
+        qi->touched = NULL;
+        qi->cap_touched = 0;
+    }
+}
+
 void qi_reset(qi_inverter *qi)
 {
     reset_terms(qi);
+    shrink_scratch(qi);
     qi->ntouched = qi->ntok = 0;
     qi->in_unit = 0;
     qi->failed = 0;
@@ -478,6 +495,7 @@ int qi_write(qi_inverter *qi, qpw *w, quarry_error *err)
     free(order);
     free(pos);
     reset_terms(qi);
+    shrink_scratch(qi);
     qi->epoch++;
     return rc;
 }

@@ -14,7 +14,7 @@
 
 struct qpw {
     qf_writer dict, post, posn;
-    const uint32_t *unit_len;
+    const uint8_t *unit_len;   /* u32 little-endian per unit */
     uint32_t nunits;
     /* current term */
     uint8_t term[QF_MAX_TERM + 1];
@@ -44,7 +44,7 @@ struct qpw {
     int failed;
 };
 
-int qpw_open(qpw **out, const char *dir, uint64_t seg, const uint32_t *unit_len, uint32_t nunits,
+int qpw_open(qpw **out, const char *dir, uint64_t seg, const uint8_t *unit_len, uint32_t nunits,
              quarry_error *err)
 {
     qpw *w = calloc(1, sizeof *w);
@@ -128,16 +128,6 @@ static void put_group(qf_writer *f, const uint32_t *v, size_t n)
     qf_write(f, tmp, 1 + qc_packed_size(n, wd));
 }
 
-static size_t varint_len(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
-}
-
 /* The docs of a block: packed gaps, or a bitmap when that is no larger
  * (frequent terms: the bitmap also answers "is d here?" without decoding). */
 static void put_docs(qf_writer *f, const uint32_t *docs, const uint32_t *gaps, uint32_t n)
@@ -145,7 +135,7 @@ static void put_docs(qf_writer *f, const uint32_t *docs, const uint32_t *gaps, u
     unsigned wd = qc_width(gaps, n);
     uint64_t first_off = gaps[0], span = (uint64_t)docs[n - 1] - docs[0] + 1;
     size_t packed = 1 + qc_packed_size(n, wd);
-    size_t bitmap = 1 + varint_len(first_off) + varint_len(span) + (size_t)((span + 7) / 8);
+    size_t bitmap = 1 + qvarint_len(first_off) + qvarint_len(span) + (size_t)((span + 7) / 8);
     if (bitmap >= packed || span > 8 * QC_BLOCK * 4) {
         put_group(f, gaps, n);
         return;
@@ -246,7 +236,7 @@ int qpw_posting(qpw *w, uint32_t unit, uint32_t tf, const uint32_t *pos)
     w->docs[w->n] = unit;
     w->tfs[w->n] = tf;
     w->bp[w->n].tf = tf;
-    w->bp[w->n].len = w->unit_len[unit];
+    w->bp[w->n].len = qload_u32(w->unit_len + 4 * (size_t)unit);
     w->n++;
     w->df++;
     w->cf += tf;

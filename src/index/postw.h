@@ -19,8 +19,9 @@ typedef struct qpw_result {
     uint32_t crc[3];
 } qpw_result;
 
-/* unit_len: the token length of every unit (borrowed until qpw_finish). */
-int qpw_open(qpw **out, const char *dir, uint64_t seg, const uint32_t *unit_len, uint32_t nunits,
+/* unit_len: the token length of every unit, a little-endian u32 each (as
+ * the .unit file's first column; borrowed until qpw_finish). */
+int qpw_open(qpw **out, const char *dir, uint64_t seg, const uint8_t *unit_len, uint32_t nunits,
              quarry_error *err);
 int qpw_term_begin(qpw *w, const uint8_t *term, uint32_t len);
 /* Units strictly increasing within a term; positions strictly increasing. */

@@ -194,6 +194,13 @@ static int open_segments(quarry_index *ix, const char *dir, const qm_manifest *m
         int rc = seg_open(dir, &m->seg[i], s, err);
         if (rc)
             return rc;
+        /* opening touched the head and tail of every file, and the kernel
+         * maps the cached pages around each touch: drop them, so that an
+         * index of many segments costs no memory until it is read (a
+         * search faults back what it reads) */
+        const qf_map *maps[] = { &s->meta, &s->dict, &s->post, &s->posn, &s->unit, &s->arts, &s->text, &s->del };
+        for (size_t k = 0; k < sizeof maps / sizeof maps[0]; k++)
+            qf_map_release(maps[k]);
     }
     return 0;
 }

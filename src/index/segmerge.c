@@ -20,10 +20,17 @@
 #include "index/reader.h"
 #include "index/unitw.h"
 
+/* A source segment. Its live units (articles) take the merged numbers
+ * from unit_base (art_base) on, in order; with deletions, a merged number
+ * is the base plus a rank: live ones before it, counted per 64 in
+ * unit_rank / art_rank and within the 64 by popcount. Memory: a quarter of
+ * a byte per document, nothing without deletions. */
 typedef struct src {
     const qx_seg *s;
-    uint32_t *unit_map;   /* local unit -> merged unit, UINT32_MAX when deleted */
-    uint32_t *art_map;    /* local article -> merged article, UINT32_MAX when deleted */
+    uint32_t unit_base, art_base;
+    uint32_t *unit_rank;  /* per 64 units: live ones before them (NULL: none deleted) */
+    uint64_t *art_live;   /* bit a % 64 of word a / 64: article a is live */
+    uint32_t *art_rank;   /* per 64 articles: live ones before them */
     qx_dict_iter it;
     qx_term t;
     int has;              /* it is on term t */
@@ -34,20 +41,57 @@ typedef struct merger {
     const char *dir;
     src *v;
     size_t n;
-    uint32_t *unit_len;   /* of the merged units */
+    qf_map new_unit;      /* the merged .unit file once written: its lengths for the postings */
     uint32_t nunits, narts;
     uint64_t tokens;
+    size_t release_bytes;   /* drop the sources' pages after reading about this much */
+    size_t since;           /* bytes read since the last release (an estimate) */
     quarry_error *err;
 } merger;
 
 static void free_srcs(merger *m)
 {
     for (size_t i = 0; m->v && i < m->n; i++) {
-        free(m->v[i].unit_map);
-        free(m->v[i].art_map);
+        free(m->v[i].unit_rank);
+        free(m->v[i].art_live);
+        free(m->v[i].art_rank);
     }
     free(m->v);
-    free(m->unit_len);
+    qf_map_close(&m->new_unit);
+}
+
+/* Word w of segment s's deletion bitmap (bit set: unit deleted), bits past
+ * its units 0. */
+static uint64_t del_word(const qx_seg *s, uint64_t w)
+{
+    uint64_t v = 0, bytes = ((uint64_t)s->nunits + 7) / 8;
+    for (uint64_t k = 0; k < 8 && 8 * w + k < bytes; k++)
+        v |= (uint64_t)s->delbits[8 * w + k] << (8 * k);
+    return v;
+}
+
+static inline uint64_t below(uint32_t i) { return (i % 64) ? ~0ull >> (64 - i % 64) : 0; }
+
+/* The merged number of source x's unit u, UINT32_MAX when it is deleted. */
+static inline uint32_t map_unit(const src *x, uint32_t u)
+{
+    if (!x->unit_rank)
+        return x->unit_base + u;
+    uint64_t dead = del_word(x->s, u / 64);
+    if ((dead >> (u % 64)) & 1)
+        return UINT32_MAX;
+    return x->unit_base + x->unit_rank[u / 64] + (uint32_t)__builtin_popcountll(~dead & below(u));
+}
+
+/* The merged number of source x's article a, UINT32_MAX when it is deleted. */
+static inline uint32_t map_art(const src *x, uint32_t a)
+{
+    if (!x->art_live)
+        return x->art_base + a;
+    uint64_t live = x->art_live[a / 64];
+    if (!((live >> (a % 64)) & 1))
+        return UINT32_MAX;
+    return x->art_base + x->art_rank[a / 64] + (uint32_t)__builtin_popcountll(live & below(a));
 }
 
 /* Every file of segment s checks against its CRC. */
@@ -77,48 +121,77 @@ static void release(const merger *m)
         for (size_t k = 0; k < sizeof maps / sizeof maps[0]; k++)
             qf_map_release(maps[k]);
     }
+    qf_map_release(&m->new_unit);
 }
 
-#define RELEASE_EVERY (1u << 20)   /* postings, positions or ids between releases */
+/* Counts `bytes` of the sources as read; past the merge's share of the
+ * budget, drops them from memory. */
+static void touched(merger *m, size_t bytes)
+{
+    m->since += bytes;
+    if (m->since >= m->release_bytes) {
+        release(m);
+        m->since = 0;
+    }
+}
 
-/* The numbering of the merged segment: live units and articles in order. */
+/* The numbering of the merged segment: live units and articles in order
+ * (the ranks of the sources with deletions), and its token count. */
 static int number(merger *m)
 {
     uint64_t units = 0, arts = 0;
-    for (size_t i = 0; i < m->n; i++)
-        units += m->v[i].s->nunits - m->v[i].s->del_units;
-    if (units >= UINT32_MAX)
-        return qerr_set(m->err, QUARRY_ELIMIT, "a merged segment would hold more than 2^32 - 1 passages");
-    if (!(m->unit_len = malloc((units ? units : 1) * sizeof *m->unit_len)))
-        return qerr_set(m->err, QUARRY_ENOMEM, "out of memory");
-    units = 0;
     for (size_t i = 0; i < m->n; i++) {
         src *x = &m->v[i];
         const qx_seg *s = x->s;
-        x->unit_map = malloc((s->nunits ? s->nunits : 1) * sizeof *x->unit_map);
-        x->art_map = malloc((s->narts ? s->narts : 1) * sizeof *x->art_map);
-        if (!x->unit_map || !x->art_map)
-            return qerr_set(m->err, QUARRY_ENOMEM, "out of memory");
-        for (uint32_t a = 0; a < s->narts; a++) {
-            qx_artrec r;
-            int rc = qx_article(s, a, &r, m->err);
-            if (rc)
-                return rc;
-            int dead = qx_deleted(s, r.first_unit);
-            x->art_map[a] = dead ? UINT32_MAX : (uint32_t)arts++;
-            for (uint32_t u = r.first_unit; u < r.first_unit + r.nunits; u++) {
-                if (qx_deleted(s, u) != dead)
-                    return qx_bad(s, &s->del, QF_HEADER, "an article only partly deleted", m->err);
-                if (dead)
-                    x->unit_map[u] = UINT32_MAX;
-                else {
-                    m->unit_len[units] = qx_unit_len(s, u);
-                    m->tokens += m->unit_len[units];
-                    x->unit_map[u] = (uint32_t)units++;
+        if (units + s->nunits - s->del_units >= UINT32_MAX || arts + s->narts >= UINT32_MAX)
+            return qerr_set(m->err, QUARRY_ELIMIT, "a merged segment would hold more than 2^32 - 1 passages");
+        x->unit_base = (uint32_t)units;
+        x->art_base = (uint32_t)arts;
+        uint64_t live_units = s->nunits - s->del_units, live_arts = s->narts;
+        if (s->delbits && s->del_units) {
+            uint64_t nw = ((uint64_t)s->nunits + 63) / 64, aw = ((uint64_t)s->narts + 63) / 64;
+            x->unit_rank = malloc((nw ? nw : 1) * sizeof *x->unit_rank);
+            x->art_live = calloc(aw ? aw : 1, sizeof *x->art_live);
+            x->art_rank = malloc((aw ? aw : 1) * sizeof *x->art_rank);
+            if (!x->unit_rank || !x->art_live || !x->art_rank)
+                return qerr_set(m->err, QUARRY_ENOMEM, "out of memory");
+            uint32_t r = 0;
+            for (uint64_t w = 0; w < nw; w++) {
+                x->unit_rank[w] = r;
+                uint64_t live = ~del_word(s, w);
+                if (w == nw - 1 && s->nunits % 64)
+                    live &= ~0ull >> (64 - s->nunits % 64);
+                r += (uint32_t)__builtin_popcountll(live);
+            }
+            if (r != live_units)
+                return qx_bad(s, &s->del, QF_HEADER, "deleted count disagrees with the bitmap", m->err);
+            live_arts = 0;
+            for (uint32_t a = 0; a < s->narts; a++) {
+                qx_artrec rec;
+                int rc = qx_article(s, a, &rec, m->err);
+                if (rc)
+                    return rc;
+                int dead = qx_deleted(s, rec.first_unit);
+                for (uint32_t u = rec.first_unit; u < rec.first_unit + rec.nunits; u++)
+                    if (qx_deleted(s, u) != dead)
+                        return qx_bad(s, &s->del, QF_HEADER, "an article only partly deleted", m->err);
+                if (!dead) {
+                    x->art_live[a / 64] |= 1ull << (a % 64);
+                    live_arts++;
                 }
+                touched(m, 16 + rec.id_len + rec.title_len + rec.date_len);
+            }
+            for (uint64_t w = 0, r2 = 0; w < aw; w++) {
+                x->art_rank[w] = (uint32_t)r2;
+                r2 += (uint64_t)__builtin_popcountll(x->art_live[w]);
             }
         }
-        release(m);
+        for (uint32_t u = 0; u < s->nunits; u++)   /* the tokens of the live units */
+            if (map_unit(x, u) != UINT32_MAX)
+                m->tokens += qx_unit_len(s, u);
+        touched(m, 4 * (size_t)s->nunits);
+        units += live_units;
+        arts += live_arts;
     }
     m->nunits = (uint32_t)units;
     m->narts = (uint32_t)arts;
@@ -143,8 +216,8 @@ static int write_units(merger *m, uint64_t id, qm_segment *g)
     for (size_t i = 0; i < m->n && !rc; i++) {
         const src *x = &m->v[i];
         for (uint32_t k = 0; k < x->s->nunits; k++)
-            if (x->unit_map[k] != UINT32_MAX)
-                qu_add(&u, qx_unit_len(x->s, k), x->art_map[qx_unit_article(x->s, k)], qx_unit_body(x->s, k),
+            if (map_unit(x, k) != UINT32_MAX)
+                qu_add(&u, qx_unit_len(x->s, k), map_art(x, qx_unit_article(x->s, k)), qx_unit_body(x->s, k),
                        qx_unit_fp(x->s, k));
         /* the text: a block without deleted units is copied as it is (the
          * sources' checksums were checked), the others recompressed */
@@ -154,14 +227,15 @@ static int write_units(merger *m, uint64_t id, qm_segment *g)
                 break;
             uint32_t live = 0;
             for (uint32_t k = tb.first; k < tb.first + tb.count; k++)
-                live += x->unit_map[k] != UINT32_MAX;
+                live += map_unit(x, k) != UINT32_MAX;
+            touched(m, tb.clen + 21 * (size_t)tb.count);
             if (live == tb.count) {
                 if (qtw_add_block(&t, tb.z, tb.clen, tb.ulen, tb.count))
                     rc = qerr_set(m->err, QUARRY_ENOMEM, "out of memory");
                 continue;
             }
             for (uint32_t k = tb.first; k < tb.first + tb.count && !rc && live; k++) {
-                if (x->unit_map[k] == UINT32_MAX)
+                if (map_unit(x, k) == UINT32_MAX)
                     continue;
                 qbuf_reset(&text);
                 if (!(rc = qx_unit_text(m->ix, x->s, k, &text, m->err)) &&
@@ -195,7 +269,7 @@ static int write_units(merger *m, uint64_t id, qm_segment *g)
 static int next_id(const merger *m, size_t i, uint64_t *pos, qx_artrec *cur)
 {
     const src *x = &m->v[i];
-    while (pos[i] < x->s->narts && x->art_map[qload_u32(x->s->art_order + 4 * pos[i])] == UINT32_MAX)
+    while (pos[i] < x->s->narts && map_art(x, qload_u32(x->s->art_order + 4 * pos[i])) == UINT32_MAX)
         pos[i]++;
     if (pos[i] >= x->s->narts) {
         memset(&cur[i], 0, sizeof cur[i]);
@@ -214,25 +288,26 @@ static int write_arts(merger *m, uint64_t id, qm_segment *g)
     int rc = qf_create(&f, m->dir, name, QF_ARTS, m->err);
     if (rc)
         return rc;
-    uint64_t *offs = malloc(((size_t)m->narts + 1) * sizeof *offs);
     uint64_t *pos = calloc(m->n, sizeof *pos);   /* each source's place in its id order */
     qx_artrec *cur = calloc(m->n, sizeof *cur);
     qbuf rec;
     qbuf_init(&rec);
-    if (!offs || !pos || !cur) {
+    if (!pos || !cur) {
         rc = qerr_set(m->err, QUARRY_ENOMEM, "out of memory");
         goto done;
     }
     uint32_t na = 0, nu = 0;
+    uint64_t recs_at = f.off;
     for (size_t i = 0; i < m->n && !rc; i++) {
         const src *x = &m->v[i];
         for (uint32_t a = 0; a < x->s->narts && !rc; a++) {
-            if (x->art_map[a] == UINT32_MAX)
+            if (map_art(x, a) == UINT32_MAX)
                 continue;
             qx_artrec r;
             if ((rc = qx_article(x->s, a, &r, m->err)))
                 break;
-            offs[na++] = f.off;
+            na++;
+            touched(m, 16 + r.id_len + r.title_len + r.date_len);
             qbuf_reset(&rec);
             qbuf_put_u32(&rec, nu);
             qbuf_put_u32(&rec, r.nunits);
@@ -251,14 +326,29 @@ static int write_arts(merger *m, uint64_t id, qm_segment *g)
     }
     if (rc)
         goto done;
-    uint64_t offs_at = f.off;
-    for (uint32_t a = 0; a < na; a++)
-        qf_put_u64(&f, offs[a]);
+    /* the records' offsets: their sizes again (nothing kept per article) */
+    uint64_t offs_at = f.off, off = recs_at;
+    for (size_t i = 0; i < m->n && !rc; i++) {
+        const src *x = &m->v[i];
+        for (uint32_t a = 0; a < x->s->narts && !rc; a++) {
+            qx_artrec r;
+            if (map_art(x, a) == UINT32_MAX || (rc = qx_article(x->s, a, &r, m->err)))
+                continue;
+            qf_put_u64(&f, off);
+            off += 8 + qvarint_len(r.id_len) + r.id_len + 1 + qvarint_len(r.title_len) + r.title_len + 1 +
+                   qvarint_len(r.date_len) + r.date_len + 1;
+            touched(m, 16 + r.id_len + r.title_len + r.date_len);
+        }
+    }
+    if (!rc && off != offs_at)
+        rc = qerr_set(m->err, QUARRY_ECORRUPT, "%s: merged article records do not add up (%llu != %llu)", m->dir,
+                      (unsigned long long)off, (unsigned long long)offs_at);
+    if (rc)
+        goto done;
     qf_put_u64(&f, offs_at);
     uint64_t order_at = f.off;
     /* the sources' id orders merged: each source's next live id is kept
      * (cur[i], or none when it has no more) and compared with the others' */
-    uint32_t since = 0;
     for (size_t i = 0; i < m->n && !rc; i++)
         rc = next_id(m, i, pos, cur);
     while (!rc) {
@@ -271,12 +361,9 @@ static int write_arts(merger *m, uint64_t id, qm_segment *g)
         if (best == m->n)
             break;
         const src *x = &m->v[best];
-        qf_put_u32(&f, x->art_map[qload_u32(x->s->art_order + 4 * pos[best]++)]);
+        qf_put_u32(&f, map_art(x, qload_u32(x->s->art_order + 4 * pos[best]++)));
         rc = next_id(m, best, pos, cur);
-        if (++since == 8192) {   /* ids are read out of order: a page each, at worst */
-            release(m);
-            since = 0;
-        }
+        touched(m, 4096);   /* ids are read out of order: a page each, at worst */
     }
     if (rc)
         goto done;
@@ -284,12 +371,12 @@ static int write_arts(merger *m, uint64_t id, qm_segment *g)
     uint64_t dates_at = f.off;
     for (size_t i = 0; i < m->n; i++)
         for (uint32_t a = 0; a < m->v[i].s->narts; a++)
-            if (m->v[i].art_map[a] != UINT32_MAX)
+            if (map_art(&m->v[i], a) != UINT32_MAX)
                 qf_put_u64(&f, qx_article_date(m->v[i].s, a));
     uint64_t fps_at = f.off;
     for (size_t i = 0; i < m->n; i++)
         for (uint32_t a = 0; a < m->v[i].s->narts; a++)
-            if (m->v[i].art_map[a] != UINT32_MAX)
+            if (map_art(&m->v[i], a) != UINT32_MAX)
                 qf_put_u64(&f, qx_article_fp(m->v[i].s, a));
     qf_put_u64(&f, na);
     qf_put_u64(&f, offs_at);
@@ -306,7 +393,6 @@ static int write_arts(merger *m, uint64_t id, qm_segment *g)
 done:
     if (rc)
         qf_abort(&f);
-    free(offs);
     free(pos);
     free(cur);
     qbuf_free(&rec);
@@ -361,7 +447,7 @@ static int write_postings(merger *m, uint64_t id, qm_segment *g, uint64_t *terms
                           uint64_t *positions)
 {
     qpw *pw;
-    int rc = qpw_open(&pw, m->dir, id, m->unit_len, m->nunits, m->err);
+    int rc = qpw_open(&pw, m->dir, id, m->new_unit.body, m->nunits, m->err);
     if (rc)
         return rc;
     for (size_t i = 0; i < m->n && !rc; i++) {
@@ -379,7 +465,6 @@ static int write_postings(merger *m, uint64_t id, qm_segment *g, uint64_t *terms
     for (size_t i = 0; i < m->n && !rc; i++)
         if (m->v[i].has)
             heap_push(m->v, heap, &nh, i);
-    uint64_t since = 0;
     while (!rc && nh) {
         qx_dict_iter cur = m->v[heap[0]].it;   /* the term to merge (copied: the sources move on) */
         if (qpw_term_begin(pw, cur.term, cur.len)) {
@@ -388,6 +473,7 @@ static int write_postings(merger *m, uint64_t id, qm_segment *g, uint64_t *terms
         }
         while (!rc && nh && cmp_term(&m->v[heap[0]].it, &cur) == 0) {
             src *x = &m->v[heap_pop(m->v, heap, &nh)];
+            touched(m, x->t.post_len + x->t.pos_len + 16 + cur.len);
             qx_cursor c;
             if (qx_cursor_open(&c, x->s, &x->t)) {
                 qx_cursor_close(&c);
@@ -395,7 +481,8 @@ static int write_postings(merger *m, uint64_t id, qm_segment *g, uint64_t *terms
                 break;
             }
             for (uint32_t d = c.doc; d != QX_END; d = qx_next(&c)) {
-                if (x->unit_map[d] == UINT32_MAX)
+                uint32_t to = map_unit(x, d);
+                if (to == UINT32_MAX)
                     continue;
                 const uint32_t *p = qx_positions(&c);
                 if (!p) {
@@ -403,14 +490,9 @@ static int write_postings(merger *m, uint64_t id, qm_segment *g, uint64_t *terms
                                    : qerr_set(m->err, QUARRY_ENOMEM, "out of memory");
                     break;
                 }
-                if (qpw_posting(pw, x->unit_map[d], qx_tf(&c), p)) {
+                if (qpw_posting(pw, to, qx_tf(&c), p)) {
                     rc = qerr_set(m->err, QUARRY_ENOMEM, "out of memory or bad posting order while merging");
                     break;
-                }
-                since += 1 + qx_tf(&c);
-                if (since >= RELEASE_EVERY) {
-                    release(m);
-                    since = 0;
                 }
             }
             if (!rc && c.corrupt)
@@ -462,7 +544,8 @@ static void remove_new(const char *dir, uint64_t id)
 /* Merges segments [first, first + count) of ix into segment `id`; out->nfiles
  * is 0 when nothing of them is live, unless they are the whole index (which
  * keeps one segment, empty, for its settings). */
-static int merge(quarry_index *ix, size_t first, size_t count, uint64_t id, qm_segment *out, quarry_error *err)
+static int merge(quarry_index *ix, size_t first, size_t count, uint64_t id, size_t mem, qm_segment *out,
+                 quarry_error *err)
 {
     merger m;
     memset(&m, 0, sizeof m);
@@ -470,6 +553,7 @@ static int merge(quarry_index *ix, size_t first, size_t count, uint64_t id, qm_s
     m.dir = ix->dir;
     m.n = count;
     m.err = err;
+    m.release_bytes = mem / 8 > (1u << 20) ? mem / 8 : (1u << 20);
     memset(out, 0, sizeof *out);
     int rc = 0;
     if (!(m.v = calloc(count, sizeof *m.v)))
@@ -487,7 +571,10 @@ static int merge(quarry_index *ix, size_t first, size_t count, uint64_t id, qm_s
     out->id = id;
     out->nfiles = QM_SEG_FILES;
     uint64_t terms = 0, postings = 0, positions = 0;
-    if (!(rc = write_units(&m, id, out)) && !(rc = write_arts(&m, id, out)))
+    /* the postings writer reads the merged units' lengths from their new .unit file */
+    if (!(rc = write_units(&m, id, out)) &&
+        !(rc = qf_map_open(&m.new_unit, m.dir, out->files[4].name, QF_UNIT, 0, err)) &&
+        !(rc = write_arts(&m, id, out)))
         rc = write_postings(&m, id, out, &terms, &postings, &positions);
     if (!rc) {   /* statistics and analyzer settings, as the sources' */
         const qx_seg *s0 = m.v[0].s;
@@ -553,7 +640,7 @@ static int plan(const quarry_index *ix, size_t *first, size_t *count)
 }
 
 /* Merges [first, first + count) of the index in dir and commits. */
-static int merge_commit(const char *dir, quarry_index *ix, size_t first, size_t count, quarry_index_summary *s,
+static int merge_commit(const char *dir, quarry_index *ix, size_t first, size_t count, size_t mem, quarry_index_summary *s,
                         quarry_error *err)
 {
     qm_manifest cur;
@@ -566,7 +653,7 @@ static int merge_commit(const char *dir, quarry_index *ix, size_t first, size_t 
     }
     uint64_t id = cur.next_segment;
     qm_segment g;
-    if ((rc = merge(ix, first, count, id, &g, err))) {
+    if ((rc = merge(ix, first, count, id, mem, &g, err))) {
         qm_free(&cur);
         return rc;
     }
@@ -603,7 +690,6 @@ static int merge_commit(const char *dir, quarry_index *ix, size_t first, size_t 
 
 int qsm_run_policy(const char *dir, size_t mem, quarry_index_summary *s, quarry_error *err)
 {
-    (void)mem;
     for (int round = 0; round < 10000; round++) {
         quarry_index *ix;
         int rc = qx_open(&dir, 1, &ix, err);
@@ -614,7 +700,7 @@ int qsm_run_policy(const char *dir, size_t mem, quarry_index_summary *s, quarry_
             quarry_close(ix);
             return 0;
         }
-        rc = merge_commit(dir, ix, first, count, s, err);
+        rc = merge_commit(dir, ix, first, count, mem, s, err);
         quarry_close(ix);
         if (rc)
             return rc;
@@ -624,13 +710,12 @@ int qsm_run_policy(const char *dir, size_t mem, quarry_index_summary *s, quarry_
 
 int qsm_optimize(const char *dir, size_t mem, quarry_index_summary *s, quarry_error *err)
 {
-    (void)mem;
     quarry_index *ix;
     int rc = qx_open(&dir, 1, &ix, err);
     if (rc)
         return rc;
     if (ix->nseg > 1 || (ix->nseg == 1 && ix->seg[0].del_units))
-        rc = merge_commit(dir, ix, 0, ix->nseg, s, err);
+        rc = merge_commit(dir, ix, 0, ix->nseg, mem, s, err);
     quarry_close(ix);
     return rc;
 }

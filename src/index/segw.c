@@ -32,7 +32,7 @@ struct qsw {
     qu_writer units;
     qf_writer arts;
     qtw_writer text;
-    uint32_t *unit_len;
+    uint8_t *unit_len;         /* u32 little-endian per unit (for the postings writer) */
     size_t cap_unit_len;
     uint32_t nunits, narts;
     uint64_t *art_off, *art_date, *art_fp;
@@ -41,8 +41,6 @@ struct qsw {
     qbuf ids;
     uint64_t *id_table;       /* (offset in ids) + 1, 0 empty */
     uint64_t id_mask, nids;
-    uint64_t *art_id;         /* article -> offset of its record in ids */
-    size_t cap_art_id;
     qbuf rec;
 };
 
@@ -78,15 +76,25 @@ static void remove_segment(qsw *w)
     }
 }
 
-/* Forgets the segment's in-memory state (buffers kept for the next one). */
+/* Forgets the segment's in-memory state. Its tables are freed, not kept:
+ * qsw_full counts their capacity, and capacity kept from a large segment
+ * would make every later one small. */
 static void reset(qsw *w)
 {
     w->active = 0;
     w->nunits = w->narts = 0;
     w->ntokens = w->nempty = 0;
-    qbuf_reset(&w->ids);
-    if (w->id_table)
-        memset(w->id_table, 0, (w->id_mask + 1) * sizeof *w->id_table);
+    free(w->unit_len);
+    free(w->art_off);
+    free(w->art_date);
+    free(w->art_fp);
+    free(w->id_table);
+    w->unit_len = NULL;
+    w->art_off = w->art_date = w->art_fp = w->id_table = NULL;
+    w->cap_unit_len = w->cap_off = w->cap_date = w->cap_fp = 0;
+    w->id_mask = 0;
+    qbuf_free(&w->ids);
+    qbuf_free(&w->rec);
     w->nids = 0;
 }
 
@@ -103,7 +111,6 @@ void qsw_close(qsw *w)
     free(w->art_off);
     free(w->art_date);
     free(w->art_fp);
-    free(w->art_id);
     free(w->id_table);
     qbuf_free(&w->ids);
     qbuf_free(&w->rec);
@@ -137,8 +144,9 @@ int qsw_begin(qsw *w, uint64_t id, quarry_error *err)
 
 int qsw_full(const qsw *w)
 {
-    size_t tables = w->cap_unit_len * 4 + (w->cap_off + w->cap_date + w->cap_fp + w->cap_art_id) * 8 +
-                    w->ids.cap + (w->id_table ? (w->id_mask + 1) * 8 : 0) + w->rec.cap;
+    size_t tables = w->cap_unit_len * 4 + (w->cap_off + w->cap_date + w->cap_fp) * 8 +
+                    w->ids.cap + (w->id_table ? (w->id_mask + 1) * 8 : 0) + w->rec.cap +
+                    w->nids * 16;   /* the ids' sort at the end (id_sort) */
     return qi_accounted(w->inv) + tables >= w->budget;
 }
 
@@ -210,11 +218,6 @@ static int id_add(qsw *w, const char *id, size_t len, uint32_t file, uint64_t li
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
     w->id_table[h] = off + 1;
     w->nids++;
-    if (article != UINT32_MAX) {
-        if (qgrow((void **)&w->art_id, &w->cap_art_id, article, sizeof *w->art_id))
-            return qerr_set(err, QUARRY_ENOMEM, "out of memory");
-        w->art_id[article] = off;
-    }
     return 0;
 }
 
@@ -265,9 +268,9 @@ int qsw_add(qsw *w, qb_batch *b, const qb_doc *d, uint32_t file, const char *con
         }
         if ((rc = qi_end_unit(w->inv, err)))
             return rc;
-        if (qgrow((void **)&w->unit_len, &w->cap_unit_len, w->nunits, sizeof *w->unit_len))
+        if (qgrow((void **)&w->unit_len, &w->cap_unit_len, w->nunits, 4))
             goto oom;
-        w->unit_len[w->nunits++] = len;
+        qstore_u32(w->unit_len + 4 * (size_t)w->nunits++, len);
         qu_add(&w->units, len, art, d->body_pos, ufp);
         const qp_span *s = &b->spans[d->sp0 + i];
         if (qtw_add(&w->text, bytes + d->text + s->start, s->end - s->start))
@@ -310,21 +313,42 @@ oom:
 
 typedef struct id_sort {
     const qsw *w;
-    uint32_t art;
+    uint64_t off;         /* of the id's record in w->ids */
 } id_sort;
 
-static int cmp_art_id(const void *a, const void *b)
+static int cmp_id_rec(const void *a, const void *b)
 {
     const id_sort *x = a, *y = b;
     uint32_t la, lb;
-    const uint8_t *sa = id_at(x->w, x->w->art_id[x->art], &la);
-    const uint8_t *sb = id_at(y->w, y->w->art_id[y->art], &lb);
+    const uint8_t *sa = id_at(x->w, x->off, &la);
+    const uint8_t *sb = id_at(y->w, y->off, &lb);
     int c = memcmp(sa, sb, la < lb ? la : lb);
     return c ? c : (la > lb) - (la < lb);
 }
 
-/* The origins file: where each article and each skipped empty one came from. */
-static int write_origins(qsw *w, char *name, quarry_error *err)
+/* Every id of the segment (articles and skipped empty ones), sorted. */
+static id_sort *sorted_ids(const qsw *w)
+{
+    id_sort *v = malloc((w->nids ? w->nids : 1) * sizeof *v);
+    if (!v)
+        return NULL;
+    uint64_t k = 0;
+    for (uint64_t off = 0; off < w->ids.len && k < w->nids; k++) {
+        uint32_t len;
+        id_at(w, off, &len);
+        v[k].w = w;
+        v[k].off = off;
+        off += 4 + len + 16;
+    }
+    qsort(v, w->nids, sizeof *v, cmp_id_rec);
+    return v;
+}
+
+/* The origins file (a run file, never part of an index): u64 count, then
+ * every id of the segment in increasing byte order as { u32 length, id
+ * bytes, u32 input file, u64 line }, so that the commit checks the ids of
+ * all the run's segments in one streaming merge. */
+static int write_origins(qsw *w, const id_sort *v, char *name, quarry_error *err)
 {
     qm_run_name(name, w->seg, ORIGINS_RUN);
     char path[4200];
@@ -332,29 +356,15 @@ static int write_origins(qsw *w, char *name, quarry_error *err)
     FILE *f = fopen(path, "wb");
     if (!f)
         return qerr_errno(err, "cannot create", path);
-    int bad = 0;
-    uint8_t t[16];
-    qstore_u32(t, (uint32_t)w->narts);
-    qstore_u32(t + 4, (uint32_t)((uint64_t)w->narts >> 32));
-    bad |= fwrite(t, 1, 8, f) != 8;
-    for (uint32_t a = 0; a < w->narts && !bad; a++) {
+    uint8_t t[8];
+    qstore_u32(t, (uint32_t)w->nids);
+    qstore_u32(t + 4, (uint32_t)(w->nids >> 32));
+    int bad = fwrite(t, 1, 8, f) != 8;
+    for (uint64_t i = 0; i < w->nids && !bad; i++) {
         uint32_t len;
-        const uint8_t *s = id_at(w, w->art_id[a], &len);
-        bad |= fwrite(s + len, 1, 12, f) != 12;   /* u32 file, u64 line */
-    }
-    qstore_u32(t, (uint32_t)w->nempty);
-    qstore_u32(t + 4, 0);
-    bad |= fwrite(t, 1, 8, f) != 8;
-    for (uint64_t off = 0; off < w->ids.len && !bad;) {
-        uint32_t len;
-        const uint8_t *s = id_at(w, off, &len);
-        if (qload_u32(s + len + 12) == UINT32_MAX) {   /* an empty article */
-            bad |= fwrite(s + len, 1, 12, f) != 12;
-            qstore_u32(t, len);
-            bad |= fwrite(t, 1, 4, f) != 4;
-            bad |= fwrite(s, 1, len, f) != len;
-        }
-        off += 4 + len + 16;
+        id_at(w, v[i].off, &len);
+        size_t n = 4 + (size_t)len + 12;   /* length, id, file, line */
+        bad |= fwrite(w->ids.p + v[i].off, 1, n, f) != n;
     }
     if (fclose(f) != 0)
         bad = 1;
@@ -371,8 +381,10 @@ int qsw_finish(qsw *w, const qa_analyzer *an, int passages, unsigned passage_tok
 {
     memset(out, 0, sizeof *out);
     qm_segment *g = &out->seg;
-    int rc = write_origins(w, out->origins, err);
+    id_sort *order = sorted_ids(w);
+    int rc = order ? write_origins(w, order, out->origins, err) : qerr_set(err, QUARRY_ENOMEM, "out of memory");
     if (rc) {
+        free(order);
         remove_segment(w);
         qi_reset(w->inv);
         reset(w);
@@ -380,6 +392,7 @@ int qsw_finish(qsw *w, const qa_analyzer *an, int passages, unsigned passage_tok
     }
     out->empty = w->nempty;
     if (w->narts == 0 && !keep_empty) {   /* only empty articles: no segment, just their ids */
+        free(order);
         remove_segment(w);
         qi_reset(w->inv);
         reset(w);
@@ -396,27 +409,25 @@ int qsw_finish(qsw *w, const qa_analyzer *an, int passages, unsigned passage_tok
         g->files[k].crc = (cr);                              \
     } while (0)
     /* units */
-    if ((rc = qu_finish(&w->units, w->dir, w->seg, &size, &crc, err)))
+    rc = qu_finish(&w->units, w->dir, w->seg, &size, &crc, err);
+    if (rc) {
+        free(order);
         goto fail;
+    }
     ADD_FILE(4, size, crc);
     /* articles: the records were streamed; then offsets, id order, dates, fingerprints, trailer */
-    id_sort *order = malloc(((size_t)w->narts + 1) * sizeof *order);
-    if (!order) {
-        rc = qerr_set(err, QUARRY_ENOMEM, "out of memory");
-        goto fail;
-    }
-    for (uint32_t i = 0; i < w->narts; i++) {
-        order[i].w = w;
-        order[i].art = i;
-    }
-    qsort(order, w->narts, sizeof *order, cmp_art_id);
     uint64_t offs_at = w->arts.off;
     for (uint32_t i = 0; i < w->narts; i++)
         qf_put_u64(&w->arts, w->art_off[i]);
     qf_put_u64(&w->arts, offs_at);   /* the end of the last record */
     uint64_t order_at = w->arts.off;
-    for (uint32_t i = 0; i < w->narts; i++)
-        qf_put_u32(&w->arts, order[i].art);
+    for (uint64_t i = 0; i < w->nids; i++) {   /* the articles' ids in order (empty ones are not articles) */
+        uint32_t len;
+        const uint8_t *id = id_at(w, order[i].off, &len);
+        uint32_t art = qload_u32(id + len + 12);
+        if (art != UINT32_MAX)
+            qf_put_u32(&w->arts, art);
+    }
     free(order);
     uint64_t dates_at = w->arts.off;
     for (uint32_t i = 0; i < w->narts; i++)

@@ -678,168 +678,148 @@ void quarry_writer_summary(const quarry_writer *w, quarry_index_summary *s)
 
 /* ------------------------------------------------------------ commit */
 
-/* The sorted ids of a new segment, walked in order (its arts file mapped). */
-typedef struct idwalk {
-    qf_map arts, origins;
-    const uint8_t *offs, *order;
-    uint64_t n, i;
-    const char *id;
-    uint32_t len;
-    uint32_t art;
-} idwalk;
-
-static int walk_next(idwalk *x)
-{
-    if (x->i >= x->n) {
-        x->id = NULL;
-        return 0;
-    }
-    x->art = qload_u32(x->order + 4 * x->i++);
-    uint64_t off = qload_u64(x->offs + 8 * (uint64_t)x->art);
-    qcur c = qcur_make(x->arts.base + off, x->arts.size - off);
-    qcur_u32(&c);
-    qcur_u32(&c);
-    uint64_t l = qcur_varint(&c);
-    const uint8_t *p = qcur_bytes(&c, l);
-    if (!p)
-        return -1;
-    x->id = (const char *)p;
-    x->len = (uint32_t)l;
-    return 1;
-}
-
-static int cmp_id(const char *a, uint32_t la, const char *b, uint32_t lb)
-{
-    int c = memcmp(a, b, la < lb ? la : lb);
-    return c ? c : (la > lb) - (la < lb);
-}
-
-typedef struct empty_id {
-    const char *id;
-    uint32_t len, file;
+/* A new segment's origins file, read in order: its ids, sorted. */
+typedef struct idstream {
+    FILE *f;
+    const char *name;
+    uint64_t left;        /* records not read yet */
+    qbuf id;              /* the current record's id */
+    uint32_t file;
     uint64_t line;
-} empty_id;
+    int has;
+} idstream;
 
-static int cmp_empty(const void *a, const void *b)
+/* The stream's next record; 0, or QUARRY_EIO when the file is damaged. */
+static int stream_next(const quarry_writer *w, idstream *x, quarry_error *err)
 {
-    const empty_id *x = a, *y = b;
-    return cmp_id(x->id, x->len, y->id, y->len);
+    x->has = 0;
+    if (x->left == 0)
+        return 0;
+    x->left--;
+    uint8_t t[12];
+    if (fread(t, 1, 4, x->f) != 4)
+        goto bad;
+    uint32_t len = qload_u32(t);
+    qbuf_reset(&x->id);
+    if (len > (1u << 24) || qbuf_reserve(&x->id, len) || fread(x->id.p, 1, len, x->f) != len ||
+        fread(t, 1, 12, x->f) != 12)
+        goto bad;
+    x->id.len = len;
+    x->file = qload_u32(t);
+    x->line = qload_u64(t + 4);
+    x->has = 1;
+    return 0;
+bad:
+    return qerr_set(err, QUARRY_EIO, "%s/%s: a temporary file of this run is damaged or unreadable", w->dir, x->name);
 }
 
-/* The origin of article `art` (or of an empty one) for a message. */
-static void origin(const quarry_writer *w, const idwalk *x, uint32_t art, char *out, size_t n)
+static int cmp_id(const qbuf *a, const qbuf *b)
 {
-    const uint8_t *p = x->origins.base + 8 + 12 * (uint64_t)art;
-    uint32_t f = qload_u32(p);
-    uint64_t line = qload_u64(p + 4);
-    const char *name = f < w->nfiles ? w->files[f] : "?";
+    int c = memcmp(a->p, b->p, a->len < b->len ? a->len : b->len);
+    return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+/* (id, stream) order: of equal ids, the earlier segment's (input order) first */
+static int stream_less(const idstream *v, size_t a, size_t b)
+{
+    int c = cmp_id(&v[a].id, &v[b].id);
+    return c ? c < 0 : a < b;
+}
+
+static void sift_down(const idstream *v, size_t *h, size_t n, size_t k)
+{
+    size_t x = h[k];
+    for (;;) {
+        size_t c = 2 * k + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && stream_less(v, h[c + 1], h[c]))
+            c++;
+        if (!stream_less(v, h[c], x))
+            break;
+        h[k] = h[c];
+        k = c;
+    }
+    h[k] = x;
+}
+
+static void where(const quarry_writer *w, uint32_t file, uint64_t line, char *out, size_t n)
+{
+    const char *name = file < w->nfiles ? w->files[file] : "?";
     if (line)
         snprintf(out, n, "%s:%llu", name, (unsigned long long)line);
     else
         snprintf(out, n, "%s", name);
 }
 
-/* Ids must be unique across the run: a merge of the new segments' sorted
- * ids and the skipped empty ones. */
+/* Ids must be unique across the run: a streaming merge of the segments'
+ * sorted ids (origins files; memory: a read buffer per segment), in which
+ * equal ids come out next to each other. */
 static int check_ids(quarry_writer *w, quarry_error *err)
 {
-    size_t n = w->nsegs;
-    idwalk *x = calloc(n ? n : 1, sizeof *x);
-    empty_id *e = NULL;
-    size_t ne = 0, cap_e = 0;
+    size_t n = w->nsegs, nh = 0;
+    idstream *v = calloc(n ? n : 1, sizeof *v);
+    size_t *heap = calloc(n ? n : 1, sizeof *heap);
     int rc = 0;
-    if (!x)
-        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    if (!v || !heap)
+        rc = qerr_set(err, QUARRY_ENOMEM, "out of memory");
     for (size_t i = 0; i < n && !rc; i++) {
-        qsw_result *r = &w->segs[i].r;
-        if ((rc = qf_map_raw(&x[i].origins, w->dir, r->origins, err)))
-            break;
-        /* the empties: u64 count at the end of the articles part */
-        const uint8_t *p = x[i].origins.base, *end = p + x[i].origins.size;
-        uint64_t na = qload_u64(p), nemp;
-        p += 8 + 12 * na;
-        nemp = qload_u64(p);
-        p += 8;
-        for (uint64_t k = 0; k < nemp; k++) {
-            if (qgrow((void **)&e, &cap_e, ne, sizeof *e)) {
-                rc = qerr_set(err, QUARRY_ENOMEM, "out of memory");
-                break;
-            }
-            e[ne].file = qload_u32(p);
-            e[ne].line = qload_u64(p + 4);
-            e[ne].len = qload_u32(p + 12);
-            e[ne].id = (const char *)p + 16;
-            p += 16 + e[ne].len;
-            if (p > end) {
-                rc = qerr_set(err, QUARRY_EIO, "%s/%s: damaged", w->dir, r->origins);
-                break;
-            }
-            ne++;
+        idstream *x = &v[i];
+        x->name = w->segs[i].r.origins;
+        qbuf_init(&x->id);
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", w->dir, x->name);
+        uint8_t t[8];
+        if (!(x->f = fopen(path, "rb")))
+            rc = qerr_errno(err, "cannot open", path);
+        else if (fread(t, 1, 8, x->f) != 8)
+            rc = qerr_set(err, QUARRY_EIO, "%s: a temporary file of this run is damaged or unreadable", path);
+        else {
+            x->left = qload_u64(t);
+            if (!(rc = stream_next(w, x, err)) && x->has)
+                heap[nh++] = i;
         }
-        if (rc || r->seg.nfiles == 0)
-            continue;
-        if ((rc = qf_map_open(&x[i].arts, w->dir, r->seg.files[5].name, QF_ARTS, 0, err)))
-            break;
-        const uint8_t *t = x[i].arts.body + x[i].arts.body_len - 40;
-        x[i].n = qload_u64(t);
-        x[i].offs = x[i].arts.base + qload_u64(t + 8);
-        x[i].order = x[i].arts.base + qload_u64(t + 16);
-        if (walk_next(&x[i]) < 0)
-            rc = qerr_set(err, QUARRY_EIO, "%s/%s: damaged", w->dir, r->seg.files[5].name);
     }
-    if (!rc)
-        qsort(e, ne, sizeof *e, cmp_empty);
-    /* merge: the smallest id of the segments and of the empties; equal neighbours are duplicates */
-    size_t ei = 0;
-    const char *prev = NULL;
-    uint32_t prev_len = 0;
-    char prev_at[4200] = "";
-    uint64_t since = 0;
-    while (!rc) {
-        size_t best = n;
-        for (size_t i = 0; i < n; i++)
-            if (x[i].id && (best == n || cmp_id(x[i].id, x[i].len, x[best].id, x[best].len) < 0))
-                best = i;
-        const char *id;
-        uint32_t len;
-        char at[4200];
-        if (ei < ne && (best == n || cmp_id(e[ei].id, e[ei].len, x[best].id, x[best].len) <= 0)) {
-            id = e[ei].id;
-            len = e[ei].len;
-            const char *name = e[ei].file < w->nfiles ? w->files[e[ei].file] : "?";
-            if (e[ei].line)
-                snprintf(at, sizeof at, "%s:%llu", name, (unsigned long long)e[ei].line);
-            else
-                snprintf(at, sizeof at, "%s", name);
-            ei++;
-        } else if (best < n) {
-            id = x[best].id;
-            len = x[best].len;
-            origin(w, &x[best], x[best].art, at, sizeof at);
-            if (walk_next(&x[best]) < 0)
-                rc = qerr_set(err, QUARRY_EIO, "%s: a new segment's articles are damaged", w->dir);
-        } else
-            break;
-        if (prev && cmp_id(prev, prev_len, id, len) == 0) {
+    for (size_t k = nh; k-- > 0 && !rc;)
+        sift_down(v, heap, nh, k);
+    qbuf prev;
+    qbuf_init(&prev);
+    uint32_t prev_file = 0;
+    uint64_t prev_line = 0;
+    int have_prev = 0;
+    while (!rc && nh) {
+        idstream *x = &v[heap[0]];
+        if (have_prev && cmp_id(&prev, &x->id) == 0) {
+            char at[4200], first[4200];
+            where(w, x->file, x->line, at, sizeof at);
+            where(w, prev_file, prev_line, first, sizeof first);
             rc = qerr_set(err, QUARRY_EINPUT, "%s: duplicate id \"%.*s\" (first seen at %s); ids must be unique",
-                          at, (int)(len > 200 ? 200 : len), id, prev_at);
+                          at, (int)(x->id.len > 200 ? 200 : x->id.len), (const char *)x->id.p, first);
             break;
         }
-        prev = id;
-        prev_len = len;
-        snprintf(prev_at, sizeof prev_at, "%s", at);
-        if (++since % (1u << 20) == 0)   /* bounded memory: drop the pages read so far */
-            for (size_t i = 0; i < n; i++) {
-                qf_map_release(&x[i].arts);
-                qf_map_release(&x[i].origins);
-            }
+        qbuf_reset(&prev);
+        if (qbuf_append(&prev, x->id.p, x->id.len)) {
+            rc = qerr_set(err, QUARRY_ENOMEM, "out of memory");
+            break;
+        }
+        prev_file = x->file;
+        prev_line = x->line;
+        have_prev = 1;
+        if ((rc = stream_next(w, x, err)))
+            break;
+        if (!x->has)
+            heap[0] = heap[--nh];
+        if (nh)
+            sift_down(v, heap, nh, 0);
     }
-    for (size_t i = 0; i < n; i++) {
-        qf_map_close(&x[i].arts);
-        qf_map_close(&x[i].origins);
+    qbuf_free(&prev);
+    for (size_t i = 0; v && i < n; i++) {
+        if (v[i].f)
+            fclose(v[i].f);
+        qbuf_free(&v[i].id);
     }
-    free(x);
-    free(e);
+    free(v);
+    free(heap);
     return rc;
 }
 
