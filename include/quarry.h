@@ -85,8 +85,9 @@ typedef struct quarry_index_options {
                                   peak memory stays within it plus a small fixed overhead; the
                                   largest document is an eighth of it */
     unsigned threads;          /* indexing threads, each writing its own segments; 0 (the
-                                  default): one per processor. The index is the same for a
-                                  given input and number of threads. */
+                                  default): one per processor, as many as mem_mb allows at 8 MiB
+                                  each (more than it allows: QUARRY_EINVAL). The index is the
+                                  same for a given input and number of threads. */
     int add;                   /* 1: add to the index in `dir` (which must exist) as new
                                   segments; an article whose id is in the index replaces it.
                                   0: replace the whole index. */

@@ -1266,8 +1266,8 @@ static void test_abandon(void **state)
     CHECK_OK(quarry_writer_open(dir, &o, &w, &err));
     for (size_t i = 0; i < c.n; i++)
         CHECK_OK(quarry_writer_add(w, c.d[i].id, c.d[i].title, c.d[i].text, c.d[i].len, NULL, NULL, &err));
-    char mid[64][64];
-    size_t nm = list_dir(dir, mid, 64);
+    static char mid[1024][64];
+    size_t nm = list_dir(dir, mid, 1024);
     size_t nruns = 0;
     for (size_t i = 0; i < nm; i++)
         nruns += mid[i][0] == 't' && strstr(mid[i], ".run") != NULL;

@@ -32,44 +32,73 @@ static void end_stream(qtw_writer *t)
     }
 }
 
-static void flush(qtw_writer *t)
+/* Deflates one piece of the block's raw bytes (the last one ends the
+ * stream), writing what comes out as it comes through the fixed buffer
+ * t->z: nothing is copied or held whole, so a unit of any size costs no
+ * more memory than its own text, which the caller has anyway. */
+static int deflate_piece(qtw_writer *t, const void *p, size_t n, int last)
 {
-    if (t->count == 0)
-        return;
-    qbuf raw = t->raw;   /* reused across blocks */
-    qbuf_reset(&raw);
-    qbuf_put_u32(&raw, t->count);
-    qbuf_append(&raw, t->lens.p, t->lens.len);
-    qbuf_append(&raw, t->bytes.p, t->bytes.len);
     z_stream *zs = t->zs;
-    uLong bound = deflateBound(zs, (uLong)raw.len);
-    qbuf_reset(&t->z);
-    if (raw.oom || qbuf_reserve(&t->z, bound) || deflateReset(zs) != Z_OK) {
+    const uint8_t *in = p;
+    do {
+        uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
+        zs->next_in = (Bytef *)in;
+        zs->avail_in = k;
+        in += k;
+        n -= k;
+        int mode = last && n == 0 ? Z_FINISH : Z_NO_FLUSH, r;
+        do {   /* until the input is taken (and, finishing, the stream ended) */
+            zs->next_out = t->z.p;
+            zs->avail_out = (uInt)t->z.cap;
+            r = deflate(zs, mode);
+            if (r == Z_STREAM_ERROR)
+                return -1;
+            qf_write(&t->f, t->z.p, t->z.cap - zs->avail_out);
+        } while (zs->avail_out == 0 || (mode == Z_FINISH && r != Z_STREAM_END));
+        if (zs->avail_in)
+            return -1;
+    } while (n);
+    return 0;
+}
+
+/* Writes the pending units, and the unit (s, n) after them when s is not
+ * NULL (taken from the caller, not copied), as one compressed block. */
+static void flush_with(qtw_writer *t, const char *s, size_t n)
+{
+    uint32_t count = t->count + (s ? 1 : 0);
+    if (count == 0)
+        return;
+    z_stream *zs = t->zs;
+    if (!t->z.cap && qbuf_reserve(&t->z, 64u << 10))
         t->failed = 1;
-        t->raw = raw;
+    if (t->failed || deflateReset(zs) != Z_OK) {
+        t->failed = 1;
         return;
     }
-    zs->next_in = raw.p;
-    zs->avail_in = (uInt)raw.len;
-    zs->next_out = t->z.p;
-    zs->avail_out = (uInt)bound;
-    if (deflate(zs, Z_FINISH) != Z_STREAM_END) {
+    uint8_t head[8];
+    qstore_u32(head, count);
+    qstore_u32(head + 4, (uint32_t)n);
+    uint64_t off = t->f.off;
+    uint64_t ulen = 4 + 4 * (uint64_t)count + t->bytes.len + (s ? n : 0);
+    if (ulen > UINT32_MAX ||
+        deflate_piece(t, head, 4, 0) || deflate_piece(t, t->lens.p, t->lens.len, 0) ||
+        (s && deflate_piece(t, head + 4, 4, 0)) || deflate_piece(t, t->bytes.p, t->bytes.len, !s) ||
+        (s && deflate_piece(t, s, n, 1))) {
         t->failed = 1;
-        t->raw = raw;
         return;
     }
-    uLong clen = zs->total_out;
-    qbuf_put_u64(&t->dir, t->f.off);
+    uint64_t clen = t->f.off - off;
+    qbuf_put_u64(&t->dir, off);
     qbuf_put_u32(&t->dir, (uint32_t)clen);
-    qbuf_put_u32(&t->dir, (uint32_t)raw.len);
+    qbuf_put_u32(&t->dir, (uint32_t)ulen);
     qbuf_put_u32(&t->dir, t->first_unit);
-    qf_write(&t->f, t->z.p, clen);
-    t->raw = raw;
     qbuf_reset(&t->lens);
     qbuf_reset(&t->bytes);
-    t->first_unit += t->count;
+    t->first_unit += count;
     t->count = 0;
 }
+
+static void flush(qtw_writer *t) { flush_with(t, NULL, 0); }
 
 int qtw_add(qtw_writer *t, const char *s, size_t n)
 {
@@ -77,12 +106,14 @@ int qtw_add(qtw_writer *t, const char *s, size_t n)
         t->failed = 1;
         return -1;
     }
-    qbuf_put_u32(&t->lens, (uint32_t)n);
-    qbuf_append(&t->bytes, s, n);
-    t->count++;
     t->nunits++;
-    if (t->bytes.len >= QF_TEXT_BLOCK)
-        flush(t);
+    if (t->bytes.len + n >= QF_TEXT_BLOCK)   /* the block is full with this unit: written from s */
+        flush_with(t, s, n);
+    else {
+        qbuf_put_u32(&t->lens, (uint32_t)n);
+        qbuf_append(&t->bytes, s, n);
+        t->count++;
+    }
     if (t->lens.oom || t->bytes.oom)
         t->failed = 1;
     return t->failed ? -1 : 0;
@@ -116,7 +147,6 @@ int qtw_finish(qtw_writer *t, uint64_t *size, uint32_t *crc, quarry_error *err)
     qbuf_free(&t->bytes);
     qbuf_free(&t->dir);
     qbuf_free(&t->z);
-    qbuf_free(&t->raw);
     end_stream(t);
     if (failed) {
         qf_abort(&t->f);
@@ -133,5 +163,4 @@ void qtw_abort(qtw_writer *t)
     qbuf_free(&t->bytes);
     qbuf_free(&t->dir);
     qbuf_free(&t->z);
-    qbuf_free(&t->raw);
 }

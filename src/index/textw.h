@@ -15,7 +15,7 @@ typedef struct qtw_writer {
     qbuf lens, bytes;     /* the block being filled */
     uint32_t count, first_unit, nunits;
     qbuf dir;             /* per block: u64 offset, u32 clen, u32 ulen, u32 first_unit */
-    qbuf z, raw;          /* compression scratch */
+    qbuf z;               /* compressed output, written as it comes */
     void *zs;             /* a z_stream kept for all blocks (no allocation per block) */
     int failed;
 } qtw_writer;

@@ -46,6 +46,9 @@
 
 #define MAX_THREADS 64
 #define QUEUE 2                 /* raw batches waiting per worker */
+#define WORKER_MB 8u            /* the budget each indexing thread needs, at least */
+#define WORKER_FIXED (4u << 20) /* what a thread holds besides its segment: the analyzer's term
+                                   cache (3 MiB), a deflate stream, file buffers */
 
 /* ------------------------------------------------------------ raw batches */
 
@@ -278,8 +281,19 @@ int quarry_writer_open(const char *dir, const quarry_index_options *o, quarry_wr
     } else if ((rc = qa_open(o->language, o->stemmer, o->stopwords, &w->an, err)))
         goto fail;
     /* the budget: raw batches in flight, the workers' analyzed batches and segments */
+    /* each thread needs WORKER_MB of the budget (its analyzer's cache, its
+     * compressor, its buffers, and room for a segment): by default as many
+     * threads as processors and the budget allow; asked for, or refused */
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned fit = o->mem_mb / WORKER_MB ? o->mem_mb / WORKER_MB : 1;
     w->nworkers = o->threads ? o->threads : (cores > 0 ? (unsigned)(cores > MAX_THREADS ? MAX_THREADS : cores) : 1);
+    if (!o->threads && w->nworkers > fit)
+        w->nworkers = fit;
+    if (w->nworkers > fit) {
+        rc = qerr_set(err, QUARRY_EINVAL, "%u indexing threads need a memory budget of at least %u MB (%u MB each); "
+                      "raise --mem or lower --threads", w->nworkers, w->nworkers * WORKER_MB, WORKER_MB);
+        goto fail;
+    }
     w->budget = (size_t)o->mem_mb << 20;
     w->max_doc = w->budget / 8;
     w->batch_bytes = w->budget / (8 * (w->nworkers + 1) * (QUEUE + 1));
@@ -287,7 +301,7 @@ int quarry_writer_open(const char *dir, const quarry_index_options *o, quarry_wr
         w->batch_bytes = 1u << 20;
     if (w->batch_bytes < (64u << 10))
         w->batch_bytes = 64u << 10;
-    size_t fixed = (size_t)w->nworkers * (QUEUE + 3) * w->batch_bytes + (2u << 20);
+    size_t fixed = (size_t)w->nworkers * ((QUEUE + 3) * w->batch_bytes + WORKER_FIXED) + (2u << 20);
     size_t per = w->budget > fixed ? (w->budget - fixed) / w->nworkers : 0;
     if (per < (1u << 20))
         per = 1u << 20;
