@@ -45,10 +45,12 @@ LIB_SRC  := $(sort $(wildcard src/base/*.c src/analyze/*.c src/read/*.c src/pass
                               src/index/*.c src/query/*.c src/eval/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
+TEST_SUP := $(sort $(wildcard tests/support/*.c))
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+TEST_SUP_OBJ := $(TEST_SUP:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libquarry.a
 BIN      := $(BUILD)/quarry
 
@@ -97,9 +99,10 @@ $(BIN): $(CLI_OBJ) $(LIB)
 	$(Q)$(CC) $(OPT) $(SAN) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(CLI_LDLIBS) $(LDLIBS)
 	$(Q)ln -sf $(BUILD)/quarry quarry 2>/dev/null || true
 
-$(BUILD)/tests/%: $(BUILD)/tests/%.o $(LIB)
+# every test links the oracle tests' shared helpers (tests/support/)
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(TEST_SUP_OBJ) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(OPT) $(SAN) $(LDFLAGS) -o $@ $< $(LIB) -lcmocka $(LDLIBS)
+	$(Q)$(CC) $(OPT) $(SAN) $(LDFLAGS) -o $@ $< $(TEST_SUP_OBJ) $(LIB) -lcmocka $(LDLIBS)
 
 # Installs what is missing with apt-get when root (or via sudo); otherwise
 # names the packages and stops.
@@ -143,7 +146,7 @@ asan:
 
 # ThreadSanitizer: the threaded tests (concurrent searches, the two-thread
 # indexer) in build-tsan/.
-TSAN_TESTS := test_threads test_index
+TSAN_TESTS := test_threads test_index test_segments
 tsan:
 	$(Q)$(MAKE) --no-print-directory BUILD=build-tsan OPT="-O1 -g" SAN="-fsanitize=thread" \
 	    $(TSAN_TESTS:%=build-tsan/tests/%)
@@ -268,4 +271,4 @@ fuzz-run: fuzz
 
 -include $(wildcard $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_NAMES:%=$(FUZZ_BUILD)/tests/fuzz/fuzz_%.d) \
                     $(FUZZ_NAMES:%=$(FUZZ_BUILD)/tests/fuzz/main_%.d))
--include $(wildcard $(LIB_OBJ:.o=.d) $(PIC_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SRC:tests/%.c=$(BUILD)/tests/%.d))
+-include $(wildcard $(LIB_OBJ:.o=.d) $(PIC_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SRC:tests/%.c=$(BUILD)/tests/%.d) $(TEST_SUP_OBJ:.o=.d))

@@ -156,8 +156,7 @@ static void release(const uint8_t *base, const uint8_t *p, size_t n)
         (void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
-int qf_map_open(qf_map *m, const char *dir, const char *name, const char *kind, int check_crc,
-                quarry_error *err)
+int qf_map_open(qf_map *m, const char *dir, const char *name, const char *kind, quarry_error *err)
 {
     memset(m, 0, sizeof *m);
     snprintf(m->name, sizeof m->name, "%s", name);
@@ -206,20 +205,6 @@ int qf_map_open(qf_map *m, const char *dir, const char *name, const char *kind, 
     else if (qload_u32(m->base + 8) != QF_VERSION)
         rc = qerr_set(err, QUARRY_EFORMAT, "%s: format version %u, this quarry reads version %u (rebuild the index)",
                       path, qload_u32(m->base + 8), QF_VERSION);
-    else if (check_crc) {
-        uint32_t c = (uint32_t)crc32(0L, Z_NULL, 0);
-        const uint8_t *s = m->base;
-        size_t left = m->size - QF_FOOTER;
-        while (left) {   /* in pieces, dropping each from memory once read */
-            uInt k = left > (8u << 20) ? (8u << 20) : (uInt)left;
-            c = (uint32_t)crc32(c, s, k);
-            release(m->base, s, k);
-            s += k;
-            left -= k;
-        }
-        if (c != qload_u32(m->base + m->size - QF_FOOTER))
-            rc = qerr_corrupt(err, path, m->size - QF_FOOTER, "checksum mismatch");
-    }
     free(path);
     if (rc)
         qf_map_close(m);
@@ -249,6 +234,26 @@ int qf_map_raw(qf_map *m, const char *dir, const char *name, quarry_error *err)
     }
     if (fd >= 0)
         close(fd);
+    free(path);
+    return rc;
+}
+
+int qf_map_check(const qf_map *m, const char *dir, quarry_error *err)
+{
+    uint32_t c = (uint32_t)crc32(0L, Z_NULL, 0);
+    const uint8_t *s = m->base;
+    size_t left = m->size - QF_FOOTER;
+    while (left) {   /* in pieces, dropping each from memory once read */
+        uInt k = left > (8u << 20) ? (8u << 20) : (uInt)left;
+        c = (uint32_t)crc32(c, s, k);
+        release(m->base, s, k);
+        s += k;
+        left -= k;
+    }
+    if (c == qload_u32(m->base + m->size - QF_FOOTER))
+        return 0;
+    char *path = join(dir, m->name);
+    int rc = qerr_corrupt(err, path ? path : m->name, m->size - QF_FOOTER, "checksum mismatch");
     free(path);
     return rc;
 }

@@ -89,12 +89,14 @@ typedef struct qf_map {
     char name[64];
 } qf_map;
 
-/* Maps DIR/NAME, checks size, magic, kind, version and (if check_crc) the
- * CRC of the whole file (quarry verify; opening an index checks only the
- * header and that the footer equals the manifest's CRC). */
-int qf_map_open(qf_map *m, const char *dir, const char *name, const char *kind, int check_crc,
-                quarry_error *err);
+/* Maps DIR/NAME and checks its size, magic, kind and version (opening an
+ * index checks that its size and footer equal the manifest's; the CRC of
+ * the whole file is qf_map_check's, for quarry verify and merges). */
+int qf_map_open(qf_map *m, const char *dir, const char *name, const char *kind, quarry_error *err);
 void qf_map_close(qf_map *m);
+/* Checks the CRC of the whole mapped file (footer) against its bytes;
+ * QUARRY_ECORRUPT naming DIR/NAME when they differ. */
+int qf_map_check(const qf_map *m, const char *dir, quarry_error *err);
 /* Drops the pages of m that this process has read from its resident set
  * (they stay in the page cache; reading them again faults them back in).
  * Long sequential reads (merges, checksums) call it now and then, so that

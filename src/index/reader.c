@@ -76,7 +76,7 @@ void quarry_close(quarry_index *ix)
 static int map_file(const char *dir, const qm_segment *g, size_t k, qf_map *m, quarry_error *err)
 {
     const qm_file *f = &g->files[k];
-    int rc = qf_map_open(m, dir, f->name, k < QM_SEG_FILES ? qm_kinds[k] : QF_DEL, 0, err);
+    int rc = qf_map_open(m, dir, f->name, k < QM_SEG_FILES ? qm_kinds[k] : QF_DEL, err);
     if (rc)
         return rc;
     if (m->size != f->size || qload_u32(m->base + m->size - QF_FOOTER) != f->crc) {

@@ -101,9 +101,7 @@ static int check_sums(const qx_seg *s, quarry_error *err)
     for (size_t k = 0; k < QM_SEG_FILES + 1; k++) {
         if (!maps[k]->base)
             continue;
-        qf_map m;
-        int rc = qf_map_open(&m, s->dir, maps[k]->name, k < QM_SEG_FILES ? qm_kinds[k] : QF_DEL, 1, err);
-        qf_map_close(&m);
+        int rc = qf_map_check(maps[k], s->dir, err);
         if (rc)
             return rc;
     }
@@ -573,7 +571,7 @@ static int merge(quarry_index *ix, size_t first, size_t count, uint64_t id, size
     uint64_t terms = 0, postings = 0, positions = 0;
     /* the postings writer reads the merged units' lengths from their new .unit file */
     if (!(rc = write_units(&m, id, out)) &&
-        !(rc = qf_map_open(&m.new_unit, m.dir, out->files[4].name, QF_UNIT, 0, err)) &&
+        !(rc = qf_map_open(&m.new_unit, m.dir, out->files[4].name, QF_UNIT, err)) &&
         !(rc = write_arts(&m, id, out)))
         rc = write_postings(&m, id, out, &terms, &postings, &positions);
     if (!rc) {   /* statistics and analyzer settings, as the sources' */

@@ -115,9 +115,7 @@ static int verify_segment(quarry_index *ix, const qx_seg *s, quarry_error *err)
     for (size_t k = 0; k < QM_SEG_FILES + 1; k++) {
         if (!maps[k]->base)
             continue;
-        qf_map m;
-        int rc = qf_map_open(&m, s->dir, maps[k]->name, k < QM_SEG_FILES ? qm_kinds[k] : QF_DEL, 1, err);
-        qf_map_close(&m);
+        int rc = qf_map_check(maps[k], s->dir, err);   /* the files opened (a commit may remove them meanwhile) */
         if (rc)
             return rc;
     }
