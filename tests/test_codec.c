@@ -388,6 +388,87 @@ static void test_pareto_oracle(void **state)
     }
 }
 
+/* Patched groups: every kind of value distribution (all small, a few
+ * large, all large, zeros, 32-bit values) packs and unpacks to the same
+ * values, in no more bytes than plain packing at the widest width, and
+ * qc_pfor_size agrees; every truncation is refused; random bytes never
+ * read outside their buffer (the sanitizers check) and a damaged group
+ * (indexes out of order or out of range, a zero or too wide high part, a
+ * bad head) is refused. */
+static void test_pfor(void **state)
+{
+    (void)state;
+    uint64_t seed = 77;
+    uint32_t v[QC_BLOCK], out[QC_BLOCK];
+    uint8_t buf[QC_PFOR_MAX];
+    for (int round = 0; round < 20000; round++) {
+        size_t n = round < 200 ? (size_t)round % (QC_BLOCK + 1) : 1 + pareto_rnd(&seed) % QC_BLOCK;
+        unsigned kind = (unsigned)(pareto_rnd(&seed) % 6);
+        for (size_t i = 0; i < n; i++) {
+            uint64_t r = pareto_rnd(&seed);
+            switch (kind) {
+            case 0: v[i] = (uint32_t)(r % 4); break;                                       /* small */
+            case 1: v[i] = (uint32_t)(r % 16 < 15 ? r % 8 : (r >> 8) % 5000); break;       /* a few large */
+            case 2: v[i] = (uint32_t)(r >> 32); break;                                     /* 32 bits */
+            case 3: v[i] = 0; break;
+            case 4: v[i] = (uint32_t)(r % 64 == 0 ? 0xffffffffu : r % 3); break;             /* extreme outliers */
+            default: v[i] = (uint32_t)((r >> 16) % (1u << (r % 33 > 31 ? 31 : r % 33))); break;
+            }
+        }
+        size_t len = qc_pfor_pack(v, n, buf);
+        assert_true(len <= QC_PFOR_MAX);
+        assert_true(len <= 1 + qc_packed_size(n, qc_width(v, n)));
+        assert_int_equal(qc_pfor_size(buf, buf + len, n), (long)len);
+        memset(out, 0xA5, sizeof out);
+        assert_int_equal(qc_pfor_unpack(buf, buf + len, n, out), (long)len);
+        assert_memory_equal(out, v, n * sizeof *v);
+        /* every truncation is refused */
+        for (size_t cut = 0; cut < len; cut++) {
+            uint8_t *t = malloc(cut ? cut : 1);   /* exactly cut bytes: the sanitizers see any overread */
+            memcpy(t, buf, cut);
+            assert_int_equal(qc_pfor_unpack(t, t + cut, n, out), -1);
+            assert_int_equal(qc_pfor_size(t, t + cut, n), -1);
+            free(t);
+        }
+    }
+    /* damaged groups */
+    for (size_t i = 0; i < 8; i++)
+        v[i] = i == 2 || i == 5 ? 1000 : 1;
+    size_t len = qc_pfor_pack(v, 8, buf);
+    assert_true(buf[0] & 0x80);
+    assert_int_equal(buf[1], 2);
+    size_t ex = 2 + qc_packed_size(8, buf[0] & 0x3f);   /* the first exception */
+    uint8_t bad[QC_PFOR_MAX];
+    memcpy(bad, buf, len);
+    bad[ex] = 9;   /* index out of range */
+    assert_int_equal(qc_pfor_unpack(bad, bad + len, 8, out), -1);
+    memcpy(bad, buf, len);
+    bad[ex] = 5;   /* indexes not increasing (5 then 5) */
+    assert_int_equal(qc_pfor_unpack(bad, bad + len, 8, out), -1);
+    memcpy(bad, buf, len);
+    bad[ex + 1] = 0;   /* a zero high part */
+    assert_int_equal(qc_pfor_unpack(bad, bad + len, 8, out), -1);
+    memcpy(bad, buf, len);
+    bad[0] |= 0x40;   /* a bitmap marker is not a patched group */
+    assert_int_equal(qc_pfor_unpack(bad, bad + len, 8, out), -1);
+    memcpy(bad, buf, len);
+    bad[1] = 0;   /* exceptions announced, none counted */
+    assert_int_equal(qc_pfor_unpack(bad, bad + len, 8, out), -1);
+    uint8_t wide[] = { 0x80 | 30, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7 };
+    assert_int_equal(qc_pfor_unpack(wide, wide + sizeof wide, 8, out), -1);   /* 7 << 30 overflows 32 bits */
+    /* random bytes: refused or decoded, never read outside */
+    for (int round = 0; round < 20000; round++) {
+        size_t n = 1 + pareto_rnd(&seed) % QC_BLOCK, l = pareto_rnd(&seed) % 64;
+        uint8_t *t = malloc(l ? l : 1);
+        for (size_t i = 0; i < l; i++)
+            t[i] = (uint8_t)pareto_rnd(&seed);
+        long a = qc_pfor_size(t, t + l, n), b = qc_pfor_unpack(t, t + l, n, out);
+        assert_int_equal(a, b);
+        assert_true(b <= (long)l);
+        free(t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -399,6 +480,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip_random),
         cmocka_unit_test(test_stream),
         cmocka_unit_test(test_pareto_oracle),
+        cmocka_unit_test(test_pfor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

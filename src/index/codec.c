@@ -1,6 +1,7 @@
 /*
  * codec.c — bit packing of postings integers (see codec.h): qc_width, the
- * fast qc_pack / qc_unpack and the bit-at-a-time oracles qc_pack_slow /
+ * fast qc_pack / qc_unpack, patched groups (qc_pfor_*: packed low bits
+ * plus exceptions) and the bit-at-a-time oracles qc_pack_slow /
  * qc_unpack_slow.
  *
  * The fast paths work on chunks of 8 values: 8 values of width w occupy
@@ -261,4 +262,109 @@ long qc_unpack_slow(const uint8_t *in, const uint8_t *end, size_t n, unsigned w,
         out[i] = x;
     }
     return (long)bytes;
+}
+
+/* ------------------------------------------------------------ patched groups */
+
+static unsigned bits_of(uint32_t v) { return v ? 32u - (unsigned)__builtin_clz(v) : 0; }
+static size_t varint_size(uint32_t v) { return v < (1u << 7) ? 1 : v < (1u << 14) ? 2 : v < (1u << 21) ? 3 : v < (1u << 28) ? 4 : 5; }
+
+size_t qc_pfor_pack(const uint32_t *v, size_t n, uint8_t *out)
+{
+    /* the size at every width b: packed bits plus, for each value wider
+     * than b, an index byte and its high bits as a varint */
+    unsigned w[QC_BLOCK], maxw = 0;
+    for (size_t i = 0; i < n; i++) {
+        w[i] = bits_of(v[i]);
+        if (w[i] > maxw)
+            maxw = w[i];
+    }
+    unsigned best = maxw;
+    size_t best_size = 1 + qc_packed_size(n, maxw);
+    for (unsigned b = 0; b < maxw; b++) {
+        size_t size = 2 + qc_packed_size(n, b), ne = 0;
+        for (size_t i = 0; i < n && size < best_size; i++)
+            if (w[i] > b) {
+                ne++;
+                size += 1 + varint_size(v[i] >> b);
+            }
+        if (size < best_size && ne <= 255) {
+            best = b;
+            best_size = size;
+        }
+    }
+    uint32_t low[QC_BLOCK];
+    uint32_t m = mask_of(best);
+    size_t ne = 0;
+    for (size_t i = 0; i < n; i++) {
+        low[i] = v[i] & m;
+        ne += w[i] > best;
+    }
+    size_t k = 0;
+    out[k++] = (uint8_t)(best | (ne ? 0x80 : 0));
+    if (ne)
+        out[k++] = (uint8_t)ne;
+    qc_pack(low, n, best, out + k);
+    k += qc_packed_size(n, best);
+    for (size_t i = 0; i < n && ne; i++)
+        if (w[i] > best) {
+            out[k++] = (uint8_t)i;
+            for (uint32_t h = v[i] >> best; ; h >>= 7) {
+                out[k++] = (uint8_t)(h < 0x80 ? h : (h & 0x7f) | 0x80);
+                if (h < 0x80)
+                    break;
+            }
+        }
+    return k;
+}
+
+/* Walks a patched group's head and exceptions; applies them to out when
+ * not NULL. Returns the group's bytes, or -1. */
+static long pfor_walk(const uint8_t *in, const uint8_t *end, size_t n, uint32_t *out)
+{
+    if (in >= end || n > QC_BLOCK)
+        return -1;
+    unsigned b = in[0] & 0x3f, ne = 0;
+    if ((in[0] & 0x40) || b > 32)
+        return -1;
+    const uint8_t *p = in + 1;
+    if (in[0] & 0x80) {
+        if (p >= end || (ne = *p++) == 0 || ne > n || b == 32)
+            return -1;
+    }
+    size_t packed = qc_packed_size(n, b);
+    if (packed > (size_t)(end - p))
+        return -1;
+    if (out && qc_unpack(p, end, n, b, out) < 0)
+        return -1;
+    p += packed;
+    long last = -1;
+    for (unsigned e = 0; e < ne; e++) {
+        if (p >= end || (long)*p <= last || *p >= n)
+            return -1;
+        last = *p++;
+        uint64_t h = 0;
+        for (unsigned sh = 0;; sh += 7) {
+            if (p >= end || sh > 28)
+                return -1;
+            h |= (uint64_t)(*p & 0x7f) << sh;
+            if (!(*p++ & 0x80))
+                break;
+        }
+        if (h == 0 || (h << b) > 0xffffffffull)
+            return -1;
+        if (out)
+            out[last] |= (uint32_t)(h << b);
+    }
+    return (long)(p - in);
+}
+
+long qc_pfor_unpack(const uint8_t *in, const uint8_t *end, size_t n, uint32_t *out)
+{
+    return pfor_walk(in, end, n, out);
+}
+
+long qc_pfor_size(const uint8_t *in, const uint8_t *end, size_t n)
+{
+    return pfor_walk(in, end, n, NULL);
 }

@@ -44,6 +44,30 @@ static inline uint32_t qc_get(const uint8_t *in, size_t len, unsigned w, size_t 
     return (uint32_t)((v >> (bit % 8)) & (w >= 32 ? 0xffffffffull : ((1ull << w) - 1)));
 }
 
+/* ------------------------------------------------------------ patched groups
+ *
+ * A group with exceptions (index/FORMAT.md §codec), for values whose few
+ * large ones would widen the whole group:
+ *
+ *   u8 head      bits 0-5: the width b (0..32); bit 7: exceptions follow
+ *   [u8 count]   when bit 7: the exceptions, 1..n
+ *   packed       the n values' low b bits (qc_packed_size(n, b) bytes)
+ *   count × { u8 index, varint high }   indexes strictly increasing, < n;
+ *                high >= 1: value[index] = low | high << b (it fits 32 bits)
+ *
+ * The encoder picks the b that makes the group smallest. */
+#define QC_PFOR_MAX (2 + QC_BLOCK * 4 + QC_BLOCK * 6)   /* the largest group, in bytes */
+
+/* Writes v[0..n) (n <= QC_BLOCK) as a patched group; returns its bytes. */
+size_t qc_pfor_pack(const uint32_t *v, size_t n, uint8_t *out);
+/* Decodes a patched group of n values from [in, end) into out; returns the
+ * bytes it occupies, or -1 when it is malformed or runs past `end` (never
+ * reads outside [in, end)). */
+long qc_pfor_unpack(const uint8_t *in, const uint8_t *end, size_t n, uint32_t *out);
+/* The bytes of the patched group of n values at in, without decoding it;
+ * -1 as qc_pfor_unpack. */
+long qc_pfor_size(const uint8_t *in, const uint8_t *end, size_t n);
+
 /* The obvious bit-at-a-time versions, kept as the oracle for the tests. */
 void qc_pack_slow(const uint32_t *v, size_t n, unsigned w, uint8_t *out);
 long qc_unpack_slow(const uint8_t *in, const uint8_t *end, size_t n, unsigned w, uint32_t *out);

@@ -286,6 +286,12 @@ static inline size_t enc_varint(uint8_t *t, uint64_t v)
     return n;
 }
 
+void qi_prefetch(const qi_inverter *qi, uint64_t hash)
+{
+    if (qi->table)
+        __builtin_prefetch(&qi->table[(uint32_t)hash & qi->mask]);
+}
+
 uint32_t qi_term(qi_inverter *qi, const char *s, uint32_t len, uint64_t hash)
 {
     uint32_t t = lookup(qi, s, len, (uint32_t)hash);

@@ -32,6 +32,9 @@ int qi_add(qi_inverter *qi, uint32_t unit, const char *term, uint32_t len, uint6
  * out of memory), valid until the next qi_write (see qi_epoch). */
 uint32_t qi_term(qi_inverter *qi, const char *term, uint32_t len, uint64_t hash);
 int qi_add_term(qi_inverter *qi, uint32_t unit, uint32_t id, uint32_t pos);
+/* A hint: the term of this hash is looked up soon (its table slot is
+ * fetched into the cache meanwhile). */
+void qi_prefetch(const qi_inverter *qi, uint64_t hash);
 /* Changes at every qi_write: ids from qi_term of an older epoch are invalid. */
 uint32_t qi_epoch(const qi_inverter *qi);
 

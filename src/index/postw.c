@@ -175,9 +175,10 @@ static void flush_block(qpw *w)
     uint64_t poff = w->posn.off - w->term_pos_off;
     put_docs(&w->post, w->docs, gaps, w->n);
     put_group(&w->post, tfm1, w->n);
-    for (size_t i = 0; i < w->npos; i += QC_BLOCK) {
+    for (size_t i = 0; i < w->npos; i += QC_BLOCK) {   /* positions: patched groups */
         size_t k = w->npos - i < QC_BLOCK ? w->npos - i : QC_BLOCK;
-        put_group(&w->posn, w->pos + i, k);
+        uint8_t tmp[QC_PFOR_MAX];
+        qf_write(&w->posn, tmp, qc_pfor_pack(w->pos + i, k, tmp));
     }
     /* the block's frontier goes to the impacts area and joins the term's */
     size_t nf = qim_frontier(w->bp, w->n);

@@ -66,6 +66,10 @@ void quarry_close(quarry_index *ix)
     free(ix->pool);
     qa_close(ix->an);
     qbuf_free(&ix->tcache);
+    if (ix->tz) {
+        inflateEnd(ix->tz);
+        free(ix->tz);
+    }
     pthread_mutex_destroy(&ix->mu);
     free(ix);
 }
@@ -179,6 +183,13 @@ static int seg_open(const char *dir, const qm_segment *g, qx_seg *s, quarry_erro
 }
 
 
+void qx_seg_release(const qx_seg *s)
+{
+    const qf_map *maps[] = { &s->meta, &s->dict, &s->post, &s->posn, &s->unit, &s->arts, &s->text, &s->del };
+    for (size_t k = 0; k < sizeof maps / sizeof maps[0]; k++)
+        qf_map_release(maps[k]);
+}
+
 /* Opens every segment of manifest m of index `dir`, appending to ix->seg. */
 static int open_segments(quarry_index *ix, const char *dir, const qm_manifest *m, quarry_error *err)
 {
@@ -198,9 +209,7 @@ static int open_segments(quarry_index *ix, const char *dir, const qm_manifest *m
          * maps the cached pages around each touch: drop them, so that an
          * index of many segments costs no memory until it is read (a
          * search faults back what it reads) */
-        const qf_map *maps[] = { &s->meta, &s->dict, &s->post, &s->posn, &s->unit, &s->arts, &s->text, &s->del };
-        for (size_t k = 0; k < sizeof maps / sizeof maps[0]; k++)
-            qf_map_release(maps[k]);
+        qx_seg_release(s);
     }
     return 0;
 }
@@ -1147,15 +1156,16 @@ static int positions_group(qx_cursor *c, uint32_t g)
         uint32_t k = total - (c->ngoff - 1) * QC_BLOCK;
         if (k > QC_BLOCK)
             k = QC_BLOCK;
-        if (p >= c->pend || *p > 32 || qc_packed_size(k, *p) > (size_t)(c->pend - p - 1))
+        long size = qc_pfor_size(p, c->pend, k);
+        if (size < 0)
             return -1;
-        c->goff[c->ngoff++] = p + 1 + qc_packed_size(k, *p);
+        c->goff[c->ngoff++] = p + size;
     }
     const uint8_t *p = c->goff[g];
     uint32_t k = total - g * QC_BLOCK;
     if (k > QC_BLOCK)
         k = QC_BLOCK;
-    if (p >= c->pend || qc_unpack(p + 1, c->pend, k, *p, c->pos + (size_t)g * QC_BLOCK) < 0)
+    if (qc_pfor_unpack(p, c->pend, k, c->pos + (size_t)g * QC_BLOCK) < 0)
         return -1;
     c->gstamp[g] = c->stamp;
     return 0;
@@ -1306,8 +1316,20 @@ static int text_block(quarry_index *ix, const qx_seg *s, uint64_t b, quarry_erro
     qbuf_reset(&ix->tcache);
     if (qbuf_reserve(&ix->tcache, (size_t)ulen + 1))
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
-    uLongf got = ulen;
-    if (uncompress(ix->tcache.p, &got, s->text.base + off, clen) != Z_OK || got != ulen)
+    z_stream *zs = ix->tz;
+    if (!zs) {   /* one raw inflate stream, kept for every block */
+        if (!(zs = calloc(1, sizeof *zs)) || inflateInit2(zs, -15) != Z_OK) {
+            free(zs);
+            return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+        }
+        ix->tz = zs;
+    } else if (inflateReset(zs) != Z_OK)
+        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    zs->next_in = (Bytef *)(s->text.base + off);
+    zs->avail_in = clen;
+    zs->next_out = ix->tcache.p;
+    zs->avail_out = ulen;
+    if (inflate(zs, Z_FINISH) != Z_STREAM_END || zs->avail_out != 0 || zs->avail_in != 0)
         return qx_bad(s, &s->text, off, "text block does not decompress", err);
     ix->tcache.len = ulen;
     ix->tc_seg = si;

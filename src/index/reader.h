@@ -85,6 +85,7 @@ struct quarry_index {
     qa_analyzer **pool;
     size_t npool, cap_pool;
     int64_t tc_seg, tc_block;       /* the text block in tcache */
+    void *tz;                       /* a z_stream inflating text blocks (NULL until the first) */
     qbuf tcache;
 };
 
@@ -121,6 +122,11 @@ typedef struct qx_tblock {
     uint32_t clen, ulen, first, count;
 } qx_tblock;
 int qx_text_block(const qx_seg *s, uint64_t b, qx_tblock *out, quarry_error *err);
+
+/* Drops the pages of segment s's files that this process has read from
+ * its resident set (qf_map_release): writers and merges, which read much
+ * of an index once, call it now and then to stay within their budget. */
+void qx_seg_release(const qx_seg *s);
 
 /* The segment holding global unit u (u < ix->nunits) / global article a. */
 const qx_seg *qx_seg_of_unit(const quarry_index *ix, uint32_t u);

@@ -113,12 +113,8 @@ static int check_sums(const qx_seg *s, quarry_error *err)
  * and must stay within its budget whatever their size. */
 static void release(const merger *m)
 {
-    for (size_t i = 0; i < m->n; i++) {
-        const qx_seg *s = m->v[i].s;
-        const qf_map *maps[] = { &s->meta, &s->dict, &s->post, &s->posn, &s->unit, &s->arts, &s->text, &s->del };
-        for (size_t k = 0; k < sizeof maps / sizeof maps[0]; k++)
-            qf_map_release(maps[k]);
-    }
+    for (size_t i = 0; i < m->n; i++)
+        qx_seg_release(m->v[i].s);
     qf_map_release(&m->new_unit);
 }
 

@@ -22,6 +22,8 @@
 #define ORIGINS_RUN 0xd0000000u   /* the run number of a segment's origins file */
 
 /* An id record in `ids`: u32 len, bytes, u32 file, u64 line, u32 article (UINT32_MAX: empty) */
+#define PREFETCH 6   /* tokens between a table slot's prefetch and its lookup */
+
 struct qsw {
     char *dir;
     size_t budget;
@@ -257,14 +259,24 @@ int qsw_add(qsw *w, qb_batch *b, const qb_doc *d, uint32_t file, const char *con
         for (size_t k = 0; k < d->ntitle; k++)
             if (qi_add_term(w->inv, unit, toks[k].id, toks[k].pos))
                 goto oom;
-        uint64_t ufp = QU_FP_SEED;
-        for (size_t k = starts[i]; k < starts[i + 1]; k++) {
-            const char *t = terms + toks[k].off;
-            uint64_t th = qhash(t, toks[k].len);   /* once: for the inverter and both fingerprints */
-            if (qi_add(w->inv, unit, t, toks[k].len, th, toks[k].pos))
-                goto oom;
-            ufp = qu_fp_add(ufp, th, toks[k].len);
-            afp = qu_fp_add(afp, th, toks[k].len);
+        /* the terms' hashes first, a window at a time (once: for the
+         * inverter and both fingerprints), so that each term's slot in the
+         * inverter's table is fetched from memory a few terms ahead of its
+         * lookup */
+        uint64_t ufp = QU_FP_SEED, hash[256];
+        for (size_t from = starts[i]; from < starts[i + 1]; from += 256) {
+            size_t n = starts[i + 1] - from < 256 ? starts[i + 1] - from : 256;
+            for (size_t k = 0; k < n; k++)
+                hash[k] = qhash(terms + toks[from + k].off, toks[from + k].len);
+            for (size_t k = 0; k < n; k++) {
+                const qb_tok *tk = &toks[from + k];
+                if (k + PREFETCH < n)
+                    qi_prefetch(w->inv, hash[k + PREFETCH]);
+                if (qi_add(w->inv, unit, terms + tk->off, tk->len, hash[k], tk->pos))
+                    goto oom;
+                ufp = qu_fp_add(ufp, hash[k], tk->len);
+                afp = qu_fp_add(afp, hash[k], tk->len);
+            }
         }
         if ((rc = qi_end_unit(w->inv, err)))
             return rc;

@@ -13,7 +13,7 @@ int qtw_open(qtw_writer *t, const char *dir, uint64_t seg, quarry_error *err)
 {
     memset(t, 0, sizeof *t);
     z_stream *zs = calloc(1, sizeof *zs);
-    if (!zs || deflateInit(zs, Z_BEST_SPEED) != Z_OK) {
+    if (!zs || deflateInit2(zs, Z_BEST_SPEED, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {   /* raw deflate */
         free(zs);
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
     }

@@ -105,6 +105,7 @@ typedef struct worker {
     size_t nrepl, cap_repl;
     /* counts */
     uint64_t articles, passages, tokens, empty, invalid_utf8, bytes_in, replaced;
+    uint64_t lookups;             /* ids looked up in the index added to */
     int rc;
     quarry_error err;
 } worker;
@@ -127,7 +128,8 @@ struct quarry_writer {
     unsigned nworkers;
     worker *wk;
     char **files;                 /* names of input files seen (for messages) */
-    uint32_t nfiles, cap_files;
+    uint32_t nfiles;
+    size_t cap_files;
     seginfo *segs;
     size_t nsegs, cap_segs;
     uint64_t *dels;               /* quarry_writer_delete: (segment << 32 | local article) */
@@ -337,7 +339,7 @@ static uint32_t file_index(quarry_writer *w, const char *file)
 {
     if (w->nfiles && strcmp(w->files[w->nfiles - 1], file) == 0)
         return w->nfiles - 1;
-    if (qgrow((void **)&w->files, (size_t *)&w->cap_files, w->nfiles, sizeof *w->files))
+    if (qgrow((void **)&w->files, &w->cap_files, w->nfiles, sizeof *w->files))
         return UINT32_MAX;
     if (!(w->files[w->nfiles] = qstrndup(file, strlen(file))))
         return UINT32_MAX;
@@ -394,6 +396,9 @@ static int note_replaced(worker *k, const char *id, quarry_error *err)
         return 0;
     uint32_t a;
     quarry_error e2;
+    if (++k->lookups % 1024 == 0)   /* each lookup reads a few pages of the index: bounded memory */
+        for (size_t i = 0; i < w->base->nseg; i++)
+            qx_seg_release(&w->base->seg[i]);
     int rc = quarry_article_find(w->base, id, &a, &e2);
     if (rc == QUARRY_ENOTFOUND)
         return 0;
@@ -876,9 +881,13 @@ static int write_deletions(quarry_writer *w, qm_manifest *m, quarry_error *err)
         qdl_set d;
         if ((rc = qdl_load(&d, s, err)))
             break;
-        for (; j < n && (all[j] >> 32) == si && !rc; j++)
-            if (j == i || all[j] != all[j - 1])
+        for (uint32_t done = 0; j < n && (all[j] >> 32) == si && !rc; j++)
+            if (j == i || all[j] != all[j - 1]) {
                 rc = qdl_delete_article(&d, w->base, s, (uint32_t)all[j], w->an, err);
+                if (++done % 64 == 0)   /* their text blocks were read: bounded memory */
+                    qx_seg_release(s);
+            }
+        qx_seg_release(s);
         if (!rc) {
             qm_segment *g = &m->seg[si];
             rc = qdl_write(&d, w->dir, g->id, w->gen, &g->files[QM_SEG_FILES], err);
@@ -916,10 +925,12 @@ int quarry_writer_commit(quarry_writer *w, quarry_error *err)
     }
     if (rc)
         goto fail;
-    qsort(w->segs, w->nsegs, sizeof *w->segs, cmp_seg);
+    if (w->nsegs)
+        qsort(w->segs, w->nsegs, sizeof *w->segs, cmp_seg);
     if ((rc = check_ids(w, err)))
         goto fail;
-    qsort(w->dels, w->ndels, sizeof *w->dels, cmp_u64);   /* the same id twice counts once */
+    if (w->ndels)
+        qsort(w->dels, w->ndels, sizeof *w->dels, cmp_u64);   /* the same id twice counts once */
     for (size_t i = 0; i < w->ndels; i++)
         w->sum.deleted += i == 0 || w->dels[i] != w->dels[i - 1];
     /* the new manifest: (the index added to, with its deletions, then) the new segments */
