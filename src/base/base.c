@@ -259,9 +259,15 @@ uint64_t qhash(const void *p, size_t n)
         s += 8;
         n -= 8;
     }
+    /* the last 0-7 bytes in at most two loads (a word's, usually): 4-7
+     * bytes as their first and last four (overlapping), 1-3 as the first,
+     * middle and last byte; with the length mixed in above, both determine
+     * the bytes */
     uint64_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        k |= (uint64_t)s[i] << (8 * i);
+    if (n >= 4)
+        k = (uint64_t)qload_u32(s) | (uint64_t)qload_u32(s + n - 4) << 32;
+    else if (n > 0)
+        k = (uint64_t)s[0] | (uint64_t)s[n / 2] << 8 | (uint64_t)s[n - 1] << 16;
     h = (h ^ k) * 0xbf58476d1ce4e5b9ull;
     h ^= h >> 29;
     h *= 0x94d049bb133111ebull;

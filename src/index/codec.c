@@ -267,28 +267,27 @@ long qc_unpack_slow(const uint8_t *in, const uint8_t *end, size_t n, unsigned w,
 /* ------------------------------------------------------------ patched groups */
 
 static unsigned bits_of(uint32_t v) { return v ? 32u - (unsigned)__builtin_clz(v) : 0; }
-static size_t varint_size(uint32_t v) { return v < (1u << 7) ? 1 : v < (1u << 14) ? 2 : v < (1u << 21) ? 3 : v < (1u << 28) ? 4 : 5; }
 
 size_t qc_pfor_pack(const uint32_t *v, size_t n, uint8_t *out)
 {
     /* the size at every width b: packed bits plus, for each value wider
-     * than b, an index byte and its high bits as a varint */
+     * than b, an index byte and its high bits as a varint (of about
+     * (w - b) / 7 bytes): from a histogram of the values' widths */
     unsigned w[QC_BLOCK], maxw = 0;
+    size_t count[33] = { 0 };
     for (size_t i = 0; i < n; i++) {
         w[i] = bits_of(v[i]);
+        count[w[i]]++;
         if (w[i] > maxw)
             maxw = w[i];
     }
     unsigned best = maxw;
     size_t best_size = 1 + qc_packed_size(n, maxw);
     for (unsigned b = 0; b < maxw; b++) {
-        size_t size = 2 + qc_packed_size(n, b), ne = 0;
-        for (size_t i = 0; i < n && size < best_size; i++)
-            if (w[i] > b) {
-                ne++;
-                size += 1 + varint_size(v[i] >> b);
-            }
-        if (size < best_size && ne <= 255) {
+        size_t size = 2 + qc_packed_size(n, b);
+        for (unsigned x = b + 1; x <= maxw; x++)
+            size += count[x] * (1 + (x - b + 6) / 7);
+        if (size < best_size) {
             best = b;
             best_size = size;
         }
