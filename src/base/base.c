@@ -247,6 +247,14 @@ const uint8_t *qcur_bytes(qcur *c, size_t n)
 
 /* ------------------------------------------------------------- misc */
 
+void qerr_where(char *out, size_t n, const char *file, uint64_t line)
+{
+    if (line)
+        snprintf(out, n, "%s:%llu", file, (unsigned long long)line);
+    else
+        snprintf(out, n, "%s", file);
+}
+
 uint64_t qhash(const void *p, size_t n)
 {
     const uint8_t *s = p;

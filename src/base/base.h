@@ -28,6 +28,8 @@ int qerr_set(quarry_error *err, int code, const char *fmt, ...) QATTR_FMT(3, 4);
 int qerr_corrupt(quarry_error *err, const char *file, uint64_t offset, const char *what);
 /* QUARRY_EIO with strerror(errno) appended: "WHAT PATH: <strerror>". */
 int qerr_errno(quarry_error *err, const char *what, const char *path);
+/* "FILE:LINE" (or "FILE" when line is 0) into out, for messages. */
+void qerr_where(char *out, size_t n, const char *file, uint64_t line);
 
 /* ------------------------------------------------------------ buffers */
 

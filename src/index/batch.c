@@ -49,21 +49,13 @@ static int on_token(void *ctx, const qa_token *t)
     return 0;
 }
 
-static void where_str(char *out, size_t n, const char *file, uint64_t line)
-{
-    if (line)
-        snprintf(out, n, "%s:%llu", file, (unsigned long long)line);
-    else
-        snprintf(out, n, "%s", file);
-}
-
 int qb_add(qb_batch *b, qa_analyzer *an, unsigned passage_target, const char *id, size_t id_len,
            const char *title, size_t title_len, const char *text, size_t text_len, const char *date,
            size_t date_len, const char *file, uint64_t line, quarry_error *err)
 {
     char where[4200];
     if (id_len == 0 || id_len > 1024 || text_len > UINT32_MAX / 2 || b->terms.len > UINT32_MAX / 2) {
-        where_str(where, sizeof where, file, line);
+        qerr_where(where, sizeof where, file, line);
         if (id_len == 0)
             return qerr_set(err, QUARRY_EINPUT, "%s: empty id", where);
         if (id_len > 1024)

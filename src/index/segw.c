@@ -181,14 +181,6 @@ static int id_grow(qsw *w)
     return 0;
 }
 
-static void where_str(char *out, size_t n, const char *file, uint64_t line)
-{
-    if (line)
-        snprintf(out, n, "%s:%llu", file, (unsigned long long)line);
-    else
-        snprintf(out, n, "%s", file);
-}
-
 /* Registers an id; QUARRY_EINPUT when the segment has it already. */
 static int id_add(qsw *w, const char *id, size_t len, uint32_t file, uint64_t line, uint32_t article,
                   const char *const *names, quarry_error *err)
@@ -203,8 +195,8 @@ static int id_add(qsw *w, const char *id, size_t len, uint32_t file, uint64_t li
         const uint8_t *s = id_at(w, off, &l2);
         if (l2 == len && memcmp(s, id, len) == 0) {
             char a[4200], b[4200];
-            where_str(a, sizeof a, names[file], line);
-            where_str(b, sizeof b, names[qload_u32(s + l2)], qload_u64(s + l2 + 4));
+            qerr_where(a, sizeof a, names[file], line);
+            qerr_where(b, sizeof b, names[qload_u32(s + l2)], qload_u64(s + l2 + 4));
             return qerr_set(err, QUARRY_EINPUT, "%s: duplicate id \"%.*s\" (first seen at %s); ids must be unique",
                             a, (int)(len > 200 ? 200 : len), id, b);
         }

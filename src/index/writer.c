@@ -764,11 +764,7 @@ static void sift_down(const idstream *v, size_t *h, size_t n, size_t k)
 
 static void where(const quarry_writer *w, uint32_t file, uint64_t line, char *out, size_t n)
 {
-    const char *name = file < w->nfiles ? w->files[file] : "?";
-    if (line)
-        snprintf(out, n, "%s:%llu", name, (unsigned long long)line);
-    else
-        snprintf(out, n, "%s", name);
+    qerr_where(out, n, file < w->nfiles ? w->files[file] : "?", line);
 }
 
 /* Ids must be unique across the run: a streaming merge of the segments'
