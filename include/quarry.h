@@ -125,6 +125,9 @@ typedef struct quarry_index_summary {
     uint64_t bytes_flushed;     /* bytes of the segments this run wrote */
     uint64_t bytes_merged;      /* bytes its merges wrote: write amplification =
                                    (bytes_flushed + bytes_merged) / bytes_flushed */
+    uint64_t special_skipped;   /* FIFOs, devices and sockets met in walked directories:
+                                   skipped, never opened */
+    char special_example[256];  /* the path of the first of them ("" when none) */
 } quarry_index_summary;
 
 /* Starts a new index generation in directory `dir` (created if missing;

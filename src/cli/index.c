@@ -174,5 +174,9 @@ int cli_index(int argc, char **argv)
             fprintf(stderr, "; %llu invalid UTF-8 sequences replaced", (unsigned long long)s.invalid_utf8);
         fputc('\n', stderr);
     }
+    if (s.special_skipped)   /* a warning, even with -q */
+        fprintf(stderr, "quarry: warning: skipped %llu special file%s (FIFO, device or socket) in the directories "
+                "given, e.g. %s\n", (unsigned long long)s.special_skipped, s.special_skipped == 1 ? "" : "s",
+                s.special_example);
     return 0;
 }

@@ -26,6 +26,7 @@
  * uncommitted segments (removed by close), the origins files of its
  * finished segments (removed at commit or close).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -212,6 +213,38 @@ void quarry_writer_close(quarry_writer *w)
     free(w);
 }
 
+/* quarry writes only into a new or empty directory, or one holding an
+ * index (a MANIFEST) or only names quarry makes (a first run that was
+ * interrupted): never among someone else's files. */
+static int check_dir(const char *dir, quarry_error *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOTDIR ? qerr_set(err, QUARRY_EINVAL, "%s: not a directory (give -o a directory for the index)", dir)
+                                : qerr_errno(err, "cannot read directory", dir);
+    struct dirent *e;
+    const char *foreign = NULL;
+    char first[256] = "";
+    int index = 0;
+    while ((e = readdir(d))) {
+        uint64_t seg;
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        if (!strcmp(e->d_name, QF_MANIFEST))
+            index = 1;
+        else if (strcmp(e->d_name, "LOCK") && qm_classify(e->d_name, &seg) == QM_OTHER && !foreign) {
+            snprintf(first, sizeof first, "%s", e->d_name);
+            foreign = first;
+        }
+    }
+    closedir(d);
+    if (foreign && !index)
+        return qerr_set(err, QUARRY_EINVAL,
+                        "%s: the directory holds other files (%s) and no quarry index; quarry writes an index only "
+                        "into a new or empty directory (choose another -o)", dir, foreign);
+    return 0;
+}
+
 int quarry_writer_open(const char *dir, const quarry_index_options *o, quarry_writer **out,
                        quarry_error *err)
 {
@@ -242,6 +275,8 @@ int quarry_writer_open(const char *dir, const quarry_index_options *o, quarry_wr
         rc = qerr_errno(err, "cannot create index directory", dir);
         goto fail;
     }
+    if (!o->add && (rc = check_dir(dir, err)))
+        goto fail;
     char path[4200];
     snprintf(path, sizeof path, "%s/LOCK", dir);
     w->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -588,6 +623,11 @@ int quarry_writer_add_paths(quarry_writer *w, const char *const *paths, size_t n
     }
     if (!rc)
         rc = feed(w, rd, err);
+    const char *ex;
+    uint64_t special = qr_special(rd, &ex);
+    if (special && !w->sum.special_skipped)
+        snprintf(w->sum.special_example, sizeof w->sum.special_example, "%s", ex);
+    w->sum.special_skipped += special;
     pthread_mutex_lock(&w->mu);
     if (rc)
         w->stop = 1;

@@ -50,6 +50,9 @@ void qr_set_max_doc(qr_reader *r, size_t bytes);
 uint64_t qr_bytes_total(const qr_reader *r);   /* sum of input file sizes (0 if stdin only) */
 uint64_t qr_bytes_done(const qr_reader *r);    /* bytes of input files consumed so far (compressed for .gz) */
 uint64_t qr_bytes_read(const qr_reader *r);    /* uncompressed bytes read so far */
+/* Special files (FIFOs, devices, sockets) skipped in walked directories,
+ * and the path of the first (NULL when none). */
+uint64_t qr_special(const qr_reader *r, const char **example);
 void qr_close(qr_reader *r);
 
 /* Parses one JSON Lines record (exposed for tests and for quarry_writer_add):

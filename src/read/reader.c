@@ -121,6 +121,13 @@ uint64_t qr_bytes_done(const qr_reader *r)
     return r->done_base + cur;
 }
 
+uint64_t qr_special(const qr_reader *r, const char **example)
+{
+    if (example)
+        *example = r->files.special ? r->files.special_example : NULL;
+    return r->files.special;
+}
+
 uint64_t qr_bytes_read(const qr_reader *r) { return r->read_base + (r->open ? r->consumed : 0); }
 
 /* Leaves the current file (whether it was opened or not) for the next. */

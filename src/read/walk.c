@@ -3,7 +3,8 @@
  * (walk.h). A directory is walked recursively; its files are sorted
  * byte-wise (strcmp) by path so the result does not depend on the order in
  * which the file system lists entries. Hidden entries (".name") and files
- * without a .txt / .jsonl / .jsonl.gz name are skipped; symbolic links are
+ * without a .txt / .jsonl / .jsonl.gz name are skipped, and so are special
+ * files (FIFOs, devices, sockets: counted); symbolic links are
  * followed, and a set of visited directories (device, inode) makes every
  * directory walked once, so a link loop ends.
  */
@@ -11,6 +12,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -204,9 +206,12 @@ static int walk_dir(walker *w, qbuf *path, quarry_error *err)
                 rc = nomem(err, child);
             else if (m > 0)
                 rc = walk_dir(w, path, err);
-        } else if (kind >= 0 && kind != QR_KIND_STDIN && !S_ISSOCK(st.st_mode)) {
-            if (add_file(w->out, child, S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0, kind))
+        } else if (kind >= 0 && kind != QR_KIND_STDIN && S_ISREG(st.st_mode)) {
+            if (add_file(w->out, child, (uint64_t)st.st_size, kind))
                 rc = nomem(err, child);
+        } else if (!S_ISREG(st.st_mode)) {   /* a FIFO, device or socket: never opened */
+            if (w->out->special++ == 0)
+                snprintf(w->out->special_example, sizeof w->out->special_example, "%s", child);
         }
     }
     path->len = base;

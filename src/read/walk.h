@@ -21,6 +21,8 @@ typedef struct qr_file {
 typedef struct qr_filelist {
     qr_file *v;
     size_t n, cap;
+    uint64_t special;         /* FIFOs, devices and sockets met while walking, skipped */
+    char special_example[256];   /* the first of them */
 } qr_filelist;
 
 /* The kind of a file from its name: .txt, .jsonl, .jsonl.gz (ASCII case
@@ -28,10 +30,13 @@ typedef struct qr_filelist {
 int qr_path_kind(const char *path);
 
 /* Appends the files named by `paths` to `out`, in argument order; a
- * directory contributes the matching files below it sorted byte-wise by
- * path. Hidden entries (names starting with '.') are skipped, symbolic links
- * are followed but every directory (by device and inode) is walked once, so
- * a link loop ends. Errors as documented for qr_open. */
+ * directory contributes the matching regular files below it sorted
+ * byte-wise by path. Hidden entries (names starting with '.') are skipped;
+ * so are special files (FIFOs, devices, sockets: never opened, a FIFO would
+ * block), counted in out->special; symbolic links are followed but every
+ * directory (by device and inode) is walked once, so a link loop ends. A
+ * path named explicitly may be a FIFO (a pipe is a stream like stdin).
+ * Errors as documented for qr_open. */
 int qr_expand_paths(const char *const *paths, size_t npaths, qr_filelist *out, quarry_error *err);
 void qr_filelist_free(qr_filelist *l);
 
