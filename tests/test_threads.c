@@ -7,6 +7,11 @@
  * ThreadSanitizer too (make tsan), where a data race fails the test.
  *
  * The index: the sample corpus plus generated articles.
+ *
+ * And readers during commits: threads that open the index, search it,
+ * read texts and close it, in a loop, while another thread commits to it
+ * in a loop (adds, deletes and the merges they set off): not one open or
+ * search may fail (a reader that meets a commit follows it).
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -25,6 +30,7 @@
 #include <unistd.h>
 
 #include "quarry.h"
+#include "support/qtest.h"
 
 #define NTHREADS 4
 
@@ -188,10 +194,134 @@ static void test_concurrent_searches(void **state)
     nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+typedef struct hammer {
+    const char *dir;
+    const tcoll *docs;
+    const char *query;    /* words of the first document */
+    volatile int done;    /* set by the writer when it has finished (read by the readers) */
+    pthread_mutex_t mu;
+    long commits, runs, failures;
+    char first_failure[1100];
+} hammer;
+
+static void *hammer_writer(void *arg)
+{
+    hammer *h = arg;
+    quarry_error err;
+    size_t next = 300;
+    for (int round = 0; round < 40 && next < h->docs->n; round++) {
+        quarry_index_options o;
+        quarry_index_options_init(&o);
+        o.add = 1;
+        o.mem_mb = 8;
+        o.threads = 1;
+        o.passage_tokens = 24;
+        quarry_writer *w;
+        int rc = quarry_writer_open(h->dir, &o, &w, &err);
+        for (size_t i = next; !rc && i < next + 100 && i < h->docs->n; i++)
+            rc = quarry_writer_add(w, h->docs->d[i].id, h->docs->d[i].title, h->docs->d[i].text,
+                                   strlen(h->docs->d[i].text), NULL, NULL, &err);
+        for (size_t i = round * 7; !rc && i < next; i += 41)   /* some earlier ones go (some already gone) */
+            if ((rc = quarry_writer_delete(w, h->docs->d[i].id, &err)) == QUARRY_ENOTFOUND)
+                rc = 0;
+        if (!rc)
+            rc = quarry_writer_commit(w, &err);
+        quarry_writer_close(w);
+        if (rc)
+            fail_msg("the writer failed: %s", err.msg);
+        next += 100;
+        pthread_mutex_lock(&h->mu);
+        h->commits++;
+        pthread_mutex_unlock(&h->mu);
+    }
+    __atomic_store_n(&h->done, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static void *hammer_reader(void *arg)
+{
+    hammer *h = arg;
+    long runs = 0, failures = 0;
+    char first[1100] = "";
+    while (!__atomic_load_n(&h->done, __ATOMIC_ACQUIRE)) {
+        quarry_index *rix;
+        quarry_results *r = NULL;
+        quarry_error err;
+        int rc = quarry_open(h->dir, &rix, &err);
+        if (!rc) {
+            rc = quarry_search(rix, h->query, NULL, &r, &err);
+            if (rc == QUARRY_ENOTERMS)
+                rc = 0;
+            for (size_t i = 0; !rc && r && i < r->n; i++) {
+                char *text;
+                size_t len;
+                if (!(rc = quarry_passage_text(rix, r->hits[i].passage, &text, &len, &err)))
+                    free(text);
+            }
+            quarry_results_free(r);
+            quarry_close(rix);
+        }
+        runs++;
+        if (rc && failures++ == 0)
+            snprintf(first, sizeof first, "%s", err.msg);
+    }
+    pthread_mutex_lock(&h->mu);
+    h->runs += runs;
+    h->failures += failures;
+    if (failures && !h->first_failure[0])
+        snprintf(h->first_failure, sizeof h->first_failure, "%s", first);
+    pthread_mutex_unlock(&h->mu);
+    return NULL;
+}
+
+static void test_readers_during_commits(void **state)
+{
+    (void)state;
+    trng r;
+    trng_seed(&r, 5);
+    tcoll docs = { 0 };
+    tcoll_generate(&docs, &r, 3000, "h");
+    char *dir = ttmp_make("hammer");
+    quarry_index_options o;
+    quarry_index_options_init(&o);
+    o.passage_tokens = 24;
+    quarry_writer *w;
+    quarry_error err;
+    assert_int_equal(quarry_writer_open(dir, &o, &w, &err), 0);
+    for (size_t i = 0; i < 300; i++)
+        assert_int_equal(quarry_writer_add(w, docs.d[i].id, docs.d[i].title, docs.d[i].text, strlen(docs.d[i].text),
+                                           NULL, NULL, &err), 0);
+    assert_int_equal(quarry_writer_commit(w, &err), 0);
+    quarry_writer_close(w);
+    char query[200];
+    snprintf(query, sizeof query, "%.190s", docs.d[0].text);
+    char *cut = strchr(query, ' ');
+    if (cut && (cut = strchr(cut + 1, ' ')))
+        *cut = 0;   /* its first two words */
+    hammer h = { dir, &docs, query, 0, PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, "" };
+    pthread_t wt, rt[3];
+    for (int t = 0; t < 3; t++)
+        assert_int_equal(pthread_create(&rt[t], NULL, hammer_reader, &h), 0);
+    assert_int_equal(pthread_create(&wt, NULL, hammer_writer, &h), 0);
+    pthread_join(wt, NULL);
+    for (int t = 0; t < 3; t++)
+        pthread_join(rt[t], NULL);
+    print_message("      %ld opens and searches by 3 threads during %ld commits: %ld failed%s%s\n", h.runs, h.commits,
+                  h.failures, h.failures ? ", the first: " : "", h.first_failure);
+    assert_int_equal(h.failures, 0);
+    assert_true(h.commits >= 20);
+    assert_true(h.runs > 3 * h.commits);
+    assert_int_equal(quarry_verify(dir, &err), 0);
+    pthread_mutex_destroy(&h.mu);
+    tcoll_free(&docs);
+    ttmp_remove(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_concurrent_searches),
+        cmocka_unit_test(test_readers_during_commits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

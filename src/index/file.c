@@ -166,8 +166,8 @@ int qf_map_open(qf_map *m, const char *dir, const char *name, const char *kind, 
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int rc = qerr_errno(err, "cannot open index file", path);
-        if (errno == ENOENT)
-            rc = qerr_set(err, QUARRY_ECORRUPT, "%s: file named by the manifest is missing (rebuild the index)", path);
+        if (errno == ENOENT)   /* QUARRY_ENOTFOUND: the reader tells a concurrent commit from damage */
+            rc = qerr_set(err, QUARRY_ENOTFOUND, "%s: file named by the manifest is missing (rebuild the index)", path);
         free(path);
         return rc;
     }

@@ -92,6 +92,8 @@ typedef struct qf_map {
 /* Maps DIR/NAME and checks its size, magic, kind and version (opening an
  * index checks that its size and footer equal the manifest's; the CRC of
  * the whole file is qf_map_check's, for quarry verify and merges). */
+/* A missing file is QUARRY_ENOTFOUND (a reader checks whether a commit
+ * removed it before calling it damage). */
 int qf_map_open(qf_map *m, const char *dir, const char *name, const char *kind, quarry_error *err);
 void qf_map_close(qf_map *m);
 /* Checks the CRC of the whole mapped file (footer) against its bytes;

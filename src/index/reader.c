@@ -246,6 +246,9 @@ static int open_dir(quarry_index *ix, const char *dir, quarry_error *err)
         }
         return QUARRY_ECORRUPT;
     }
+    if (rc == QUARRY_ENOTFOUND)   /* every attempt met a newer commit */
+        rc = qerr_set(err, QUARRY_EIO, "%s: the index changed %d times while it was being opened (a writer is "
+                      "committing fast); try again", dir, OPEN_TRIES);
     if (rc) {
         while (ix->nseg > first)
             seg_close(&ix->seg[--ix->nseg]);
