@@ -28,6 +28,7 @@
  * lacks, which are QUARRY_EFORMAT.
  */
 #include "analyze/analyze_int.h"
+#include "base/sys.h"
 
 #include <libstemmer.h>
 #include <stdio.h>
@@ -81,7 +82,7 @@ static int parse_stemmer(const char *s, enum qa_stemmer_kind *kind)
 static int make(const char *language, enum qa_stemmer_kind kind, const char *source,
                 qa_stopset *stops, qa_analyzer **out, quarry_error *err)
 {
-    qa_analyzer *a = calloc(1, sizeof *a);
+    qa_analyzer *a = qcalloc(1, sizeof *a);
     if (!a) {
         qa_stopset_free(stops);
         return qerr_set(err, QUARRY_ENOMEM, "out of memory creating the analyzer");
@@ -96,7 +97,7 @@ static int make(const char *language, enum qa_stemmer_kind kind, const char *sou
     a->stop_source = qstrndup(source, strlen(source));
     if (strncmp(source, "file:", 5) == 0) {
         size_t n = strlen(source) + 48;
-        a->desc = malloc(n);
+        a->desc = qmalloc(n);
         if (a->desc)
             snprintf(a->desc, n, "%s (%zu word%s)", source, a->stops.n, a->stops.n == 1 ? "" : "s");
     } else {
@@ -284,7 +285,7 @@ int qa_open_serialized(const void *data, size_t len, qa_analyzer **out, quarry_e
                         version, BLOB_VERSION);
 
     char lang[32], stem[16], count[24];
-    char *source = malloc(len + 1);
+    char *source = qmalloc(len + 1);
     if (!source)
         return qerr_set(err, QUARRY_ENOMEM, "out of memory reading analyzer settings");
     int rc;
@@ -320,8 +321,8 @@ int qa_open_serialized(const void *data, size_t len, qa_analyzer **out, quarry_e
         goto fail;
     }
 
-    const char **words = malloc((nwords ? nwords : 1) * sizeof *words);
-    uint32_t *lens = malloc((nwords ? nwords : 1) * sizeof *lens);
+    const char **words = qmalloc((nwords ? nwords : 1) * sizeof *words);
+    uint32_t *lens = qmalloc((nwords ? nwords : 1) * sizeof *lens);
     if (!words || !lens) {
         free(words);
         free(lens);

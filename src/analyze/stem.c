@@ -16,6 +16,7 @@
  * results are identical (tests/test_analyze.c checks it on real text).
  */
 #include "analyze/analyze_int.h"
+#include "base/sys.h"
 
 #include <libstemmer.h>
 #include <stdlib.h>
@@ -150,8 +151,8 @@ int qa_term(qa_analyzer *a, const qa_rawtok *t, char *out, uint32_t *olen)
 
     qa_cache *c = &a->cache;
     if (!c->slots) {
-        c->slots = calloc(NSLOTS, sizeof *c->slots);
-        c->arena = malloc(QA_CACHE_ARENA);
+        c->slots = qcalloc(NSLOTS, sizeof *c->slots);
+        c->arena = qmalloc(QA_CACHE_ARENA);
         if (!c->slots || !c->arena) {   /* run without a cache */
             qa_cache_free(c);
             a->use_cache = 0;

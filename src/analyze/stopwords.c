@@ -12,6 +12,7 @@
  * are ignored; each word is folded like a token.
  */
 #include "analyze/analyze_int.h"
+#include "base/sys.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -79,7 +80,7 @@ int qa_stopset_build(qa_stopset *set, const char *const *words, const uint32_t *
         return 0;
     if (n > UINT32_MAX / 4)
         return QUARRY_ENOMEM;
-    wref *w = malloc(n * sizeof *w);
+    wref *w = qmalloc(n * sizeof *w);
     if (!w)
         return QUARRY_ENOMEM;
     for (size_t i = 0; i < n; i++) {
@@ -97,10 +98,10 @@ int qa_stopset_build(qa_stopset *set, const char *const *words, const uint32_t *
     size_t cap = 16;
     while (cap < 2 * m)
         cap *= 2;
-    set->pool = malloc(bytes ? bytes : 1);
-    set->off = malloc((m ? m : 1) * sizeof *set->off);
-    set->len = malloc((m ? m : 1) * sizeof *set->len);
-    set->slots = calloc(cap, sizeof *set->slots);
+    set->pool = qmalloc(bytes ? bytes : 1);
+    set->off = qmalloc((m ? m : 1) * sizeof *set->off);
+    set->len = qmalloc((m ? m : 1) * sizeof *set->len);
+    set->slots = qcalloc(cap, sizeof *set->slots);
     if (!set->pool || !set->off || !set->len || !set->slots || bytes > UINT32_MAX) {
         free(w);
         qa_stopset_free(set);
@@ -149,16 +150,16 @@ int qa_stopset_has(const qa_stopset *set, const char *w, size_t n, uint64_t h)
 int qa_stopset_load(qa_stopset *set, const char *path, quarry_error *err)
 {
     memset(set, 0, sizeof *set);
-    FILE *f = fopen(path, "rb");
+    FILE *f = qsys_fopen(path, "rb");
     if (!f)
         return qerr_set(err, QUARRY_EIO, "%s: cannot read stop word file: %s", path, strerror(errno));
     qbuf text;
     qbuf_init(&text);
     char chunk[65536];
     size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
+    while ((got = qsys_fread(chunk, 1, sizeof chunk, f)) > 0) {
         if (text.len + got > STOPFILE_MAX) {
-            fclose(f);
+            qsys_fclose(f);
             qbuf_free(&text);
             return qerr_set(err, QUARRY_ELIMIT, "%s: stop word file is larger than %u MiB",
                             path, STOPFILE_MAX >> 20);
@@ -166,7 +167,7 @@ int qa_stopset_load(qa_stopset *set, const char *path, quarry_error *err)
         qbuf_append(&text, chunk, got);
     }
     int rerr = ferror(f) ? errno : 0;
-    fclose(f);
+    qsys_fclose(f);
     if (rerr) {
         qbuf_free(&text);
         return qerr_set(err, QUARRY_EIO, "%s: cannot read stop word file: %s", path, strerror(rerr));
@@ -222,7 +223,7 @@ int qa_stopset_load(qa_stopset *set, const char *path, quarry_error *err)
     }
     qbuf_free(&text);
     if (rc == 0 && nwords > 0) {
-        const char **ptrs = malloc(nwords * sizeof *ptrs);
+        const char **ptrs = qmalloc(nwords * sizeof *ptrs);
         if (!ptrs) {
             rc = qerr_set(err, QUARRY_ENOMEM, "%s: out of memory reading the stop word file", path);
         } else {

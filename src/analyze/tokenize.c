@@ -31,6 +31,7 @@
  * longer than QA_MAX_TERM bytes is cut at a code point boundary.
  */
 #include "analyze/analyze_int.h"
+#include "base/sys.h"
 
 #include <stdlib.h>
 
@@ -352,7 +353,7 @@ fold:
 
 int qa_fold_word(const char *str, size_t n, qbuf *out)
 {
-    int32_t *cps = malloc(sizeof(int32_t) * QA_CP_CAP);
+    int32_t *cps = qmalloc(sizeof(int32_t) * QA_CP_CAP);
     uint8_t raw[QA_RAW_CAP + 8];
     if (!cps)
         return -1;

@@ -3,6 +3,7 @@
  * shared by every module of libquarry (see base.h).
  */
 #include "base/base.h"
+#include "base/sys.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -80,7 +81,7 @@ int qbuf_reserve(qbuf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 64;
     while (cap < need)
         cap = cap * 2 < cap ? need : cap * 2;
-    uint8_t *p = realloc(b->p, cap);
+    uint8_t *p = qrealloc(b->p, cap);
     if (!p) {
         b->oom = 1;
         return -1;
@@ -165,7 +166,7 @@ int qgrow(void **v, size_t *cap, size_t n, size_t size)
         nc = n + 1;
     if (nc > SIZE_MAX / size)
         return -1;
-    void *p = realloc(*v, nc * size);
+    void *p = qrealloc(*v, nc * size);
     if (!p)
         return -1;
     *v = p;
@@ -285,7 +286,7 @@ uint64_t qhash(const void *p, size_t n)
 
 char *qstrndup(const char *s, size_t n)
 {
-    char *r = malloc(n + 1);
+    char *r = qmalloc(n + 1);
     if (!r)
         return NULL;
     memcpy(r, s, n);

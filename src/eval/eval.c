@@ -9,6 +9,7 @@
  * a 300-query x 1000-hit run takes milliseconds.
  */
 #include "eval/eval.h"
+#include "base/sys.h"
 
 #include <errno.h>
 #include <math.h>
@@ -59,7 +60,7 @@ static int table_presize(table *t, size_t n)
     size_t cap = 64;
     while (cap / 2 < n && cap < SIZE_MAX / 4 / sizeof(slot))
         cap *= 2;
-    if (!(t->s = calloc(cap, sizeof *t->s)))
+    if (!(t->s = qcalloc(cap, sizeof *t->s)))
         return -1;
     t->cap = cap;
     return 0;
@@ -80,7 +81,7 @@ static int table_reserve(table *t)
     if ((t->n + 1) * 2 <= t->cap)
         return 0;
     size_t cap = t->cap ? t->cap * 2 : 64;
-    slot *s = calloc(cap, sizeof *s);
+    slot *s = qcalloc(cap, sizeof *s);
     if (!s)
         return -1;
     table old = *t;
@@ -134,7 +135,7 @@ static void *grow(void *arr, size_t *cap, size_t n, size_t size)
     size_t c = *cap ? *cap * 2 : 64;
     if (c > SIZE_MAX / size)
         return NULL;
-    void *p = realloc(arr, c * size);
+    void *p = qrealloc(arr, c * size);
     if (p)
         *cap = c;
     return p;
@@ -214,20 +215,20 @@ static int no_memory(quarry_error *err, const char *name)
 static int read_all(const char *path, char **text, size_t *len, quarry_error *err)
 {
     int is_stdin = strcmp(path, "-") == 0;
-    FILE *f = is_stdin ? stdin : fopen(path, "rb");
+    FILE *f = is_stdin ? stdin : qsys_fopen(path, "rb");
     if (!f)
         return qerr_errno(err, "cannot open", path);
     qbuf b;
     qbuf_init(&b);
     char chunk[65536];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+    while ((n = qsys_fread(chunk, 1, sizeof chunk, f)) > 0)
         if (qbuf_append(&b, chunk, n))
             break;
     int bad = ferror(f);
     int e = errno;
     if (!is_stdin)
-        fclose(f);
+        qsys_fclose(f);
     if (bad) {
         qbuf_free(&b);
         errno = e;
@@ -247,7 +248,7 @@ static char *copy_text(const char *text, size_t len)
 {
     if (len == SIZE_MAX)
         return NULL;
-    char *t = malloc(len + 1);
+    char *t = qmalloc(len + 1);
     if (!t)
         return NULL;
     if (len)
@@ -323,7 +324,7 @@ static int parse_int(const char *s, int *v)
 static int qrels_parse_owned(const char *name, char *text, size_t len, qe_qrels **out,
                              quarry_error *err)
 {
-    qe_qrels *q = calloc(1, sizeof *q);
+    qe_qrels *q = qcalloc(1, sizeof *q);
     if (!q || !(q->name = qstrndup(name, strlen(name)))) {
         free(q);
         free(text);
@@ -469,7 +470,7 @@ static int rank_entries(qe_run *r)
 {
     if (!r->ne)
         return 0;
-    run_entry *sorted = malloc(r->ne * sizeof *sorted);
+    run_entry *sorted = qmalloc(r->ne * sizeof *sorted);
     if (!sorted)
         return -1;
     for (size_t i = 0; i < r->nq; i++)
@@ -508,7 +509,7 @@ static int parse_score(const char *s, double *v)
 static int run_parse_owned(const char *name, char *text, size_t len, qe_run **out,
                            quarry_error *err)
 {
-    qe_run *r = calloc(1, sizeof *r);
+    qe_run *r = qcalloc(1, sizeof *r);
     if (!r || !(r->name = qstrndup(name, strlen(name)))) {
         free(r);
         free(text);
@@ -691,8 +692,8 @@ int qe_evaluate(const qe_qrels *qrels, const qe_run *run, qe_result **out, quarr
         return qerr_set(err, QUARRY_EINPUT,
                         "%s: no query has a relevant document (rel > 0): nothing to evaluate",
                         qrels->name);
-    qe_result *r = calloc(1, sizeof *r);
-    if (!r || !(r->queries = calloc(nq, sizeof *r->queries)) || !(r->names = malloc(names))) {
+    qe_result *r = qcalloc(1, sizeof *r);
+    if (!r || !(r->queries = qcalloc(nq, sizeof *r->queries)) || !(r->names = qmalloc(names))) {
         qe_result_free(r);
         return no_memory(err, "eval");
     }

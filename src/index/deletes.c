@@ -13,6 +13,7 @@
  *   crc32
  */
 #include "index/deletes.h"
+#include "base/sys.h"
 
 #include <stdlib.h>
 
@@ -31,7 +32,7 @@ static int grow(qdl_set *d)
     size_t ncap = d->mask ? (d->mask + 1) * 2 : 1024;
     qdl_entry *old = d->tab;
     size_t oldcap = d->tab ? d->mask + 1 : 0;
-    d->tab = calloc(ncap, sizeof *d->tab);
+    d->tab = qcalloc(ncap, sizeof *d->tab);
     if (!d->tab) {
         d->tab = old;
         return -1;
@@ -87,7 +88,7 @@ int qdl_load(qdl_set *d, const qx_seg *s, quarry_error *err)
     memset(d, 0, sizeof *d);
     qbuf_init(&d->strs);
     d->nunits = s->nunits;
-    d->bits = calloc((s->nunits + 7) / 8 + 1, 1);
+    d->bits = qcalloc((s->nunits + 7) / 8 + 1, 1);
     if (!d->bits)
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
     if (!s->delbits)
@@ -215,8 +216,8 @@ static void sort_entries(qdl_entry *v, qdl_entry *tmp, size_t n, const uint8_t *
 
 int qdl_write(const qdl_set *d, const char *dir, uint64_t seg, uint64_t gen, qm_file *out, quarry_error *err)
 {
-    qdl_entry *v = malloc((d->n ? d->n : 1) * sizeof *v), *tmp = malloc((d->n ? d->n : 1) * sizeof *tmp);
-    uint64_t *offs = malloc((d->n ? d->n : 1) * sizeof *offs);
+    qdl_entry *v = qmalloc((d->n ? d->n : 1) * sizeof *v), *tmp = qmalloc((d->n ? d->n : 1) * sizeof *tmp);
+    uint64_t *offs = qmalloc((d->n ? d->n : 1) * sizeof *offs);
     if (!v || !tmp || !offs) {
         free(v);
         free(tmp);

@@ -3,6 +3,7 @@
  * and the checks every reader does before trusting a file (format.h).
  */
 #include "index/format.h"
+#include "base/sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +16,7 @@
 static char *join(const char *dir, const char *name)
 {
     size_t a = strlen(dir), b = strlen(name);
-    char *p = malloc(a + b + 2);
+    char *p = qmalloc(a + b + 2);
     if (!p)
         return NULL;
     memcpy(p, dir, a);
@@ -30,7 +31,7 @@ int qf_create(qf_writer *w, const char *dir, const char *name, const char *kind,
     w->path = join(dir, name);
     if (!w->path)
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
-    w->f = fopen(w->path, "wb");
+    w->f = qsys_fopen(w->path, "wb");
     if (!w->f) {
         int rc = qerr_errno(err, "cannot create", w->path);
         free(w->path);
@@ -53,7 +54,7 @@ int qf_write(qf_writer *w, const void *p, size_t n)
         return -1;
     if (n == 0)
         return 0;
-    if (fwrite(p, 1, n, w->f) != n) {
+    if (qsys_fwrite(p, 1, n, w->f) != n) {
         w->failed = 1;
         w->saved_errno = errno;
         return -1;
@@ -101,20 +102,20 @@ int qf_finish(qf_writer *w, uint64_t *size, uint32_t *crc, quarry_error *err)
     uint8_t t[4];
     uint32_t c = w->crc;
     qstore_u32(t, c);
-    if (!w->failed && fwrite(t, 1, 4, w->f) != 4) {
+    if (!w->failed && qsys_fwrite(t, 1, 4, w->f) != 4) {
         w->failed = 1;
         w->saved_errno = errno;
     }
-    if (!w->failed && fflush(w->f) != 0) {
+    if (!w->failed && qsys_fflush(w->f) != 0) {
         w->failed = 1;
         w->saved_errno = errno;
     }
-    if (!w->failed && fsync(fileno(w->f)) != 0 && errno != EINVAL) {
+    if (!w->failed && qsys_fsync(fileno(w->f)) != 0 && errno != EINVAL) {
         w->failed = 1;
         w->saved_errno = errno;
     }
     int rc = 0;
-    if (fclose(w->f) != 0 && !w->failed) {
+    if (qsys_fclose(w->f) != 0 && !w->failed) {
         w->failed = 1;
         w->saved_errno = errno;
     }
@@ -122,7 +123,7 @@ int qf_finish(qf_writer *w, uint64_t *size, uint32_t *crc, quarry_error *err)
     if (w->failed) {
         errno = w->saved_errno;
         rc = qerr_errno(err, "cannot write", w->path);
-        unlink(w->path);
+        qsys_unlink(w->path);
     } else {
         if (size)
             *size = w->off + 4;
@@ -137,9 +138,9 @@ int qf_finish(qf_writer *w, uint64_t *size, uint32_t *crc, quarry_error *err)
 void qf_abort(qf_writer *w)
 {
     if (w->f)
-        fclose(w->f);
+        qsys_fclose(w->f);
     if (w->path)
-        unlink(w->path);
+        qsys_unlink(w->path);
     free(w->path);
     memset(w, 0, sizeof *w);
 }
@@ -163,7 +164,7 @@ int qf_map_open(qf_map *m, const char *dir, const char *name, const char *kind, 
     char *path = join(dir, name);
     if (!path)
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = qsys_open(path, O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0) {
         int rc = qerr_errno(err, "cannot open index file", path);
         if (errno == ENOENT)   /* QUARRY_ENOTFOUND: the reader tells a concurrent commit from damage */
@@ -172,20 +173,20 @@ int qf_map_open(qf_map *m, const char *dir, const char *name, const char *kind, 
         return rc;
     }
     struct stat st;
-    if (fstat(fd, &st) != 0) {
+    if (qsys_fstat(fd, &st) != 0) {
         int rc = qerr_errno(err, "cannot stat", path);
-        close(fd);
+        qsys_close(fd);
         free(path);
         return rc;
     }
     if ((uint64_t)st.st_size < QF_HEADER + QF_FOOTER) {
-        close(fd);
+        qsys_close(fd);
         int rc = qerr_corrupt(err, path, (uint64_t)st.st_size, "file is truncated");
         free(path);
         return rc;
     }
-    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
+    void *p = qsys_mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    qsys_close(fd);
     if (p == MAP_FAILED) {
         int rc = qerr_errno(err, "cannot map", path);
         free(path);
@@ -218,13 +219,13 @@ int qf_map_raw(qf_map *m, const char *dir, const char *name, quarry_error *err)
     char *path = join(dir, name);
     if (!path)
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = qsys_open(path, O_RDONLY | O_CLOEXEC, 0);
     struct stat st;
     int rc = 0;
-    if (fd < 0 || fstat(fd, &st) != 0)
+    if (fd < 0 || qsys_fstat(fd, &st) != 0)
         rc = qerr_errno(err, "cannot open", path);
     else if (st.st_size > 0) {
-        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        void *p = qsys_mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (p == MAP_FAILED)
             rc = qerr_errno(err, "cannot map", path);
         else {
@@ -233,7 +234,7 @@ int qf_map_raw(qf_map *m, const char *dir, const char *name, quarry_error *err)
         }
     }
     if (fd >= 0)
-        close(fd);
+        qsys_close(fd);
     free(path);
     return rc;
 }
@@ -267,16 +268,16 @@ void qf_map_release(const qf_map *m)
 void qf_map_close(qf_map *m)
 {
     if (m && m->base)
-        munmap((void *)m->base, m->size);
+        qsys_munmap((void *)m->base, m->size);
     if (m)
         memset(m, 0, sizeof *m);
 }
 
 void qf_sync_dir(const char *dir)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = qsys_open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
+        (void)qsys_fsync(fd);
+        qsys_close(fd);
     }
 }

@@ -9,6 +9,7 @@
  * inverted in one pass with no sorting.
  */
 #include "index/invert.h"
+#include "base/sys.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -72,7 +73,7 @@ static uint32_t pool_alloc(qi_inverter *qi, uint32_t n)
     if (qi->nchunks == 0 || qi->pool_used + n > CHUNK) {
         if (qi->nchunks == MAX_CHUNKS)
             return UINT32_MAX;
-        void *p = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        void *p = qsys_mmap(NULL, CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED)
             return UINT32_MAX;
 #ifdef MADV_HUGEPAGE
@@ -89,7 +90,7 @@ static uint32_t pool_alloc(qi_inverter *qi, uint32_t n)
 static void pool_release(qi_inverter *qi)
 {
     for (uint32_t i = 0; i < qi->nchunks; i++)
-        munmap(qi->chunks[i], CHUNK);
+        qsys_munmap(qi->chunks[i], CHUNK);
     qi->nchunks = 0;
     qi->pool_used = 0;
 }
@@ -107,7 +108,7 @@ size_t qi_accounted(const qi_inverter *qi)
 
 int qi_open(size_t budget, qi_inverter **out, quarry_error *err)
 {
-    qi_inverter *qi = calloc(1, sizeof *qi);
+    qi_inverter *qi = qcalloc(1, sizeof *qi);
     if (!qi)
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
     qi->budget = budget < (1u << 20) ? (1u << 20) : budget;
@@ -170,7 +171,7 @@ void qi_reset(qi_inverter *qi)
 static int grow_table(qi_inverter *qi)
 {
     uint32_t ncap = qi->mask ? (qi->mask + 1) * 2 : 1024;
-    uint64_t *t = calloc(ncap, sizeof *t);
+    uint64_t *t = qcalloc(ncap, sizeof *t);
     if (!t)
         return -1;
     for (uint32_t i = 0; i < qi->nterms; i++) {
@@ -225,7 +226,7 @@ static uint32_t lookup(qi_inverter *qi, const char *s, uint32_t len, uint32_t ha
     }
     if (qi->nterms == qi->cap_terms) {
         uint32_t nc = qi->cap_terms ? qi->cap_terms * 2 : 1024;
-        term *nt = realloc(qi->terms, (size_t)nc * sizeof *nt);
+        term *nt = qrealloc(qi->terms, (size_t)nc * sizeof *nt);
         if (!nt)
             return UINT32_MAX;
         qi->terms = nt;
@@ -315,13 +316,13 @@ int qi_add_term(qi_inverter *qi, uint32_t unit, uint32_t t, uint32_t pos)
     qi->in_unit = 1;
     if (qi->ntok == qi->cap_tok) {
         uint32_t nc = qi->cap_tok ? qi->cap_tok * 2 : 4096;
-        uint32_t *a = realloc(qi->tpos, (size_t)nc * 4);
+        uint32_t *a = qrealloc(qi->tpos, (size_t)nc * 4);
         if (!a) {
             qi->failed = 1;
             return -1;
         }
         qi->tpos = a;
-        uint32_t *b = realloc(qi->tnext, (size_t)nc * 4);
+        uint32_t *b = qrealloc(qi->tnext, (size_t)nc * 4);
         if (!b) {
             qi->failed = 1;
             return -1;
@@ -336,7 +337,7 @@ int qi_add_term(qi_inverter *qi, uint32_t unit, uint32_t t, uint32_t pos)
     if (e->cur_unit != unit + 1) {
         if (qi->ntouched == qi->cap_touched) {
             uint32_t nc = qi->cap_touched ? qi->cap_touched * 2 : 1024;
-            uint32_t *a = realloc(qi->touched, (size_t)nc * 4);
+            uint32_t *a = qrealloc(qi->touched, (size_t)nc * 4);
             if (!a) {
                 qi->failed = 1;
                 return -1;
@@ -446,7 +447,7 @@ int qi_write(qi_inverter *qi, qpw *w, quarry_error *err)
 {
     if (qi->failed)
         return qerr_set(err, QUARRY_ENOMEM, "out of memory while inverting");
-    sterm *order = malloc((qi->nterms ? qi->nterms : 1) * sizeof *order);
+    sterm *order = qmalloc((qi->nterms ? qi->nterms : 1) * sizeof *order);
     uint32_t *pos = NULL;
     size_t cap_pos = 0;
     int rc = 0;
@@ -477,7 +478,7 @@ int qi_write(qi_inverter *qi, qpw *w, quarry_error *err)
                 size_t nc = cap_pos ? cap_pos : 256;
                 while (nc < tf)
                     nc *= 2;
-                uint32_t *np = realloc(pos, nc * sizeof *np);
+                uint32_t *np = qrealloc(pos, nc * sizeof *np);
                 if (!np) {
                     rc = qerr_set(err, QUARRY_ENOMEM, "out of memory");
                     break;

@@ -4,6 +4,7 @@
  * names of quarry's files are made and recognised (see manifest.h).
  */
 #include "index/manifest.h"
+#include "base/sys.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -159,7 +160,7 @@ int qm_copy(qm_manifest *dst, const qm_manifest *src)
     *dst = *src;
     dst->seg = NULL;
     if (src->nseg) {
-        dst->seg = malloc(src->nseg * sizeof *dst->seg);
+        dst->seg = qmalloc(src->nseg * sizeof *dst->seg);
         if (!dst->seg)
             return -1;
         memcpy(dst->seg, src->seg, src->nseg * sizeof *dst->seg);
@@ -236,24 +237,24 @@ int qm_read(const char *dir, qm_manifest *out, quarry_error *err)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, QF_MANIFEST);
-    FILE *f = fopen(path, "rb");
+    FILE *f = qsys_fopen(path, "rb");
     if (!f) {
         if (errno == ENOENT) {
             struct stat st;
-            if (stat(dir, &st) != 0)
+            if (qsys_stat(dir, &st) != 0)
                 return qerr_set(err, QUARRY_ENOTFOUND, "%s: no such index directory (build one with 'quarry index -o %s PATH...')", dir, dir);
             return qerr_set(err, QUARRY_ENOTFOUND, "%s: no index here (no MANIFEST; build one with 'quarry index -o %s PATH...')", dir, dir);
         }
         return qerr_errno(err, "cannot open", path);
     }
-    char *buf = malloc(MANIFEST_MAX + 1);
+    char *buf = qmalloc(MANIFEST_MAX + 1);
     if (!buf) {
-        fclose(f);
+        qsys_fclose(f);
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
     }
-    size_t n = fread(buf, 1, MANIFEST_MAX + 1, f);
+    size_t n = qsys_fread(buf, 1, MANIFEST_MAX + 1, f);
     int rerr = ferror(f);
-    fclose(f);
+    qsys_fclose(f);
     int rc;
     qm_manifest m;
     memset(&m, 0, sizeof m);
@@ -294,28 +295,28 @@ int qm_write(const char *dir, const qm_manifest *m, quarry_error *err)
     char tmp[4096], path[4096];
     snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, QF_MANIFEST);
     snprintf(path, sizeof path, "%s/%s", dir, QF_MANIFEST);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = qsys_open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         qbuf_free(&b);
         return qerr_errno(err, "cannot create", tmp);
     }
-    ssize_t wrote = write(fd, b.p, b.len);
+    ssize_t wrote = qsys_write(fd, b.p, b.len);
     int ok = wrote == (ssize_t)b.len;
-    if (ok && fsync(fd) != 0)
+    if (ok && qsys_fsync(fd) != 0)
         ok = 0;
     else if (!ok && wrote >= 0)
         errno = ENOSPC;   /* a short write: the disk is full */
     int e = errno;
-    close(fd);
+    qsys_close(fd);
     qbuf_free(&b);
     if (!ok) {
-        unlink(tmp);
+        qsys_unlink(tmp);
         errno = e;
         return qerr_errno(err, "cannot write", tmp);
     }
-    if (rename(tmp, path) != 0) {
+    if (qsys_rename(tmp, path) != 0) {
         int rc = qerr_errno(err, "cannot rename into place", path);
-        unlink(tmp);
+        qsys_unlink(tmp);
         return rc;
     }
     qf_sync_dir(dir);
@@ -335,18 +336,18 @@ static int named(const qm_manifest *m, const char *name)
 
 void qm_cleanup(const char *dir, const qm_manifest *keep)
 {
-    DIR *d = opendir(dir);
+    DIR *d = qsys_opendir(dir);
     if (!d)
         return;
     struct dirent *e;
     char path[4096];
-    while ((e = readdir(d))) {
+    while ((e = qsys_readdir(d))) {
         uint64_t seg;
         int kind = qm_classify(e->d_name, &seg);
         if (kind == QM_OTHER || ((kind == QM_SEGFILE || kind == QM_DELFILE) && named(keep, e->d_name)))
             continue;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
+        qsys_unlink(path);
     }
-    closedir(d);
+    qsys_closedir(d);
 }

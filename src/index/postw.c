@@ -5,6 +5,7 @@
  * §post, §posn, §dict).
  */
 #include "index/postw.h"
+#include "base/sys.h"
 
 #include <stdlib.h>
 
@@ -47,7 +48,7 @@ struct qpw {
 int qpw_open(qpw **out, const char *dir, uint64_t seg, const uint8_t *unit_len, uint32_t nunits,
              quarry_error *err)
 {
-    qpw *w = calloc(1, sizeof *w);
+    qpw *w = qcalloc(1, sizeof *w);
     if (!w)
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
     char name[QM_NAME];
@@ -186,7 +187,7 @@ static void flush_block(qpw *w)
     qim_put(&w->imps, w->bp, nf);
     if (w->ntp + nf > w->cap_tp) {
         size_t nc = w->cap_tp ? w->cap_tp * 2 : 256;
-        qim_pair *t = realloc(w->tp, nc * sizeof *t);
+        qim_pair *t = qrealloc(w->tp, nc * sizeof *t);
         if (!t)
             w->failed = 1;
         else {
@@ -221,7 +222,7 @@ int qpw_posting(qpw *w, uint32_t unit, uint32_t tf, const uint32_t *pos)
         size_t nc = w->cap_pos ? w->cap_pos : 1024;
         while (nc < w->npos + tf)
             nc *= 2;
-        uint32_t *p = realloc(w->pos, nc * sizeof *p);
+        uint32_t *p = qrealloc(w->pos, nc * sizeof *p);
         if (!p) {
             w->failed = 1;
             return -1;

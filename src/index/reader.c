@@ -6,6 +6,7 @@
  * gives the layouts); opening reads only headers, footers and trailers.
  */
 #include "index/reader.h"
+#include "base/sys.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -195,7 +196,7 @@ static int open_segments(quarry_index *ix, const char *dir, const qm_manifest *m
 {
     if (m->nseg == 0)
         return qerr_set(err, QUARRY_ECORRUPT, "%s/MANIFEST: names no segment (rebuild the index)", dir);
-    qx_seg *v = realloc(ix->seg, (ix->nseg + m->nseg) * sizeof *v);
+    qx_seg *v = qrealloc(ix->seg, (ix->nseg + m->nseg) * sizeof *v);
     if (!v)
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
     ix->seg = v;
@@ -263,10 +264,10 @@ int qx_open(const char *const *dirs, size_t n, quarry_index **out, quarry_error 
 {
     if (n == 0)
         return qerr_set(err, QUARRY_EINVAL, "no index to open");
-    quarry_index *ix = calloc(1, sizeof *ix);
+    quarry_index *ix = qcalloc(1, sizeof *ix);
     if (ix) {
-        ix->m = calloc(n, sizeof *ix->m);
-        ix->dirs = calloc(n, sizeof *ix->dirs);
+        ix->m = qcalloc(n, sizeof *ix->m);
+        ix->dirs = qcalloc(n, sizeof *ix->dirs);
     }
     if (!ix || !ix->m || !ix->dirs) {
         if (ix) {
@@ -1113,7 +1114,7 @@ static int positions_begin(qx_cursor *c)
         size_t nc = c->cap_pos ? c->cap_pos : 1024;
         while (nc < total + QC_BLOCK)
             nc *= 2;
-        uint32_t *p = realloc(c->pos, nc * sizeof *p);
+        uint32_t *p = qrealloc(c->pos, nc * sizeof *p);
         if (!p)
             return -1;
         c->pos = p;
@@ -1123,10 +1124,10 @@ static int positions_begin(qx_cursor *c)
         size_t nc = c->cap_groups ? c->cap_groups : 64;
         while (nc < groups)
             nc *= 2;
-        const uint8_t **g = realloc(c->goff, nc * sizeof *g);
+        const uint8_t **g = qrealloc(c->goff, nc * sizeof *g);
         if (g)
             c->goff = g;
-        uint32_t *st = g ? realloc(c->gstamp, nc * sizeof *st) : NULL;
+        uint32_t *st = g ? qrealloc(c->gstamp, nc * sizeof *st) : NULL;
         if (!g || !st)
             return -1;
         memset(st + c->cap_groups, 0, (nc - c->cap_groups) * sizeof *st);
@@ -1192,7 +1193,7 @@ const uint32_t *qx_positions(qx_cursor *c)
         size_t nc = c->cap_out ? c->cap_out : 64;
         while (nc < b - a)
             nc *= 2;
-        uint32_t *o = realloc(c->pout, nc * sizeof *o);
+        uint32_t *o = qrealloc(c->pout, nc * sizeof *o);
         if (!o)
             return NULL;
         c->pout = o;
@@ -1321,7 +1322,11 @@ static int text_block(quarry_index *ix, const qx_seg *s, uint64_t b, quarry_erro
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
     z_stream *zs = ix->tz;
     if (!zs) {   /* one raw inflate stream, kept for every block */
-        if (!(zs = calloc(1, sizeof *zs)) || inflateInit2(zs, -15) != Z_OK) {
+        if ((zs = qcalloc(1, sizeof *zs))) {
+            zs->zalloc = qsys_zalloc;
+            zs->zfree = qsys_zfree;
+        }
+        if (!zs || inflateInit2(zs, -15) != Z_OK) {
             free(zs);
             return qerr_set(err, QUARRY_ENOMEM, "out of memory");
         }

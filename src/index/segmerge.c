@@ -9,6 +9,7 @@
  * damage into a new segment with a valid checksum).
  */
 #include "index/segmerge.h"
+#include "base/sys.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -144,9 +145,9 @@ static int number(merger *m)
         uint64_t live_units = s->nunits - s->del_units, live_arts = s->narts;
         if (s->delbits && s->del_units) {
             uint64_t nw = ((uint64_t)s->nunits + 63) / 64, aw = ((uint64_t)s->narts + 63) / 64;
-            x->unit_rank = malloc((nw ? nw : 1) * sizeof *x->unit_rank);
-            x->art_live = calloc(aw ? aw : 1, sizeof *x->art_live);
-            x->art_rank = malloc((aw ? aw : 1) * sizeof *x->art_rank);
+            x->unit_rank = qmalloc((nw ? nw : 1) * sizeof *x->unit_rank);
+            x->art_live = qcalloc(aw ? aw : 1, sizeof *x->art_live);
+            x->art_rank = qmalloc((aw ? aw : 1) * sizeof *x->art_rank);
             if (!x->unit_rank || !x->art_live || !x->art_rank)
                 return qerr_set(m->err, QUARRY_ENOMEM, "out of memory");
             uint32_t r = 0;
@@ -282,8 +283,8 @@ static int write_arts(merger *m, uint64_t id, qm_segment *g)
     int rc = qf_create(&f, m->dir, name, QF_ARTS, m->err);
     if (rc)
         return rc;
-    uint64_t *pos = calloc(m->n, sizeof *pos);   /* each source's place in its id order */
-    qx_artrec *cur = calloc(m->n, sizeof *cur);
+    uint64_t *pos = qcalloc(m->n, sizeof *pos);   /* each source's place in its id order */
+    qx_artrec *cur = qcalloc(m->n, sizeof *cur);
     qbuf rec;
     qbuf_init(&rec);
     if (!pos || !cur) {
@@ -453,7 +454,7 @@ static int write_postings(merger *m, uint64_t id, qm_segment *g, uint64_t *terms
     }
     /* a heap of the sources on a term, smallest (term, source) first: the
      * sources holding the smallest term come out in order */
-    size_t *heap = malloc((m->n ? m->n : 1) * sizeof *heap), nh = 0;
+    size_t *heap = qmalloc((m->n ? m->n : 1) * sizeof *heap), nh = 0;
     if (!heap && !rc)
         rc = qerr_set(m->err, QUARRY_ENOMEM, "out of memory");
     for (size_t i = 0; i < m->n && !rc; i++)
@@ -531,7 +532,7 @@ static void remove_new(const char *dir, uint64_t id)
     for (size_t k = 0; k < QM_SEG_FILES; k++) {
         qm_seg_name(name, id, qm_kinds[k]);
         snprintf(path, sizeof path, "%s/%s", dir, name);
-        unlink(path);
+        qsys_unlink(path);
     }
 }
 
@@ -550,7 +551,7 @@ static int merge(quarry_index *ix, size_t first, size_t count, uint64_t id, size
     m.release_bytes = mem / 8 > (1u << 20) ? mem / 8 : (1u << 20);
     memset(out, 0, sizeof *out);
     int rc = 0;
-    if (!(m.v = calloc(count, sizeof *m.v)))
+    if (!(m.v = qcalloc(count, sizeof *m.v)))
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
     for (size_t i = 0; i < count && !rc; i++) {
         m.v[i].s = &ix->seg[first + i];
@@ -652,7 +653,7 @@ static int merge_commit(const char *dir, quarry_index *ix, size_t first, size_t 
         return rc;
     }
     qm_manifest m = cur;
-    m.seg = calloc(cur.nseg + 1, sizeof *m.seg);
+    m.seg = qcalloc(cur.nseg + 1, sizeof *m.seg);
     if (!m.seg) {
         qm_free(&cur);
         remove_new(dir, id);

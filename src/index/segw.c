@@ -8,6 +8,7 @@
  *   u64 empties, empties × { u32 file, u64 line, u32 len, id bytes }
  */
 #include "index/segw.h"
+#include "base/sys.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -48,7 +49,7 @@ struct qsw {
 
 int qsw_open(qsw **out, const char *dir, size_t budget, quarry_error *err)
 {
-    qsw *w = calloc(1, sizeof *w);
+    qsw *w = qcalloc(1, sizeof *w);
     if (!w || !(w->dir = qstrndup(dir, strlen(dir)))) {
         free(w);
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
@@ -74,7 +75,7 @@ static void remove_segment(qsw *w)
     for (size_t k = 0; k < QM_SEG_FILES; k++) {
         qm_seg_name(name, w->seg, qm_kinds[k]);
         snprintf(path, sizeof path, "%s/%s", w->dir, name);
-        unlink(path);
+        qsys_unlink(path);
     }
 }
 
@@ -163,7 +164,7 @@ static const uint8_t *id_at(const qsw *w, uint64_t off, uint32_t *len)
 static int id_grow(qsw *w)
 {
     uint64_t ncap = w->id_mask ? (w->id_mask + 1) * 2 : 1024;
-    uint64_t *t = calloc(ncap, sizeof *t);
+    uint64_t *t = qcalloc(ncap, sizeof *t);
     if (!t)
         return -1;
     for (uint64_t off = 0; off < w->ids.len;) {
@@ -333,7 +334,7 @@ static int cmp_id_rec(const void *a, const void *b)
 /* Every id of the segment (articles and skipped empty ones), sorted. */
 static id_sort *sorted_ids(const qsw *w)
 {
-    id_sort *v = malloc((w->nids ? w->nids : 1) * sizeof *v);
+    id_sort *v = qmalloc((w->nids ? w->nids : 1) * sizeof *v);
     if (!v)
         return NULL;
     uint64_t k = 0;
@@ -357,24 +358,24 @@ static int write_origins(qsw *w, const id_sort *v, char *name, quarry_error *err
     qm_run_name(name, w->seg, ORIGINS_RUN);
     char path[4200];
     snprintf(path, sizeof path, "%s/%s", w->dir, name);
-    FILE *f = fopen(path, "wb");
+    FILE *f = qsys_fopen(path, "wb");
     if (!f)
         return qerr_errno(err, "cannot create", path);
     uint8_t t[8];
     qstore_u32(t, (uint32_t)w->nids);
     qstore_u32(t + 4, (uint32_t)(w->nids >> 32));
-    int bad = fwrite(t, 1, 8, f) != 8;
+    int bad = qsys_fwrite(t, 1, 8, f) != 8;
     for (uint64_t i = 0; i < w->nids && !bad; i++) {
         uint32_t len;
         id_at(w, v[i].off, &len);
         size_t n = 4 + (size_t)len + 12;   /* length, id, file, line */
-        bad |= fwrite(w->ids.p + v[i].off, 1, n, f) != n;
+        bad |= qsys_fwrite(w->ids.p + v[i].off, 1, n, f) != n;
     }
-    if (fclose(f) != 0)
+    if (qsys_fclose(f) != 0)
         bad = 1;
     if (bad) {
         int rc = qerr_errno(err, "cannot write", path);
-        unlink(path);
+        qsys_unlink(path);
         return rc;
     }
     return 0;
@@ -498,7 +499,7 @@ int qsw_finish(qsw *w, const qa_analyzer *an, int passages, unsigned passage_tok
 fail: {
         char path[4200];
         snprintf(path, sizeof path, "%s/%s", w->dir, out->origins);
-        unlink(path);
+        qsys_unlink(path);
         remove_segment(w);
         qi_reset(w->inv);
         reset(w);

@@ -7,12 +7,17 @@
 #include <zlib.h>
 
 #include "index/textw.h"
+#include "base/sys.h"
 #include "index/manifest.h"
 
 int qtw_open(qtw_writer *t, const char *dir, uint64_t seg, quarry_error *err)
 {
     memset(t, 0, sizeof *t);
-    z_stream *zs = calloc(1, sizeof *zs);
+    z_stream *zs = qcalloc(1, sizeof *zs);
+    if (zs) {
+        zs->zalloc = qsys_zalloc;
+        zs->zfree = qsys_zfree;
+    }
     if (!zs || deflateInit2(zs, Z_BEST_SPEED, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {   /* raw deflate */
         free(zs);
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");

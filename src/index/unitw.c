@@ -7,6 +7,7 @@
  * one after another into the table; memory stays constant.
  */
 #include "index/unitw.h"
+#include "base/sys.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -25,12 +26,12 @@ int qu_open(qu_writer *u, const char *dir, uint64_t seg, quarry_error *err)
         char name[QM_NAME];
         qm_run_name(name, seg, COL_RUN + (uint32_t)k);
         size_t n = strlen(dir) + strlen(name) + 2;
-        if (!(u->path[k] = malloc(n))) {
+        if (!(u->path[k] = qmalloc(n))) {
             qu_abort(u);
             return qerr_set(err, QUARRY_ENOMEM, "out of memory");
         }
         snprintf(u->path[k], n, "%s/%s", dir, name);
-        if (!(u->col[k] = fopen(u->path[k], "w+b"))) {
+        if (!(u->col[k] = qsys_fopen(u->path[k], "w+b"))) {
             int rc = qerr_errno(err, "cannot create", u->path[k]);
             qu_abort(u);
             return rc;
@@ -41,7 +42,7 @@ int qu_open(qu_writer *u, const char *dir, uint64_t seg, quarry_error *err)
 
 static void put(qu_writer *u, int k, const void *p)
 {
-    if (!u->failed && fwrite(p, 1, col_width[k], u->col[k]) != col_width[k]) {
+    if (!u->failed && qsys_fwrite(p, 1, col_width[k], u->col[k]) != col_width[k]) {
         u->failed = 1;
         u->saved_errno = errno;
         u->failed_col = k;
@@ -82,13 +83,13 @@ int qu_finish(qu_writer *u, const char *dir, uint64_t seg, uint64_t *size, uint3
     }
     uint8_t buf[1 << 16];
     for (int k = 0; k < QU_NCOLS && !rc; k++) {
-        if (fflush(u->col[k]) != 0 || fseek(u->col[k], 0, SEEK_SET) != 0) {
+        if (qsys_fflush(u->col[k]) != 0 || fseek(u->col[k], 0, SEEK_SET) != 0) {
             rc = qerr_errno(err, "cannot write", u->path[k]);
             break;
         }
         size_t got;
         uint64_t total = 0;
-        while ((got = fread(buf, 1, sizeof buf, u->col[k])) > 0) {
+        while ((got = qsys_fread(buf, 1, sizeof buf, u->col[k])) > 0) {
             qf_write(&f, buf, got);
             total += got;
         }
@@ -111,9 +112,9 @@ void qu_abort(qu_writer *u)
 {
     for (int k = 0; k < QU_NCOLS; k++) {
         if (u->col[k])
-            fclose(u->col[k]);
+            qsys_fclose(u->col[k]);
         if (u->path[k]) {
-            unlink(u->path[k]);
+            qsys_unlink(u->path[k]);
             free(u->path[k]);
         }
         u->col[k] = NULL;

@@ -10,6 +10,7 @@
 #pragma GCC diagnostic ignored "-Wformat-extra-args"
 
 #include "index/deletes.h"
+#include "base/sys.h"
 #include "index/reader.h"
 
 typedef struct vctx {
@@ -157,7 +158,7 @@ static int verify_segment(quarry_index *ix, const qx_seg *s, quarry_error *err)
     if (next_unit != s->nunits)
         return seg_bad(s, &s->arts, err, "articles cover %llu units of %llu", next_unit, s->nunits);
     /* the id order is a sorted permutation */
-    uint8_t *seen = calloc(s->narts ? s->narts : 1, 1);
+    uint8_t *seen = qcalloc(s->narts ? s->narts : 1, 1);
     if (!seen)
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
     qx_artrec prev = { 0 };
@@ -206,7 +207,7 @@ static int verify_deletions(quarry_index *ix, const qx_seg *s, quarry_error *err
     qdl_set d;
     memset(&d, 0, sizeof d);
     d.nunits = s->nunits;
-    if (!(d.bits = calloc((s->nunits + 7) / 8 + 1, 1)))
+    if (!(d.bits = qcalloc((s->nunits + 7) / 8 + 1, 1)))
         rc = qerr_set(err, QUARRY_ENOMEM, "out of memory");
     for (uint32_t a = 0; a < s->narts && !rc; a++) {
         qx_artrec r;

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "analyze/analyze.h"
+#include "base/sys.h"
 #include "index/batch.h"
 #include "index/deletes.h"
 #include "index/manifest.h"
@@ -162,7 +163,7 @@ static void remove_origins(quarry_writer *w)
     char path[4200];
     for (size_t i = 0; i < w->nsegs; i++) {
         snprintf(path, sizeof path, "%s/%s", w->dir, w->segs[i].r.origins);
-        unlink(path);
+        qsys_unlink(path);
     }
 }
 
@@ -173,7 +174,7 @@ static void remove_segments(quarry_writer *w)
         const qm_segment *g = &w->segs[i].r.seg;
         for (size_t k = 0; k < g->nfiles; k++) {
             snprintf(path, sizeof path, "%s/%s", w->dir, g->files[k].name);
-            unlink(path);
+            qsys_unlink(path);
         }
     }
     (void)name;
@@ -208,7 +209,7 @@ void quarry_writer_close(quarry_writer *w)
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
     if (w->lock_fd >= 0)
-        close(w->lock_fd);
+        qsys_close(w->lock_fd);
     free(w->dir);
     free(w);
 }
@@ -218,7 +219,7 @@ void quarry_writer_close(quarry_writer *w)
  * interrupted): never among someone else's files. */
 static int check_dir(const char *dir, quarry_error *err)
 {
-    DIR *d = opendir(dir);
+    DIR *d = qsys_opendir(dir);
     if (!d)
         return errno == ENOTDIR ? qerr_set(err, QUARRY_EINVAL, "%s: not a directory (give -o a directory for the index)", dir)
                                 : qerr_errno(err, "cannot read directory", dir);
@@ -226,7 +227,7 @@ static int check_dir(const char *dir, quarry_error *err)
     const char *foreign = NULL;
     char first[256] = "";
     int index = 0;
-    while ((e = readdir(d))) {
+    while ((e = qsys_readdir(d))) {
         uint64_t seg;
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
@@ -237,7 +238,7 @@ static int check_dir(const char *dir, quarry_error *err)
             foreign = first;
         }
     }
-    closedir(d);
+    qsys_closedir(d);
     if (foreign && !index)
         return qerr_set(err, QUARRY_EINVAL,
                         "%s: the directory holds other files (%s) and no quarry index; quarry writes an index only "
@@ -259,7 +260,7 @@ int quarry_writer_open(const char *dir, const quarry_index_options *o, quarry_wr
         return qerr_set(err, QUARRY_EINVAL, "--passage-tokens %u: must be between 16 and 100000", o->passage_tokens);
     if (o->threads > MAX_THREADS)
         return qerr_set(err, QUARRY_EINVAL, "--threads %u: at most %d", o->threads, MAX_THREADS);
-    quarry_writer *w = calloc(1, sizeof *w);
+    quarry_writer *w = qcalloc(1, sizeof *w);
     if (!w)
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
     w->lock_fd = -1;
@@ -271,7 +272,7 @@ int quarry_writer_open(const char *dir, const quarry_index_options *o, quarry_wr
         rc = qerr_set(err, QUARRY_ENOMEM, "out of memory");
         goto fail;
     }
-    if (!o->add && mkdir(dir, 0777) != 0 && errno != EEXIST) {
+    if (!o->add && qsys_mkdir(dir, 0777) != 0 && errno != EEXIST) {
         rc = qerr_errno(err, "cannot create index directory", dir);
         goto fail;
     }
@@ -279,14 +280,14 @@ int quarry_writer_open(const char *dir, const quarry_index_options *o, quarry_wr
         goto fail;
     char path[4200];
     snprintf(path, sizeof path, "%s/LOCK", dir);
-    w->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    w->lock_fd = qsys_open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (w->lock_fd < 0) {
         rc = errno == ENOENT && o->add
                  ? qerr_set(err, QUARRY_ENOTFOUND, "%s: no index here to add to (build one with 'quarry index -o %s PATH...')", dir, dir)
                  : qerr_errno(err, "cannot create lock file", path);
         goto fail;
     }
-    if (flock(w->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    if (qsys_flock(w->lock_fd, LOCK_EX | LOCK_NB) != 0) {
         rc = qerr_set(err, QUARRY_EIO, "%s: another 'quarry index' is writing this index; wait for it to finish", dir);
         goto fail;
     }
@@ -342,7 +343,7 @@ int quarry_writer_open(const char *dir, const quarry_index_options *o, quarry_wr
     size_t per = w->budget > fixed ? (w->budget - fixed) / w->nworkers : 0;
     if (per < (1u << 20))
         per = 1u << 20;
-    if (!(w->wk = calloc(w->nworkers, sizeof *w->wk))) {
+    if (!(w->wk = qcalloc(w->nworkers, sizeof *w->wk))) {
         rc = qerr_set(err, QUARRY_ENOMEM, "out of memory");
         goto fail;
     }
@@ -413,10 +414,10 @@ static int finish_segment(worker *k, int keep_empty, quarry_error *err)
     if (bad) {
         char path[4200];
         snprintf(path, sizeof path, "%s/%s", w->dir, r.origins);
-        unlink(path);
+        qsys_unlink(path);
         for (size_t i = 0; i < r.seg.nfiles; i++) {
             snprintf(path, sizeof path, "%s/%s", w->dir, r.seg.files[i].name);
-            unlink(path);
+            qsys_unlink(path);
         }
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
     }
@@ -756,12 +757,12 @@ static int stream_next(const quarry_writer *w, idstream *x, quarry_error *err)
         return 0;
     x->left--;
     uint8_t t[12];
-    if (fread(t, 1, 4, x->f) != 4)
+    if (qsys_fread(t, 1, 4, x->f) != 4)
         goto bad;
     uint32_t len = qload_u32(t);
     qbuf_reset(&x->id);
-    if (len > (1u << 24) || qbuf_reserve(&x->id, len) || fread(x->id.p, 1, len, x->f) != len ||
-        fread(t, 1, 12, x->f) != 12)
+    if (len > (1u << 24) || qbuf_reserve(&x->id, len) || qsys_fread(x->id.p, 1, len, x->f) != len ||
+        qsys_fread(t, 1, 12, x->f) != 12)
         goto bad;
     x->id.len = len;
     x->file = qload_u32(t);
@@ -813,8 +814,8 @@ static void where(const quarry_writer *w, uint32_t file, uint64_t line, char *ou
 static int check_ids(quarry_writer *w, quarry_error *err)
 {
     size_t n = w->nsegs, nh = 0;
-    idstream *v = calloc(n ? n : 1, sizeof *v);
-    size_t *heap = calloc(n ? n : 1, sizeof *heap);
+    idstream *v = qcalloc(n ? n : 1, sizeof *v);
+    size_t *heap = qcalloc(n ? n : 1, sizeof *heap);
     int rc = 0;
     if (!v || !heap)
         rc = qerr_set(err, QUARRY_ENOMEM, "out of memory");
@@ -825,9 +826,9 @@ static int check_ids(quarry_writer *w, quarry_error *err)
         char path[4200];
         snprintf(path, sizeof path, "%s/%s", w->dir, x->name);
         uint8_t t[8];
-        if (!(x->f = fopen(path, "rb")))
+        if (!(x->f = qsys_fopen(path, "rb")))
             rc = qerr_errno(err, "cannot open", path);
-        else if (fread(t, 1, 8, x->f) != 8)
+        else if (qsys_fread(t, 1, 8, x->f) != 8)
             rc = qerr_set(err, QUARRY_EIO, "%s: a temporary file of this run is damaged or unreadable", path);
         else {
             x->left = qload_u64(t);
@@ -870,7 +871,7 @@ static int check_ids(quarry_writer *w, quarry_error *err)
     qbuf_free(&prev);
     for (size_t i = 0; v && i < n; i++) {
         if (v[i].f)
-            fclose(v[i].f);
+            qsys_fclose(v[i].f);
         qbuf_free(&v[i].id);
     }
     free(v);
@@ -900,7 +901,7 @@ static int write_deletions(quarry_writer *w, qm_manifest *m, quarry_error *err)
         n += w->wk[i].nrepl;
     if (!n)
         return 0;
-    uint64_t *all = malloc(n * sizeof *all);
+    uint64_t *all = qmalloc(n * sizeof *all);
     if (!all)
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
     size_t k = 0;
@@ -992,7 +993,7 @@ int quarry_writer_commit(quarry_writer *w, quarry_error *err)
     }
     m.generation = w->gen;
     m.next_segment = w->seg_base;
-    m.seg = calloc(keep + nnew + 1, sizeof *m.seg);
+    m.seg = qcalloc(keep + nnew + 1, sizeof *m.seg);
     if (!m.seg) {
         rc = qerr_set(err, QUARRY_ENOMEM, "out of memory");
         goto fail;

@@ -27,6 +27,7 @@
  * mark such as a curly quote as part of a word), good enough for sizing.
  */
 #include "passage/passage.h"
+#include "base/sys.h"
 #include "passage/sentence.h"
 
 #include <stdlib.h>
@@ -149,7 +150,7 @@ static int push(qp_spans *out, size_t s, size_t e)
 {
     if (out->n == out->cap) {
         size_t cap = out->cap ? out->cap * 2 : 16;
-        qp_span *v = realloc(out->v, cap * sizeof *v);
+        qp_span *v = qrealloc(out->v, cap * sizeof *v);
         if (!v)
             return -1;
         out->v = v;

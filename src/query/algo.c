@@ -3,6 +3,7 @@
  * query's shape, the root's clauses, and the canonical match at a unit.
  */
 #include "query/algo.h"
+#include "base/sys.h"
 
 #include <stdlib.h>
 
@@ -11,7 +12,7 @@
 qn_node **qalgo_clauses(qn_node *root, size_t *n)
 {
     size_t k = 0;
-    qn_node **v = malloc((root->kind == QN_BOOL && root->nkids ? root->nkids : 1) * sizeof *v);
+    qn_node **v = qmalloc((root->kind == QN_BOOL && root->nkids ? root->nkids : 1) * sizeof *v);
     if (!v)
         return NULL;
     if (root->kind == QN_BOOL) {

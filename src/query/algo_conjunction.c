@@ -23,6 +23,7 @@
 #include <stdlib.h>
 
 #include "query/algo.h"
+#include "base/sys.h"
 #include "query/parse.h"
 
 typedef struct conj {
@@ -193,7 +194,7 @@ void qalgo_conjunction(qalgo_run *r)
 {
     qn_node *root = r->root;
     size_t nk = root->nkids ? root->nkids : 1;
-    conj c = { r, malloc(nk * sizeof *c.req), malloc(nk * sizeof *c.opt), 0, 0, 0, 0, INFINITY };
+    conj c = { r, qmalloc(nk * sizeof *c.req), qmalloc(nk * sizeof *c.opt), 0, 0, 0, 0, INFINITY };
     if (!c.req || !c.opt) {
         r->x->oom = 1;
         goto done;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "query/algo.h"
+#include "base/sys.h"
 #include "query/parse.h"
 
 /* The lead cursors of the positive leaves present in the segment. */
@@ -34,7 +35,7 @@ static size_t count_leaves(const qn_node *n)
 
 void qalgo_exhaustive(qalgo_run *r)
 {
-    qx_cursor **lead = malloc((count_leaves(r->root) + 1) * sizeof *lead);
+    qx_cursor **lead = qmalloc((count_leaves(r->root) + 1) * sizeof *lead);
     if (!lead) {
         r->x->oom = 1;
         return;

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 
 #include "query/algo.h"
+#include "base/sys.h"
 #include "query/parse.h"
 
 typedef struct ms {
@@ -159,8 +160,8 @@ static void run_terms(ms *m)
     qn_ctx *x = r->x;
     qk_collector *col = r->col;
     size_t n = m->n;
-    qx_cursor **cur = malloc(n * sizeof *cur);
-    double *w = malloc(n * sizeof *w);
+    qx_cursor **cur = qmalloc(n * sizeof *cur);
+    double *w = qmalloc(n * sizeof *w);
     if (!cur || !w) {
         x->oom = 1;
         goto done;
@@ -254,8 +255,8 @@ void qalgo_maxscore(qalgo_run *r)
     memset(&m, 0, sizeof m);
     m.r = r;
     m.cl = qalgo_clauses(r->root, &m.n);
-    m.B = malloc((m.n ? m.n : 1) * sizeof *m.B);
-    m.ord = malloc((m.n ? m.n : 1) * sizeof *m.ord);
+    m.B = qmalloc((m.n ? m.n : 1) * sizeof *m.B);
+    m.ord = qmalloc((m.n ? m.n : 1) * sizeof *m.ord);
     if (!m.cl || !m.B || !m.ord) {
         r->x->oom = 1;
         goto done;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 
 #include "index/reader.h"
+#include "base/sys.h"
 #include "query/search.h"
 
 typedef struct tw {
@@ -159,7 +160,7 @@ int qexp_expand(quarry_index *ix, const char *query, const quarry_search_options
         if (twv_add(&fin, rm.v[i].term, rm.v[i].len, (1 - o->fb_weight) * rm.v[i].w / rtot))
             goto done;
     twv_merge(&fin);
-    boost = malloc((fin.n + 1) * sizeof *boost);
+    boost = qmalloc((fin.n + 1) * sizeof *boost);
     if (!boost)
         goto done;
     for (size_t i = 0; i < fin.n; i++) {

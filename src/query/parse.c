@@ -39,6 +39,7 @@
  * counted in out->len, so out->p can be used as a C string.
  */
 #include "query/parse.h"
+#include "base/sys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,7 +208,7 @@ void qq_free(qq_node *n)
 
 static qq_node *new_node(int kind, uint32_t col)
 {
-    qq_node *n = calloc(1, sizeof *n);
+    qq_node *n = qcalloc(1, sizeof *n);
     if (n) {
         n->kind = kind;
         n->occur = QQ_SHOULD;
@@ -222,7 +223,7 @@ static int bool_add(parser *p, qq_node *b, qq_node *kid, int occur)
 {
     if ((b->nkids & (b->nkids - 1)) == 0) {  /* 0, 1, 2, 4, ...: grow to the next power of two */
         size_t cap = b->nkids ? b->nkids * 2 : 2;
-        qq_node **k = realloc(b->kids, cap * sizeof *k);
+        qq_node **k = qrealloc(b->kids, cap * sizeof *k);
         if (!k) {
             qq_free(kid);
             return oom(p);
@@ -472,12 +473,12 @@ int qq_parse_plain(const char *query, size_t len, qq_node **out, quarry_error *e
     if (len > QQ_MAX_QUERY)
         return qerr_set(err, QUARRY_ELIMIT, "the query is %zu bytes long, more than the limit of %d bytes",
                         len, QQ_MAX_QUERY);
-    qq_node *root = calloc(1, sizeof *root);
+    qq_node *root = qcalloc(1, sizeof *root);
     size_t nw = 0;
     for (size_t i = 0; i < len; i++)
         if ((i == 0 || query[i - 1] == ' ' || query[i - 1] == '\t') && query[i] != ' ' && query[i] != '\t')
             nw++;
-    if (!root || !(root->kids = calloc(nw ? nw : 1, sizeof *root->kids))) {
+    if (!root || !(root->kids = qcalloc(nw ? nw : 1, sizeof *root->kids))) {
         free(root);
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
     }
@@ -489,7 +490,7 @@ int qq_parse_plain(const char *query, size_t len, qq_node **out, quarry_error *e
         while (j < len && query[j] != ' ' && query[j] != '\t')
             j++;
         if (j > i) {
-            qq_node *k = calloc(1, sizeof *k);
+            qq_node *k = qcalloc(1, sizeof *k);
             if (!k || !(k->text = qstrndup(query + i, j - i))) {
                 free(k);
                 qq_free(root);

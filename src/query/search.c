@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "index/reader.h"
+#include "base/sys.h"
 #include "query/algo.h"
 #include "query/search.h"
 #include "query/tree.h"
@@ -46,15 +47,15 @@ static int pack(const quarry_search_options *o, qk_collector *col, const qt_tree
     size_t n;
     qk_hit *v = qk_sorted(col, &n);
     size_t from = o->offset < n ? o->offset : n;
-    quarry_results *res = calloc(1, sizeof *res);
+    quarry_results *res = qcalloc(1, sizeof *res);
     if (!res)
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
     res->n = n - from;
     res->matched = col->matched;
     res->matched_exact = !col->pruned;
-    res->hits = malloc((res->n ? res->n : 1) * sizeof *res->hits);
-    res->terms = calloc(t->nterms + 1, sizeof *res->terms);
-    char *tcopy = malloc(t->terms.len + 1);
+    res->hits = qmalloc((res->n ? res->n : 1) * sizeof *res->hits);
+    res->terms = qcalloc(t->nterms + 1, sizeof *res->terms);
+    char *tcopy = qmalloc(t->terms.len + 1);
     if (!res->hits || !res->terms || !tcopy) {
         free(tcopy);
         quarry_results_free(res);

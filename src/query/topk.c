@@ -4,6 +4,7 @@
  * QUARRY_COUNT_EXACT, and the pruning threshold.
  */
 #include "query/topk.h"
+#include "base/sys.h"
 
 #include <stdlib.h>
 
@@ -64,7 +65,7 @@ int qk_init(qk_collector *c, size_t k, int articles, int count_all)
     c->articles = articles;
     c->count_all = count_all;
     c->theta = -INFINITY;
-    c->v = malloc((k ? k : 1) * sizeof *c->v);
+    c->v = qmalloc((k ? k : 1) * sizeof *c->v);
     return c->v ? 0 : -1;
 }
 

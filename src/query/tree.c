@@ -4,6 +4,7 @@
  * frequencies and leaf weights, and binding to one segment at a time.
  */
 #include "query/tree.h"
+#include "base/sys.h"
 
 #include <stdlib.h>
 
@@ -85,12 +86,12 @@ static int make_leaf(builder *b, qn_node *n, const qtok *v, size_t nt, int field
     n->field = field;
     n->positive = positive;
     n->nterms = nt;
-    n->terms = calloc(nt, sizeof *n->terms);
-    n->relpos = calloc(nt, sizeof *n->relpos);
-    n->df = calloc(nt, sizeof *n->df);
-    n->segterms = calloc(nt * ns, sizeof *n->segterms);
-    n->found = calloc(nt * ns, 1);
-    n->cur = calloc(nt, sizeof *n->cur);
+    n->terms = qcalloc(nt, sizeof *n->terms);
+    n->relpos = qcalloc(nt, sizeof *n->relpos);
+    n->df = qcalloc(nt, sizeof *n->df);
+    n->segterms = qcalloc(nt * ns, sizeof *n->segterms);
+    n->found = qcalloc(nt * ns, 1);
+    n->cur = qcalloc(nt, sizeof *n->cur);
     if (!n->terms || !n->relpos || !n->df || !n->segterms || !n->found || !n->cur ||
         qgrow((void **)&t->leaves, &t->cap_leaves, t->nleaves, sizeof *t->leaves))
         return QUARRY_ENOMEM;
@@ -132,7 +133,7 @@ static int make_leaf(builder *b, qn_node *n, const qtok *v, size_t nt, int field
 /* positive: no MUST_NOT on the path from the root */
 static qn_node *build(builder *b, const qq_node *q, int positive)
 {
-    qn_node *n = calloc(1, sizeof *n);
+    qn_node *n = qcalloc(1, sizeof *n);
     if (!n) {
         b->rc = QUARRY_ENOMEM;
         return NULL;
@@ -140,7 +141,7 @@ static qn_node *build(builder *b, const qq_node *q, int positive)
     n->occur = q->occur;
     if (q->kind == QQ_BOOL) {
         n->kind = QN_BOOL;
-        n->kids = calloc(q->nkids ? q->nkids : 1, sizeof *n->kids);
+        n->kids = qcalloc(q->nkids ? q->nkids : 1, sizeof *n->kids);
         if (!n->kids) {
             b->rc = QUARRY_ENOMEM;
             free(n);
@@ -185,7 +186,7 @@ static qn_node *build(builder *b, const qq_node *q, int positive)
     if (b->plain && toks.n > 1) {
         /* a bag of words: every token its own optional term */
         n->kind = QN_BOOL;
-        n->kids = calloc(toks.n, sizeof *n->kids);
+        n->kids = qcalloc(toks.n, sizeof *n->kids);
         if (!n->kids) {
             free(toks.v);
             b->rc = QUARRY_ENOMEM;
@@ -193,7 +194,7 @@ static qn_node *build(builder *b, const qq_node *q, int positive)
             return NULL;
         }
         for (size_t i = 0; i < toks.n; i++) {
-            qn_node *k = calloc(1, sizeof *k);
+            qn_node *k = qcalloc(1, sizeof *k);
             if (k)
                 n->kids[n->nkids++] = k;
             if (!k || (b->rc = make_leaf(b, k, toks.v + i, 1, q->field, positive))) {

@@ -16,6 +16,7 @@
  * scratch and the .txt buffers only grow.
  */
 #include "read/read.h"
+#include "base/sys.h"
 #include "read/walk.h"
 
 #include "analyze/analyze.h"
@@ -73,7 +74,7 @@ int qr_open(const char *const *paths, size_t npaths, qr_reader **out, quarry_err
 {
     if (npaths == 0)
         return qerr_set(err, QUARRY_EINVAL, "no input path given (name files, directories or '-')");
-    qr_reader *r = calloc(1, sizeof *r);
+    qr_reader *r = qcalloc(1, sizeof *r);
     if (!r)
         return qerr_set(err, QUARRY_ENOMEM, "out of memory opening the input");
     r->fd = -1;
@@ -94,9 +95,9 @@ void qr_close(qr_reader *r)
     if (!r)
         return;
     if (r->gz)
-        gzclose(r->gz);
+        qsys_gzclose(r->gz);
     else if (r->own_fd)
-        close(r->fd);
+        qsys_close(r->fd);
     qr_filelist_free(&r->files);
     free(r->buf);
     qbuf_free(&r->scratch);
@@ -135,9 +136,9 @@ static void next_file(qr_reader *r)
 {
     const qr_file *f = &r->files.v[r->cur];
     if (r->gz)
-        gzclose(r->gz);
+        qsys_gzclose(r->gz);
     else if (r->own_fd)
-        close(r->fd);
+        qsys_close(r->fd);
     r->gz = NULL;
     r->fd = -1;
     r->own_fd = 0;
@@ -155,20 +156,20 @@ static void next_file(qr_reader *r)
 static int open_stream(qr_reader *r, const qr_file *f, quarry_error *err)
 {
     if (!r->buf) {
-        if (!(r->buf = malloc(BUF_INIT)))
+        if (!(r->buf = qmalloc(BUF_INIT)))
             return qerr_set(err, QUARRY_ENOMEM, "%s: out of memory for the read buffer", f->path);
         r->cap = BUF_INIT;
     }
     if (f->kind == QR_KIND_STDIN) {
         r->fd = 0;
     } else {
-        r->fd = open(f->path, O_RDONLY | O_CLOEXEC);
+        r->fd = qsys_open(f->path, O_RDONLY | O_CLOEXEC, 0);
         if (r->fd < 0)
             return qerr_errno(err, "cannot open", f->path);
         r->own_fd = 1;
         if (f->kind == QR_KIND_GZ) {
-            if (!(r->gz = gzdopen(r->fd, "rb"))) {
-                close(r->fd);
+            if (!(r->gz = qsys_gzdopen(r->fd, "rb"))) {
+                qsys_close(r->fd);
                 r->fd = -1;
                 r->own_fd = 0;
                 return qerr_set(err, QUARRY_ENOMEM, "%s: out of memory opening the gzip stream", f->path);
@@ -190,7 +191,7 @@ static long read_some(qr_reader *r, char *dst, size_t n, quarry_error *err)
     if (n > (1u << 30))
         n = 1u << 30;
     if (r->gz) {
-        int k = gzread(r->gz, dst, (unsigned)n);
+        int k = qsys_gzread(r->gz, dst, (unsigned)n);
         int zerr = Z_OK;
         const char *msg = gzerror(r->gz, &zerr);
         if (k < 0 || (k == 0 && zerr != Z_OK)) {
@@ -212,7 +213,7 @@ static long read_some(qr_reader *r, char *dst, size_t n, quarry_error *err)
     }
     ssize_t k;
     do
-        k = read(r->fd, dst, n);
+        k = qsys_read(r->fd, dst, n);
     while (k < 0 && errno == EINTR);
     if (k < 0)
         return -qerr_errno(err, "cannot read", f->path);
@@ -275,7 +276,7 @@ static int next_line(qr_reader *r, const char **line, size_t *len, quarry_error 
         }
         if (r->cap - r->end < MIN_READ) {
             size_t cap = r->cap * 2 > BUF_MAX(r) ? BUF_MAX(r) : r->cap * 2;
-            char *nb = realloc(r->buf, cap);
+            char *nb = qrealloc(r->buf, cap);
             if (!nb)
                 return -qerr_set(err, QUARRY_ENOMEM, "%s:%llu: out of memory for a line of %zu bytes",
                                  r->files.v[r->cur].path, (unsigned long long)r->line + 1, r->end);
@@ -295,15 +296,15 @@ static int next_line(qr_reader *r, const char **line, size_t *len, quarry_error 
 /* Reads a whole .txt file as one document. */
 static int read_txt(qr_reader *r, const qr_file *f, qr_doc *doc, quarry_error *err)
 {
-    int fd = open(f->path, O_RDONLY | O_CLOEXEC);
+    int fd = qsys_open(f->path, O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0)
         return qerr_errno(err, "cannot open", f->path);
     struct stat st;
     size_t want = 0;
-    if (fstat(fd, &st) == 0 && st.st_size > 0) {
+    if (qsys_fstat(fd, &st) == 0 && st.st_size > 0) {
         if ((uint64_t)st.st_size > r->max_doc) {
             char lim[32];
-            close(fd);
+            qsys_close(fd);
             return qerr_set(err, QUARRY_ELIMIT,
                             "%s: larger than the %s limit of one document; split it, or raise --mem (the limit is an eighth of it)",
                             f->path, limit_str(r, lim, sizeof lim));
@@ -318,7 +319,7 @@ static int read_txt(qr_reader *r, const qr_file *f, qr_doc *doc, quarry_error *e
             rc = qerr_set(err, QUARRY_ENOMEM, "%s: out of memory reading the file", f->path);
             break;
         }
-        ssize_t k = read(fd, r->raw.p + r->raw.len, r->raw.cap - r->raw.len - 1);
+        ssize_t k = qsys_read(fd, r->raw.p + r->raw.len, r->raw.cap - r->raw.len - 1);
         if (k < 0 && errno == EINTR)
             continue;
         if (k < 0) {
@@ -336,7 +337,7 @@ static int read_txt(qr_reader *r, const qr_file *f, qr_doc *doc, quarry_error *e
             break;
         }
     }
-    close(fd);
+    qsys_close(fd);
     r->consumed = r->raw.len;
     if (rc)
         return rc;

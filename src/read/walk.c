@@ -9,6 +9,7 @@
  * directory walked once, so a link loop ends.
  */
 #include "read/walk.h"
+#include "base/sys.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -43,7 +44,7 @@ static int add_file(qr_filelist *l, const char *path, uint64_t size, int kind)
 {
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 16;
-        qr_file *v = realloc(l->v, cap * sizeof *v);
+        qr_file *v = qrealloc(l->v, cap * sizeof *v);
         if (!v)
             return -1;
         l->v = v;
@@ -99,7 +100,7 @@ static int mark_dir(walker *w, dev_t dev, ino_t ino)
         size_t cap = w->capseen ? w->capseen * 2 : 64;
         dirid *old = w->seen;
         size_t oldcap = w->capseen;
-        w->seen = calloc(cap, sizeof *w->seen);
+        w->seen = qcalloc(cap, sizeof *w->seen);
         if (!w->seen) {
             w->seen = old;
             return -1;
@@ -140,7 +141,7 @@ static int nomem(quarry_error *err, const char *path)
 /* Walks the directory `path` (NUL-terminated in path->p, length path->len). */
 static int walk_dir(walker *w, qbuf *path, quarry_error *err)
 {
-    DIR *d = opendir((const char *)path->p);
+    DIR *d = qsys_opendir((const char *)path->p);
     if (!d)
         return qerr_errno(err, "cannot read directory", (const char *)path->p);
 
@@ -151,7 +152,7 @@ static int walk_dir(walker *w, qbuf *path, quarry_error *err)
     int rc = 0;
     for (;;) {
         errno = 0;
-        struct dirent *e = readdir(d);
+        struct dirent *e = qsys_readdir(d);
         if (!e) {
             if (errno)
                 rc = qerr_errno(err, "cannot read directory", (const char *)path->p);
@@ -161,7 +162,7 @@ static int walk_dir(walker *w, qbuf *path, quarry_error *err)
             continue;
         if (n == cap) {
             size_t nc = cap ? cap * 2 : 32;
-            char **v = realloc(names, nc * sizeof *v);
+            char **v = qrealloc(names, nc * sizeof *v);
             if (!v) {
                 rc = nomem(err, (const char *)path->p);
                 break;
@@ -175,7 +176,7 @@ static int walk_dir(walker *w, qbuf *path, quarry_error *err)
         }
         n++;
     }
-    closedir(d);
+    qsys_closedir(d);
     if (n > 1)
         qsort(names, n, sizeof *names, cmp_str);
 
@@ -193,7 +194,7 @@ static int walk_dir(walker *w, qbuf *path, quarry_error *err)
         const char *child = (const char *)path->p;
         int kind = qr_path_kind(names[i]);
         struct stat st;
-        if (stat(child, &st) != 0) {
+        if (qsys_stat(child, &st) != 0) {
             /* a dangling link or a vanished entry: only matters if it
              * would have been an input file */
             if (kind >= 0)
@@ -242,7 +243,7 @@ int qr_expand_paths(const char *const *paths, size_t npaths, qr_filelist *out, q
             continue;
         }
         struct stat st;
-        if (stat(p, &st) != 0) {
+        if (qsys_stat(p, &st) != 0) {
             rc = qerr_errno(err, "cannot read", p);
             break;
         }
