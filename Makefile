@@ -4,6 +4,7 @@
 #   make demo       install missing packages, build, index corpus/, run sample queries
 #   make test       install missing packages, build, run every unit and end-to-end test
 #   make asan       the test suite under AddressSanitizer + UBSan (build-asan/)
+#   make fault      every I/O call and allocation of an operation failed in turn (build-fault/)
 #   make valgrind   the unit tests under valgrind
 #   make quality    retrieval quality over the evaluation collections (bench/quality.sh)
 #   make bench      indexing and query speed (bench/run.sh)
@@ -69,7 +70,7 @@ DEPS := libstemmer.h=libstemmer-dev zlib.h=zlib1g-dev cmocka.h=libcmocka-dev \
 TOOLS := /usr/bin/python3=python3 /usr/bin/time=time /usr/bin/gzip=gzip /usr/bin/script=bsdutils \
          /usr/bin/pkg-config=pkg-config /usr/bin/man=man-db /usr/bin/groff=groff-base
 
-.PHONY: all deps demo test unit e2e asan tsan valgrind quality bench clean fuzz fuzz-run install uninstall
+.PHONY: all deps demo test unit e2e asan tsan valgrind quality bench clean fuzz fuzz-run install uninstall fault fault-bin
 .SECONDARY:
 .DEFAULT_GOAL := all
 
@@ -131,8 +132,19 @@ demo: deps
 	$(Q)./$(BIN) search -i index -k 3 --color=always --no-pager sanctions
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all $(TEST_BIN)
-	$(Q)tests/run.sh $(BUILD)
+	$(Q)$(MAKE) --no-print-directory all $(TEST_BIN) fault-bin
+	$(Q)QUARRY_FAULT_STRIDE=$${QUARRY_FAULT_STRIDE:-97} QUARRY_EXTRA_TESTS="$(FAULT_BIN)" tests/run.sh $(BUILD)
+
+# The fault-injection test (tests/fault/): the library built with
+# -DQUARRY_FAULTS, AddressSanitizer and UBSan in build-fault/, where every
+# system call and allocation of an operation is made to fail in turn.
+FAULT_BIN := build-fault/tests/fault/test_faults
+FAULT_VARS := BUILD=build-fault OPT="-O1 -g -fno-omit-frame-pointer" CFLAGS=-DQUARRY_FAULTS \
+              SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
+fault-bin:
+	$(Q)$(MAKE) --no-print-directory $(FAULT_VARS) $(FAULT_BIN)
+fault: fault-bin
+	$(Q)ASAN_OPTIONS=detect_leaks=1 $(FAULT_BIN)
 
 # (the binary and the static library only: a shared library does not link
 # with the sanitizers' runtime left undefined)
@@ -164,7 +176,7 @@ bench: all
 	$(Q)bench/run.sh
 
 clean:
-	rm -rf build build-asan quarry
+	rm -rf build build-asan build-tsan build-fault quarry
 
 # ------------------------------------------------------------ install
 # GNU directory variables; DESTDIR stages the whole tree elsewhere (for a

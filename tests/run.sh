@@ -22,6 +22,18 @@ for t in "$root/$build"/tests/test_*; do
   fi
   rm -f "/tmp/quarry-$name.$$.log"
 done
+# QUARRY_EXTRA_TESTS: more unit test binaries (the fault-injection test,
+# built with the sanitizers: leaks are errors)
+for t in ${QUARRY_EXTRA_TESTS:-}; do
+  [ -x "$root/$t" ] || { fail=$((fail+1)); failed+=("$t (not built)"); echo "FAIL  $t (not built)"; continue; }
+  name=$(basename "$t")
+  if ( cd "$root" && ASAN_OPTIONS=detect_leaks=1 "$root/$t" ) >"/tmp/quarry-$name.$$.log" 2>&1; then
+    pass=$((pass+1)); echo "PASS  $name"
+  else
+    fail=$((fail+1)); failed+=("$name"); echo "FAIL  $name"; tail -n 30 "/tmp/quarry-$name.$$.log"
+  fi
+  rm -f "/tmp/quarry-$name.$$.log"
+done
 if [ -z "${VALGRIND:-}" ]; then
 for t in "$here"/e2e/*.sh; do
   [ -f "$t" ] || continue

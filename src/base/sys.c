@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #ifdef QUARRY_FAULTS
+#include <execinfo.h>
 #include <stdatomic.h>
 
 static _Atomic uint64_t fault_at[2], fault_calls[2];
@@ -36,6 +37,10 @@ static int fault(int kind)
     uint64_t k = atomic_fetch_add(&fault_calls[kind], 1) + 1, at = atomic_load(&fault_at[kind]);
     if (at && k == at) {
         atomic_store(&fault_fired[kind], 1);
+        if (getenv("QUARRY_FAULT_TRACE")) {   /* debugging a fault test: where the failure is */
+            void *bt[32];
+            backtrace_symbols_fd(bt, backtrace(bt, 32), 2);
+        }
         return 1;
     }
     return 0;
@@ -161,7 +166,12 @@ int qsys_flock(int fd, int op)
 
 void *qsys_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-    FAIL_IO(ENOMEM, MAP_FAILED);
+#ifdef QUARRY_FAULTS
+    if (fault((flags & MAP_ANONYMOUS) ? QSYS_FAULT_ALLOC : QSYS_FAULT_IO)) {   /* anonymous: memory */
+        errno = (flags & MAP_ANONYMOUS) ? ENOMEM : ENODEV;
+        return MAP_FAILED;
+    }
+#endif
     return mmap(addr, len, prot, flags, fd, off);
 }
 

@@ -8,7 +8,8 @@
  * tests/fault/), each call can be made to fail: qsys_fault_arm(kind, n)
  * makes the n-th call of that kind from then on fail as the system would
  * (an I/O call returns its error value with errno EIO, or ENOSPC for a
- * write or a sync; an allocation returns NULL), so that a test can fail
+ * write; an allocation, anonymous mmap included, returns NULL or
+ * MAP_FAILED with ENOMEM), so that a test can fail
  * every call of an operation in turn and check what it leaves.
  */
 #ifndef QUARRY_SYS_H

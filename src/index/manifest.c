@@ -288,9 +288,10 @@ int qm_write(const char *dir, const qm_manifest *m, quarry_error *err)
     uint32_t c = b.oom ? 0 : (uint32_t)crc32(0L, b.p, (uInt)b.len);
     qbuf_printf(&b, "crc %08lx\n", (unsigned long)c);
     if (b.oom || b.len > MANIFEST_MAX) {
+        int oom = b.oom;
         qbuf_free(&b);
-        return b.oom ? qerr_set(err, QUARRY_ENOMEM, "out of memory")
-                     : qerr_set(err, QUARRY_ELIMIT, "%s: too many segments for one manifest; run 'quarry optimize'", dir);
+        return oom ? qerr_set(err, QUARRY_ENOMEM, "out of memory")
+                   : qerr_set(err, QUARRY_ELIMIT, "%s: too many segments for one manifest; run 'quarry optimize'", dir);
     }
     char tmp[4096], path[4096];
     snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, QF_MANIFEST);

@@ -10,6 +10,15 @@
 #include "base/sys.h"
 #include "index/manifest.h"
 
+static void end_stream(qtw_writer *t)
+{
+    if (t->zs) {
+        deflateEnd(t->zs);
+        free(t->zs);
+        t->zs = NULL;
+    }
+}
+
 int qtw_open(qtw_writer *t, const char *dir, uint64_t seg, quarry_error *err)
 {
     memset(t, 0, sizeof *t);
@@ -25,16 +34,10 @@ int qtw_open(qtw_writer *t, const char *dir, uint64_t seg, quarry_error *err)
     t->zs = zs;
     char name[QM_NAME];
     qm_seg_name(name, seg, QF_TEXT);
-    return qf_create(&t->f, dir, name, QF_TEXT, err);
-}
-
-static void end_stream(qtw_writer *t)
-{
-    if (t->zs) {
-        deflateEnd(t->zs);
-        free(t->zs);
-        t->zs = NULL;
-    }
+    int rc = qf_create(&t->f, dir, name, QF_TEXT, err);
+    if (rc)
+        end_stream(t);
+    return rc;
 }
 
 /* Deflates one piece of the block's raw bytes (the last one ends the

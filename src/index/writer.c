@@ -292,8 +292,10 @@ int quarry_writer_open(const char *dir, const quarry_index_options *o, quarry_wr
         goto fail;
     }
     quarry_error e2;
-    if (qm_read(dir, &w->prev, &e2) == 0)
+    if (qm_read(dir, &w->prev, &e2) == 0) {
         w->have_prev = 1;
+        qm_cleanup(dir, &w->prev);   /* files an earlier run left when it failed (the lock is ours) */
+    }
     else if (o->add) {   /* adding needs the index */
         if (err)
             *err = e2;
@@ -761,16 +763,24 @@ static int stream_next(const quarry_writer *w, idstream *x, quarry_error *err)
         goto bad;
     uint32_t len = qload_u32(t);
     qbuf_reset(&x->id);
-    if (len > (1u << 24) || qbuf_reserve(&x->id, len) || qsys_fread(x->id.p, 1, len, x->f) != len ||
-        qsys_fread(t, 1, 12, x->f) != 12)
+    if (len > (1u << 24))
+        goto bad;
+    if (qbuf_reserve(&x->id, len))
+        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    if (qsys_fread(x->id.p, 1, len, x->f) != len || qsys_fread(t, 1, 12, x->f) != 12)
         goto bad;
     x->id.len = len;
     x->file = qload_u32(t);
     x->line = qload_u64(t + 4);
     x->has = 1;
     return 0;
-bad:
-    return qerr_set(err, QUARRY_EIO, "%s/%s: a temporary file of this run is damaged or unreadable", w->dir, x->name);
+bad: {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", w->dir, x->name);
+        if (!feof(x->f))   /* a read error, not the end of the file */
+            return qerr_errno(err, "cannot read", path);
+        return qerr_set(err, QUARRY_EIO, "%s: a temporary file of this run is damaged (it ends early)", path);
+    }
 }
 
 static int cmp_id(const qbuf *a, const qbuf *b)
