@@ -139,7 +139,7 @@ int quarry_explain(quarry_index *ix, quarry_results *r, uint32_t passage, quarry
     if (!ix || !r || !out)
         return qerr_set(err, QUARRY_EINVAL, "quarry_explain: index, results and out are required");
     struct quarry_plan *p = r->plan;
-    if (!p || !p->t.root || p->t.nseg != ix->nseg)
+    if (!p || !p->t.root || p->ix != ix || p->t.nseg != ix->nseg)
         return qerr_set(err, QUARRY_EINVAL, "quarry_explain: these results do not come from quarry_search on this index");
     if (passage >= ix->nunits)
         return qerr_set(err, QUARRY_ENOTFOUND, "no passage %lu (the index has %llu)", (unsigned long)passage,

@@ -162,6 +162,7 @@ static int pack(const quarry_search_options *o, qk_collector *col, qt_tree *t, c
     if (t->nterms == 0)
         free(tcopy);
     res->nterms = t->nterms;
+    res->plan->ix = ix;
     res->plan->t = *t;   /* the plan owns the tree from here */
     memset(t, 0, sizeof *t);
     res->plan->k1 = x->m.k1;

@@ -15,6 +15,7 @@
 
 /* The query of some results, as it was scored. */
 struct quarry_plan {
+    const quarry_index *ix;   /* the index searched */
     qt_tree t;                /* the scorer tree (its cursors bound to whatever segment was last) */
     double k1, b, n, avglen;  /* BM25's parameters and collection statistics */
     /* expanded queries (RM3): the root's kids are the weighted terms; kid
