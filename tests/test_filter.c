@@ -28,9 +28,10 @@
  * groups of duplicates and ties at every score), with dates at every
  * precision from a few days (many ties of date too), some undated;
  * Reuters-21578 (QUARRY_CORPUS): its first 2000 articles twice over, real
- * dates and its own duplicates; each indexed with passages and whole; and
- * an index of several segments with updates and deletions. Random ranges
- * at every precision, one-sided, empty, and inverted.
+ * dates and its own duplicates; each indexed with passages and whole; an
+ * index of several segments with updates and deletions; and three shards
+ * opened together (quarry_open_many). Random ranges at every precision,
+ * one-sided, empty, and inverted.
  *
  * QUARRY_TEST_SEED changes the seed; QUARRY_FILTER_QUERIES the number of
  * queries per index (default 250).
@@ -242,7 +243,7 @@ static void want_free(want *w)
 typedef struct checker {
     const char *name;
     quarry_index *ix;
-    unsigned searches, mismatches, with_hits, with_dups, filtered, sorted, pruned, texts;
+    unsigned searches, mismatches, with_hits, with_dups, filtered, sorted, pruned, texts, filtered_hits, pruned_filtered;
 } checker;
 
 static void mismatch(checker *c, const char *q, const char *cfg, const char *fmt, ...)
@@ -323,6 +324,7 @@ static void check_one(checker *c, const quarry_results *full, const char *q, int
             continue;
         }
         c->with_hits += r->n > 0;
+        c->filtered_hits += r->n > 0 && (o->since || o->until);
         if (r->n != w.n)
             mismatch(c, q, cfg, "%zu hits, the oracle %zu (of %llu matched)", r->n, w.n, (unsigned long long)w.matched);
         for (size_t i = 0; i < r->n && i < w.n; i++) {
@@ -365,6 +367,7 @@ static void check_one(checker *c, const quarry_results *full, const char *q, int
         if (o->sort == QUARRY_SORT_DATE && !r->matched_exact)
             mismatch(c, q, cfg, "sorting by date, the count is not exact");
         c->pruned += !r->matched_exact;
+        c->pruned_filtered += !r->matched_exact && (o->since || o->until || o->collapse);
         quarry_results_free(r);
     }
     want_free(&w);
@@ -391,14 +394,16 @@ static const char *random_date(trng *r, char *buf, size_t n, int real)
     return buf;
 }
 
-static void check_index(const char *name, const char *dir, int passage_index, int real, unsigned nq, uint64_t salt)
+/* dirs[0..ndirs): one index, or several opened together */
+static void check_index(const char *name, const char *const *dirs, size_t ndirs, int passage_index, int real, unsigned nq,
+                        uint64_t salt)
 {
     trng r;
     trng_seed(&r, salt);
-    checker c = { name, NULL, 0, 0, 0, 0, 0, 0, 0, 0 };
+    checker c = { name, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
     quarry_error err;
-    if (quarry_open(dir, &c.ix, &err))
-        fail_msg("quarry_open %s: %s", dir, err.msg);
+    if (quarry_open_many(dirs, ndirs, &c.ix, &err))
+        fail_msg("quarry_open_many %s: %s", dirs[0], err.msg);
     tvocab v;
     tvocab_load(&v, c.ix);
     static const unsigned ks[] = { 1, 10, 100, 1000 };
@@ -437,14 +442,17 @@ static void check_index(const char *name, const char *dir, int passage_index, in
         quarry_results_free(full);
         free(q);
     }
-    print_message("      [%s] %u queries, %u searches: %u with hits (%u filtered, %u by date), %u with duplicates, "
-                  "%u texts compared, %u counts pruned; %u mismatches\n",
-                  name, nq, c.searches, c.with_hits, c.filtered, c.sorted, c.with_dups, c.texts, c.pruned, c.mismatches);
+    print_message("      [%s] %u queries, %u option sets (%u with a date range, %u by date), %u searches: %u with hits (%u "
+                  "in a range), %u hits with duplicates, %u texts compared, %u counts pruned (%u with a range or "
+                  "collapsing); %u mismatches\n",
+                  name, nq, 2 * nq, c.filtered, c.sorted, c.searches, c.with_hits, c.filtered_hits, c.with_dups, c.texts,
+                  c.pruned, c.pruned_filtered, c.mismatches);
     tvocab_free(&v);
     quarry_close(c.ix);
     assert_int_equal(c.mismatches, 0);
-    assert_true(c.with_dups > 0);   /* the collapse was tested */
-    assert_true(c.pruned > 0);      /* ... and pruning with the options */
+    assert_true(c.with_dups > 0);        /* the collapse was tested */
+    assert_true(c.filtered_hits > 100);  /* ranges that hold hits */
+    assert_true(c.pruned_filtered > 0);  /* ... and pruning with the options */
 }
 
 /* ------------------------------------------------------------ indexes */
@@ -521,7 +529,7 @@ static void test_generated(void **state)
     trng r;
     trng_seed(&r, 1);
     char *tmp = ttmp_make("filter-gen");
-    char path[256], dp[256], dw[256], ds[256];
+    char path[256], dp[256], dw[256], ds[256], sh[3][256];
     snprintf(path, sizeof path, "%s/gen.jsonl", tmp);
     snprintf(dp, sizeof dp, "%s/passages", tmp);
     snprintf(dw, sizeof dw, "%s/whole", tmp);
@@ -533,11 +541,24 @@ static void test_generated(void **state)
     build(dp, path, 1, 256);
     build(dw, path, 0, 256);
     build_segments(ds, &c, &r);
+    const char *shards[3];
+    for (size_t s = 0; s < 3; s++) {   /* three shards, searched together */
+        char slice[300];
+        snprintf(slice, sizeof slice, "%s/slice%zu.jsonl", tmp, s);
+        snprintf(sh[s], sizeof sh[s], "%s/shard%zu", tmp, s);
+        tcoll_write(&c, s * c.n / 3, (s + 1) * c.n / 3, slice);
+        build(sh[s], slice, 1, s == 1 ? 8 : 64);
+        shards[s] = sh[s];
+    }
     tcoll_free(&c);
     unsigned nq = queries_per_index();
-    check_index("generated, passages", dp, 1, 0, nq, 31);
-    check_index("generated, whole articles", dw, 0, 0, nq, 32);
-    check_index("generated, segments with deletions", ds, 1, 0, nq / 2, 33);
+    const char *one[1] = { dp };
+    check_index("generated, passages", one, 1, 1, 0, nq, 31);
+    one[0] = dw;
+    check_index("generated, whole articles", one, 1, 0, 0, nq, 32);
+    one[0] = ds;
+    check_index("generated, segments with deletions", one, 1, 1, 0, nq / 2, 33);
+    check_index("generated, 3 shards opened together", shards, 3, 1, 0, nq / 2, 34);
     ttmp_remove(tmp);
 }
 
@@ -562,8 +583,10 @@ static void test_reuters(void **state)
     build(dp, path, 1, 256);
     build(dw, path, 0, 256);
     unsigned nq = queries_per_index();
-    check_index("reuters x2, passages", dp, 1, 1, nq, 41);
-    check_index("reuters x2, whole articles", dw, 0, 1, nq, 42);
+    const char *one[1] = { dp };
+    check_index("reuters x2, passages", one, 1, 1, 1, nq, 41);
+    one[0] = dw;
+    check_index("reuters x2, whole articles", one, 1, 0, 1, nq, 42);
     ttmp_remove(tmp);
 }
 
