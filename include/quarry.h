@@ -8,6 +8,7 @@
  *   Opening and searching      quarry_open / quarry_search / quarry_results_free / quarry_close
  *   Showing results            quarry_article_get, quarry_passage_text, quarry_article_text,
  *                              quarry_highlight
+ *   Explaining scores          quarry_explain / quarry_explanation_free
  *
  * Conventions
  *   - Every function that can fail returns a quarry_code (QUARRY_OK == 0) and,
@@ -23,7 +24,8 @@
  *     quarry_article_text, quarry_highlight, quarry_analyze, quarry_info_get
  *     and quarry_dump_term only read the index (per-search state lives in
  *     the search). quarry_close must not run concurrently with them.
- *   - A quarry_results belongs to the thread that got it.
+ *   - A quarry_results belongs to the thread that got it (quarry_explain
+ *     uses state inside it).
  *   - A quarry_writer is used by one thread at a time (it runs its own
  *     reading thread inside quarry_writer_add_paths).
  */
@@ -302,7 +304,7 @@ typedef struct quarry_results {
     double seconds;         /* time spent ranking */
     size_t nterms;          /* analyzed query terms (for highlighting) */
     char **terms;           /* nterms NUL-terminated analyzed terms */
-    struct quarry_plan *plan;   /* internal (NULL-safe to ignore) */
+    struct quarry_plan *plan;   /* internal: the query as it was scored, for quarry_explain */
 } quarry_results;
 
 /* Parses, analyzes and runs `query` (see README "Query language").

@@ -34,7 +34,7 @@
  * one-sided, empty, and inverted.
  *
  * QUARRY_TEST_SEED changes the seed; QUARRY_FILTER_QUERIES the number of
- * queries per index (default 250).
+ * queries per index (default 400).
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -54,8 +54,8 @@
 static unsigned queries_per_index(void)
 {
     const char *s = getenv("QUARRY_FILTER_QUERIES");
-    long v = s && *s ? strtol(s, NULL, 10) : 250;
-    return v > 0 ? (unsigned)v : 250;
+    long v = s && *s ? strtol(s, NULL, 10) : 400;
+    return v > 0 ? (unsigned)v : 400;
 }
 
 /* ------------------------------------------------------------ a date reader of its own */
