@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # bench/latency.sh — query latency of quarry by query type on the index of
-# the news collections (Reuters-21578, 20 Newsgroups, BBC), with the default
-# algorithm and --exhaustive, as a latency TSV (bench/tsv.sh describes the
-# format), then its chart (bench/chart.sh).
+# the news collections (Reuters-21578, 20 Newsgroups, BBC), with each
+# algorithm (auto, the default; maxscore; bmw; exhaustive, the reference),
+# as a latency TSV (bench/tsv.sh describes the format), then its chart
+# (bench/chart.sh). The peer engines join the same picture in
+# bench/peers.sh (bench/peers.svg), each algorithm at scale in
+# bench/scale.sh.
 #
 #   bench/latency.sh [ROUNDS]      writes bench/latency.tsv and bench/latency.svg (9 rounds)
 #
@@ -28,8 +31,8 @@ IX=${NEWS_INDEX:-$T/news}
 [ -f "$IX/MANIFEST" ] || "$Q" index -q -o "$IX" "$C/reuters21578/docs.jsonl.gz" "$C/20newsgroups/docs.jsonl.gz" "$C/bbc/docs.jsonl.gz"
 passages=$("$Q" stats -i "$IX" | awk '/^passages/ { print $2 }')
 {
-  echo "# title: news collections ($passages passages), k = 10, article hits; $ROUNDS rounds; $(nproc) cores; commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(date -u +%Y-%m-%d)"
-  echo "# made by: bench/latency.sh $ROUNDS (quarry bench on the search-benchmark-game queries of each type)"
+  echo "# title: news collections ($passages passages), k = 10, article hits, each algorithm; $ROUNDS rounds; $(nproc) cores; commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(date -u +%Y-%m-%d)"
+  echo "# made by: bench/latency.sh $ROUNDS (quarry bench --algorithm NAME on the search-benchmark-game queries of each type)"
   printf 'system\tquery_type\tmean_ms\tp50_ms\tp99_ms\n'
 } >"$T/tsv"
 for type in "${TYPES[@]}"; do
@@ -38,8 +41,8 @@ import json, sys
 for l in open(sys.argv[1]):
     o = json.loads(l)
     if sys.argv[2] in o["tags"]: print(o["query"])' "$QS" "$type" >"$T/q"
-  for extra in "" --exhaustive; do
-    "$Q" bench -i "$IX" --queries "$T/q" --rounds "$ROUNDS" $extra | bench/tsv.sh "quarry ${extra:-default}" "$type" >>"$T/tsv"
+  for algo in auto maxscore bmw exhaustive; do
+    "$Q" bench -i "$IX" --queries "$T/q" --rounds "$ROUNDS" --algorithm "$algo" | bench/tsv.sh "quarry $algo" "$type" >>"$T/tsv"
   done
 done
 mv "$T/tsv" "$out"

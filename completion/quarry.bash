@@ -20,7 +20,7 @@ _quarry_options()
     optimize) echo "-i --index --mem -q --quiet --help" ;;
     search) echo "-i --index -k --offset --passages --k1 --b --json --trec --queries --color --colour --plain" \
                  "--expand --no-expand --fb-docs --fb-terms --fb-weight --exhaustive --algorithm --count" \
-                 "--no-pager -h --help" ;;
+                 "--since --until --sort --collapse --no-collapse --explain --no-pager -h --help" ;;
     stats|verify) echo "-i --index --help" ;;
     dump)   echo "-i --index --term --limit --analyze --article --no-pager --help" ;;
     bench)  echo "-i --index --queries -k --rounds --passages --exhaustive --algorithm --count --threads --help" ;;
@@ -87,6 +87,9 @@ _quarry()
         return 0 ;;
     --stemmer) mapfile -t COMPREPLY < <(compgen -W "snowball porter none" -- "$cur"); return 0 ;;
     --algorithm) mapfile -t COMPREPLY < <(compgen -W "auto maxscore bmw exhaustive" -- "$cur"); return 0 ;;
+    --sort) mapfile -t COMPREPLY < <(compgen -W "score date" -- "$cur"); return 0 ;;
+    --since|--until)   # a date: this year and month as a start
+        mapfile -t COMPREPLY < <(compgen -W "$(date +%Y) $(date +%Y-%m)" -- "$cur"); return 0 ;;
     --passages)
         if [ "$cmd" = index ]; then
             mapfile -t COMPREPLY < <(compgen -W "on off" -- "$cur"); return 0

@@ -8,6 +8,7 @@
  *   Opening and searching      quarry_open / quarry_search / quarry_results_free / quarry_close
  *   Showing results            quarry_article_get, quarry_passage_text, quarry_article_text,
  *                              quarry_highlight
+ *   Explaining scores          quarry_explain / quarry_explanation_free
  *
  * Conventions
  *   - Every function that can fail returns a quarry_code (QUARRY_OK == 0) and,
@@ -23,7 +24,8 @@
  *     quarry_article_text, quarry_highlight, quarry_analyze, quarry_info_get
  *     and quarry_dump_term only read the index (per-search state lives in
  *     the search). quarry_close must not run concurrently with them.
- *   - A quarry_results belongs to the thread that got it.
+ *   - A quarry_results belongs to the thread that got it (quarry_explain
+ *     uses state inside it).
  *   - A quarry_writer is used by one thread at a time (it runs its own
  *     reading thread inside quarry_writer_add_paths).
  */
@@ -255,7 +257,31 @@ typedef struct quarry_search_options {
     unsigned fb_terms;  /* expansion terms; default 20 */
     double fb_weight;   /* weight of the original query, 0..1; default 0.8 */
     int count;          /* 1: count every match exactly (prunes less: slower) */
+    /* Dates (inside the search: a unit outside the range is no match, so the k
+     * hits are the k best of those in range). Each is an ISO 8601 date or a
+     * prefix of one, "YYYY[-MM[-DD[Thh[:mm[:ss]]]]]" (quarry_date_range); NULL:
+     * no bound. Both bounds are inclusive and cover whole periods: since
+     * "2025-11" starts at the first moment of November, until "2025-11" ends
+     * at its last. Articles without a date (or whose date does not start with
+     * a year) are excluded as soon as one bound is set; an article dated by a
+     * prefix only ("2025-11") counts as dated at the start of that period.
+     * A bound that is not such a date: QUARRY_EINVAL. */
+    const char *since;
+    const char *until;
+    int sort;           /* enum quarry_sort; default QUARRY_SORT_SCORE */
+    int collapse;       /* 1: hits whose text is the same (the same fingerprint: FORMAT.md
+                           §unit, §arts; whole articles in article mode, passages with
+                           --passages) are collapsed into the first of them in the hits'
+                           order, which lists the others (quarry_hit.duplicates); the k
+                           hits are k distinct ones. Default 0. */
 } quarry_search_options;
+
+/* The order of the hits. */
+enum quarry_sort {
+    QUARRY_SORT_SCORE = 0,   /* best score first; ties by the lower passage number */
+    QUARRY_SORT_DATE = 1     /* the article's date, newest first (undated last); then by score,
+                                then by the lower passage number */
+};
 
 void quarry_search_options_init(quarry_search_options *o);
 
@@ -263,17 +289,25 @@ typedef struct quarry_hit {
     double score;
     uint32_t passage;   /* internal passage (unit) number */
     uint32_t article;   /* internal article number */
+    /* collapse = 1: the other matches of the same text, in the hits' order
+     * (their own nduplicates is 0); owned by the results */
+    uint32_t nduplicates;
+    const struct quarry_hit *duplicates;
 } quarry_hit;
+
+struct quarry_plan;   /* internal: the query as it was scored (for quarry_explain) */
 
 typedef struct quarry_results {
     size_t n;               /* hits returned */
-    quarry_hit *hits;       /* n hits, best first; ties by lower passage number */
-    uint64_t matched;       /* articles (or passages) that matched: exact when matched_exact,
-                               else a lower bound (>= QUARRY_COUNT_EXACT) */
-    int matched_exact;      /* 1 when `matched` is exact (always with count = 1) */
+    quarry_hit *hits;       /* n hits, best first (see enum quarry_sort) */
+    uint64_t matched;       /* articles (or passages) that matched, in the date range, duplicates
+                               included: exact when matched_exact, else a lower bound
+                               (>= QUARRY_COUNT_EXACT) */
+    int matched_exact;      /* 1 when `matched` is exact (always with count = 1 or sorting by date) */
     double seconds;         /* time spent ranking */
     size_t nterms;          /* analyzed query terms (for highlighting) */
     char **terms;           /* nterms NUL-terminated analyzed terms */
+    struct quarry_plan *plan;   /* internal: the query as it was scored, for quarry_explain */
 } quarry_results;
 
 /* Parses, analyzes and runs `query` (see README "Query language").
@@ -283,6 +317,71 @@ typedef struct quarry_results {
 int quarry_search(quarry_index *ix, const char *query, const quarry_search_options *o,
                   quarry_results **out, quarry_error *err);
 void quarry_results_free(quarry_results *r);
+
+/* The range of date keys (the number YYYYMMDDhhmmss) that an ISO 8601 date
+ * or prefix "YYYY[-MM[-DD[(T| )hh[:mm[:ss]]]]]" covers: "2025-11" gives
+ * 20251100000000 to 20251199999999. Months, days (leap years included),
+ * hours, minutes and seconds must exist; nothing may follow. QUARRY_EINVAL
+ * otherwise ("not a date ..."). Either output may be NULL. */
+int quarry_date_range(const char *date, uint64_t *first, uint64_t *last, quarry_error *err);
+
+/* ------------------------------------------------------------- explain */
+
+/* Why a passage scored what it scored under the query of some results: the
+ * BM25 contribution of every term or phrase that matched it, with what went
+ * into it. The clauses' scores, added in the order the search adds them,
+ * give exactly the score the search gave the passage (a hit's `score`). */
+
+typedef struct quarry_explain_word {
+    const char *term;       /* an analyzed term */
+    uint32_t offset;        /* in a phrase: its position after the phrase's first word */
+    uint64_t df;            /* live passages (units) of the collection that hold it */
+    double idf;             /* ln(1 + (N - df + 0.5) / (df + 0.5)) */
+} quarry_explain_word;
+
+typedef struct quarry_explain_clause {
+    const char *text;       /* the term, or the phrase's terms in quotes; "title:" in front when
+                               it counts in the title only */
+    int title;              /* 1: title:-restricted */
+    size_t nwords;          /* 1, or the phrase's words */
+    const quarry_explain_word *words;
+    uint32_t tf;            /* occurrences in the passage (its title included): the term's, the
+                               phrase's, or in the title only for title: */
+    double idf;             /* the sum of its words' idf */
+    double boost;           /* multiplies the weight: 1, but in an expanded query */
+    int expansion;          /* expanded queries: 1 for a term that feedback added (query_weight 0) */
+    double query_weight;    /* expanded queries: boost = query_weight + feedback_weight, where */
+    double feedback_weight; /* query_weight = fb_weight * the term's share of the query's terms and
+                               feedback_weight = (1 - fb_weight) * its relevance-model weight */
+    double weight;          /* idf * (k1 + 1) * boost */
+    double norm;            /* k1 * (1 - b + b * len / avg_len) */
+    double score;           /* weight * tf / (tf + norm): its contribution */
+} quarry_explain_clause;
+
+typedef struct quarry_explanation {
+    uint32_t passage, article;
+    int match;              /* 0: the passage does not match the query (no clauses) */
+    double score;           /* the sum of the clauses' scores, as the search adds them */
+    double k1, b;
+    uint64_t units;         /* N: live passages (units) of the collection */
+    double avg_len;         /* their average length in tokens */
+    uint32_t len;           /* this passage's length in tokens (its title included) */
+    int expanded;           /* the query was expanded by feedback (RM3) */
+    size_t nclauses;
+    const quarry_explain_clause *clauses;
+} quarry_explanation;
+
+/* Explains the score of `passage` (any passage, e.g. r->hits[i].passage or
+ * one of its duplicates) under the query, options and collection
+ * statistics of `r`, which must come from quarry_search on the same `ix`.
+ * The date filter is not part of a score and is not considered. `*out` is
+ * freed with quarry_explanation_free. It uses internal state of `r`: one
+ * thread at a time per results. QUARRY_ENOTFOUND for a passage that does
+ * not exist or is deleted; QUARRY_EINVAL when `r` has no query (not from
+ * quarry_search). */
+int quarry_explain(quarry_index *ix, quarry_results *r, uint32_t passage,
+                   quarry_explanation **out, quarry_error *err);
+void quarry_explanation_free(quarry_explanation *e);
 
 typedef struct quarry_article {
     const char *id;       /* external id; borrowed from the index, valid until quarry_close */

@@ -550,7 +550,106 @@ static void fmt_score(char *buf, size_t n, double score, int decimals)
     snprintf(buf, n, "%.*f", decimals, score);
 }
 
-static int out_person(FILE *f, quarry_index *ix, const quarry_results *r, const quarry_hit *h,
+/* ------------------------------------------------------------ explanations */
+
+/* For people: the sum, one line per clause, the statistics:
+ *
+ *     explain: 14.7953 = the sum of
+ *        4.1203  oil   tf 3  idf 1.9542 (df 2913)  weight 4.2993
+ *        ...
+ *       k1 1.2  b 0.75  N 27415 passages  len 95  avg len 73.42
+ */
+static void explain_person(FILE *f, const quarry_explanation *e, const cli_out_style *st)
+{
+    const char *dim = st->color ? SGR_DIM : "", *reset = st->color ? SGR_RESET : "";
+    char num[64];
+    fmt_score(num, sizeof num, e->score, 4);
+    if (!e->match) {
+        fprintf(f, "%*s%sexplain: no match%s\n", TEXT_INDENT, "", dim, reset);
+        return;
+    }
+    fprintf(f, "%*s%sexplain: %s = the sum of%s\n", TEXT_INDENT, "", dim, num, reset);
+    size_t tw = 0;
+    for (size_t i = 0; i < e->nclauses; i++) {
+        size_t w = cli_out_width_of(e->clauses[i].text, (size_t)-1);
+        if (w > tw)
+            tw = w;
+    }
+    if (tw > 30)
+        tw = 30;
+    for (size_t i = 0; i < e->nclauses; i++) {
+        const quarry_explain_clause *c = &e->clauses[i];
+        fmt_score(num, sizeof num, c->score, 4);
+        fprintf(f, "%*s%10s  ", TEXT_INDENT, "", num);
+        put_clean(f, c->text);
+        size_t w = cli_out_width_of(c->text, (size_t)-1);
+        fprintf(f, "%*s  %stf %lu  idf %.4f", (int)(w < tw ? tw - w : 0), "", dim, (unsigned long)c->tf, c->idf);
+        if (c->nwords == 1)
+            fprintf(f, " (df %llu)", (unsigned long long)c->words[0].df);
+        else
+            for (size_t k = 0; k < c->nwords; k++) {
+                fprintf(f, "%s%.4f ", k ? " + " : " = ", c->words[k].idf);
+                put_clean(f, c->words[k].term);
+                fprintf(f, " (df %llu)", (unsigned long long)c->words[k].df);
+            }
+        fprintf(f, "  weight %.4f", c->weight);
+        if (e->expanded)
+            fprintf(f, "  boost %.4f = %.4f query + %.4f feedback%s", c->boost, c->query_weight,
+                    c->feedback_weight, c->expansion ? " (expansion)" : "");
+        fprintf(f, "%s\n", reset);
+    }
+    fprintf(f, "%*s  %sk1 %g  b %g  N %llu passages  len %lu  avg len %.2f%s\n", TEXT_INDENT, "", dim, e->k1, e->b,
+            (unsigned long long)e->units, (unsigned long)e->len, e->avg_len, reset);
+}
+
+static void json_num(FILE *f, const char *key, double v)
+{
+    if (!isfinite(v))
+        v = 0;
+    fprintf(f, ",\"%s\":%.17g", key, v);
+}
+
+/* For JSON: an object (see cli_out_results). */
+static void explain_json(FILE *f, const quarry_explanation *e)
+{
+    fprintf(f, "{\"match\":%s", e->match ? "true" : "false");
+    json_num(f, "score", e->score);
+    json_num(f, "k1", e->k1);
+    json_num(f, "b", e->b);
+    fprintf(f, ",\"units\":%llu", (unsigned long long)e->units);
+    json_num(f, "avg_len", e->avg_len);
+    fprintf(f, ",\"len\":%lu,\"expanded\":%s,\"clauses\":[", (unsigned long)e->len,
+            e->expanded ? "true" : "false");
+    for (size_t i = 0; i < e->nclauses; i++) {
+        const quarry_explain_clause *c = &e->clauses[i];
+        fputs(i ? ",{\"text\":" : "{\"text\":", f);
+        cli_out_json_string(f, c->text, strlen(c->text));
+        fprintf(f, ",\"title\":%s,\"tf\":%lu", c->title ? "true" : "false", (unsigned long)c->tf);
+        json_num(f, "idf", c->idf);
+        json_num(f, "boost", c->boost);
+        if (e->expanded) {
+            json_num(f, "query_weight", c->query_weight);
+            json_num(f, "feedback_weight", c->feedback_weight);
+            fprintf(f, ",\"expansion\":%s", c->expansion ? "true" : "false");
+        }
+        json_num(f, "weight", c->weight);
+        json_num(f, "norm", c->norm);
+        json_num(f, "score", c->score);
+        fputs(",\"words\":[", f);
+        for (size_t k = 0; k < c->nwords; k++) {
+            fputs(k ? ",{\"term\":" : "{\"term\":", f);
+            cli_out_json_string(f, c->words[k].term, strlen(c->words[k].term));
+            fprintf(f, ",\"offset\":%lu,\"df\":%llu", (unsigned long)c->words[k].offset,
+                    (unsigned long long)c->words[k].df);
+            json_num(f, "idf", c->words[k].idf);
+            putc('}', f);
+        }
+        fputs("]}", f);
+    }
+    fputs("]}", f);
+}
+
+static int out_person(FILE *f, quarry_index *ix, quarry_results *r, const quarry_hit *h,
                       unsigned rank, const quarry_article *a, const cli_out_style *st,
                       quarry_error *err)
 {
@@ -570,6 +669,9 @@ static int out_person(FILE *f, quarry_index *ix, const quarry_results *r, const 
                 (unsigned long)(h->passage - a->first_passage) + 1, (unsigned long)a->npassages,
                 st->color ? SGR_RESET : "");
     }
+    if (st->collapse && h->nduplicates)
+        fprintf(f, "  %s(+%lu duplicate%s)%s", st->color ? SGR_DIM : "", (unsigned long)h->nduplicates,
+                h->nduplicates == 1 ? "" : "s", st->color ? SGR_RESET : "");
     putc('\n', f);
     char *text = NULL;
     size_t len = 0;
@@ -590,12 +692,19 @@ static int out_person(FILE *f, quarry_index *ix, const quarry_results *r, const 
     free(text);
     if (rc != QUARRY_OK)
         return rc;
+    if (st->explain) {
+        quarry_explanation *e;
+        if ((rc = quarry_explain(ix, r, h->passage, &e, err)) != QUARRY_OK)
+            return rc;
+        explain_person(f, e, st);
+        quarry_explanation_free(e);
+    }
     putc('\n', f);
     return QUARRY_OK;
 }
 
-static int out_json(FILE *f, quarry_index *ix, const quarry_hit *h, unsigned rank,
-                    const quarry_article *a, const char *qid, quarry_error *err)
+static int out_json(FILE *f, quarry_index *ix, quarry_results *r, const quarry_hit *h, unsigned rank,
+                    const quarry_article *a, const char *qid, const cli_out_style *st, quarry_error *err)
 {
     char *text = NULL;
     size_t len = 0;
@@ -621,8 +730,31 @@ static int out_json(FILE *f, quarry_index *ix, const quarry_hit *h, unsigned ran
     fprintf(f, ",\"passage\":%lu,\"text\":",
             (unsigned long)(h->passage >= a->first_passage ? h->passage - a->first_passage : 0));
     cli_out_json_string(f, text, len);
-    fputs("}\n", f);
     free(text);
+    if (st->collapse) {
+        fputs(",\"duplicates\":[", f);
+        for (uint32_t i = 0; i < h->nduplicates; i++) {
+            const quarry_hit *d = &h->duplicates[i];
+            quarry_article da;
+            if ((rc = quarry_article_get(ix, d->article, &da, err)) != QUARRY_OK)
+                return rc;
+            fputs(i ? ",{\"doc\":" : "{\"doc\":", f);
+            cli_out_json_string(f, da.id ? da.id : "", da.id ? strlen(da.id) : 0);
+            fmt_score(score, sizeof score, d->score, 6);
+            fprintf(f, ",\"passage\":%lu,\"score\":%s}",
+                    (unsigned long)(d->passage >= da.first_passage ? d->passage - da.first_passage : 0), score);
+        }
+        putc(']', f);
+    }
+    if (st->explain) {
+        quarry_explanation *e;
+        if ((rc = quarry_explain(ix, r, h->passage, &e, err)) != QUARRY_OK)
+            return rc;
+        fputs(",\"explain\":", f);
+        explain_json(f, e);
+        quarry_explanation_free(e);
+    }
+    fputs("}\n", f);
     return QUARRY_OK;
 }
 
@@ -638,7 +770,7 @@ static void put_trec_field(FILE *f, const char *s)
         putc((unsigned char)*s <= ' ' ? '_' : *s, f);
 }
 
-int cli_out_results(FILE *f, quarry_index *ix, const quarry_results *r, unsigned offset,
+int cli_out_results(FILE *f, quarry_index *ix, quarry_results *r, unsigned offset,
                     const char *qid, const cli_out_style *st, quarry_error *err)
 {
     for (size_t i = 0; i < r->n; i++) {
@@ -652,7 +784,7 @@ int cli_out_results(FILE *f, quarry_index *ix, const quarry_results *r, unsigned
             a.id = "";
         switch (st->format) {
         case CLI_OUT_JSON:
-            rc = out_json(f, ix, h, rank, &a, qid, err);
+            rc = out_json(f, ix, r, h, rank, &a, qid, st, err);
             break;
         case CLI_OUT_TREC: {
             char score[64];

@@ -23,6 +23,8 @@ typedef struct cli_out_style {
     unsigned width;      /* wrap column of the people format */
     int passages;        /* 1: hits are passages (people format shows "passage i/n") */
     const char *tag;     /* TREC run tag */
+    int explain;         /* 1: each hit's score explained (people and JSON) */
+    int collapse;        /* 1: hits were collapsed: show their duplicates */
 } cli_out_style;
 
 /* Colour decision: ALWAYS, NEVER, or AUTO = `fd` is a terminal, TERM is set
@@ -39,9 +41,12 @@ void cli_out_json_string(FILE *f, const char *s, size_t n);
 
 /* Writes the hits of `r` in `st`'s format; ranks start at offset + 1.
  * `qid` (may be NULL) is the query id of --queries / stdin batches: JSON
- * adds a "qid" key, TREC uses it (default "1"). Returns a quarry_code (a
+ * adds a "qid" key, TREC uses it (default "1"). With st->collapse, a hit
+ * with duplicates says "(+N duplicates)" (JSON: "duplicates", a list of
+ * {"doc", "passage", "score"}); with st->explain, its score explained
+ * (quarry_explain; JSON: "explain", an object). Returns a quarry_code (a
  * failure to fetch an article or its text). */
-int cli_out_results(FILE *f, quarry_index *ix, const quarry_results *r, unsigned offset,
+int cli_out_results(FILE *f, quarry_index *ix, quarry_results *r, unsigned offset,
                     const char *qid, const cli_out_style *st, quarry_error *err);
 
 /* People format only: "N hits (M matched) in X ms" ("at least M" when the

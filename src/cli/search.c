@@ -39,7 +39,9 @@ static const char usage_text[] =
     "      --json          one JSON object per hit per line: \"qid\" (batches),\n"
     "                      \"rank\", \"score\", \"doc\" (the article id), \"title\",\n"
     "                      \"date\" (when known), \"passage\" (its number within the\n"
-    "                      article, from 0), \"text\" (the passage)\n"
+    "                      article, from 0), \"text\" (the passage), \"duplicates\"\n"
+    "                      (when collapsing: [{\"doc\", \"passage\", \"score\"}...]),\n"
+    "                      \"explain\" (with --explain)\n"
     "      --trec TAG      a TREC run: lines \"qid Q0 docid rank score TAG\"; the\n"
     "                      queries come from --queries FILE, or from stdin lines\n"
     "                      (qid = line number)\n"
@@ -61,6 +63,27 @@ static const char usage_text[] =
     "      --fb-docs N, --fb-terms N, --fb-weight W\n"
     "                      feedback units (10), expansion terms (20) and the\n"
     "                      weight of the original query (0.8)\n"
+    "      --since DATE    only articles dated DATE or later: an ISO 8601 date or\n"
+    "                      a prefix of one (2025, 2025-11, 2025-11-04,\n"
+    "                      2025-11-04T10:30), a prefix meaning its first moment\n"
+    "      --until DATE    only articles dated DATE or earlier, a prefix meaning its\n"
+    "                      last moment (--until 2025-11 includes all of November).\n"
+    "                      With --since or --until, articles without a date are\n"
+    "                      left out; an article dated 2025-11 only counts as dated\n"
+    "                      at the start of November. The range is part of the\n"
+    "                      search: the k hits are the k best in it\n"
+    "      --sort ORDER    score (the default: the best first) or date (the newest\n"
+    "                      first, the score breaking ties; undated articles last)\n"
+    "      --collapse, --no-collapse\n"
+    "                      show hits whose text is the same (the same fingerprint\n"
+    "                      of their analyzed words, computed at index time: whole\n"
+    "                      articles, or passages with --passages) once, as the\n"
+    "                      first of them with \"(+N duplicates)\"; the k hits are k\n"
+    "                      distinct ones. On by default, except for --trec runs\n"
+    "      --explain       after each hit, how BM25 scored it: every matching term\n"
+    "                      or phrase with its tf, idf (and df), weight and share of\n"
+    "                      the score, the passage's length, the average length, N,\n"
+    "                      k1 and b; with --json an \"explain\" object\n"
     "      --exhaustive    score every posting of every term (the reference\n"
     "                      algorithm: slower, the same results)\n"
     "      --algorithm NAME\n"
@@ -110,7 +133,7 @@ static const char usage_text[] =
 enum {
     OPT_OFFSET = 1000, OPT_PASSAGES, OPT_K1, OPT_B, OPT_JSON, OPT_TREC, OPT_QUERIES,
     OPT_COLOR, OPT_EXHAUSTIVE, OPT_ALGORITHM, OPT_COUNT, OPT_PLAIN, OPT_EXPAND, OPT_NO_EXPAND, OPT_FB_DOCS, OPT_FB_TERMS, OPT_FB_WEIGHT,
-    OPT_NO_PAGER
+    OPT_NO_PAGER, OPT_SINCE, OPT_UNTIL, OPT_SORT, OPT_COLLAPSE, OPT_NO_COLLAPSE, OPT_EXPLAIN
 };
 
 static const struct option long_options[] = {
@@ -134,6 +157,12 @@ static const struct option long_options[] = {
     { "fb-terms", required_argument, NULL, OPT_FB_TERMS },
     { "fb-weight", required_argument, NULL, OPT_FB_WEIGHT },
     { "no-pager", no_argument, NULL, OPT_NO_PAGER },
+    { "since", required_argument, NULL, OPT_SINCE },
+    { "until", required_argument, NULL, OPT_UNTIL },
+    { "sort", required_argument, NULL, OPT_SORT },
+    { "collapse", no_argument, NULL, OPT_COLLAPSE },
+    { "no-collapse", no_argument, NULL, OPT_NO_COLLAPSE },
+    { "explain", no_argument, NULL, OPT_EXPLAIN },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -464,7 +493,8 @@ int cli_search(int argc, char **argv)
     const char *queries = NULL, *tag = NULL;
     const char *dirs[64] = { "index" };
     size_t ndirs = 0;
-    int json = 0, expand = -1, color_mode = CLI_COLOR_AUTO;
+    int json = 0, expand = -1, color_mode = CLI_COLOR_AUTO, collapse = -1, explain = 0;
+    uint64_t since = 0, until = UINT64_MAX;
     cli_pager pg = { 0 };
 
     opterr = 0;
@@ -564,6 +594,32 @@ int cli_search(int argc, char **argv)
         case OPT_NO_PAGER:
             pg.off = 1;
             break;
+        case OPT_SINCE:
+        case OPT_UNTIL: {
+            quarry_error e;
+            const char *name = c == OPT_SINCE ? "--since" : "--until";
+            if (quarry_date_range(optarg, c == OPT_SINCE ? &since : NULL, c == OPT_UNTIL ? &until : NULL, &e))
+                return cli_failf("%s: %s", name, e.msg);
+            *(c == OPT_SINCE ? &so.since : &so.until) = optarg;
+            break;
+        }
+        case OPT_SORT:
+            if (strcmp(optarg, "score") == 0)
+                so.sort = QUARRY_SORT_SCORE;
+            else if (strcmp(optarg, "date") == 0)
+                so.sort = QUARRY_SORT_DATE;
+            else
+                return cli_failf("--sort: expected score or date, not \"%s\"", optarg);
+            break;
+        case OPT_COLLAPSE:
+            collapse = 1;
+            break;
+        case OPT_NO_COLLAPSE:
+            collapse = 0;
+            break;
+        case OPT_EXPLAIN:
+            explain = 1;
+            break;
         case 'h':
             cli_pager_start(&pg);
             fputs(usage_text, stdout);
@@ -595,11 +651,18 @@ int cli_search(int argc, char **argv)
         return cli_failf("search: --json and --trec cannot be combined");
     if (tag && so.passages)
         return cli_failf("search: --trec ranks articles; it cannot be combined with --passages");
+    if (tag && explain)
+        return cli_failf("search: --explain cannot be combined with --trec (a run has no room for it; try --json)");
+    if (so.since && so.until && since > until)
+        return cli_failf("search: --since %s is after --until %s: no article can match", so.since, so.until);
+    so.collapse = collapse >= 0 ? collapse : !tag;   /* a TREC run lists every document for judging */
 
     cli_out_style st = { 0 };
     st.format = tag ? CLI_OUT_TREC : json ? CLI_OUT_JSON : CLI_OUT_PEOPLE;
     st.tag = tag;
     st.passages = so.passages;
+    st.collapse = so.collapse;
+    st.explain = explain;
     st.width = cli_out_term_width(STDOUT_FILENO);
     st.color = st.format == CLI_OUT_PEOPLE && cli_out_color_wanted(color_mode, STDOUT_FILENO);
 

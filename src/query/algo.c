@@ -5,6 +5,7 @@
 #include "query/algo.h"
 #include "base/sys.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 #include "query/parse.h"
@@ -27,6 +28,15 @@ qn_node **qalgo_clauses(qn_node *root, size_t *n)
 
 int qalgo_match(qalgo_run *r, uint32_t d, double *score)
 {
+    int admit = qk_admit(r->col, d);
+    if (admit == QK_OUT)
+        return 0;   /* outside the date filter (or deleted): not a match */
+    if (admit == QK_OLD) {   /* sorting by date, too old to enter: only counted */
+        if (!qn_match(r->x, r->root, d))
+            return 0;
+        *score = -INFINITY;
+        return 1;
+    }
     double s = 0;
     if (!qn_score(r->x, r->root, d, &s))
         return 0;

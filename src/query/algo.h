@@ -43,7 +43,9 @@ qalgo_fn qalgo_pick(const qn_node *root, int algorithm);
 qn_node **qalgo_clauses(qn_node *root, size_t *n);
 
 /* Does the root match unit d, and with what score: the canonical score
- * (the tree's order, as qalgo_exhaustive computes it). */
+ * (the tree's order, as qalgo_exhaustive computes it). A unit outside the
+ * date filter does not match; one too old to enter the hits sorted by
+ * date matches with score -INFINITY (only counted, never scored). */
 int qalgo_match(qalgo_run *r, uint32_t d, double *score);
 
 #endif

@@ -11,6 +11,11 @@
  *      P(t|Q) is the term's share of the query's analyzed terms;
  *   4. rank with BM25, each term's score multiplied by its weight.
  *
+ * The feedback units are the best by score (duplicates included) of the
+ * date range when there is one; the expanded query keeps every other
+ * option (sorting, collapsing). The results' plan keeps each term's weight
+ * and its two parts, for quarry_explain.
+ *
  * Everything is deterministic: ties between terms break by the term bytes.
  */
 #include <stdlib.h>
@@ -92,6 +97,57 @@ static int on_term(void *ctx, const qa_token *tok)
     return twv_add(ctx, tok->term, tok->len, 1.0) ? QUARRY_ENOMEM : 0;
 }
 
+/* The weight of term `t` in list v (n entries, sorted by term when `sorted`), or -1. */
+static double weight_of(const twv *v, const char *t, int sorted)
+{
+    if (sorted) {
+        size_t lo = 0, hi = v->n;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            int c = strcmp(v->v[mid].term, t);
+            if (c == 0)
+                return v->v[mid].w;
+            if (c < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        return -1;
+    }
+    for (size_t i = 0; i < v->n; i++)
+        if (strcmp(v->v[i].term, t) == 0)
+            return v->v[i].w;
+    return -1;
+}
+
+/* Keeps in r's plan the weight of each expanded term and its two parts
+ * (for quarry_explain), computed as the final query's were. */
+static int keep_weights(quarry_results *r, const twv *q, const twv *rm, double rtot, double qtot, const double *boost,
+                        size_t n, const quarry_search_options *o)
+{
+    struct quarry_plan *p = r->plan;
+    const qn_node *root = p->t.root;
+    if (root->kind != QN_BOOL || root->nkids != n)
+        return 0;   /* cannot happen: every analyzed term is one kid */
+    p->boost = qmalloc((n ? n : 1) * sizeof *p->boost);
+    p->wq = qcalloc(n ? n : 1, sizeof *p->wq);
+    p->wf = qcalloc(n ? n : 1, sizeof *p->wf);
+    if (!p->boost || !p->wq || !p->wf)
+        return QUARRY_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const char *t = root->kids[i]->terms[0];
+        double w = weight_of(q, t, 1);
+        if (w >= 0)
+            p->wq[i] = o->fb_weight * w / qtot;
+        if (rtot > 0 && (w = weight_of(rm, t, 0)) >= 0)
+            p->wf[i] = (1 - o->fb_weight) * w / rtot;
+        p->boost[i] = boost[i];
+    }
+    p->expanded = 1;
+    p->nkids = n;
+    return 0;
+}
+
 int qexp_expand(quarry_index *ix, const char *query, const quarry_search_options *o, quarry_results **out,
               quarry_error *err)
 {
@@ -99,6 +155,8 @@ int qexp_expand(quarry_index *ix, const char *query, const quarry_search_options
     o1.k = o->fb_docs;
     o1.offset = 0;
     o1.passages = 1;
+    o1.sort = QUARRY_SORT_SCORE;   /* feedback from the best units (of the date range) */
+    o1.collapse = 0;
     quarry_results *r1;
     int rc = qs_search(ix, query, &o1, NULL, &r1, err);
     if (rc)
@@ -171,6 +229,8 @@ int qexp_expand(quarry_index *ix, const char *query, const quarry_search_options
         goto done;
     quarry_results *r2;
     rc = qs_search(ix, (const char *)s.p, o, boost, &r2, err);
+    if (rc == 0 && (rc = keep_weights(r2, &q, &rm, rm.n && rtot > 0 ? rtot : 0, qtot, boost, fin.n, o)))
+        quarry_results_free(r2);
     if (rc == 0) {
         /* highlight the words of the query as typed, not the expansion */
         char **t = r2->terms;

@@ -46,6 +46,8 @@ check "index --passages values" [ "$(got quarry index --passages '')" = "off on"
 check "--stopwords: default, none and files" [ "$(got quarry index --stopwords '')" = "default idx-a idx-b none plain qrels.txt queries.tsv sub" ]
 check "--color=: the values" [ "$(got quarry search --color = '')" = "always auto never" ]
 check "--color=al" [ "$(got quarry search --color = al)" = "always" ]
+check "--sort values" [ "$(got quarry search --sort '')" = "date score" ]
+check "--since: a date to start from" bash -c "[[ '$(got quarry search --since 2)' == *$(date +%Y-%m)* ]]"
 check "query words: nothing" [ -z "$(got quarry search sanc)" ]
 check "-k N: nothing" [ -z "$(got quarry search -k '')" ]
 

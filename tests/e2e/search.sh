@@ -2,7 +2,10 @@
 # tests/e2e/search.sh — end-to-end tests of `quarry search` on the sample
 # corpus: ranking of known queries, phrases, the people / JSON / TREC
 # formats, exit statuses and error messages, batches from stdin and
-# --queries files, paging, colour, display safety of untrusted text.
+# --queries files, paging, colour, display safety of untrusted text; on a
+# small dated collection, --since / --until / --sort date, duplicates
+# collapsed, --explain (its shares add up to the score); the duplicates of
+# Reuters-21578 when QUARRY_CORPUS has it.
 # Env: QUARRY (the binary), QUARRY_ROOT (the repository root).
 set -u
 root=${QUARRY_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -228,6 +231,206 @@ if "$Q" index -q -o "$T/many" "$T/many.jsonl" >"$T/index3.out" 2>&1; then
 else
     sed 's/^/      /' "$T/index3.out" | head -5
     bad "quarry index of 1500 articles"
+fi
+
+# ------------------------------------------------------------ dates, duplicates, explanations
+# a small dated collection: dates at every precision, one undated, one not a
+# date, exact copies (other ids and dates) and a copy that differs only in
+# case and punctuation (the same analyzed words)
+python3 - "$T/dated.jsonl" <<'EOF'
+import json, sys
+base = "Copper prices rose in {} as mines in Chile cut output; copper traders expect more."
+docs = [
+    ("a1", "2025-11-04", "Copper in November", base.format("early November")),
+    ("a2", "2025-11-04T09:30", "Copper again", "Copper copper copper: the price of copper, and zinc."),
+    ("a3", "2025-11-30", "Late copper", base.format("late November")),
+    ("a4", "2025-11", "Copper month", "Copper for the month, with tin and lead."),
+    ("a5", "2025-12-01", "December copper", base.format("December")),
+    ("a6", "2025-10-31T23:59:59", "October copper", base.format("October")),
+    ("a7", "2025", "Copper year", "A year of copper and of gold."),
+    ("a8", None, "Undated copper", "Copper with no date at all."),
+    ("a9", "yesterday", "Copper whenever", "Copper on a day that is not a date."),
+    ("d1", "2025-11-05", "Copper in November", base.format("early November")),
+    ("d2", "2024-01-01", "Copper in November", base.format("early November")),
+    ("d3", "2025-11-06", "COPPER IN NOVEMBER!", base.format("early November").upper().replace(";", " --")),
+    ("z1", "2025-11-10", "Zinc", "Zinc and copper smelters, with copper prices steady."),
+]
+with open(sys.argv[1], "w", encoding="utf-8") as f:
+    for i, d, t, x in docs:
+        o = {"id": i, "title": t, "text": x}
+        if d is not None:
+            o["date"] = d
+        f.write(json.dumps(o) + "\n")
+EOF
+IX3=$T/dated
+if "$Q" index -q -o "$IX3" "$T/dated.jsonl" >"$T/index4.out" 2>&1; then
+    D() { "$Q" search -i "$IX3" --no-pager --color=never "$@"; }
+    docs_of() { python3 -c 'import json,sys; print(" ".join(json.loads(l)["doc"] for l in sys.stdin))' <"$T/out"; }
+    # the range, in python from the dates of the input (a prefix: its whole
+    # period; undated out): the ids, sorted
+    expect_range() { # SINCE UNTIL (- for none)
+        python3 - "$T/dated.jsonl" "$1" "$2" <<'EOF'
+import json, re, sys
+def key(s, last=False):
+    m = re.match(r"^(\d{4})(?:-(\d\d)(?:-(\d\d)(?:[T ](\d\d)(?::(\d\d)(?::(\d\d))?)?)?)?)?", s or "")
+    if not m: return None
+    fill = "99" if last else "00"
+    return int(m.group(1) + "".join(p if p is not None else fill for p in m.groups()[1:]))
+lo = key(sys.argv[2]) if sys.argv[2] != "-" else 1
+hi = key(sys.argv[3], True) if sys.argv[3] != "-" else 10**15
+ranged = sys.argv[2] != "-" or sys.argv[3] != "-"
+out = []
+for l in open(sys.argv[1]):
+    o = json.loads(l)
+    k = key(o.get("date"))
+    if (not ranged or (k and lo <= k <= hi)) and "copper" in (o["title"] + o["text"]).lower():
+        out.append(o["id"])
+print(" ".join(sorted(out)))
+EOF
+    }
+    for r in "2025-11 2025-11" "2025-11-04 2025-11-06" "2025-11-04T09 -" "- 2025-10" "2025 -" "2025-11-04T09:31 2025-11-30" "- -"; do
+        set -- $r
+        args=(); [ "$1" != - ] && args+=(--since "$1"); [ "$2" != - ] && args+=(--until "$2")
+        run D --json --no-collapse -k 100 "${args[@]}" copper
+        got=$(docs_of | tr ' ' '\n' | sed '/^$/d' | sort | tr '\n' ' ' | sed 's/ $//')
+        check "--since $1 --until $2: the articles of the range (${got:-none})" [ "$got" = "$(expect_range "$1" "$2")" ]
+    done
+    run D --json --no-collapse -k 100 --since 2025-11 --until 2025-11 copper
+    check "--until 2025-11 includes November 30; the undated and 'yesterday' are out" \
+        bash -c "grep -q '\"a3\"' '$T/out' && ! grep -qE '\"(a8|a9)\"' '$T/out'"
+    run D --no-collapse -k 2 --since 2025-11 --until 2025-11 copper; expect_rc "a range: k hits" 0
+    check "a range: the footer counts the range's matches only" grep -Eq '^2 hits \(7 matched\)' "$T/out"
+    run D --json -k 100 --no-collapse --sort date copper; expect_rc "--sort date" 0
+    check "--sort date: newest first, the score breaking ties, undated last" python3 -c '
+import json, re, sys
+hits = [json.loads(l) for l in open(sys.argv[1])]
+def key(h):
+    m = re.match(r"^(\d{4})(?:-(\d\d)(?:-(\d\d)(?:[T ](\d\d)(?::(\d\d)(?::(\d\d))?)?)?)?)?", h.get("date", ""))
+    return int(m.group(1) + "".join(p or "00" for p in m.groups()[1:])) if m else 0
+ks = [(key(h), h["score"]) for h in hits]
+assert len(hits) == 13, len(hits)
+assert all(a[0] > b[0] or (a[0] == b[0] and a[1] >= b[1]) for a, b in zip(ks, ks[1:])), ks
+assert hits[0]["doc"] == "a5" and {h["doc"] for h in hits[-2:]} == {"a8", "a9"}, [h["doc"] for h in hits]
+' "$T/out"
+    # duplicates: a1, d1, d2 are copies; d3 differs only in case and punctuation
+    run D --json -k 3 '"early November"'; expect_rc "collapsed" 0
+    check "collapse: one hit for a1 and its copies, the others listed" python3 -c '
+import json, sys
+hits = [json.loads(l) for l in open(sys.argv[1])]
+assert len(hits) == 1, hits
+assert hits[0]["doc"] == "a1", hits[0]["doc"]
+assert sorted(d["doc"] for d in hits[0]["duplicates"]) == ["d1", "d2", "d3"], hits[0]["duplicates"]
+assert all(d["score"] <= hits[0]["score"] and d["passage"] == 0 for d in hits[0]["duplicates"])
+' "$T/out"
+    run D -k 3 '"early November"'; expect_rc "collapsed, for people" 0
+    check "collapse: (+3 duplicates) on the hit's line" grep -Eq '^1\. [0-9.]+  a1  2025-11-04  \(\+3 duplicates\)$' "$T/out"
+    run D --json -k 10 --no-collapse '"early November"'
+    check "--no-collapse: the four copies" [ "$(docs_of)" = "a1 d1 d2 d3" ]
+    check "--no-collapse: no duplicates key" bash -c "! grep -q duplicates '$T/out'"
+    run D --json -k 3 copper
+    check "collapse: -k 3 gives 3 distinct texts although copies rank high" python3 -c '
+import json, sys
+hits = [json.loads(l) for l in open(sys.argv[1])]
+assert len(hits) == 3 and len({h["text"].lower() for h in hits}) == 3, hits
+' "$T/out"
+    run D --json -k 3 --sort date --until 2025-11-05 '"early November"'
+    check "collapse and --sort date: the newest copy in range first, the older listed" python3 -c '
+import json, sys
+hits = [json.loads(l) for l in open(sys.argv[1])]
+assert [h["doc"] for h in hits] == ["d1"], hits
+assert [d["doc"] for d in hits[0]["duplicates"]] == ["a1", "d2"], hits[0]["duplicates"]
+' "$T/out"
+    printf 'q1\t"early November"\n' >"$T/dq.tsv"
+    run D --trec t --queries "$T/dq.tsv"
+    check "--trec: not collapsed (every copy listed)" [ "$(wc -l <"$T/out")" -eq 4 ]
+    run D --trec t --collapse --queries "$T/dq.tsv"
+    check "--trec --collapse: collapsed" [ "$(wc -l <"$T/out")" -eq 1 ]
+    # explanations: the shares add up to the score, each as BM25 says
+    run D --json --explain -k 20 --no-collapse 'copper "early november" -zinc title:copper'; expect_rc "--explain --json" 0
+    check "--explain --json: each hit's clauses add up to its score; each clause as BM25 says" python3 -c '
+import json, math, sys
+hits = [json.loads(l) for l in open(sys.argv[1])]
+assert len(hits) >= 5, len(hits)
+phrases = titles = 0
+for h in hits:
+    e = h["explain"]
+    assert e["match"] is True and e["expanded"] is False
+    s = sum(c["score"] for c in e["clauses"])
+    assert abs(s - e["score"]) <= 1e-9 * max(1, e["score"]), (s, e["score"])
+    assert abs(e["score"] - h["score"]) <= 1e-6, (e["score"], h["score"])
+    N, k1, b = e["units"], e["k1"], e["b"]
+    for c in e["clauses"]:
+        idf = sum(math.log(1 + (N - w["df"] + 0.5) / (w["df"] + 0.5)) for w in c["words"])
+        norm = k1 * (1 - b + b * e["len"] / e["avg_len"])
+        want = idf * (k1 + 1) * c["boost"] * c["tf"] / (c["tf"] + norm)
+        assert abs(c["score"] - want) <= 1e-9 * want and abs(c["idf"] - idf) <= 1e-9 * idf, (c, want)
+        assert "zinc" not in c["text"]
+        phrases += len(c["words"]) > 1
+        titles += c["title"]
+assert phrases and titles, (phrases, titles)
+' "$T/out"
+    run D --explain -k 3 'copper "early november"'; expect_rc "--explain for people" 0
+    check "--explain: each hit's shares add up to its score" python3 -c '
+import re, sys
+text = open(sys.argv[1]).read()
+blocks = re.findall(r"^(\d+)\. ([0-9.]+) .*?\n(.*?)(?=^\d+\. |\Z)", text, re.S | re.M)
+assert len(blocks) == 3, text
+for rank, score, body in blocks:
+    m = re.search(r"explain: ([0-9.]+) = the sum of\n((?: +[0-9.]+  .*\n)+) +k1 1\.2  b 0\.75  N \d+ passages  len \d+  avg len [0-9.]+", body)
+    assert m, body
+    shares = [float(l.split()[0]) for l in m.group(2).splitlines()]
+    assert m.group(1) == score and abs(sum(shares) - float(score)) <= 1e-4 * len(shares), (score, shares)
+' "$T/out"
+    run D --json --explain --plain -k 2 'copper prices chile'; expect_rc "--explain --plain (expanded)" 0
+    check "--explain --plain: expansion terms with their weights" python3 -c '
+import json, sys
+hits = [json.loads(l) for l in open(sys.argv[1])]
+for h in hits:
+    e = h["explain"]
+    assert e["expanded"] is True
+    assert abs(sum(c["score"] for c in e["clauses"]) - e["score"]) <= 1e-9 * e["score"]
+    for c in e["clauses"]:
+        assert c["boost"] == c["query_weight"] + c["feedback_weight"], c
+        assert c["expansion"] == (c["query_weight"] == 0), c
+        assert c["expansion"] or c["text"] in ("copper", "price", "chile"), c
+assert any(c["expansion"] for h in hits for c in h["explain"]["clauses"])
+' "$T/out"
+    # bad values: one line on stderr, exit 2
+    for bad_arg in "--since 2025-13" "--until 2025-02-30" "--since 2025-11-04T25" "--since 2025-11x" \
+                   "--since 1987-06-19T13:15:39Z" "--sort foo" "--since 2026 --until 2025"; do
+        run D $bad_arg copper; expect_rc "$bad_arg" 2
+        check "$bad_arg: one line on stderr, nothing on stdout" \
+            bash -c "[ \$(wc -l <'$T/err') -eq 1 ] && [ ! -s '$T/out' ] && grep -q '^quarry: ' '$T/err'"
+    done
+    run D --sort foo copper
+    check "--sort foo: the values" grep -qx 'quarry: --sort: expected score or date, not "foo"' "$T/err"
+    run D --since 2025-13 copper
+    check "--since 2025-13: says why" grep -q 'month 01-12' "$T/err"
+    run D --trec t --explain copper; expect_rc "--explain with --trec" 2
+else
+    sed 's/^/      /' "$T/index4.out" | head -5
+    bad "quarry index of a dated collection"
+fi
+
+# duplicates on Reuters-21578 (QUARRY_CORPUS): oil prices opec
+R=${QUARRY_CORPUS:-$root/../shared/corpus}/reuters21578/docs.jsonl.gz
+if [ ! -f "$R" ]; then
+    echo "SKIP: $R is missing (QUARRY_CORPUS): the Reuters duplicates"
+elif "$Q" index -q -o "$T/reuters" "$R" >"$T/index5.out" 2>&1; then
+    run "$Q" search -i "$T/reuters" --json -k 10 oil prices opec; expect_rc "reuters: oil prices opec" 0
+    check "reuters: oil prices opec shows no text twice; 17254 lists 17289" python3 -c '
+import json, sys
+hits = [json.loads(l) for l in open(sys.argv[1])]
+assert len(hits) == 10 and len({h["text"] for h in hits}) == 10, [h["doc"] for h in hits]
+d = {h["doc"]: h for h in hits}
+assert [x["doc"] for x in d["17254"]["duplicates"]] == ["17289"], d.get("17254")
+' "$T/out"
+    run "$Q" search -i "$T/reuters" --json -k 10 --no-collapse oil prices opec
+    check "reuters: --no-collapse shows 17254 and 17289" \
+        bash -c "grep -q '\"doc\":\"17254\"' '$T/out' && grep -q '\"doc\":\"17289\"' '$T/out'"
+else
+    sed 's/^/      /' "$T/index5.out" | head -5
+    bad "quarry index of Reuters-21578"
 fi
 
 # ------------------------------------------------------------ untrusted text

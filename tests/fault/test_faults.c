@@ -3,7 +3,8 @@
  * fails in turn (the fault-injection build: -DQUARRY_FAULTS, src/base/sys.h),
  * as SQLite's I/O-error and out-of-memory tests do. The operations: a
  * rebuild of an index, an --add that sets off a merge, a delete, an
- * optimize, and a search (open, search, texts, close). For each call n of
+ * optimize, and a search (open, searches — one collapsed, in a date range,
+ * sorted by date and explained — texts, highlights, close). For each call n of
  * each, on a fresh copy of the index before it:
  *
  *   - the operation returns an error whose message says what failed (an
@@ -106,10 +107,20 @@ static int op_search(const char *dir, const char *input, quarry_error *err)
     if (rc)
         return rc;
     quarry_results *r = NULL;
-    static const char *const qs[] = { "the of", "+the +of", "\"of the\"" };
-    for (size_t q = 0; q < 3 && !rc; q++) {
-        if ((rc = quarry_search(ix, qs[q], NULL, &r, err)) == QUARRY_ENOTERMS)
+    static const char *const qs[] = { "the of", "+the +of", "\"of the\"", "the of" };
+    for (size_t q = 0; q < 4 && !rc; q++) {
+        quarry_search_options so;   /* the last: collapsed, a date range, by date, explained */
+        quarry_search_options_init(&so);
+        so.collapse = q == 3;
+        so.since = q == 3 ? "1990" : NULL;
+        so.sort = q == 3 ? QUARRY_SORT_DATE : QUARRY_SORT_SCORE;
+        if ((rc = quarry_search(ix, qs[q], &so, &r, err)) == QUARRY_ENOTERMS)
             rc = 0;
+        if (!rc && r && r->n && q == 3) {
+            quarry_explanation *e;
+            if (!(rc = quarry_explain(ix, r, r->hits[0].passage, &e, err)))
+                quarry_explanation_free(e);
+        }
         for (size_t i = 0; !rc && r && i < r->n; i++) {
             char *t;
             size_t len;
@@ -315,6 +326,7 @@ static void test_faults(void **state)
     trng_seed(&r, 9);
     tcoll c = { 0 };
     tcoll_generate(&c, &r, 120, "f");
+    tcoll_dates(&c, 0, 5);
     char *tmp = ttmp_make("faults");
     char all[600], more[600], base[600], merged[600];
     snprintf(all, sizeof all, "%s/all.jsonl", tmp);

@@ -127,7 +127,39 @@ void tcoll_add(tcoll *c, const char *id, const char *title, const char *text)
     c->d[c->n].id = txstrdup(id);
     c->d[c->n].title = txstrdup(title);
     c->d[c->n].text = txstrdup(text);
+    c->d[c->n].date = NULL;
     c->n++;
+}
+
+void tcoll_dates(tcoll *c, size_t from, uint64_t salt)
+{
+    trng r;
+    trng_seed(&r, salt);
+    for (size_t i = from; i < c->n; i++) {
+        free(c->d[i].date);
+        c->d[i].date = NULL;
+        uint32_t kind = trng_below(&r, 20);
+        if (kind < 2)
+            continue;   /* none */
+        if (kind == 2) {
+            c->d[i].date = txstrdup(trng_below(&r, 2) ? "n/a" : "");   /* no year: key 0 */
+            continue;
+        }
+        unsigned y = 2024 + trng_below(&r, 2), m = 1 + 3 * trng_below(&r, 4), d = 1 + 7 * trng_below(&r, 5),
+                 h = 8 + trng_below(&r, 3), mi = 15 * trng_below(&r, 2), sec = 30 * trng_below(&r, 2);
+        char buf[64];
+        if (kind < 5)
+            snprintf(buf, sizeof buf, "%u", y);
+        else if (kind < 8)
+            snprintf(buf, sizeof buf, "%u-%02u", y, m);
+        else if (kind < 15)
+            snprintf(buf, sizeof buf, "%u-%02u-%02u", y, m, d);
+        else if (kind < 18)
+            snprintf(buf, sizeof buf, "%u-%02u-%02uT%02u:%02u", y, m, d, h, mi);
+        else
+            snprintf(buf, sizeof buf, "%u-%02u-%02u %02u:%02u:%02u", y, m, d, h, mi, sec);
+        c->d[i].date = txstrdup(buf);
+    }
 }
 
 void tcoll_free(tcoll *c)
@@ -136,6 +168,7 @@ void tcoll_free(tcoll *c)
         free(c->d[i].id);
         free(c->d[i].title);
         free(c->d[i].text);
+        free(c->d[i].date);
     }
     free(c->d);
     memset(c, 0, sizeof *c);
@@ -283,8 +316,13 @@ int tcoll_load_jsonl(tcoll *c, const char *path, size_t n, int copies)
         if (!cur.n || cur.p[cur.n - 1] != '\n')
             continue;
         char *id = json_field(cur.p, "id"), *title = json_field(cur.p, "title"), *text = json_field(cur.p, "text");
-        if (id && text)
+        char *date = json_field(cur.p, "date");
+        if (id && text) {
             tcoll_add(c, id, title ? title : "", text);
+            c->d[c->n - 1].date = date;
+            date = NULL;
+        }
+        free(date);
         free(id);
         free(title);
         free(text);
@@ -298,6 +336,8 @@ int tcoll_load_jsonl(tcoll *c, const char *path, size_t n, int copies)
             char id[512];
             snprintf(id, sizeof id, "%s#r%d", c->d[first + i].id, k);
             tcoll_add(c, id, c->d[first + i].title, c->d[first + i].text);
+            if (c->d[first + i].date)
+                c->d[c->n - 1].date = txstrdup(c->d[first + i].date);
         }
     return 1;
 }
@@ -330,6 +370,10 @@ void tcoll_write(const tcoll *c, size_t from, size_t to, const char *path)
         json_string(f, c->d[i].title);
         fputs(",\"text\":", f);
         json_string(f, c->d[i].text);
+        if (c->d[i].date) {
+            fputs(",\"date\":", f);
+            json_string(f, c->d[i].date);
+        }
         fputs("}\n", f);
     }
     assert_int_equal(fclose(f), 0);

@@ -54,6 +54,7 @@ const char *tcorpus_dir(void);
 
 typedef struct tdoc {
     char *id, *title, *text;   /* text: paragraphs separated by blank lines */
+    char *date;                /* NULL: none */
 } tdoc;
 
 typedef struct tcoll {
@@ -69,10 +70,17 @@ void tcoll_free(tcoll *c);
  * after every third one 2-5 exact copies of earlier ones, so that many hits
  * tie at every score. Ids are PREFIX0, PREFIX1, ... */
 void tcoll_generate(tcoll *c, trng *r, size_t nbase, const char *prefix);
+/* Gives documents [from, c->n) random dates from a few days of two years,
+ * written at every precision ("2025", "2025-03", "2025-03-14",
+ * "2025-03-14T10:30", "2025-03-14 10:30:15"), so that many share a date
+ * key; about a tenth none, and a few a date that does not start with a
+ * year ("n/a"). Its own generator (salt): the collection is unchanged. */
+void tcoll_dates(tcoll *c, size_t from, uint64_t salt);
 /* Appends the first n articles of a JSON Lines file (.gz or not) `copies`
- * times, ids suffixed by "#rK" after the first copy. 0 when it is missing. */
+ * times, ids suffixed by "#rK" after the first copy (their dates kept).
+ * 0 when it is missing. */
 int tcoll_load_jsonl(tcoll *c, const char *path, size_t n, int copies);
-/* Writes documents [from, to) as JSON Lines. */
+/* Writes documents [from, to) as JSON Lines (with "date" when they have one). */
 void tcoll_write(const tcoll *c, size_t from, size_t to, const char *path);
 
 /* ------------------------------------------------------------ vocabulary, queries */
