@@ -243,6 +243,13 @@ enum quarry_algorithm {
  * count is a lower bound (quarry_results.matched_exact == 0). */
 #define QUARRY_COUNT_EXACT 1000
 
+/* A query may hold at most this many distinct terms (after analysis: stop
+ * words and repeats do not count) and four times as many words and phrases
+ * in all; more is QUARRY_ELIMIT. The cost of a search grows with its terms
+ * (at this limit, a few tenths of a second over 100,000 passages: README).
+ * Lucene's default maxClauseCount is the same. */
+#define QUARRY_MAX_TERMS 1024
+
 typedef struct quarry_search_options {
     unsigned k;         /* hits wanted; default 10 */
     unsigned offset;    /* hits to skip (paging); default 0 */

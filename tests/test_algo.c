@@ -71,7 +71,7 @@ typedef struct checker {
     const char *name;
     quarry_index *ix;
     int passage_index;    /* the index has passages */
-    unsigned runs, mismatches, pruned, with_hits;
+    unsigned runs, mismatches, pruned, with_hits, long_queries, refused;
 } checker;
 
 static int report(checker *c, const char *q, const char *cfg, const char *fmt, ...)
@@ -150,7 +150,7 @@ static void check_index(const char *name, const char *dir, int passage_index, un
 {
     trng r;
     trng_seed(&r, salt);
-    checker c = { name, NULL, passage_index, 0, 0, 0, 0 };
+    checker c = { name, NULL, passage_index, 0, 0, 0, 0, 0, 0 };
     quarry_error err;
     if (quarry_open(dir, &c.ix, &err))
         fail_msg("quarry_open %s: %s", dir, err.msg);
@@ -171,10 +171,48 @@ static void check_index(const char *name, const char *dir, int passage_index, un
         }
         free(q);
     }
-    print_message("      [%s] %u queries (OR %u, AND %u, phrase %u, mixed %u, plain %u), %u searches: %u with hits, "
-                  "%u counts pruned; %u mismatches\n",
-                  name, nq, shapes[TQ_OR], shapes[TQ_AND], shapes[TQ_PHRASE], shapes[TQ_MIXED], shapes[TQ_PLAIN], c.runs,
-                  c.with_hits, c.pruned, c.mismatches);
+    /* long queries (more clauses than MaxScore sorts by insertion, so
+     * walked in wide windows bounded over several blocks): 33 to 400 terms
+     * from every band of frequency, sometimes with a phrase or an exclusion,
+     * and the longest allowed */
+    unsigned nlong = nq / 16 + 3;
+    for (unsigned i = 0; i < nlong; i++) {
+        unsigned nt = i == 0 ? QUARRY_MAX_TERMS : 33 + trng_below(&r, i % 3 ? 60 : 370);
+        size_t cap = 64 + (size_t)nt * 40, len = 0;
+        char *q = malloc(cap);
+        assert_non_null(q);
+        q[0] = 0;
+        for (unsigned t = 0; t < nt && len + 80 < cap; t++) {
+            unsigned kind = trng_below(&r, 20);
+            const char *a = tvocab_any(&v, &r);
+            if (kind == 0)
+                len += (size_t)snprintf(q + len, cap - len, "%s\"%s %s\"", len ? " " : "", a, tvocab_any(&v, &r));
+            else if (kind == 1)
+                len += (size_t)snprintf(q + len, cap - len, "%s-%s", len ? " " : "", a);
+            else
+                len += (size_t)snprintf(q + len, cap - len, "%s%s", len ? " " : "", a);
+        }
+        int passages = passage_index ? (int)trng_below(&r, 2) : 0;
+        quarry_search_options o;
+        quarry_search_options_init(&o);
+        quarry_results *probe = NULL;
+        quarry_error err2;
+        int rc = quarry_search(c.ix, q, &o, &probe, &err2);
+        quarry_results_free(probe);
+        if (rc == QUARRY_ELIMIT)   /* more distinct terms than allowed (the vocabulary is small): refused */
+            c.refused++;
+        else {
+            check_one(&c, q, 0, ks[trng_below(&r, 4)], passages, 1.2, 0.75);
+            check_one(&c, q, 1, ks[trng_below(&r, 4)], passages, 0.9, 0.4);
+            c.long_queries++;
+        }
+        free(q);
+    }
+    print_message("      [%s] %u queries (OR %u, AND %u, phrase %u, mixed %u, plain %u; %u of 33 to %d terms), %u searches: "
+                  "%u with hits, %u counts pruned; %u mismatches\n",
+                  name, nq, shapes[TQ_OR], shapes[TQ_AND], shapes[TQ_PHRASE], shapes[TQ_MIXED], shapes[TQ_PLAIN],
+                  c.long_queries, QUARRY_MAX_TERMS, c.runs, c.with_hits, c.pruned, c.mismatches);
+    assert_true(c.long_queries >= nlong - 1);
     tvocab_free(&v);
     quarry_close(c.ix);
     assert_int_equal(c.mismatches, 0);

@@ -20,9 +20,11 @@
 
 #include "fuzz/fuzz.h"
 #include "fuzz/fuzz_analyze.c"
+#include "fuzz/fuzz_commit.c"
 #include "fuzz/fuzz_index.c"
 #include "fuzz/fuzz_json.c"
 #include "fuzz/fuzz_query.c"
+#include "fuzz/fuzz_segments.c"
 
 const char *fuzz_input_name;
 
@@ -88,6 +90,8 @@ static void test_json(void **state) { replay("json", fuzz_json); }
 static void test_query(void **state) { replay("query", fuzz_query); }
 static void test_index(void **state) { replay("index", fuzz_index); }
 static void test_analyze(void **state) { replay("analyze", fuzz_analyze); }
+static void test_commit(void **state) { replay("commit", fuzz_commit); }
+static void test_segments(void **state) { replay("segments", fuzz_segments); }
 
 /* The harnesses clean up (temporary indexes) with atexit. */
 int main(void)
@@ -97,6 +101,8 @@ int main(void)
         cmocka_unit_test(test_query),
         cmocka_unit_test(test_index),
         cmocka_unit_test(test_analyze),
+        cmocka_unit_test(test_commit),
+        cmocka_unit_test(test_segments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

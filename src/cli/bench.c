@@ -142,7 +142,18 @@ int cli_bench(int argc, char **argv)
     char *line = NULL;
     size_t lcap = 0;
     ssize_t n;
+    unsigned long lineno = 0;
     while ((n = getline(&line, &lcap, f)) > 0) {
+        lineno++;
+        if (memchr(line, 0, (size_t)n)) {
+            size_t col = strlen(line) + 1;
+            free(line);
+            fclose(f);
+            for (size_t i = 0; i < nq; i++)
+                free(qs[i]);
+            free(qs);
+            return cli_failf("%s:%lu: a NUL byte at column %zu; a query is text", qfile, lineno, col);
+        }
         while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
             line[--n] = 0;
         char *q = strchr(line, '\t') ? strchr(line, '\t') + 1 : line;

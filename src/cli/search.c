@@ -338,8 +338,14 @@ static int read_queries(const char *path, qline **out, size_t *nout)
     unsigned long lineno = 0;
     int status = 0;
     errno = 0;
-    while (getline(&line, &lcap, f) >= 0) {
+    ssize_t got;
+    while ((got = getline(&line, &lcap, f)) >= 0) {
         lineno++;
+        if (memchr(line, 0, (size_t)got)) {
+            status = cli_failf("%s:%lu: a NUL byte at column %zu; a query is text", name, lineno,
+                               strlen(line) + 1);
+            break;
+        }
         chomp(line);
         char *s = line;
         if (lineno == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
@@ -452,8 +458,13 @@ static int batch_stdin(quarry_index *ix, const quarry_search_options *so, const 
     int status = 0;
     batch b = { ix, so, st, pg, 0, 0, 0 };
     errno = 0;
-    while (status == 0 && getline(&line, &cap, stdin) >= 0) {
+    ssize_t got;
+    while (status == 0 && (got = getline(&line, &cap, stdin)) >= 0) {
         lineno++;
+        if (memchr(line, 0, (size_t)got)) {
+            status = cli_failf("stdin:%lu: a NUL byte at column %zu; a query is text", lineno, strlen(line) + 1);
+            break;
+        }
         chomp(line);
         if (blank_query(line))
             continue;

@@ -603,7 +603,7 @@ int qx_del_term(const qx_seg *s, uint64_t i, const char **term, uint32_t *len, u
     return 0;
 }
 
-int64_t qx_del_df(const qx_seg *s, const char *term, size_t len, quarry_error *err)
+int64_t qx_del_df(const qx_seg *s, const char *term, size_t len, uint64_t df, quarry_error *err)
 {
     uint64_t lo = 0, hi = s->delbits ? s->del_nterms : 0;
     while (lo < hi) {
@@ -615,8 +615,12 @@ int64_t qx_del_df(const qx_seg *s, const char *term, size_t len, quarry_error *e
         if (rc)
             return rc;
         int c = cmp_bytes((const uint8_t *)t, tl, (const uint8_t *)term, len);
-        if (c == 0)
+        if (c == 0) {
+            if (count > df)   /* more deleted units holding it than units holding it */
+                return -qx_bad(s, &s->del, qload_u64(s->del_offs + 8 * mid),
+                               "a deleted term's count is more than its document frequency", err);
             return (int64_t)count;
+        }
         if (c < 0)
             lo = mid + 1;
         else

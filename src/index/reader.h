@@ -106,8 +106,9 @@ static inline int qx_deleted(const qx_seg *s, uint32_t u)
 }
 
 /* How many deleted units of s hold `term` (0 when none); -QUARRY_ECORRUPT
- * when the deletions file is damaged. */
-int64_t qx_del_df(const qx_seg *s, const char *term, size_t len, quarry_error *err);
+ * when the deletions file is damaged or counts more than `df` (the units of
+ * s holding the term). */
+int64_t qx_del_df(const qx_seg *s, const char *term, size_t len, uint64_t df, quarry_error *err);
 /* Entry i of s's deleted-term table. 0, or -QUARRY_ECORRUPT. */
 int qx_del_term(const qx_seg *s, uint64_t i, const char **term, uint32_t *len, uint64_t *count,
                 quarry_error *err);

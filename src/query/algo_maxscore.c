@@ -32,12 +32,26 @@
 #include "base/sys.h"
 #include "query/parse.h"
 
+#define MS_FEW 32      /* more clauses than this: sorted with qsort, in wide windows */
+#define MS_WIDE 4096   /* units in a window of such a query, at least */
+
+typedef struct ms_bound { double b; size_t i; } ms_bound;
+
+static int cmp_bound(const void *pa, const void *pb)
+{
+    const ms_bound *a = pa, *b = pb;
+    if (a->b != b->b)
+        return a->b < b->b ? -1 : 1;
+    return (a->i > b->i) - (a->i < b->i);
+}
+
 typedef struct ms {
     qalgo_run *r;
     qn_node **cl;            /* the clauses */
     size_t n;
     double *B;               /* block bounds over the window */
     size_t *ord;             /* clauses by B, the non-essential first */
+    ms_bound *byb;           /* room to sort them when there are many */
     size_t ne;               /* non-essential clauses: ord[0 .. ne) */
     double pre;              /* the sum of their bounds */
     int need_ne;             /* the essential clauses alone cannot beat the threshold */
@@ -58,15 +72,35 @@ static int window(ms *m, uint32_t target, uint32_t *upto, double theta)
     }
     if (*upto == QX_END)
         return 1;
+    if (m->n > MS_FEW && *upto - target < MS_WIDE - 1) {
+        /* many clauses: their block ends would make windows of a few units
+         * each, and every window costs a pass over the clauses; a wide
+         * window instead, with each clause bounded over all of its blocks
+         * there (as Lucene's getMaxScore(upTo)) */
+        *upto = target < QX_END - MS_WIDE ? target + MS_WIDE - 1 : QX_END - 1;
+        sum = 0;
+        for (size_t i = 0; i < m->n; i++) {
+            m->B[i] = qn_range_ub(x, m->cl[i], target, *upto);
+            sum += m->B[i];
+        }
+    }
     if (bm25_below(sum, theta))
         return 1;
-    for (size_t i = 0; i < m->n; i++) {   /* insertion sort: few clauses */
-        size_t j = i;
-        while (j && m->B[m->ord[j - 1]] > m->B[i]) {
-            m->ord[j] = m->ord[j - 1];
-            j--;
+    if (m->n <= MS_FEW) {
+        for (size_t i = 0; i < m->n; i++) {   /* insertion sort: few clauses */
+            size_t j = i;
+            while (j && m->B[m->ord[j - 1]] > m->B[i]) {
+                m->ord[j] = m->ord[j - 1];
+                j--;
+            }
+            m->ord[j] = i;
         }
-        m->ord[j] = i;
+    } else {   /* the same order (by bound, then clause) in n log n: long queries */
+        for (size_t i = 0; i < m->n; i++)
+            m->byb[i] = (ms_bound){ m->B[i], i };
+        qsort(m->byb, m->n, sizeof *m->byb, cmp_bound);
+        for (size_t i = 0; i < m->n; i++)
+            m->ord[i] = m->byb[i].i;
     }
     m->pre = 0;
     m->ne = 0;
@@ -257,7 +291,8 @@ void qalgo_maxscore(qalgo_run *r)
     m.cl = qalgo_clauses(r->root, &m.n);
     m.B = qmalloc((m.n ? m.n : 1) * sizeof *m.B);
     m.ord = qmalloc((m.n ? m.n : 1) * sizeof *m.ord);
-    if (!m.cl || !m.B || !m.ord) {
+    m.byb = qmalloc((m.n ? m.n : 1) * sizeof *m.byb);
+    if (!m.cl || !m.B || !m.ord || !m.byb) {
         r->x->oom = 1;
         goto done;
     }
@@ -279,4 +314,5 @@ done:
     free(m.cl);
     free(m.B);
     free(m.ord);
+    free(m.byb);
 }

@@ -82,6 +82,9 @@ static int make_leaf(builder *b, qn_node *n, const qtok *v, size_t nt, int field
 {
     qt_tree *t = b->t;
     size_t ns = b->ix->nseg;
+    if (t->nleaves >= 4 * QUARRY_MAX_TERMS && !b->preanalyzed)   /* excluded terms and phrases too */
+        return qerr_set(b->err, QUARRY_ELIMIT, "the query has more than %d words and phrases; shorten it",
+                        4 * QUARRY_MAX_TERMS);
     n->kind = QN_LEAF;
     n->field = field;
     n->positive = positive;
@@ -102,8 +105,13 @@ static int make_leaf(builder *b, qn_node *n, const qtok *v, size_t nt, int field
         if (!(n->terms[i] = qstrndup(v[i].term, v[i].len)))
             return QUARRY_ENOMEM;
         n->relpos[i] = v[i].pos - v[0].pos;
-        if (positive)
+        if (positive) {
             add_hl_term(t, v[i].term, v[i].len);
+            if (t->nterms > QUARRY_MAX_TERMS && !b->preanalyzed)   /* the cost of a search grows with it */
+                return qerr_set(b->err, QUARRY_ELIMIT,
+                                "the query has more than %d distinct terms; shorten it (QUARRY_MAX_TERMS)",
+                                QUARRY_MAX_TERMS);
+        }
         uint64_t df = 0;
         for (size_t s = 0; s < ns; s++) {
             int found = qx_lookup(&b->ix->seg[s], v[i].term, v[i].len, &n->segterms[s * nt + i], b->err);
@@ -111,12 +119,18 @@ static int make_leaf(builder *b, qn_node *n, const qtok *v, size_t nt, int field
                 return QUARRY_ECORRUPT;
             n->found[s * nt + i] = (uint8_t)found;
             if (found) {   /* the live units that hold it: deleted ones do not count */
-                int64_t del = qx_del_df(&b->ix->seg[s], v[i].term, v[i].len, b->err);
+                int64_t del = qx_del_df(&b->ix->seg[s], v[i].term, v[i].len, n->segterms[s * nt + i].df, b->err);
                 if (del < 0)
                     return QUARRY_ECORRUPT;
                 df += n->segterms[s * nt + i].df - (uint64_t)del;
             }
         }
+        if ((double)df > b->m->n)   /* damaged counts (verify names the file); never a negative idf */
+            return qerr_set(b->err, QUARRY_ECORRUPT,
+                            "%s: the term \"%.*s\" is in %llu units of %.0f live ones: damaged counts "
+                            "of units or deletions (run 'quarry verify')",
+                            b->ix->dir, (int)(v[i].len > 100 ? 100 : v[i].len), v[i].term,
+                            (unsigned long long)df, b->m->n);
         n->df[i] = df;
         if (!df)
             missing = 1;

@@ -8,6 +8,8 @@
 #     left by an interrupted first run, and an index with a stranger's file
 #     beside it (which it leaves alone);
 #   - an input without any article is an error and the index stays;
+#   - a NUL byte in a query line is an error naming the line; a query of
+#     more than QUARRY_MAX_TERMS distinct terms is refused at once;
 #   - reader processes searching in a loop while a writer commits in a loop
 #     (adds, deletes, merges): not one fails.
 # QUARRY_HAMMER_SECONDS (default 6) is how long the readers run.
@@ -29,6 +31,26 @@ timeout 20 "$Q" index -q -o "$T/sp" "$T/in" >"$T/sp.out" 2>"$T/sp.err"; rc=$?
 check "a FIFO in a walked directory does not block the run (exit $rc)" [ $rc -eq 0 ]
 check "special files are skipped with a warning naming one" grep -q "warning: skipped [12] special file.*$T/in/" "$T/sp.err"
 check "the regular file is indexed" [ "$(articles "$T/sp")" = 2 ]
+
+# ---------------------------------------------------------------- hostile queries
+printf 'oil\0gas\n' | "$Q" search -i "$T/sp" --json >/dev/null 2>"$T/nul.err"; rc=$?
+check "a NUL byte in a query line on stdin is an error (exit $rc)" [ $rc -eq 2 ]
+check "naming the line and column" grep -q "stdin:1: a NUL byte at column 4" "$T/nul.err"
+printf 'q1\toil\nq2\toil\0gas\n' >"$T/nul.tsv"
+"$Q" search -i "$T/sp" --queries "$T/nul.tsv" --json >"$T/nul.out" 2>"$T/nul2.err"; rc=$?
+check "a NUL byte in a --queries file is an error (exit $rc)" [ $rc -eq 2 ]
+check "naming the file and line, before any query runs" sh -c "grep -q '$T/nul.tsv:2: a NUL byte' '$T/nul2.err' && [ ! -s '$T/nul.out' ]"
+python3 -c "
+import random
+r = random.Random(5); ws = []; n = 0
+while n < 65000:
+    w = ''.join(r.choice('abcdefghijklmnopqrstuvwxyz') for _ in range(r.randint(3, 9))); ws.append(w); n += len(w) + 1
+print(' '.join(ws))" >"$T/long.txt"
+timeout 20 "$Q" search -i "$T/sp" --json <"$T/long.txt" >/dev/null 2>"$T/long.err"; rc=$?
+check "a 64 KB query of thousands of distinct words is refused at once (exit $rc)" [ $rc -eq 2 ]
+check "saying the limit" grep -q "more than 1024 distinct terms" "$T/long.err"
+timeout 20 "$Q" search --plain -i "$T/sp" --json <"$T/long.txt" >/dev/null 2>"$T/long.err"; rc=$?
+check "the same with --plain (exit $rc)" [ $rc -eq 2 ]
 
 # ---------------------------------------------------------------- only what it made
 mkdir -p "$T/foreign"

@@ -14,6 +14,10 @@
  *   fuzz_index     edits to the files of a small index, CRCs and MANIFEST
  *                  fixed up, then verify / open / search / text / dump
  *   fuzz_analyze   qa_utf8_clean and qa_analyze with several analyzers
+ *   fuzz_commit    adds, updates, deletes, commits, rollbacks, optimizes and
+ *                  readers kept open, the index compared with a model
+ *   fuzz_segments  edits to the segment list of MANIFEST and to deletions
+ *                  files, checksums fixed up, then verify / open / search
  *
  * Always returns 0. A broken invariant prints what and where and aborts
  * (libFuzzer records the input as a crash; the replay test fails).
@@ -30,6 +34,8 @@ int fuzz_json(const uint8_t *data, size_t size);
 int fuzz_query(const uint8_t *data, size_t size);
 int fuzz_index(const uint8_t *data, size_t size);
 int fuzz_analyze(const uint8_t *data, size_t size);
+int fuzz_commit(const uint8_t *data, size_t size);
+int fuzz_segments(const uint8_t *data, size_t size);
 
 /* The input being run, when the driver knows its name (replay); may be NULL. */
 extern const char *fuzz_input_name;
