@@ -10,7 +10,8 @@
  * (an I/O call returns its error value with errno EIO, or ENOSPC for a
  * write; an allocation, anonymous mmap included, returns NULL or
  * MAP_FAILED with ENOMEM), so that a test can fail
- * every call of an operation in turn and check what it leaves.
+ * every call of an operation in turn and check what it leaves; and
+ * qsys_crash_arm simulates a power loss at the n-th call.
  */
 #ifndef QUARRY_SYS_H
 #define QUARRY_SYS_H
@@ -73,6 +74,14 @@ void qsys_fault_arm(int kind, uint64_t n);
  * failure happened. */
 uint64_t qsys_fault_calls(int kind);
 int qsys_fault_fired(int kind);
+
+/* A simulated power loss at the n-th I/O call from now on (n >= 1): every
+ * file the library wrote since its last fsync (qsys_fsync) loses what was
+ * written after it — cut off (mode 0), zeroed (1), kept (2), or each by
+ * turns (3) — and the process ends with _exit(QSYS_CRASH_EXIT). Run it in a
+ * child process (tests/fault/). */
+#define QSYS_CRASH_EXIT 86
+void qsys_crash_arm(uint64_t n, int mode);
 #endif
 
 #endif

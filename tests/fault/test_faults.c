@@ -16,11 +16,15 @@
  *   - the same operation run again without faults succeeds, and then the
  *     directory holds nothing but LOCK, MANIFEST and the manifest's files.
  *
+ * Then a simulated power loss at each I/O call of each operation that
+ * writes (crash_one): the last commit must survive it.
+ *
  * Built with AddressSanitizer and UBSan (make test builds it in
  * build-fault/), so a leak or a bad access on any error path fails too.
  * QUARRY_FAULT_STRIDE (default 1: every call; `make fault`) tests the
  * first 64 calls and then every k-th call only (make test: 97, a prime, so
- * that the failing calls fall on calls of every kind).
+ * that the failing calls fall on calls of every kind); crashes the first
+ * 32, every 3k-th and the last.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -36,6 +40,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "quarry.h"
@@ -319,6 +324,72 @@ static void fault_loop(loop *L, const char *tmp)
     }
 }
 
+/* ------------------------------------------------------------ crashes */
+
+/* A power loss at I/O call n of the operation, in a child process: the
+ * files it wrote since their last fsync lose that part (cut, zeroed,
+ * kept, or by turns: n % 4), as Lucene's MockDirectoryWrapper does to
+ * unsynced files. Then the index must verify and hold the state before or
+ * after the operation, and the operation run again must succeed and leave
+ * no stray files. */
+static void crash_one(loop *L, const char *tmp, uint64_t n, long before, long after, unsigned *crashed)
+{
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/run", tmp);
+    remove_dir(dir);
+    copy_dir(L->before, dir);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        quarry_error err;
+        qsys_crash_arm(n, (int)(n % 4));
+        _exit(L->op(dir, L->input, &err) ? 1 : 0);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    if (!WIFEXITED(st) || (WEXITSTATUS(st) != QSYS_CRASH_EXIT && WEXITSTATUS(st) != 0))
+        fail_msg("[%s] a crash at I/O call %llu: the child ended with status %d", L->name, (unsigned long long)n, st);
+    *crashed += WEXITSTATUS(st) == QSYS_CRASH_EXIT;
+    long now = state_of(dir);
+    if (now != before && now != after)
+        fail_msg("[%s] a crash at I/O call %llu (mode %d): the index holds %ld articles (before %ld, after %ld; -1: it "
+                 "does not verify)",
+                 L->name, (unsigned long long)n, (int)(n % 4), now, before, after);
+    quarry_error err;
+    if (L->op(dir, L->input, &err))
+        fail_msg("[%s] after a crash at I/O call %llu, the operation again: %s", L->name, (unsigned long long)n, err.msg);
+    char s[2000];
+    strays(dir, s, sizeof s);
+    if (s[0])
+        fail_msg("[%s] after a crash at I/O call %llu and a clean run: files left: %s", L->name, (unsigned long long)n, s);
+}
+
+static void crash_loop(loop *L, const char *tmp)
+{
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/count", tmp);
+    long before = state_of(L->before);
+    remove_dir(dir);
+    copy_dir(L->before, dir);
+    quarry_error err;
+    qsys_fault_arm(QSYS_FAULT_IO, 0);
+    if (L->op(dir, L->input, &err))
+        fail_msg("[%s] the operation without faults: %s", L->name, err.msg);
+    uint64_t calls = qsys_fault_calls(QSYS_FAULT_IO);
+    long after = state_of(dir);
+    unsigned runs = 0, crashed = 0;
+    /* a third as many as the fault runs (each is a process), unless every call is tested */
+    unsigned stride = L->stride > 1 ? 3 * L->stride : 1;
+    for (uint64_t n = 1; n <= calls + 1; n += (n < 32 ? 1 : stride), runs++)
+        crash_one(L, tmp, n, before, after, &crashed);
+    if (stride > 1)   /* and the end */
+        crash_one(L, tmp, calls, before, after, &crashed), runs++;
+    print_message("      [%s] crashes: %llu I/O calls; %u runs, %u crashed before the end\n", L->name,
+                  (unsigned long long)calls, runs, crashed);
+    assert_true(crashed > 0);
+}
+
 static void test_faults(void **state)
 {
     (void)state;
@@ -368,6 +439,9 @@ static void test_faults(void **state)
     };
     for (size_t i = 0; i < sizeof loops / sizeof *loops; i++)
         fault_loop(&loops[i], tmp);
+    for (size_t i = 0; i < sizeof loops / sizeof *loops; i++)
+        if (loops[i].writes)
+            crash_loop(&loops[i], tmp);
     tcoll_free(&c);
     ttmp_remove(tmp);
 }
