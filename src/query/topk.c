@@ -229,6 +229,10 @@ void qk_collect(qk_collector *c, uint32_t u, double score)
         update_theta(c);
         return;
     }
+    if (c->have_cur && h.article < c->cur.article) {   /* units ascend, so do their articles: damage */
+        c->corrupt = 1;
+        return;
+    }
     if (c->have_cur && c->cur.article == h.article) {
         if (score > c->cur.score)   /* units ascend: ties keep the first passage */
             c->cur = h;
