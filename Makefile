@@ -138,10 +138,11 @@ test: deps
 
 # The codec's byte-wise path (-DQC_LITTLE_ENDIAN=0: what a host not known to
 # be little-endian compiles) in $(BUILD)/portable/: test_codec, and
-# test_index (every postings and positions block written and read), each
-# linked with codec.c built that way. Its object comes before libquarry.a
-# and defines every qc_ name, so the archive's codec.o is never pulled in.
-PORTABLE_TESTS := test_codec test_index
+# test_search (indexes written and searched, every score against its
+# oracle), each linked with codec.c built that way. Its object comes before
+# libquarry.a and defines every qc_ name, so the archive's codec.o is never
+# pulled in.
+PORTABLE_TESTS := test_codec test_search
 PORTABLE_BIN   := $(PORTABLE_TESTS:%=$(BUILD)/portable/tests/%)
 PORTABLE_DEF   := -DQC_LITTLE_ENDIAN=0
 

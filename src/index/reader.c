@@ -1199,11 +1199,12 @@ const uint32_t *qx_positions(qx_cursor *c)
         c->pout = o;
         c->cap_out = nc;
     }
-    /* gaps -> absolute */
+    /* gaps -> absolute, strictly increasing: a gap of 0, or one that wraps
+     * past 2^32 (the positions would decrease), is damage */
     uint32_t acc = 0;
     for (uint32_t j = a; j < b; j++) {
         uint32_t g = c->pos[j];
-        if (j > a && g == 0) {
+        if (j > a && (g == 0 || acc + g < acc)) {
             fail(c);
             return NULL;
         }
