@@ -12,10 +12,12 @@
  *     QUARRY_ECORRUPT naming a file of the segment; those that do not read
  *     it must give the undamaged index's answer (hits, order and scores).
  *
- * The damage: positions not increasing (a gap of 0; a gap that wraps
- * around 2^32 and so decreases), a doc number past the units, a skip
- * entry's last doc not its block's, a unit's article out of range, the id
- * index out of order, a date key not its date's, the meta's posting count.
+ * The damage: dictionary terms out of order, positions not increasing (a
+ * gap of 0; a gap that wraps around 2^32 and so decreases), a doc number
+ * past the units, a skip entry's last doc not its block's, a unit's article
+ * out of range, the id index out of order, a date key not its date's, the
+ * meta's posting count. Not covered here: dictionary block offsets, text
+ * blocks, deletions files (tests/fuzz/fuzz_index.c reaches them).
  *
  * The index: 300 generated articles (every one holds "common": three
  * postings blocks and a skip table; each its own word uNNN; dates), then
@@ -387,6 +389,33 @@ static void searches_same(const char *dir, const char *what)
 
 /* ------------------------------------------------------------ posn */
 
+/* The dictionary's last entry (index/FORMAT.md §dict): where its prefix
+ * length, suffix and pos_len varint are (each may be NULL). */
+static void last_entry(dfile *d, uint8_t **prefix, uint8_t **suffix, uint8_t **pos_len)
+{
+    const uint8_t *tr = d->p + d->len - 4 - 24;
+    uint64_t nterms = ld(tr, 8), nblocks = ld(tr + 8, 8), index_at = ld(tr + 16, 8);
+    assert_true(nterms > 0 && nblocks > 0);
+    const uint8_t *q = d->p + ld(d->p + index_at + 8 * (nblocks - 1), 8) + 16;   /* post_off, pos_off */
+    uint32_t count = (uint32_t)ld(q, 4);
+    q += 4;
+    for (uint32_t i = 0; i < count; i++) {
+        if (prefix)
+            *prefix = (uint8_t *)q;
+        varint(&q);
+        uint64_t sl = varint(&q);
+        if (suffix)
+            *suffix = (uint8_t *)q;
+        q += sl;
+        varint(&q), varint(&q), varint(&q);   /* df, cf - df, post_len */
+        if (pos_len)
+            *pos_len = (uint8_t *)q;
+        varint(&q);
+        for (uint64_t k = 2 * varint(&q); k > 0; k--)   /* impacts */
+            varint(&q);
+    }
+}
+
 /* Rewrites the single positions group of a term of one posting (tf 2). */
 static size_t regroup(const qx_term *t, const uint8_t *in, const uint32_t *want_old, const uint32_t *now,
                       uint8_t *out)
@@ -443,30 +472,40 @@ static void test_positions_wrap(void **state)
     memcpy(p->p + B.zzzwrap.pos_off, g, n);
     p->len += grow;
     st(p->p + end + grow, end + grow - 16, 8);
-    /* the dictionary: its last entry (that of zzzwrap) in its last block */
-    dfile *d = &f[F_DICT];
-    const uint8_t *tr = d->p + d->len - 4 - 24;
-    uint64_t nterms = ld(tr, 8), nblocks = ld(tr + 8, 8), index_at = ld(tr + 16, 8);
-    const uint8_t *q = d->p + ld(d->p + index_at + 8 * (nblocks - 1), 8) + 16;
-    uint32_t count = (uint32_t)ld(q, 4);
-    q += 4;
-    uint8_t *pos_len_at = NULL;
-    for (uint32_t i = 0; i < count; i++) {
-        varint(&q);                       /* prefix */
-        q += varint(&q);                  /* suffix */
-        varint(&q), varint(&q), varint(&q);   /* df, cf - df, post_len */
-        pos_len_at = (uint8_t *)q;
-        varint(&q);
-        for (uint64_t k = 2 * varint(&q); k > 0; k--)   /* impacts */
-            varint(&q);
-    }
-    assert_true(nterms > 0 && pos_len_at != NULL && *pos_len_at == B.zzzwrap.pos_len);
+    /* the dictionary: its last entry (that of zzzwrap) */
+    uint8_t *pos_len_at;
+    last_entry(&f[F_DICT], NULL, NULL, &pos_len_at);
+    assert_int_equal(*pos_len_at, B.zzzwrap.pos_len);
     *pos_len_at = (uint8_t)n;
     char *dir = write_index(f, "damage-pos-wrap");
     const char *what = "positions 3, 2 (a gap wrapping 2^32)";
     verify_reports(dir, F_POSN, what);
     search_reports(dir, "\"zzzwrap pad\"", what);
     search_reports(dir, "\"pad zzzwrap\"", what);
+    dump_reports(dir, "zzzwrap", what);
+    ttmp_remove(dir);
+    free_files(f);
+}
+
+/* ------------------------------------------------------------ dict */
+
+/* The last term, zzzwrap (after zeta: front-coded as prefix 1, suffix
+ * "zzwrap"), becomes "zazwrap": before zeta, terms out of order. */
+static void test_terms_order(void **state)
+{
+    (void)state;
+    dfile f[NFILES];
+    copy_files(f);
+    uint8_t *prefix, *suffix;
+    last_entry(&f[F_DICT], &prefix, &suffix, NULL);
+    if (*prefix != 1 || memcmp(suffix, "zzwrap", 6) != 0)
+        fail_msg("test setup: the last dictionary entry is not zzzwrap after zeta (prefix %u)", *prefix);
+    suffix[0] = 'a';
+    char *dir = write_index(f, "damage-dict");
+    const char *what = "dictionary terms out of order";
+    verify_reports(dir, F_DICT, what);
+    search_reports(dir, "zzzwrap", what);   /* a lookup that scans the damaged entry */
+    search_reports(dir, "pad zzzwrap", what);
     dump_reports(dir, "zzzwrap", what);
     ttmp_remove(dir);
     free_files(f);
@@ -627,6 +666,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_undamaged),
+        cmocka_unit_test(test_terms_order),
         cmocka_unit_test(test_positions_equal),
         cmocka_unit_test(test_positions_wrap),
         cmocka_unit_test(test_doc_past_units),

@@ -446,6 +446,10 @@ static int dblock_next(const qx_seg *s, dblock *d, qx_term *t)
     const uint8_t *p = qcur_bytes(&d->c, suf);
     if (!p)
         return -1;
+    /* terms strictly increase in a block: front-coded, the first byte after
+     * the shared prefix decides (a lookup would otherwise miss a term) */
+    if (d->i > 0 && (suf == 0 || (pre < d->len && p[0] <= d->term[pre])))
+        return -1;
     memcpy(d->term + pre, p, suf);
     d->len = (uint32_t)(pre + suf);
     t->df = qcur_varint(&d->c);
