@@ -253,9 +253,8 @@ static void test_reuters(void **state)
     snprintf(path, sizeof path, "%s/r.jsonl", tmp);
     tcoll c = { 0 };
     if (!tcoll_load_jsonl(&c, src, 3000, 3)) {
-        print_message("SKIP: %s is not there (set QUARRY_CORPUS)\n", src);
         ttmp_remove(tmp);
-        skip();
+        tskip("%s is not there (set QUARRY_CORPUS)", src);
     }
     tcoll_write(&c, 0, c.n, path);
     tcoll_free(&c);

@@ -22,6 +22,7 @@
 
 #include "analyze/analyze.h"
 #include "analyze/analyze_int.h"
+#include "support/qtest.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -722,10 +723,8 @@ static const char *const cache_cfg[][3] = {
 static void test_cache_sample_corpus(void **state)
 {
     DIR *d = opendir("corpus");
-    if (!d) {
-        print_message("corpus/ not found (run from the repository root); skipping\n");
-        skip();
-    }
+    if (!d)
+        tskip("corpus/ not found (run from the repository root)");
     qa_analyzer *on[NCFG], *off[NCFG];
     for (size_t c = 0; c < NCFG; c++) {
         on[c] = open_ok(cache_cfg[c][0], cache_cfg[c][1], cache_cfg[c][2]);
@@ -803,17 +802,12 @@ static int json_text(const char *line, qbuf *out)
 
 static void test_cache_bbc(void **state)
 {
-    const char *root = getenv("QUARRY_CORPUS");
-    if (!root || !*root) {
-        print_message("QUARRY_CORPUS is not set; skipping the BBC stem cache check\n");
-        skip();
-    }
+    const char *root = tcorpus_dir();
     char path[4096];
     snprintf(path, sizeof path, "%s/bbc/docs.jsonl.gz", root);
     gzFile g = gzopen(path, "rb");
     if (!g) {
-        print_message("%s not found; skipping the BBC stem cache check\n", path);
-        skip();
+        tskip("%s not found (set QUARRY_CORPUS): no BBC stem cache check", path);
     }
     qa_analyzer *on[NCFG], *off[NCFG];
     for (size_t c = 0; c < NCFG; c++) {

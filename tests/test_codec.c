@@ -3,7 +3,9 @@
  * (qc_pack / qc_unpack) against the bit-at-a-time oracles, byte for byte,
  * for every width 0..32 and many group sizes, plus bounds: short groups,
  * bad widths and exact-size heap buffers (so ASan / valgrind catch any read
- * or write outside the group).
+ * or write outside the group). `make test` runs it twice: as built for the
+ * host, and with codec.c built with -DQC_LITTLE_ENDIAN=0 (the byte-wise
+ * loads and stores, $(BUILD)/portable/).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -471,6 +473,11 @@ static void test_pfor(void **state)
 
 int main(void)
 {
+#if defined(QC_LITTLE_ENDIAN) && !QC_LITTLE_ENDIAN
+    print_message("codec: the byte-wise path (-DQC_LITTLE_ENDIAN=0)\n");
+#else
+    print_message("codec: the host's path (little-endian loads and stores where the host is)\n");
+#endif
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_width),
         cmocka_unit_test(test_known_bytes),

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "eval/eval.h"
+#include "support/qtest.h"
 
 #define EPS 1e-9
 
@@ -562,9 +563,7 @@ static void test_large_run(void **state)
  * scores nDCG@10 = MAP = R@1000 = 1 on a shared collection's qrels. */
 static void test_ideal_run_on_shared_qrels(void **state)
 {
-    const char *corpus = getenv("QUARRY_CORPUS");
-    if (!corpus || !*corpus)
-        corpus = "../shared/corpus";
+    const char *corpus = tcorpus_dir();
     const char *names[] = { "cranfield", "scifact", "cisi", "med" };
     int done = 0;
     for (size_t c = 0; c < sizeof names / sizeof *names; c++) {
@@ -603,10 +602,8 @@ static void test_ideal_run_on_shared_qrels(void **state)
         qbuf_free(&run);
         done++;
     }
-    if (!done) {
-        print_message("      skipped: no qrels under %s (set QUARRY_CORPUS)\n", corpus);
-        skip();
-    }
+    if (!done)
+        tskip("no qrels under %s (set QUARRY_CORPUS)", corpus);
 }
 
 int main(void)

@@ -22,6 +22,7 @@
 #include "passage/passage.h"
 #include "passage/sentence.h"
 #include "read/read.h"
+#include "support/qtest.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -366,13 +367,10 @@ static void test_reuse(void **state)
 
 static void split_collection(const char *name)
 {
-    const char *c = getenv("QUARRY_CORPUS");
     char path[512];
-    snprintf(path, sizeof path, "%s/%s/docs.jsonl.gz", c && *c ? c : "../shared/corpus", name);
-    if (access(path, R_OK) != 0) {
-        print_message("      skipped: %s not found (set QUARRY_CORPUS)\n", path);
-        skip();
-    }
+    snprintf(path, sizeof path, "%s/%s/docs.jsonl.gz", tcorpus_dir(), name);
+    if (access(path, R_OK) != 0)
+        tskip("%s not found (set QUARRY_CORPUS)", path);
     static const unsigned targets[] = { 120, 0, 50, 300 };
     for (size_t ti = 0; ti < sizeof targets / sizeof *targets; ti++) {
         unsigned target = targets[ti];

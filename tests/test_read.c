@@ -25,6 +25,7 @@
 
 #include "analyze/analyze.h"
 #include "read/read.h"
+#include "support/qtest.h"
 
 static char tmpdir[64];
 
@@ -75,12 +76,6 @@ static void write_gz(const char *path, const char *s, size_t len)
     assert_non_null(g);
     assert_int_equal(gzwrite(g, s, (unsigned)len), (int)len);
     assert_int_equal(gzclose(g), Z_OK);
-}
-
-static const char *corpus_dir(void)
-{
-    const char *c = getenv("QUARRY_CORPUS");
-    return c && *c ? c : "../shared/corpus";
 }
 
 /* Parses one line; returns the code and keeps the doc in *doc (scratch static). */
@@ -675,8 +670,7 @@ static void test_sample_corpus(void **state)
     qr_reader *r;
     quarry_error e;
     if (qr_open(paths, 1, &r, &e) != 0) {
-        print_message("      skipped: %s (run from the repository root)\n", e.msg);
-        skip();
+        tskip("%s (run from the repository root)", e.msg);
     }
     static const char *const want_id[2] = { "000_b2bb108374801336", "004_4f4f4b4389e3315b" };
     static const char *const want_title[2] = {
@@ -701,10 +695,10 @@ static void test_sample_corpus(void **state)
 
     /* the seeds collection, when present, has the same titles and dates */
     char seeds[512];
-    snprintf(seeds, sizeof seeds, "%s/seeds/docs.jsonl", corpus_dir());
+    snprintf(seeds, sizeof seeds, "%s/seeds/docs.jsonl", tcorpus_dir());
     if (access(seeds, R_OK) != 0) {
         print_message("      (seeds/docs.jsonl not found under %s: compared with built-in titles only)\n",
-                      corpus_dir());
+                      tcorpus_dir());
         return;
     }
     const char *sp[] = { seeds };
@@ -723,10 +717,9 @@ static void test_sample_corpus(void **state)
 static void read_collection(const char *name, size_t want_docs)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/%s/docs.jsonl.gz", corpus_dir(), name);
+    snprintf(path, sizeof path, "%s/%s/docs.jsonl.gz", tcorpus_dir(), name);
     if (access(path, R_OK) != 0) {
-        print_message("      skipped: %s not found (set QUARRY_CORPUS)\n", path);
-        skip();
+        tskip("%s not found (set QUARRY_CORPUS)", path);
     }
     const char *paths[] = { path };
     qr_reader *r;

@@ -46,6 +46,7 @@
 
 #include "quarry.h"
 #include "query/parse.h"
+#include "support/qtest.h"
 
 #define NONE UINT32_MAX
 #define BODY_OFF (1u << 24)   /* body positions are shifted past every title position */
@@ -149,12 +150,6 @@ static void remove_tree(char *d)
     if (d)
         nftw(d, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     free(d);
-}
-
-static const char *corpus_dir(void)
-{
-    const char *c = getenv("QUARRY_CORPUS");
-    return c && *c ? c : "/work/shared/corpus";
 }
 
 /* ------------------------------------------------------------ the oracle's term table */
@@ -2204,11 +2199,10 @@ static void test_oracle_bbc(void **state)
 {
     (void)state;
     char path[4096];
-    snprintf(path, sizeof path, "%s/bbc/docs.jsonl.gz", corpus_dir());
+    snprintf(path, sizeof path, "%s/bbc/docs.jsonl.gz", tcorpus_dir());
     gzFile gz = gzopen(path, "rb");
     if (!gz) {
-        printf("skipping: %s is absent (set QUARRY_CORPUS to the shared corpus directory)\n", path);
-        skip();
+        tskip("%s is absent (set QUARRY_CORPUS to the shared corpus directory)", path);
     }
     seed_rng(5);
     gdoc *docs = xcalloc(BBC_DOCS, sizeof *docs);

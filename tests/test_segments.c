@@ -448,7 +448,7 @@ static int reuters(tcoll *c, size_t n)
     char src[1024];
     snprintf(src, sizeof src, "%s/reuters21578/docs.jsonl.gz", tcorpus_dir());
     if (!tcoll_load_jsonl(c, src, n, 1)) {
-        print_message("SKIP: %s is not there (set QUARRY_CORPUS)\n", src);
+        print_message("%s is not there (set QUARRY_CORPUS)\n", src);
         return 0;
     }
     return 1;
@@ -459,7 +459,7 @@ static void test_batches_reuters(void **state)
     (void)state;
     tcoll c = { 0 };
     if (!reuters(&c, 2500))
-        skip();
+        tskip("the Reuters-21578 collection is not under %s (set QUARRY_CORPUS)", tcorpus_dir());
     batches("reuters, passages", &c, 10, 1, 200);
     batches("reuters, whole articles", &c, 50, 0, 201);
     tcoll_free(&c);

@@ -446,6 +446,10 @@ static int dblock_next(const qx_seg *s, dblock *d, qx_term *t)
     const uint8_t *p = qcur_bytes(&d->c, suf);
     if (!p)
         return -1;
+    /* terms strictly increase in a block: front-coded, the first byte after
+     * the shared prefix decides (a lookup would otherwise miss a term) */
+    if (d->i > 0 && (suf == 0 || (pre < d->len && p[0] <= d->term[pre])))
+        return -1;
     memcpy(d->term + pre, p, suf);
     d->len = (uint32_t)(pre + suf);
     t->df = qcur_varint(&d->c);
@@ -1203,11 +1207,12 @@ const uint32_t *qx_positions(qx_cursor *c)
         c->pout = o;
         c->cap_out = nc;
     }
-    /* gaps -> absolute */
+    /* gaps -> absolute, strictly increasing: a gap of 0, or one that wraps
+     * past 2^32 (the positions would decrease), is damage */
     uint32_t acc = 0;
     for (uint32_t j = a; j < b; j++) {
         uint32_t g = c->pos[j];
-        if (j > a && g == 0) {
+        if (j > a && (g == 0 || acc + g < acc)) {
             fail(c);
             return NULL;
         }

@@ -282,8 +282,11 @@ static inline uint32_t qx_tf(qx_cursor *c)
 {
     return c->tfs_ok ? c->tfs[c->i] : qx_tf_slow(c);
 }
-/* Absolute positions of the current posting (tf of them), or NULL if damaged
- * (corrupt set) or out of memory (corrupt not set). */
+/* Absolute positions of the current posting (tf of them), strictly
+ * increasing, or NULL if damaged (corrupt set: a group that does not
+ * decode, a gap of 0 or one that wraps past 2^32) or out of memory
+ * (corrupt not set). This is the one check that positions increase: verify
+ * and every reader rely on it. */
 const uint32_t *qx_positions(qx_cursor *c);
 
 /* Block-max data of the block that holds the first doc >= target, without

@@ -19,13 +19,14 @@ typedef struct vctx {
     uint64_t postings, positions, terms;
 } vctx;
 
-/* fmt takes two unsigned long long arguments (unused ones are ignored) */
-static int term_bad(const vctx *v, const char *name, const char *fmt, uint64_t a, uint64_t b)
+/* Damage of a term in file m (.post or .posn); fmt takes two unsigned
+ * long long arguments (unused ones are ignored). */
+static int term_bad(const vctx *v, const qf_map *m, const char *name, const char *fmt, uint64_t a, uint64_t b)
 {
     char what[256];
     snprintf(what, sizeof what, fmt, (unsigned long long)a, (unsigned long long)b);
     return qerr_set(v->err, QUARRY_ECORRUPT, "%s/%s: term \"%s\": %s (rebuild the index)", v->s->dir,
-                    v->s->post.name, name, what);
+                    m->name, name, what);
 }
 
 /* Some pair of the frontier has at least this tf at at most this length. */
@@ -46,7 +47,7 @@ static int check_term(void *ctx, const uint8_t *term, uint32_t len, const qx_ter
     snprintf(name, sizeof name, "%.*s", (int)(len > 60 ? 60 : len), (const char *)term);
     if (qx_cursor_open(&c, s, t)) {
         qx_cursor_close(&c);
-        return term_bad(v, name, "first postings block is damaged", 0, 0);
+        return term_bad(v, &s->post, name, "first postings block is damaged", 0, 0);
     }
     uint64_t df = 0, cf = 0;
     uint32_t max_tf = 0, min_len = UINT32_MAX;
@@ -54,27 +55,23 @@ static int check_term(void *ctx, const uint8_t *term, uint32_t len, const qx_ter
     int rc = 0;
     for (uint32_t d = c.doc; d != QX_END; d = qx_next(&c)) {
         if ((int64_t)d <= prev) {
-            rc = term_bad(v, name, "units not increasing at %llu", d, 0);
+            rc = term_bad(v, &s->post, name, "units not increasing at %llu", d, 0);
             break;
         }
         prev = d;
         uint32_t tf = qx_tf(&c), ulen = qx_unit_len(s, d);
-        const uint32_t *p = qx_positions(&c);
-        if (!p)
+        /* the cursor checks that the positions strictly increase (and decode) */
+        if (!qx_positions(&c)) {
+            rc = c.corrupt ? term_bad(v, &s->posn, name, "positions damaged or not increasing in unit %llu", d, 0)
+                           : qerr_set(v->err, QUARRY_ENOMEM, "out of memory");
             break;
-        for (uint32_t i = 1; i < tf; i++)
-            if (p[i] <= p[i - 1]) {
-                rc = term_bad(v, name, "positions not increasing in unit %llu", d, 0);
-                break;
-            }
-        if (rc)
-            break;
+        }
         uint32_t blk_last, nimp;
         const qim_pair *imp = qx_block_impacts(&c, &blk_last, &nimp);
         if (!imp)
             break;
         if (!dominated(imp, nimp, tf, ulen) || !dominated(t->imp, t->nimp, tf, ulen) || d > blk_last) {
-            rc = term_bad(v, name, "impacts do not bound unit %llu (tf %llu)", d, tf);
+            rc = term_bad(v, &s->post, name, "impacts do not bound unit %llu (tf %llu)", d, tf);
             break;
         }
         if (tf > max_tf)
@@ -89,12 +86,12 @@ static int check_term(void *ctx, const uint8_t *term, uint32_t len, const qx_ter
     if (rc)
         return rc;
     if (corrupt)
-        return term_bad(v, name, "postings or positions are damaged", 0, 0);
+        return term_bad(v, &s->post, name, "postings or positions are damaged", 0, 0);
     if (df != t->df || cf != t->cf)
-        return term_bad(v, name, "postings disagree with the dictionary (df %llu, cf %llu)", df, cf);
+        return term_bad(v, &s->post, name, "postings disagree with the dictionary (df %llu, cf %llu)", df, cf);
     if (max_tf != t->max_tf || min_len != t->min_len)
-        return term_bad(v, name, "dictionary bounds disagree with the postings (max tf %llu, min length %llu)",
-                        max_tf, min_len);
+        return term_bad(v, &s->post, name,
+                        "dictionary bounds disagree with the postings (max tf %llu, min length %llu)", max_tf, min_len);
     v->postings += df;
     v->positions += cf;
     v->terms++;

@@ -6,7 +6,7 @@
 # Env: QUARRY = the binary (default ./build/quarry). Exit non-zero on failure.
 set -u
 QUARRY=${QUARRY:-./build/quarry}
-CORPUS=${QUARRY_CORPUS:-../shared/corpus}
+CORPUS=${QUARRY_CORPUS:-${QUARRY_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}/../shared/corpus}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/quarry-e2e-eval.XXXXXX") || exit 2
 trap 'rm -rf "$tmp"' EXIT
 fails=0

@@ -150,7 +150,7 @@ grep -Eq '^articles +2$' "$tmp/stats-empty.out" || fail "empty documents: stats 
 ok "empty documents are counted and skipped"
 
 # ------------------------------------------------------------ shared collections
-C=${QUARRY_CORPUS:-}
+C=${QUARRY_CORPUS:-$root/../shared/corpus}
 files=()
 if [ -n "$C" ]; then
   for n in reuters21578 20newsgroups bbc; do

@@ -9,8 +9,11 @@
 # end with 0, 1 or 2 and one line on stderr when 2 — never a signal or a
 # sanitizer report. Indexing killed with
 # SIGKILL at several moments leaves the previous index committed and
-# readable, and the next run cleans up; a second writer is refused while a
-# first one runs.
+# readable, and the next run cleans up: the directory is then checked as
+# the program left it (nothing removed by this script) to hold only LOCK,
+# MANIFEST and the files the MANIFEST names (index/FORMAT.md "Directory and
+# commit"), as after an indexing run that fails on bad input; a second
+# writer is refused while a first one runs.
 # Env: QUARRY (the binary), QUARRY_ROOT (the repository root),
 # QUARRY_CORPUS (the shared collections; optional: a generated input is used
 # when absent).
@@ -200,7 +203,32 @@ cp "$tmp/manifest" "$M"
 ok "MANIFEST damage reported; damaged files took $(( $(date +%s) - t0 ))s"
 
 # ------------------------------------------------------------ interrupted indexing
-C=${QUARRY_CORPUS:-}
+# strays DIR: the names in DIR besides LOCK, MANIFEST and the files its
+# MANIFEST names (each segment's files, and its deletions file when delgen
+# is not 0), one a line
+strays() {
+  local keep f
+  keep=" LOCK MANIFEST $(sed -n -e 's/^file \([^ ]*\) .*/\1/p' \
+      -e 's/^segment \([0-9a-f]\{16\}\) delgen \([0-9a-f]\{16\}\)$/s\1-\2.del/p' "$1/MANIFEST" |
+      grep -v -e '-0000000000000000\.del$' | tr '\n' ' ')"
+  for f in $(ls -A "$1"); do
+    [[ $keep == *" $f "* ]] || echo "$f"
+  done
+}
+
+# check_clean WHAT: the index directory $D holds what its committed
+# generation needs and nothing else
+check_clean() {
+  local what=$1 s
+  s=$(strays "$D")
+  if [ -n "$s" ]; then
+    fail "$what: files besides LOCK, MANIFEST and the files the MANIFEST names: $(echo $s)"
+    return 1
+  fi
+  ok "$what: only LOCK, MANIFEST and the $(sed -n 's/^file //p' "$D/MANIFEST" | wc -l) files the MANIFEST names are left"
+}
+
+C=${QUARRY_CORPUS:-$root/../shared/corpus}
 if [ -n "$C" ] && [ -f "$C/20newsgroups/docs.jsonl.gz" ]; then
   BIG=$C/20newsgroups/docs.jsonl.gz
 else
@@ -310,9 +338,26 @@ for f in dict meta; do
   fi
 done
 
+# the next run removes what the killed ones left (none of it is removed here)
+left=$(strays "$D" | wc -l)
+"$Q" index -q -o "$D" "$corpus" >"$tmp/re.out" 2>"$tmp/re.err" || fail "reindex after kills: $(cat "$tmp/re.err")"
+check_intact "reindex after the kills" && check_clean "reindex after the kills ($left stray files before it)"
+gen=$(sed -n 's/^generation //p' "$D/MANIFEST")
+next=s$(sed -n 's/^next-segment //p' "$D/MANIFEST")
+
+# an indexing run that fails (a malformed line after 30 MB of articles, so
+# that it has written temporary files and segments first) removes its files
+# itself: the previous index is intact and nothing else is there
+bad=$tmp/bad.jsonl
+{ gzip -dcf "$BIG"; printf '{"id": "x", "text": }\n'; } >"$bad"
+"$Q" index -q --mem 16 -o "$D" "$bad" >"$tmp/bad.out" 2>"$tmp/bad.err"
+st=$?
+if [ $st -ne 2 ] || ! grep -q "$(basename "$bad"):" "$tmp/bad.err"; then
+  fail "indexing a malformed input: exit $st, expected 2 and an error naming the file: $(head -c 300 "$tmp/bad.err")"
+fi
+check_intact "after an indexing run that failed" && check_clean "after an indexing run that failed"
+
 # ------------------------------------------------------------ a concurrent writer
-# (files a killed run left behind would make $next.unit appear too early)
-rm -f "$D/$next".* "$D"/t*.run
 start_big
 if wait_for "$D/$next.unit" 1500; then
   check_error "second writer" "$Q" index -o "$D" "$corpus" &&
@@ -324,13 +369,12 @@ fi
 kill_big "concurrent writer" >/dev/null && after_kill "after the concurrent writer test"
 
 # ------------------------------------------------------------ recovery
+left=$(strays "$D" | wc -l)
+[ "$left" -gt 0 ] || fail "test setup: the killed writer left no files to clean up"
 "$Q" index -o "$D" "$corpus" >"$tmp/re.out" 2>"$tmp/re.err" || fail "reindex after kills: $(cat "$tmp/re.err")"
 check_intact "after a normal reindex"
 gen=$(sed -n 's/^generation //p' "$D/MANIFEST")
-want=s$(sed -n 's/^segment \([0-9a-f]*\) .*/\1/p' "$D/MANIFEST")
-stray=$(ls -A "$D" | grep -v -E "^(LOCK|MANIFEST|$want\.(arts|dict|meta|posn|post|text|unit))\$")
-[ -z "$stray" ] && ok "reindex after kills commits generation $gen and leaves no stray files" ||
-  fail "stray files after reindexing: $(echo $stray)"
+check_clean "reindex after the killed concurrent writer commits generation $gen ($left stray files before it)"
 
 if [ $failures -ne 0 ]; then
   echo "$failures failure(s)"

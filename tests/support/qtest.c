@@ -116,6 +116,19 @@ const char *tcorpus_dir(void)
     return c && *c ? c : "../shared/corpus";
 }
 
+void tskip(const char *fmt, ...)
+{
+    char why[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    print_message("SKIP: %s\n", why);
+    fflush(stdout);
+    skip();
+    abort();   /* skip() does not return */
+}
+
 /* ------------------------------------------------------------ collections */
 
 void tcoll_add(tcoll *c, const char *id, const char *title, const char *text)

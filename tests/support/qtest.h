@@ -47,8 +47,13 @@ void tsb_printf(tsb *s, const char *fmt, ...) __attribute__((format(printf, 2, 3
  * which deletes the tree). */
 char *ttmp_make(const char *tag);
 void ttmp_remove(char *dir);
-/* $QUARRY_CORPUS, default ../shared/corpus */
+/* $QUARRY_CORPUS, default ../shared/corpus (every test and e2e script
+ * uses this default) */
 const char *tcorpus_dir(void);
+
+/* Skips the running cmocka test, printing "SKIP: <reason>" first: tests/run.sh
+ * lists every skipped test with that reason at the end of its output. */
+void tskip(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 /* ------------------------------------------------------------ collections */
 
