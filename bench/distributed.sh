@@ -56,7 +56,7 @@ done
 [ -f "$queries" ] || die "no queries at $queries"
 "$PY" -c 'import distributed' 2>/dev/null || die "python3-distributed is not installed for $PY (make deps)"
 [ -x /usr/bin/time ] || die "/usr/bin/time is needed (apt-get install time)"
-[ -n "$out" ] || out=$here/distributed$([ $quick = 1 ] && echo -quick).md
+[ -n "$out" ] || out=$here/distributed$([ $quick = 1 ] && echo -quick || true).md
 
 W=${TMPDIR:-/tmp}/quarry-dist-bench
 rm -rf "$W"; mkdir -p "$W"
@@ -170,7 +170,7 @@ commit=$(cd "$root" && git rev-parse --short HEAD 2>/dev/null || echo "?")
 cat >"$out" <<EOF
 # Shards on Dask: measured (bench/distributed.sh)
 
-\`bench/distributed.sh$([ $quick = 1 ] && echo " --quick")\` on $(date -u +%Y-%m-%dT%H:%MZ), commit $commit,
+\`bench/distributed.sh$([ $quick = 1 ] && echo " --quick" || true)\` on $(date -u +%Y-%m-%dT%H:%MZ), commit $commit,
 $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ { print $2 }') GB,
 load average at the end $(cut -d' ' -f1-3 /proc/loadavg). Corpus: \`$corpus\`, $ndocs documents
 ($(( $(stat -c %s "$corpus") / 1048576 )) MiB). A local cluster: \`dask-scheduler\` and two

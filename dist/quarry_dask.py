@@ -155,13 +155,36 @@ def run_quarry(argv, stdin_text=None, files=None):
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def index_task(quarry, shard, paths, add, options, threads, after=None):
+# quarry index options that an index keeps from its first build (refused with --add)
+KEPT_OPTIONS = ("--language", "--stemmer", "--stopwords", "--passages", "--passage-tokens")
+
+
+def add_options(options):
+    """The options of a build that an --add run of the same shard takes."""
+    out, skip = [], False
+    for o in options:
+        if skip:
+            skip = False
+            continue
+        name = o.split("=", 1)[0]
+        if name in KEPT_OPTIONS:
+            skip = "=" not in o
+            continue
+        out.append(o)
+    return out
+
+
+def index_task(quarry, shard, paths, add, options, threads, last, after=None):
     """One `quarry index` of a shard (after: the previous task of the same
     shard, which must have finished: batches go in order). A fresh shard
-    may get no document at all (an empty index is still a shard)."""
+    may get no document at all (an empty index is still a shard). Only the
+    run's last batch merges segments (as one quarry index of the whole
+    input would: earlier merges would rewrite the shard again and again)."""
     argv = [quarry, "index", "-o", shard, "--threads", str(threads)]
     argv.append("--add" if add else "--allow-empty")
-    argv += list(options) + list(paths)
+    if not last:
+        argv.append("--no-merge")
+    argv += (add_options(options) if add else list(options)) + list(paths)
     rc, out, err, host = run_quarry(argv)
     if rc != 0:
         raise RuntimeError((err.strip().splitlines() or ["quarry index exited %d" % rc])[-1])
@@ -280,7 +303,7 @@ def cmd_index(args):
         for s, p, ndocs in router.close():
             if ndocs == 0 and not (final and first[s]):
                 continue   # nothing for this shard in this batch (a fresh shard still gets built at the end)
-            fut = client.submit(index_task, quarry, dirs[s], [p], not first[s], options, args.threads,
+            fut = client.submit(index_task, quarry, dirs[s], [p], not first[s], options, args.threads, final,
                                 last[s], key="index-%s-shard%03d-batch%05d" % (os.path.basename(spool), s, router.batch),
                                 pure=False)
             first[s] = False
@@ -428,7 +451,8 @@ def gather(client, futures, timeout, what):
     return ok, bad
 
 
-SCORE_JSON = re.compile(r'^(\{(?:"qid":"(?:[^"\\]|\\.)*",)?)"rank":\d+,"score":([^,]+),(.*)$', re.S)
+# the head of a line of quarry search --json: {"qid":"...",}"rank":N,"score":S,
+SCORE_JSON = re.compile(r'^\{(?:"qid":("(?:[^"\\]|\\.)*"),)?"rank":(\d+),"score":([^,]+),(.*)\}$', re.S)
 
 
 def cmd_search(args):
@@ -520,9 +544,12 @@ def cmd_search(args):
                 if args.trec:
                     f = line.split(" ")
                     hits.setdefault(f[0], []).append((-float(f[4]), s, int(f[3]), f))
-                else:
-                    d = json.loads(line)
-                    hits.setdefault(d.get("qid", "1"), []).append((-d["score"], s, d["rank"], line))
+                else:   # no need to decode the whole line: its head has what the merge needs
+                    m = SCORE_JSON.match(line)
+                    if not m:
+                        raise Fail("shard %d: unexpected output: %.100s" % (s, line))
+                    qid = json.loads(m.group(1)) if m.group(1) else "1"
+                    hits.setdefault(qid, []).append((-float(m.group(3)), s, int(m.group(2)), m))
         out = sys.stdout
         tag_mark = "" if not missing else ".partial"
         nout = 0
@@ -534,10 +561,9 @@ def cmd_search(args):
                 if args.trec:
                     out.write("%s Q0 %s %d %s %s%s\n" % (h[0], h[2], rank, sc, h[5], tag_mark))
                 else:
-                    m = SCORE_JSON.match(h)
-                    head = m.group(1) if not args.query else "{"   # one QUERY: no qid, as quarry search
+                    head = '{"qid":%s,' % h.group(1) if not args.query else "{"   # one QUERY: no qid, as quarry search
                     extra = ',"partial":true,"missing_shards":%s' % json.dumps(missing) if missing else ""
-                    out.write('%s"rank":%d,"score":%s,%s%s}\n' % (head, rank, sc, m.group(3)[:-1], extra))
+                    out.write('%s"rank":%d,"score":%s,%s%s}\n' % (head, rank, sc, h.group(4), extra))
                 nout += 1
         out.flush()
         if args.verbose:
@@ -646,8 +672,8 @@ def main(argv=None):
                         "(e.g. -- --passages off).")
     ix.add_argument("--nshards", type=int, help="shards of a new collection (default 4)")
     ix.add_argument("--add", action="store_true", help="add to the shards (an id already there is replaced)")
-    ix.add_argument("--batch-mb", type=int, default=128,
-                    help="index each shard's share of every MB of input as soon as it is routed (default 128; 0: "
+    ix.add_argument("--batch-mb", type=int, default=256,
+                    help="index each shard's share of every MB of input as soon as it is routed (default 256; 0: "
                     "route everything first)")
     ix.add_argument("--threads", type=int, default=1, help="threads of each quarry index (default 1: one task a core)")
     ix.add_argument("--keep-spool", action="store_true", help="keep the routed files (debugging)")

@@ -167,7 +167,7 @@ check "delete: gone ($n)" test "$n" -eq 0
 # ------------------------------------------------------------ a worker killed while indexing
 
 rm -rf "$T/sh"
-D index --shards "$T/k" --nshards 4 --batch-mb 1 -v "$REUTERS" >"$T/kill.out" 2>"$T/kill.err" &
+D index --shards "$T/k" --nshards 4 --batch-mb 1 -v "$REUTERS" -- --passage-tokens 120 --mem 64 >"$T/kill.out" 2>"$T/kill.err" &
 drv=$!
 pids+=($drv)
 victim=""
@@ -176,7 +176,7 @@ for i in $(seq 300); do   # until worker 1 runs a quarry index
     sleep 0.05
 done
 if [ -n "$victim" ]; then
-    kill -9 "$W1"
+    { kill -9 "$W1"; wait "$W1"; } 2>/dev/null
     ok "worker 1 killed while its quarry index (pid $victim) ran"
 else
     bad "worker 1 never ran a quarry index"
