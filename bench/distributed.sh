@@ -10,7 +10,7 @@
 #
 # 1. build: `quarry index --threads 2` against the driver with 2 workers
 #    and 4 shards (each shard's quarry index single-threaded, batches of
-#    128 MB routed while the workers index), both with `--passages off
+#    256 MB routed while the workers index), both with `--passages off
 #    --stopwords none` (the flags of bench/pipeline.sh), interleaved, the
 #    order alternating, --repeat times; the ratio of each repeat.
 # 2. size: index bytes per document, one index and the shards.
@@ -21,8 +21,9 @@
 #    (phase 1, phase 2, merge: its -v timings) beside `quarry search` of one
 #    index and of the 4 shards opened together (one process each, the same
 #    JSON); the driver's answers compared with the latter (they must be the
-#    same bytes); then one query through the driver, 10 times (the fixed
-#    cost of a fan-out).
+#    same bytes); the same as TREC runs (no passage text to fetch and
+#    print); then one query through the driver, 10 times (the fixed cost
+#    of a fan-out).
 #
 # Corpus: ${TMPDIR:-/tmp}/peers_corpora/news25x/docs.jsonl (the three news
 # collections replicated 25 times; ../shared/peers/README.md says how to
@@ -63,6 +64,8 @@ rm -rf "$W"; mkdir -p "$W"
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    sleep 1   # a worker that lost its scheduler may linger: then it is killed
+    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
     [ $keep = 1 ] || rm -rf "$W"
 }
@@ -152,8 +155,18 @@ for r in $(seq "$repeat"); do
     cmp -s "$W/dask.out" "$W/many.out" || same="NO"
     phases=$(grep -o 'phase 1 [0-9.]*s, phase 2 [0-9.]*s, merge [0-9.]*s' "$W/search.err" || echo "?")
     qps() { "$PY" -c 'import sys; print("%.0f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$nq" "$1"; }
-    query_rows+="| $r | $t_one ($(qps "$t_one") q/s) | $t_many ($(qps "$t_many") q/s) | $t_dask ($(qps "$t_dask") q/s) | $phases |"$'\n'
+    query_rows+="| $r | JSON | $t_one ($(qps "$t_one") q/s) | $t_many ($(qps "$t_many") q/s) | $t_dask ($(qps "$t_dask") q/s) | $phases |"$'\n'
     echo "  queries $r: one index ${t_one}s, 4 shards in one process ${t_many}s, driver ${t_dask}s" >&2
+    t0=$(secs); "$Q" search -i "$W/single" --queries "$W/q.tsv" --trec run -k 10 >/dev/null 2>&1 || true
+    t_one=$(el "$t0" "$(secs)")
+    t0=$(secs); "$Q" search "${SHARDS[@]}" --queries "$W/q.tsv" --trec run -k 10 >"$W/many.trec" 2>/dev/null || true
+    t_many=$(el "$t0" "$(secs)")
+    t0=$(secs); D search --shards "$W/sh" --queries "$W/q.tsv" --trec run -k 10 -v >"$W/dask.trec" 2>"$W/search.err" || true
+    t_dask=$(el "$t0" "$(secs)")
+    cmp -s "$W/dask.trec" "$W/many.trec" || same="NO"
+    phases=$(grep -o 'phase 1 [0-9.]*s, phase 2 [0-9.]*s, merge [0-9.]*s' "$W/search.err" || echo "?")
+    query_rows+="| $r | TREC | $t_one ($(qps "$t_one") q/s) | $t_many ($(qps "$t_many") q/s) | $t_dask ($(qps "$t_dask") q/s) | $phases |"$'\n'
+    echo "  queries $r (TREC): one index ${t_one}s, 4 shards in one process ${t_many}s, driver ${t_dask}s" >&2
 done
 "$Q" bench -i "$W/single" --queries "$W/q.tsv" -k 10 >"$W/bench.out" 2>&1 || true
 engine=$(grep -iE 'throughput|mean' "$W/bench.out" | head -3 | sed 's/^/    /')
@@ -178,7 +191,7 @@ load average at the end $(cut -d' ' -f1-3 /proc/loadavg). Corpus: \`$corpus\`, $
 
 ## Building: 2 workers, 4 shards against \`quarry index --threads 2\`
 
-Both with \`--passages off --stopwords none\`; the driver's batches are 128 MB
+Both with \`--passages off --stopwords none\`; the driver's batches are 256 MB
 of input, each shard's quarry index single-threaded; interleaved, the order
 alternating. Ratio = driver ÷ one index, in the same repeat.
 
@@ -201,18 +214,19 @@ end): $worker_hwm; each \`quarry index\` task peaked as in the table above
 
 ## Queries: $nq queries (search-benchmark-game), k 10, one batch
 
-Wall time of the whole batch, process start to exit, JSON output.
+Wall time of the whole batch, process start to exit, as JSON (each hit with
+its passage text) and as a TREC run (ids and scores only).
 "one index": \`quarry search -i single --queries\`; "4 shards, one process":
 \`quarry search -i s0 -i s1 -i s2 -i s3\`; driver: \`quarry_dask.py search\`
 (phase 1 = every shard's \`quarry stats --terms\` as Dask tasks and the sums;
 phase 2 = every shard's \`quarry search --stats\`; merge = the driver's
 Python merge and output).
 
-| repeat | one index | 4 shards, one process | driver, 2 workers | driver phases |
-|---|---|---|---|---|
+| repeat | output | one index | 4 shards, one process | driver, 2 workers | driver phases |
+|---|---|---|---|---|---|
 $query_rows
-The driver's answers are the same bytes as those of the 4 shards opened
-together: **$same**.
+The driver's answers (JSON and TREC) are the same bytes as those of the 4
+shards opened together: **$same**.
 
 \`quarry bench -i single\` on the same queries (in-process ranking only):
 

@@ -309,6 +309,9 @@ def cmd_index(args):
             first[s] = False
             last[s] = fut
             futures.append((s, p, fut))
+            # where the batch's lines came from matters only if it fails: 8 bytes a
+            # document would add up over a long run
+            fut.add_done_callback(lambda f, p=p: f.status == "finished" and router.origins.pop(p, None))
 
     try:
         for ni, path in enumerate(args.inputs):
