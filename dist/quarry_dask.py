@@ -9,7 +9,8 @@ whose worker died. Shards live on a path every worker can read and write
 (a shared file system, or one machine); the driver writes there a small
 shard list, SHARDS/shards.json, that every other command reads.
 
-  index   streams JSON Lines (files, or - for stdin), routes each document
+  index   streams JSON Lines (files, or - for stdin; .txt articles and
+          directories as quarry index takes them), routes each document
           to shard crc32(id) mod N, and runs `quarry index` per shard and
           batch of input (--add for the batches after the first, and for
           every batch with --add, so that a re-run with new or changed
@@ -86,6 +87,46 @@ def line_id(line):
     if not isinstance(d, dict) or not isinstance(d.get("id"), str):
         raise ValueError('expected an object with a string "id"')
     return d["id"]
+
+
+def expand_inputs(paths):
+    """The input files, as quarry index takes them: a directory is walked
+    recursively, its files sorted by path (bytewise), hidden entries and
+    names other than .txt / .jsonl / .jsonl.gz skipped, each directory once
+    (links are followed); "-" is stdin."""
+    out, seen = [], set()
+
+    def kind(p):
+        l = p.lower()
+        return "jsonl" if l.endswith(".jsonl") or l.endswith(".jsonl.gz") else "txt" if l.endswith(".txt") else None
+
+    def walk(d):
+        st = os.stat(d)
+        if (st.st_dev, st.st_ino) in seen:
+            return []
+        seen.add((st.st_dev, st.st_ino))
+        files = []
+        for e in os.scandir(d):
+            if e.name.startswith("."):
+                continue
+            if e.is_dir():
+                files += walk(e.path)
+            elif e.is_file() and kind(e.name):
+                files.append(e.path)
+        return files
+
+    for p in paths:
+        if p == "-":
+            out.append(p)
+        elif os.path.isdir(p):
+            out += sorted(walk(p), key=lambda f: os.fsencode(f))
+        elif not os.path.exists(p):
+            raise Fail("%s: no such file or directory" % p)
+        elif not kind(p):
+            raise Fail("%s: not a .txt, .jsonl or .jsonl.gz file" % p)
+        else:
+            out.append(p)
+    return out
 
 
 # ------------------------------------------------------------ the shard list
@@ -243,20 +284,29 @@ class Router:
         self.close()
         self.batch += 1
         self.files = []
+        self.txt = [[] for _ in range(self.n)]   # .txt articles of the batch, per shard
         for s in range(self.n):
             p = os.path.join(self.spool, "shard-%03d.batch-%05d.jsonl" % (s, self.batch))
             self.files.append((p, open(p, "wb", buffering=1 << 20), array.array("q")))
         self.bytes = 0
 
     def close(self):
-        """Closes the batch's files: [(shard, path, documents)]."""
+        """Closes the batch's files: [(shard, [paths], documents)] (its JSON
+        Lines, then its .txt articles, which quarry index reads itself)."""
         out = []
         for s, (p, f, o) in enumerate(self.files):
             f.close()
             self.origins[p] = o
-            out.append((s, p, len(o)))
+            out.append((s, [p] + self.txt[s], len(o) + len(self.txt[s])))
         self.files = []
         return out
+
+    def add_txt(self, path):
+        """A .txt article: its id is the file name without the extension."""
+        s = shard_of(os.path.splitext(os.path.basename(path))[0], self.n)
+        self.txt[s].append(os.path.abspath(path))
+        self.bytes += os.path.getsize(path)
+        self.routed += 1
 
     def add(self, line, origin):
         s = shard_of(line_id(line), self.n)
@@ -300,10 +350,11 @@ def cmd_index(args):
     futures = []
 
     def submit_batch(final):
-        for s, p, ndocs in router.close():
+        for s, paths, ndocs in router.close():
             if ndocs == 0 and not (final and first[s]):
                 continue   # nothing for this shard in this batch (a fresh shard still gets built at the end)
-            fut = client.submit(index_task, quarry, dirs[s], [p], not first[s], options, args.threads, final,
+            p = paths[0]
+            fut = client.submit(index_task, quarry, dirs[s], paths, not first[s], options, args.threads, final,
                                 last[s], key="index-%s-shard%03d-batch%05d" % (os.path.basename(spool), s, router.batch),
                                 pure=False)
             first[s] = False
@@ -314,9 +365,15 @@ def cmd_index(args):
             fut.add_done_callback(lambda f, p=p: f.status == "finished" and router.origins.pop(p, None))
 
     try:
-        for ni, path in enumerate(args.inputs):
+        for ni, path in enumerate(expand_inputs(args.inputs)):
             name = "stdin" if path == "-" else path
             router.inputs.append(name)
+            if path != "-" and path.lower().endswith(".txt"):
+                router.add_txt(path)
+                if args.batch_mb and router.bytes >= args.batch_mb << 20:
+                    submit_batch(False)
+                    router.new_batch()
+                continue
             try:
                 if path == "-":
                     f = sys.stdin.buffer
@@ -670,8 +727,8 @@ def main(argv=None):
     sub = p.add_subparsers(dest="cmd", required=True)
 
     ix = sub.add_parser("index", parents=[common], help="build or update the shards",
-                        description="Routes each document of INPUT (JSON Lines, .gz, or - for stdin) to shard "
-                        "crc32(id) mod N and indexes the shards as Dask tasks. Options after -- go to quarry index "
+                        description="Routes each document of INPUT (JSON Lines, .gz, .txt articles, directories of them, or - for "
+                        "stdin) to shard crc32(id) mod N and indexes the shards as Dask tasks. Options after -- go to quarry index "
                         "(e.g. -- --passages off).")
     ix.add_argument("--nshards", type=int, help="shards of a new collection (default 4)")
     ix.add_argument("--add", action="store_true", help="add to the shards (an id already there is replaced)")

@@ -11,9 +11,9 @@
 # search over the 4 shards opened together. Then a worker is killed while
 # an indexing run has a quarry index of it running: Dask reruns the task on
 # the other worker, the run succeeds, every shard verifies and answers as
-# before. Also: updates and deletes routed to the right shard, a shard that
-# does not answer (a failure, or --partial marked as such), bad input named
-# by file and line.
+# before. Also: updates and deletes routed to the right shard, a directory
+# of .txt articles, a shard that does not answer (a failure, or --partial
+# marked as such), bad input named by file and line.
 # Env: QUARRY (the binary), QUARRY_ROOT, QUARRY_CORPUS.
 set -u
 . "$(dirname "$0")/lib/common.sh"
@@ -163,6 +163,11 @@ run D delete --shards "$T/sh" --strict 9 new-1
 check "delete: routed, --strict found both (exit $rc)" test "$rc" -eq 0
 n=$(D search --shards "$T/sh" --json quarrydasktest 2>/dev/null | wc -l)
 check "delete: gone ($n)" test "$n" -eq 0
+
+run D index --add --shards "$T/sh" "$root/corpus"
+check "a directory of .txt articles: added (exit $rc)" test "$rc" -eq 0
+D search --shards "$T/sh" --json 'BRI investment' 2>/dev/null | head -1 | grep -q '"doc":"000_b2bb108374801336"' &&
+    ok "a .txt article found by its id (the file name)" || bad "the .txt article is not the first hit of 'BRI investment'"
 
 # ------------------------------------------------------------ a worker killed while indexing
 
