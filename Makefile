@@ -68,7 +68,8 @@ SHLIB    := $(BUILD)/libquarry.so.$(VERSION)
 DEPS := libstemmer.h=libstemmer-dev zlib.h=zlib1g-dev cmocka.h=libcmocka-dev \
         utf8proc.h=libutf8proc-dev editline/readline.h=libedit-dev
 TOOLS := /usr/bin/python3=python3 /usr/bin/time=time /usr/bin/gzip=gzip /usr/bin/script=bsdutils \
-         /usr/bin/pkg-config=pkg-config /usr/bin/man=man-db /usr/bin/groff=groff-base
+         /usr/bin/pkg-config=pkg-config /usr/bin/man=man-db /usr/bin/groff=groff-base \
+         /usr/bin/dask-scheduler=python3-distributed
 
 .PHONY: all deps demo test unit e2e asan tsan valgrind quality bench clean fuzz fuzz-run install uninstall fault fault-bin
 .SECONDARY:

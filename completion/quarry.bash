@@ -20,8 +20,10 @@ _quarry_options()
     optimize) echo "-i --index --mem -q --quiet --help" ;;
     search) echo "-i --index -k --offset --passages --k1 --b --json --trec --queries --color --colour --plain" \
                  "--expand --no-expand --fb-docs --fb-terms --fb-weight --exhaustive --algorithm --count" \
-                 "--since --until --sort --collapse --no-collapse --explain --no-pager -h --help" ;;
-    stats|verify) echo "-i --index --help" ;;
+                 "--since --until --sort --collapse --no-collapse --explain --stats --exact-scores --no-pager" \
+                 "-h --help" ;;
+    stats)  echo "-i --index --terms --plain --queries -h --help" ;;
+    verify) echo "-i --index --help" ;;
     dump)   echo "-i --index --term --limit --analyze --article --no-pager --help" ;;
     bench)  echo "-i --index --queries -k --rounds --passages --exhaustive --algorithm --count --threads --help" ;;
     eval)   echo "--per-query --json --no-pager -h --help" ;;
@@ -80,10 +82,10 @@ _quarry()
     # the value of the option before the cursor
     case $prev in
     -i|--index|-o|--output) _quarry_dirs "$cur"; return 0 ;;
-    --queries|--stopwords|--ids)
+    --queries|--stopwords|--ids|--stats)
         _quarry_files "$cur"
         [ "$prev" = --stopwords ] && COMPREPLY+=($(compgen -W "default none" -- "$cur"))
-        [ "$prev" = --ids ] && [ -z "$cur" ] && COMPREPLY+=(-)
+        [ "$prev" = --ids ] || [ "$prev" = --stats ] && [ -z "$cur" ] && COMPREPLY+=(-)
         return 0 ;;
     --stemmer) mapfile -t COMPREPLY < <(compgen -W "snowball porter none" -- "$cur"); return 0 ;;
     --algorithm) mapfile -t COMPREPLY < <(compgen -W "auto maxscore bmw exhaustive" -- "$cur"); return 0 ;;

@@ -9,6 +9,8 @@
  *   Showing results            quarry_article_get, quarry_passage_text, quarry_article_text,
  *                              quarry_highlight
  *   Explaining scores          quarry_explain / quarry_explanation_free
+ *   Shards as one collection   quarry_query_terms, quarry_stats_for_terms, quarry_stats_new,
+ *                              quarry_search_options.stats
  *
  * Conventions
  *   - Every function that can fail returns a quarry_code (QUARRY_OK == 0) and,
@@ -228,6 +230,8 @@ int quarry_verify(const char *dir, quarry_error *err);
 
 /* -------------------------------------------------------------- search */
 
+typedef struct quarry_stats quarry_stats;   /* collection statistics from outside (below) */
+
 /* Every algorithm returns exactly the hits and scores of EXHAUSTIVE; they
  * differ in how much of the postings they skip. Queries with required
  * clauses (+a, AND, phrases) always run as block-max conjunctions except
@@ -281,6 +285,14 @@ typedef struct quarry_search_options {
                            --passages) are collapsed into the first of them in the hits'
                            order, which lists the others (quarry_hit.duplicates); the k
                            hits are k distinct ones. Default 0. */
+    const quarry_stats *stats;  /* NULL (default): BM25 weighs terms with the statistics of the
+                           index searched. Else with these (quarry_stats_new: the sums over
+                           every shard of a collection): N, the average length and the df
+                           of every term the query scores with (quarry_query_terms), so
+                           that a shard scores as one index of the whole collection;
+                           borrowed for the call. A term it lacks, or a collection smaller
+                           than the index: QUARRY_EINVAL. Not with expand (feedback needs
+                           the best units of the whole collection). */
 } quarry_search_options;
 
 /* The order of the hits. */
@@ -331,6 +343,44 @@ void quarry_results_free(quarry_results *r);
  * hours, minutes and seconds must exist; nothing may follow. QUARRY_EINVAL
  * otherwise ("not a date ..."). Either output may be NULL. */
 int quarry_date_range(const char *date, uint64_t *first, uint64_t *last, quarry_error *err);
+
+/* ------------------------------------------- shards searched as one collection */
+
+/* A collection split into shards (separate indexes, perhaps on separate
+ * machines) is searched in two phases, as Elasticsearch's
+ * dfs_query_then_fetch does: (1) every shard reports, for a query's terms,
+ * their df and its totals (quarry_query_terms, quarry_stats_for_terms), and
+ * these are summed; (2) every shard searches with the sums
+ * (quarry_stats_new, quarry_search_options.stats) and the per-shard top k
+ * are merged, best score first, ties by shard order then by the hits'
+ * order in their shard. The scores are then those of one index of the
+ * shards' documents (quarry_open_many of the shards in that order gives
+ * the same hits): N, the average length and each df are the collection's. */
+
+/* The distinct analyzed terms a search of `query` scores with (those not
+ * under '-' or NOT), in the order of the query, analyzed with ix's
+ * analyzer; plain as quarry_search_options.plain. On success *terms is a
+ * NULL-terminated array of *n terms, freed with quarry_query_terms_free.
+ * QUARRY_ESYNTAX as quarry_search. A query without terms gives *n == 0. */
+int quarry_query_terms(quarry_index *ix, const char *query, int plain, char ***terms, size_t *n,
+                       quarry_error *err);
+void quarry_query_terms_free(char **terms);
+
+/* The statistics BM25 takes from ix for analyzed terms[0..n): df[i], the
+ * live units (passages) that hold terms[i] (0 when none), and, when not
+ * NULL, *units (N: live units) and *tokens (their total length; the
+ * average length is tokens / units). Deleted units never count, so the
+ * sums over shards are those of one index of all their live documents. */
+int quarry_stats_for_terms(quarry_index *ix, const char *const *terms, size_t n, uint64_t *df,
+                           uint64_t *units, uint64_t *tokens, quarry_error *err);
+
+/* A table of collection statistics for quarry_search_options.stats: the
+ * collection's live units and their total length, and terms[i]'s df[i]
+ * (analyzed terms, distinct, in any order; every array is copied).
+ * QUARRY_EINVAL for an empty or repeated term or a df above `units`. */
+int quarry_stats_new(uint64_t units, uint64_t tokens, const char *const *terms, const uint64_t *df,
+                     size_t n, quarry_stats **out, quarry_error *err);
+void quarry_stats_free(quarry_stats *st);
 
 /* ------------------------------------------------------------- explain */
 

@@ -543,11 +543,15 @@ static int starts_with_title(const char *text, size_t len, const char *title)
     return yes;
 }
 
+/* decimals < 0: 17 significant digits, which give the double back exactly */
 static void fmt_score(char *buf, size_t n, double score, int decimals)
 {
     if (!isfinite(score))
         score = 0;
-    snprintf(buf, n, "%.*f", decimals, score);
+    if (decimals < 0)
+        snprintf(buf, n, "%.17g", score);
+    else
+        snprintf(buf, n, "%.*f", decimals, score);
 }
 
 /* ------------------------------------------------------------ explanations */
@@ -712,7 +716,7 @@ static int out_json(FILE *f, quarry_index *ix, quarry_results *r, const quarry_h
     if (rc != QUARRY_OK)
         return rc;
     char score[64];
-    fmt_score(score, sizeof score, h->score, 6);
+    fmt_score(score, sizeof score, h->score, st->exact ? -1 : 6);
     putc('{', f);
     if (qid) {
         fputs("\"qid\":", f);
@@ -740,7 +744,7 @@ static int out_json(FILE *f, quarry_index *ix, quarry_results *r, const quarry_h
                 return rc;
             fputs(i ? ",{\"doc\":" : "{\"doc\":", f);
             cli_out_json_string(f, da.id ? da.id : "", da.id ? strlen(da.id) : 0);
-            fmt_score(score, sizeof score, d->score, 6);
+            fmt_score(score, sizeof score, d->score, st->exact ? -1 : 6);
             fprintf(f, ",\"passage\":%lu,\"score\":%s}",
                     (unsigned long)(d->passage >= da.first_passage ? d->passage - da.first_passage : 0), score);
         }
@@ -788,7 +792,7 @@ int cli_out_results(FILE *f, quarry_index *ix, quarry_results *r, unsigned offse
             break;
         case CLI_OUT_TREC: {
             char score[64];
-            fmt_score(score, sizeof score, h->score, 6);
+            fmt_score(score, sizeof score, h->score, st->exact ? -1 : 6);
             put_trec_field(f, qid ? qid : "1");
             fputs(" Q0 ", f);
             put_trec_field(f, a.id);

@@ -25,6 +25,7 @@ typedef struct cli_out_style {
     const char *tag;     /* TREC run tag */
     int explain;         /* 1: each hit's score explained (people and JSON) */
     int collapse;        /* 1: hits were collapsed: show their duplicates */
+    int exact;           /* 1: JSON and TREC scores with 17 significant digits (the exact double) */
 } cli_out_style;
 
 /* Colour decision: ALWAYS, NEVER, or AUTO = `fd` is a terminal, TERM is set

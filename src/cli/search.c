@@ -80,6 +80,15 @@ static const char usage_text[] =
     "                      articles, or passages with --passages) once, as the\n"
     "                      first of them with \"(+N duplicates)\"; the k hits are k\n"
     "                      distinct ones. On by default, except for --trec runs\n"
+    "      --stats FILE    score with the collection statistics of FILE instead of\n"
+    "                      the index's own: lines of \"quarry stats --terms\" summed\n"
+    "                      over every shard of a collection (N, the total length,\n"
+    "                      the df of each query term), so that this shard scores\n"
+    "                      as one index of the whole collection would; not with\n"
+    "                      feedback (--plain needs --no-expand)\n"
+    "      --exact-scores  --json and --trec scores with 17 significant digits (the\n"
+    "                      exact value, for merging the runs of shards) instead of 6\n"
+    "                      decimals\n"
     "      --explain       after each hit, how BM25 scored it: every matching term\n"
     "                      or phrase with its tf, idf (and df), weight and share of\n"
     "                      the score, the passage's length, the average length, N,\n"
@@ -133,7 +142,7 @@ static const char usage_text[] =
 enum {
     OPT_OFFSET = 1000, OPT_PASSAGES, OPT_K1, OPT_B, OPT_JSON, OPT_TREC, OPT_QUERIES,
     OPT_COLOR, OPT_EXHAUSTIVE, OPT_ALGORITHM, OPT_COUNT, OPT_PLAIN, OPT_EXPAND, OPT_NO_EXPAND, OPT_FB_DOCS, OPT_FB_TERMS, OPT_FB_WEIGHT,
-    OPT_NO_PAGER, OPT_SINCE, OPT_UNTIL, OPT_SORT, OPT_COLLAPSE, OPT_NO_COLLAPSE, OPT_EXPLAIN
+    OPT_NO_PAGER, OPT_SINCE, OPT_UNTIL, OPT_SORT, OPT_COLLAPSE, OPT_NO_COLLAPSE, OPT_EXPLAIN, OPT_STATS, OPT_EXACT_SCORES
 };
 
 static const struct option long_options[] = {
@@ -163,6 +172,8 @@ static const struct option long_options[] = {
     { "collapse", no_argument, NULL, OPT_COLLAPSE },
     { "no-collapse", no_argument, NULL, OPT_NO_COLLAPSE },
     { "explain", no_argument, NULL, OPT_EXPLAIN },
+    { "stats", required_argument, NULL, OPT_STATS },
+    { "exact-scores", no_argument, NULL, OPT_EXACT_SCORES },
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 },
 };
@@ -303,21 +314,16 @@ static int batch_end(const batch *b)
     return cli_failf("%lu of %lu quer%s failed", b->failed, b->ran, b->ran == 1 ? "y" : "ies");
 }
 
-typedef struct qline {
-    char *qid, *query;
-    unsigned long line;
-} qline;
-
 static int cmp_qid(const void *a, const void *b)
 {
-    const qline *x = *(const qline *const *)a, *y = *(const qline *const *)b;
+    const cli_qline *x = *(const cli_qline *const *)a, *y = *(const cli_qline *const *)b;
     int c = strcmp(x->qid, y->qid);
     if (c)
         return c;
     return x->line < y->line ? -1 : x->line > y->line;
 }
 
-static void free_qlines(qline *q, size_t n)
+void cli_queries_free(cli_qline *q, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         free(q[i].qid);   /* qid and query share one allocation */
@@ -325,13 +331,13 @@ static void free_qlines(qline *q, size_t n)
 }
 
 /* Reads and checks every line of a --queries file before running any. */
-static int read_queries(const char *path, qline **out, size_t *nout)
+int cli_queries_read(const char *path, cli_qline **out, size_t *nout)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
     const char *name = f == stdin ? "stdin" : path;
     if (!f)
         return cli_failf("cannot open the queries file %s: %s", path, strerror(errno));
-    qline *q = NULL;
+    cli_qline *q = NULL;
     size_t n = 0, cap = 0;
     char *line = NULL;
     size_t lcap = 0;
@@ -373,7 +379,7 @@ static int read_queries(const char *path, qline **out, size_t *nout)
             break;
         if (n == cap) {
             size_t nc = cap ? cap * 2 : 64;
-            qline *nq = realloc(q, nc * sizeof *nq);
+            cli_qline *nq = realloc(q, nc * sizeof *nq);
             if (!nq) {
                 status = cli_failf("out of memory reading %s", name);
                 break;
@@ -401,7 +407,7 @@ static int read_queries(const char *path, qline **out, size_t *nout)
         fclose(f);
     if (!status && n > 1) {
         /* the same qid twice would merge two queries in a TREC run */
-        qline **sorted = malloc(n * sizeof *sorted);
+        cli_qline **sorted = malloc(n * sizeof *sorted);
         if (!sorted) {
             status = cli_failf("out of memory reading %s", name);
         } else {
@@ -422,7 +428,7 @@ static int read_queries(const char *path, qline **out, size_t *nout)
     if (!status && n == 0)
         status = cli_failf("%s: no queries (expected \"qid<TAB>query\" lines)", name);
     if (status) {
-        free_qlines(q, n);
+        cli_queries_free(q, n);
         return status;
     }
     *out = q;
@@ -433,9 +439,9 @@ static int read_queries(const char *path, qline **out, size_t *nout)
 static int batch_file(quarry_index *ix, const char *path, const quarry_search_options *so,
                       const cli_out_style *st, cli_pager *pg)
 {
-    qline *q = NULL;
+    cli_qline *q = NULL;
     size_t n = 0;
-    int status = read_queries(path, &q, &n);
+    int status = cli_queries_read(path, &q, &n);
     if (status)
         return status;
     const char *name = strcmp(path, "-") == 0 ? "stdin" : path;
@@ -445,7 +451,7 @@ static int batch_file(quarry_index *ix, const char *path, const quarry_search_op
         snprintf(where, sizeof where, "%s:%lu", name, q[i].line);
         status = batch_query(&b, q[i].query, q[i].qid, q[i].qid, where);
     }
-    free_qlines(q, n);
+    cli_queries_free(q, n);
     return status ? status : batch_end(&b);
 }
 
@@ -501,10 +507,10 @@ int cli_search(int argc, char **argv)
 {
     quarry_search_options so;
     quarry_search_options_init(&so);
-    const char *queries = NULL, *tag = NULL;
+    const char *queries = NULL, *tag = NULL, *stats = NULL;
     const char *dirs[64] = { "index" };
     size_t ndirs = 0;
-    int json = 0, expand = -1, color_mode = CLI_COLOR_AUTO, collapse = -1, explain = 0;
+    int json = 0, expand = -1, color_mode = CLI_COLOR_AUTO, collapse = -1, explain = 0, exact = 0;
     uint64_t since = 0, until = UINT64_MAX;
     cli_pager pg = { 0 };
 
@@ -631,6 +637,12 @@ int cli_search(int argc, char **argv)
         case OPT_EXPLAIN:
             explain = 1;
             break;
+        case OPT_STATS:
+            stats = optarg;
+            break;
+        case OPT_EXACT_SCORES:
+            exact = 1;
+            break;
         case 'h':
             cli_pager_start(&pg);
             fputs(usage_text, stdout);
@@ -667,6 +679,9 @@ int cli_search(int argc, char **argv)
     if (so.since && so.until && since > until)
         return cli_failf("search: --since %s is after --until %s: no article can match", so.since, so.until);
     so.collapse = collapse >= 0 ? collapse : !tag;   /* a TREC run lists every document for judging */
+    if (stats && so.expand)
+        return cli_failf("search: --stats cannot be combined with feedback, which needs the best passages of the "
+                         "whole collection (with --plain, add --no-expand)");
 
     cli_out_style st = { 0 };
     st.format = tag ? CLI_OUT_TREC : json ? CLI_OUT_JSON : CLI_OUT_PEOPLE;
@@ -674,6 +689,7 @@ int cli_search(int argc, char **argv)
     st.passages = so.passages;
     st.collapse = so.collapse;
     st.explain = explain;
+    st.exact = exact;
     st.width = cli_out_term_width(STDOUT_FILENO);
     st.color = st.format == CLI_OUT_PEOPLE && cli_out_color_wanted(color_mode, STDOUT_FILENO);
 
@@ -703,10 +719,17 @@ int cli_search(int argc, char **argv)
                          "line on stdin");
     }
 
+    quarry_stats *cstats = NULL;
+    if (stats && cli_cstats_load(stats, &cstats)) {
+        free(query);
+        return 2;
+    }
+    so.stats = cstats;
     quarry_index *ix = NULL;
     quarry_error err = { 0 };
     if (quarry_open_many(dirs, ndirs ? ndirs : 1, &ix, &err) != QUARRY_OK) {
         free(query);
+        quarry_stats_free(cstats);
         return cli_fail(&err);
     }
     int status;
@@ -721,5 +744,6 @@ int cli_search(int argc, char **argv)
     cli_pager_end(&pg);
     free(query);
     quarry_close(ix);
+    quarry_stats_free(cstats);
     return finish(status);
 }

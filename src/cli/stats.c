@@ -1,11 +1,15 @@
 /*
- * stats.c — `quarry stats` (what is in an index) and `quarry verify`
- * (every checksum and invariant).
+ * stats.c — `quarry stats` (what is in an index; with --terms, the
+ * collection statistics of queries' terms as JSON Lines, collstats.c) and
+ * `quarry verify` (every checksum and invariant).
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -36,16 +40,156 @@ static int index_opt(int argc, char **argv, const char *cmd, const char *what, c
     return 0;
 }
 
+static const char stats_usage[] =
+    "usage: quarry stats [-i DIR]...\n"
+    "       quarry stats [-i DIR]... --terms [--plain] [--queries FILE | QUERY...]\n"
+    "\n"
+    "Prints what is in the index in DIR (default ./index); several -i: the\n"
+    "indexes together, as quarry search -i DIR -i DIR2 searches them.\n"
+    "\n"
+    "With --terms: the collection statistics BM25 takes from the index for each\n"
+    "query (the QUERY words as one query; the \"qid<TAB>query\" lines of --queries\n"
+    "FILE; else one query a line from stdin, its qid the line number), one JSON\n"
+    "line each: {\"qid\", \"query\", \"units\" (live passages, N), \"tokens\"\n"
+    "(their total length), \"df\": {term: live passages holding it}} for every\n"
+    "analyzed term the query scores with. Summed over the shards of a collection\n"
+    "they are what quarry search --stats FILE takes (dist/README.md).\n"
+    "\n"
+    "Options:\n"
+    "  -i, --index DIR     the index directory (default: ./index); repeatable\n"
+    "      --terms         the statistics of queries' terms (above)\n"
+    "      --plain         the queries are plain text, as quarry search --plain\n"
+    "      --queries FILE  \"qid<TAB>query\" lines (\"-\" is stdin)\n"
+    "  -h, --help          show this help\n";
+
+/* --terms: one line per query; a query that fails (syntax, limit) is
+ * reported as WHERE and the batch goes on; returns 0, or 2 at the end
+ * when some failed, or at once on an error of the index. */
+static int terms_one(quarry_index *ix, const char *qid, const char *query, int plain, const char *where,
+                     unsigned long *failed)
+{
+    quarry_error err = { 0 };
+    int rc = cli_cstats_print(stdout, ix, qid, query, plain, &err);
+    if (rc == QUARRY_OK)
+        return 0;
+    fflush(stdout);
+    if (rc != QUARRY_ESYNTAX && rc != QUARRY_ELIMIT)
+        return cli_failf("%s: %s", where, err.msg);
+    ++*failed;
+    fprintf(stderr, "quarry: %s: %s\n", where, err.msg);
+    return 0;
+}
+
+static int terms_batch(quarry_index *ix, const char *queries, const char *query, int plain)
+{
+    unsigned long failed = 0, ran = 0;
+    int status = 0;
+    if (query) {
+        ran = 1;
+        status = terms_one(ix, "1", query, plain, "query", &failed);
+    } else if (queries) {
+        cli_qline *q = NULL;
+        size_t n = 0;
+        if ((status = cli_queries_read(queries, &q, &n)))
+            return status;
+        const char *name = strcmp(queries, "-") == 0 ? "stdin" : queries;
+        for (size_t i = 0; i < n && !status; i++, ran++) {
+            char where[4200];
+            snprintf(where, sizeof where, "%s:%lu", name, q[i].line);
+            status = terms_one(ix, q[i].qid, q[i].query, plain, where, &failed);
+        }
+        cli_queries_free(q, n);
+    } else {
+        char *line = NULL;
+        size_t cap = 0;
+        unsigned long lineno = 0;
+        errno = 0;
+        while (!status && getline(&line, &cap, stdin) >= 0) {
+            lineno++;
+            line[strcspn(line, "\r\n")] = 0;
+            if (!line[strspn(line, " \t\v\f")])
+                continue;
+            char qid[32], where[64];
+            snprintf(qid, sizeof qid, "%lu", lineno);
+            snprintf(where, sizeof where, "stdin:%lu", lineno);
+            ran++;
+            status = terms_one(ix, qid, line, plain, where, &failed);
+        }
+        if (!status && ferror(stdin))
+            status = cli_failf("cannot read queries from stdin: %s", strerror(errno));
+        free(line);
+    }
+    if (fflush(stdout) != 0 || ferror(stdout))
+        return cli_failf("cannot write the statistics: %s", strerror(errno ? errno : EIO));
+    if (!status && failed)
+        status = cli_failf("%lu of %lu quer%s failed", failed, ran, ran == 1 ? "y" : "ies");
+    return status;
+}
+
 int cli_stats(int argc, char **argv)
 {
-    const char *dir = "index";
-    int r = index_opt(argc, argv, "stats", "Prints what is in the index in DIR (default ./index).", &dir);
-    if (r)
-        return r == 1 ? 0 : 2;
+    enum { OPT_TERMS = 1000, OPT_PLAIN, OPT_QUERIES };
+    static const struct option opts[] = {
+        { "index", required_argument, 0, 'i' }, { "terms", no_argument, 0, OPT_TERMS },
+        { "plain", no_argument, 0, OPT_PLAIN }, { "queries", required_argument, 0, OPT_QUERIES },
+        { "help", no_argument, 0, 'h' },        { 0, 0, 0, 0 },
+    };
+    const char *dirs[64] = { "index" }, *queries = NULL;
+    size_t ndirs = 0;
+    int terms = 0, plain = 0, c;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":i:h", opts, NULL)) != -1) {
+        if (c == 'i') {
+            if (ndirs == sizeof dirs / sizeof *dirs)
+                return cli_failf("stats: at most %zu indexes (-i) at once", sizeof dirs / sizeof *dirs);
+            dirs[ndirs++] = optarg;
+        } else if (c == OPT_TERMS)
+            terms = 1;
+        else if (c == OPT_PLAIN)
+            plain = 1;
+        else if (c == OPT_QUERIES)
+            queries = optarg;
+        else if (c == 'h') {
+            fputs(stats_usage, stdout);
+            return 0;
+        } else
+            return cli_failf("stats: unknown option or missing value '%s' (see quarry stats --help)",
+                             argv[optind - 1]);
+    }
+    if (!terms && (plain || queries || optind < argc))
+        return optind < argc ? cli_failf("stats: unexpected argument '%s' (queries go with --terms)", argv[optind])
+                             : cli_failf("stats: --plain and --queries go with --terms");
+    if (queries && optind < argc)
+        return cli_failf("stats: give either QUERY words or --queries FILE, not both");
+    char *query = NULL;
+    if (optind < argc) {   /* the words joined by spaces, as quarry search does */
+        size_t len = 0;
+        for (int i = optind; i < argc; i++)
+            len += strlen(argv[i]) + 1;
+        if (!(query = malloc(len)))
+            return cli_failf("out of memory");
+        char *p = query;
+        for (int i = optind; i < argc; i++) {
+            size_t l = strlen(argv[i]);
+            memcpy(p, argv[i], l);
+            p += l;
+            *p++ = i + 1 < argc ? ' ' : '\0';
+        }
+    }
     quarry_error err = { 0 };
     quarry_index *ix;
-    if (quarry_open(dir, &ix, &err))
+    if (quarry_open_many(dirs, ndirs ? ndirs : 1, &ix, &err)) {
+        free(query);
         return cli_fail(&err);
+    }
+    if (terms) {
+        int status = terms_batch(ix, queries, query, plain);
+        free(query);
+        quarry_close(ix);
+        return status;
+    }
+    const char *dir = dirs[0];
     quarry_info in;
     quarry_info_get(ix, &in);
     uint64_t postbytes = 0;

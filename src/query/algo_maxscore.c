@@ -154,9 +154,10 @@ static void run_nodes(ms *m)
                     if (f < e)
                         e = f;
                 }
-                if (e > d) {
+                if (e > d) {   /* never past the window: its bounds say nothing of what follows */
+                    uint32_t to = e <= upto ? e : upto + 1;
                     for (size_t k = ne; k < n; k++)
-                        qn_advance(x, cl[m->ord[k]], e);
+                        qn_advance(x, cl[m->ord[k]], to);
                     continue;
                 }
             }
@@ -232,9 +233,10 @@ static void run_terms(ms *m)
                     if (f < e)
                         e = f;
                 }
-                if (e > d) {
+                if (e > d) {   /* never past the window: its bounds say nothing of what follows */
+                    uint32_t to = e <= upto ? e : upto + 1;
                     for (size_t k = ne; k < n; k++)
-                        qx_advance(cur[ord[k]], e);
+                        qx_advance(cur[ord[k]], to);
                     continue;
                 }
             }

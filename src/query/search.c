@@ -20,6 +20,7 @@
 #include "base/sys.h"
 #include "query/algo.h"
 #include "query/search.h"
+#include "query/stats.h"
 #include "query/tree.h"
 
 void quarry_search_options_init(quarry_search_options *o)
@@ -198,6 +199,12 @@ int qs_search(quarry_index *ix, const char *query, const quarry_search_options *
         if (ko.since == 0)
             ko.since = 1;
     }
+    const quarry_stats *st = o->stats;
+    if (st && (st->units < ix->live_units || st->tokens < ix->live_tokens))
+        return qerr_set(err, QUARRY_EINVAL, "the collection statistics (%llu units, %llu tokens) are of a "
+                        "collection smaller than the index searched (%llu units, %llu tokens)",
+                        (unsigned long long)st->units, (unsigned long long)st->tokens,
+                        (unsigned long long)ix->live_units, (unsigned long long)ix->live_tokens);
     double t0 = qnow();
     qq_node *q;
     size_t qlen = strlen(query);
@@ -210,9 +217,13 @@ int qs_search(quarry_index *ix, const char *query, const quarry_search_options *
         return rc;
     }
     qn_ctx x;
-    qn_ctx_init(&x, o->k1, o->b, (double)ix->live_units, ix->avgdl);
+    if (st) {   /* the whole collection's, as reader.c computes an index's */
+        double avg = st->units ? (double)st->tokens / (double)st->units : 1.0;
+        qn_ctx_init(&x, o->k1, o->b, (double)st->units, avg > 0 ? avg : 1.0);
+    } else
+        qn_ctx_init(&x, o->k1, o->b, (double)ix->live_units, ix->avgdl);
     qt_tree t;
-    rc = qt_build(&t, ix, an, q, o->plain, boost, &x.m, err);
+    rc = qt_build(&t, ix, an, q, o->plain, boost, &x.m, st, err);
     qq_free(q);
     qx_analyzer_put(ix, an);
     if (rc)
@@ -268,6 +279,9 @@ int quarry_search(quarry_index *ix, const char *query, const quarry_search_optio
     if (!ix || !query || !out)
         return qerr_set(err, QUARRY_EINVAL, "quarry_search: index, query and out are required");
     if (o->expand && o->plain && o->fb_docs > 0 && o->fb_terms > 0) {
+        if (o->stats)
+            return qerr_set(err, QUARRY_EINVAL, "feedback (expand) cannot use collection statistics from outside: "
+                            "it needs the best units of the whole collection");
         if (!(o->fb_weight >= 0 && o->fb_weight <= 1) || o->fb_docs > 1000 || o->fb_terms > 1000)
             return qerr_set(err, QUARRY_EINVAL, "feedback: fb_weight must be in [0, 1], fb_docs and fb_terms at most 1000");
         return qexp_expand(ix, query, o, out, err);

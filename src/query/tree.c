@@ -5,6 +5,7 @@
  */
 #include "query/tree.h"
 #include "base/sys.h"
+#include "query/stats.h"
 
 #include <stdlib.h>
 
@@ -37,6 +38,7 @@ typedef struct builder {
     quarry_index *ix;
     qa_analyzer *an;
     const bm25 *m;
+    const quarry_stats *st;   /* collection statistics from outside, or NULL: the index's */
     int plain, preanalyzed;
     int rc;
     quarry_error *err;
@@ -131,10 +133,23 @@ static int make_leaf(builder *b, qn_node *n, const qtok *v, size_t nt, int field
                             "of units or deletions (run 'quarry verify')",
                             b->ix->dir, (int)(v[i].len > 100 ? 100 : v[i].len), v[i].term,
                             (unsigned long long)df, b->m->n);
-        n->df[i] = df;
         if (!df)
-            missing = 1;
-        else
+            missing = 1;   /* in this index: it matches nothing here */
+        if (b->st && positive) {   /* the df of the whole collection weighs it */
+            uint64_t local = df;
+            if (!qst_df(b->st, v[i].term, v[i].len, &df))
+                return qerr_set(b->err, QUARRY_EINVAL, "the collection statistics have no df for the query term "
+                                "\"%s\" (report the terms of quarry_query_terms)", v[i].term);
+            if (df < local)
+                return qerr_set(b->err, QUARRY_EINVAL, "the collection statistics give the term \"%s\" a df of %llu, "
+                                "less than the %llu units of this index that hold it", v[i].term,
+                                (unsigned long long)df, (unsigned long long)local);
+            if ((double)df > b->m->n)
+                return qerr_set(b->err, QUARRY_EINVAL, "the collection statistics give the term \"%s\" a df of %llu, "
+                                "more than their %.0f units", v[i].term, (unsigned long long)df, b->m->n);
+        }
+        n->df[i] = df;
+        if (df)
             sum_idf += bm25_idf(b->m, (double)df);
     }
     n->missing = missing;
@@ -233,12 +248,12 @@ static qn_node *build(builder *b, const qq_node *q, int positive)
 }
 
 int qt_build(qt_tree *t, quarry_index *ix, qa_analyzer *an, const qq_node *q, int plain,
-             const double *boost, const bm25 *m, quarry_error *err)
+             const double *boost, const bm25 *m, const quarry_stats *st, quarry_error *err)
 {
     memset(t, 0, sizeof *t);
     qbuf_init(&t->terms);
     t->nseg = ix->nseg;
-    builder b = { t, ix, an, m, plain, boost != NULL, 0, err };
+    builder b = { t, ix, an, m, st, plain, boost != NULL, 0, err };
     t->root = build(&b, q, q->occur != QQ_MUST_NOT);
     if (t->root && boost && t->root->kind == QN_BOOL)   /* a weighted bag of terms */
         for (size_t i = 0; i < t->root->nkids; i++)
@@ -253,6 +268,48 @@ int qt_build(qt_tree *t, quarry_index *ix, qa_analyzer *an, const qq_node *q, in
     }
     return 0;
 }
+
+/* ------------------------------------------------------------ terms */
+
+static int walk_terms(qa_analyzer *an, const qq_node *q, int positive, qbuf *out, size_t *n)
+{
+    if (q->kind == QQ_BOOL) {
+        for (size_t i = 0; i < q->nkids; i++) {
+            int rc = walk_terms(an, q->kids[i], positive && q->kids[i]->occur != QQ_MUST_NOT, out, n);
+            if (rc)
+                return rc;
+        }
+        return 0;
+    }
+    if (!positive)
+        return 0;
+    qtoks toks = { 0 };
+    int rc = qa_analyze(an, q->text, strlen(q->text), 0, on_qtok, &toks, NULL);
+    for (size_t i = 0; rc == 0 && i < toks.n; i++) {   /* distinct, in order: as add_hl_term */
+        const char *p = out->p ? (const char *)out->p : "";
+        int seen = 0;
+        for (size_t k = 0, off = 0; k < *n && !seen; k++) {
+            size_t l = strlen(p + off);
+            seen = l == toks.v[i].len && memcmp(p + off, toks.v[i].term, l) == 0;
+            off += l + 1;
+        }
+        if (!seen) {
+            qbuf_append(out, toks.v[i].term, toks.v[i].len);
+            qbuf_putc(out, 0);
+            ++*n;
+        }
+    }
+    free(toks.v);
+    return rc ? rc : out->oom ? QUARRY_ENOMEM : 0;
+}
+
+int qt_terms(qa_analyzer *an, const qq_node *q, qbuf *out, size_t *n)
+{
+    *n = 0;
+    return walk_terms(an, q, q->occur != QQ_MUST_NOT, out, n);
+}
+
+/* ------------------------------------------------------------ binding */
 
 static void bind_node(qn_node *n, const qx_seg *s, size_t si, int *bad, uint64_t *bad_off)
 {

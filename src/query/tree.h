@@ -24,9 +24,19 @@ typedef struct qt_tree {
 /* Builds the tree of `q` for index ix. plain: each analyzed token of a
  * multi-token word is its own optional term. boost (may be NULL): q is a
  * QQ_BOOL of already analyzed terms and boost[i] multiplies kid i's weight.
- * Returns 0 or a quarry_code (ENOMEM, ECORRUPT from a lookup). */
+ * st (may be NULL): the df that weighs each positive term comes from it
+ * (the whole collection's; m then holds its N and average length), not
+ * from ix; whether a term matches anything is still ix's. Returns 0 or a
+ * quarry_code (ENOMEM, ECORRUPT from a lookup, EINVAL when st lacks a
+ * term or gives it fewer units than ix holds). */
 int qt_build(qt_tree *t, quarry_index *ix, qa_analyzer *an, const qq_node *q, int plain,
-             const double *boost, const bm25 *m, quarry_error *err);
+             const double *boost, const bm25 *m, const quarry_stats *st, quarry_error *err);
+
+/* The distinct analyzed terms of q's positive leaves (those a search
+ * scores with: not under a MUST_NOT), in the order of the query, appended
+ * to out NUL-terminated; *n counts them. The same terms in plain mode.
+ * 0 or QUARRY_ENOMEM. */
+int qt_terms(qa_analyzer *an, const qq_node *q, qbuf *out, size_t *n);
 
 /* Opens the leaves' cursors in segment `si` (closing those of the previous
  * segment) and prepares the nodes. Returns 0 or QUARRY_ECORRUPT when a
