@@ -76,8 +76,9 @@ static uint8_t *sg_read(const char *path, size_t *len)
     fseek(f, 0, SEEK_END);
     long n = ftell(f);
     fseek(f, 0, SEEK_SET);
-    uint8_t *p = malloc(n > 0 ? (size_t)n : 1);
+    uint8_t *p = malloc((size_t)(n > 0 ? n : 0) + 1);   /* NUL-terminated: the MANIFEST is read as text */
     FUZZ_CHECK(p && fread(p, 1, (size_t)n, f) == (size_t)n, "cannot read %s", path);
+    p[n] = 0;
     fclose(f);
     *len = (size_t)n;
     return p;
