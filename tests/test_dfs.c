@@ -443,13 +443,8 @@ static void test_generated(void **state)
 static void test_reuters(void **state)
 {
     (void)state;
-    char src[1024];
-    snprintf(src, sizeof src, "%s/reuters21578/docs.jsonl.gz", tcorpus_dir());
     tcoll c = { 0 };
-    if (!tcoll_load_jsonl(&c, src, 4000, 1)) {
-        print_message("SKIP: %s is not there (set QUARRY_CORPUS)\n", src);
-        skip();
-    }
+    treuters_load(&c, 4000, 1, NULL);
     sharded("reuters, passages", &c, 4, 1, 1104);
     tcoll_free(&c);
 }

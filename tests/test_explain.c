@@ -586,16 +586,11 @@ static void test_generated(void **state)
 static void test_reuters(void **state)
 {
     (void)state;
-    char src[1024];
-    snprintf(src, sizeof src, "%s/reuters21578/docs.jsonl.gz", tcorpus_dir());
     char *tmp = ttmp_make("explain-reuters");
     char path[256], dp[256], dw[256];
     snprintf(path, sizeof path, "%s/r.jsonl", tmp);
     tcoll c = { 0 };
-    if (!tcoll_load_jsonl(&c, src, 3000, 1)) {
-        ttmp_remove(tmp);
-        tskip("%s is not there (set QUARRY_CORPUS)", src);
-    }
+    treuters_load(&c, 3000, 1, tmp);
     tcoll_write(&c, 0, c.n, path);
     snprintf(dp, sizeof dp, "%s/passages", tmp);
     snprintf(dw, sizeof dw, "%s/whole", tmp);

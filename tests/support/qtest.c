@@ -569,3 +569,14 @@ char *tquery_make(quarry_index *ix, const tvocab *v, trng *r, int shape, int *pl
     }
     return q.p;
 }
+
+void treuters_load(tcoll *c, size_t n, int copies, char *tmp)
+{
+    char src[1024];
+    snprintf(src, sizeof src, "%s/reuters21578/docs.jsonl.gz", tcorpus_dir());
+    if (tcoll_load_jsonl(c, src, n, copies))
+        return;
+    if (tmp)
+        ttmp_remove(tmp);
+    tskip("%s is not there (set QUARRY_CORPUS)", src);
+}

@@ -85,6 +85,10 @@ void tcoll_dates(tcoll *c, size_t from, uint64_t salt);
  * times, ids suffixed by "#rK" after the first copy (their dates kept).
  * 0 when it is missing. */
 int tcoll_load_jsonl(tcoll *c, const char *path, size_t n, int copies);
+/* The first n articles of the shared Reuters-21578 collection, each `copies`
+ * times, into c; when it is absent, removes `tmp` (unless NULL) and skips the
+ * test (tskip), saying why. */
+void treuters_load(tcoll *c, size_t n, int copies, char *tmp);
 /* Writes documents [from, to) as JSON Lines (with "date" when they have one). */
 void tcoll_write(const tcoll *c, size_t from, size_t to, const char *path);
 
