@@ -1178,6 +1178,35 @@ static char *pick_phrase(wsrc *w, int title)
         }
         return sb_take(&s);
     }
+    if (runif() < 0.12) {   /* a word repeated in the phrase ("to be or not to be"): text where one is */
+        for (int t = 0; t < 1000; t++) {
+            wdoc *d = &w->d[rn((uint32_t)w->n)];
+            char **v = title ? d->tw : d->bw;
+            size_t n = title ? d->ntw : d->nbw, at = n ? rn((uint32_t)n) : 0, j = at + 1;
+            while (j < n && j < at + 6 && strcasecmp(v[j], v[at]))
+                j++;
+            if (j >= n || j >= at + 6)
+                continue;
+            size_t end = j + 1 + (j + 1 < n && runif() < 0.5), i;
+            for (i = at; i < end && usable(v[i]); i++)
+                ;
+            if (i < end)
+                continue;
+            for (i = at; i < end; i++) {
+                if (i > at)
+                    sb_puts(&s, " ");
+                sb_puts(&s, v[i]);
+            }
+            return sb_take(&s);
+        }
+        const char *a = title ? title_word(w) : zipf_word(w), *b = zipf_word(w);   /* none found: made up */
+        sb_puts(&s, a);
+        sb_puts(&s, " ");
+        sb_puts(&s, b);
+        sb_puts(&s, " ");
+        sb_puts(&s, a);
+        return sb_take(&s);
+    }
     for (int t = 0; t < 1000; t++) {
         wdoc *d = &w->d[rn((uint32_t)w->n)];
         char **v = title ? d->tw : d->bw;

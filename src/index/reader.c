@@ -38,6 +38,8 @@ static int trailer(const qf_map *m, size_t n, uint64_t *v)
 
 static void seg_close(qx_seg *s)
 {
+    free((void *)s->dkeys);
+    s->dkeys = NULL;
     qf_map_close(&s->meta);
     qf_map_close(&s->dict);
     qf_map_close(&s->post);
@@ -153,6 +155,7 @@ static int seg_open(const char *dir, const qm_segment *g, qx_seg *s, quarry_erro
     s->ndblocks = t[1];
     s->dict_index_at = t[2];
     s->dict_index = s->dict.base + t[2];
+    s->dkeys = s->ndblocks ? qcalloc(s->ndblocks, sizeof *s->dkeys) : NULL;   /* untouched pages until used */
 
     /* postings and positions: trailer = data length */
     if (trailer(&s->post, 1, t) || t[0] != s->post.body_len - 8)
@@ -473,10 +476,84 @@ static int dblock_next(const qx_seg *s, dblock *d, qx_term *t)
     return 0;
 }
 
+/* Skips n varints at the cursor (their bytes only); !c->ok past its end. */
+static void skip_varints(qcur *c, uint64_t n)
+{
+    const uint8_t *p = c->p, *end = c->end;
+    while (n && p < end)
+        n -= !(*p++ & 0x80);
+    if (n)
+        c->ok = 0;
+    c->p = p;
+}
+
+/* The block's first term only (binary search probes): 0, or -1 when damaged. */
+static int dblock_first(const qx_seg *s, uint64_t b, dblock *d)
+{
+    if (dblock_open(s, b, d))
+        return -1;
+    uint64_t pre = qcur_varint(&d->c), suf = qcur_varint(&d->c);
+    const uint8_t *p = d->c.ok && pre == 0 && suf && suf <= QF_MAX_TERM ? qcur_bytes(&d->c, suf) : NULL;
+    if (!p)
+        return -1;
+    memcpy(d->term, p, suf);
+    d->len = (uint32_t)suf;
+    return 0;
+}
+
+/* Moves past the next entry of the block when its term sorts before
+ * `term`: 1 (term still ahead), 0 when the entry's term is `term` or sorts
+ * after it (then the entry is left to dblock_next), -1 when damaged. Only
+ * the offsets are decoded from an entry passed over, not its impacts. */
+static int dblock_pass(dblock *d, const uint8_t *term, size_t len)
+{
+    qcur save = d->c;
+    uint64_t pre = qcur_varint(&d->c), suf = qcur_varint(&d->c);
+    if (!d->c.ok || pre > d->len || pre + suf > QF_MAX_TERM || pre + suf == 0 || (d->i == 0 && pre))
+        return -1;
+    const uint8_t *p = qcur_bytes(&d->c, suf);
+    if (!p || (d->i > 0 && (suf == 0 || (pre < d->len && p[0] <= d->term[pre]))))
+        return -1;
+    /* compare the entry's term (prefix of the previous one + p) with term */
+    size_t n = pre + suf, m = n < len ? n : len;
+    int c = memcmp(d->term, term, pre < m ? pre : m);
+    if (c == 0 && m > pre)
+        c = memcmp(p, term + pre, m - pre);
+    if (c == 0)
+        c = (n > len) - (n < len);
+    if (c >= 0) {
+        d->c = save;
+        return 0;
+    }
+    memcpy(d->term + pre, p, suf);
+    d->len = (uint32_t)n;
+    uint64_t df = qcur_varint(&d->c);
+    qcur_varint(&d->c);   /* cf */
+    uint64_t post_len = qcur_varint(&d->c), pos_len = qcur_varint(&d->c), nimp = qcur_varint(&d->c);
+    if (!d->c.ok || df == 0 || nimp == 0 || nimp > QIM_MAX)
+        return -1;
+    skip_varints(&d->c, 2 * nimp);
+    if (!d->c.ok)
+        return -1;
+    d->post_off += post_len;
+    d->pos_off += pos_len;
+    d->i++;
+    return 1;
+}
+
 static int cmp_bytes(const uint8_t *a, size_t la, const uint8_t *b, size_t lb)
 {
     int c = memcmp(a, b, la < lb ? la : lb);
     return c ? c : (la > lb) - (la < lb);
+}
+
+/* A term's key in qx_seg.dkeys. */
+static uint64_t term_key(const uint8_t *t, size_t len)
+{
+    uint64_t k = 0;
+    for (size_t i = 0; i < 8; i++)
+        k = k << 8 | (i < len ? t[i] : 0);
+    return k;
 }
 
 int qx_lookup(const qx_seg *s, const char *term, size_t len, qx_term *out, quarry_error *err)
@@ -487,27 +564,36 @@ int qx_lookup(const qx_seg *s, const char *term, size_t len, qx_term *out, quarr
     uint64_t lo = 0, hi = s->ndblocks;
     dblock d;
     qx_term t;
+    uint64_t key = term_key((const uint8_t *)term, len);
     while (hi - lo > 1) {
         uint64_t mid = lo + (hi - lo) / 2;
-        if (dblock_open(s, mid, &d) || dblock_next(s, &d, &t))
-            return -qx_bad(s, &s->dict, s->dict_index_at + 8 * mid, "damaged dictionary block", err);
-        if (cmp_bytes(d.term, d.len, (const uint8_t *)term, len) <= 0)
+        uint64_t k = s->dkeys ? atomic_load_explicit(&s->dkeys[mid], memory_order_relaxed) : 0;
+        int c;
+        if (k && k != key)   /* the keys decide */
+            c = k < key ? -1 : 1;
+        else {
+            if (dblock_first(s, mid, &d))
+                return -qx_bad(s, &s->dict, s->dict_index_at + 8 * mid, "damaged dictionary block", err);
+            c = cmp_bytes(d.term, d.len, (const uint8_t *)term, len);
+            if (s->dkeys)
+                atomic_store_explicit(&s->dkeys[mid], term_key(d.term, d.len), memory_order_relaxed);
+        }
+        if (c <= 0)
             lo = mid;
         else
             hi = mid;
     }
     if (dblock_open(s, lo, &d))
         return -qx_bad(s, &s->dict, s->dict_index_at + 8 * lo, "damaged dictionary block", err);
-    for (uint32_t i = 0; i < d.count; i++) {
-        if (dblock_next(s, &d, &t))
-            return -qx_bad(s, &s->dict, qload_u64(s->dict_index + 8 * lo), "damaged dictionary entry", err);
-        int c = cmp_bytes(d.term, d.len, (const uint8_t *)term, len);
-        if (c == 0) {
-            *out = t;
-            return 1;
-        }
-        if (c > 0)
-            break;
+    /* pass the entries before the term; decode (and check) the one at it */
+    int more = 1;
+    while (d.i < d.count && (more = dblock_pass(&d, (const uint8_t *)term, len)) == 1)
+        ;
+    if (more < 0 || (more == 0 && dblock_next(s, &d, &t)))
+        return -qx_bad(s, &s->dict, qload_u64(s->dict_index + 8 * lo), "damaged dictionary entry", err);
+    if (more == 0 && cmp_bytes(d.term, d.len, (const uint8_t *)term, len) == 0) {
+        *out = t;
+        return 1;
     }
     return 0;
 }
@@ -851,6 +937,8 @@ static uint32_t fail(qx_cursor *c)
     c->n = 0;
     c->blk = c->sblk = c->nblocks;
     c->imp_blk = -1;
+    for (int k = 0; k < QX_IMP_SLOTS; k++)
+        c->ic_blk[k] = -1;
     return QX_END;
 }
 
@@ -862,6 +950,8 @@ int qx_cursor_open(qx_cursor *c, const qx_seg *s, const qx_term *t)
     c->nblocks = (t->df + QC_BLOCK - 1) / QC_BLOCK;
     c->pos_block = -1;
     c->imp_blk = -1;
+    for (int k = 0; k < QX_IMP_SLOTS; k++)
+        c->ic_blk[k] = -1;
     c->base = s->post.base + t->post_off;
     c->end = c->base + t->post_len;
     c->pbase = s->posn.base + t->pos_off;
@@ -1062,7 +1152,7 @@ int qx_blocks_in(qx_cursor *c, uint32_t from, uint32_t to, uint64_t *b0, uint64_
     return 0;
 }
 
-const qim_pair *qx_impacts_of(qx_cursor *c, uint64_t b, qim_pair *buf, uint32_t *n)
+const qim_pair *qx_impacts_of(qx_cursor *c, uint64_t b, uint32_t *n)
 {
     if (!c->skips) {
         *n = c->t.nimp;
@@ -1072,13 +1162,20 @@ const qim_pair *qx_impacts_of(qx_cursor *c, uint64_t b, qim_pair *buf, uint32_t 
         *n = c->nimp;
         return c->imp;
     }
+    uint32_t k = (uint32_t)(b % QX_IMP_SLOTS);
+    if (c->ic_blk[k] == (int64_t)b) {
+        *n = c->ic_n[k];
+        return c->ic[k];
+    }
     const uint8_t *p = c->base + skip_u32(c, b, 3), *end = c->skips;
     qcur q = qcur_make(p, p >= c->imps && p < end ? (size_t)(end - p) : 0);
-    if (p < c->imps || p >= end || qim_get(&q, buf, n)) {
+    if (p < c->imps || p >= end || qim_get(&q, c->ic[k], &c->ic_n[k])) {
         fail(c);
         return NULL;
     }
-    return buf;
+    c->ic_blk[k] = (int64_t)b;
+    *n = c->ic_n[k];
+    return c->ic[k];
 }
 
 const qim_pair *qx_block_impacts(qx_cursor *c, uint32_t *last_doc, uint32_t *n)

@@ -22,6 +22,7 @@
 #define QUARRY_READER_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "analyze/analyze.h"
@@ -57,6 +58,12 @@ typedef struct qx_seg {
     const uint8_t *art_fps;         /* narts u64 */
     const uint8_t *dict_index;      /* u64 block offsets */
     uint64_t ndblocks;
+    /* each dictionary block's first term as a key (its first 8 bytes,
+     * big-endian, zero-padded: keys order as the terms do where they
+     * differ), filled in by lookups as they read the blocks (0: not yet);
+     * later lookups then compare keys in this small array instead of
+     * touching a block of the mapped dictionary. NULL when out of memory. */
+    _Atomic uint64_t *dkeys;
     uint64_t dict_index_at;         /* offset of the sparse index in .dict */
     uint64_t post_end, posn_end;    /* end of the data regions (absolute) */
     const uint8_t *text_dir;        /* 20-byte entries */
@@ -191,6 +198,7 @@ static inline uint64_t qx_article_fp(const qx_seg *s, uint32_t a) { return qload
 /* A postings cursor over one term of one segment. Moves forward only.
  * Besides the current posting it keeps a "shallow" block position for
  * block-max pruning: qx_shallow looks at skip entries without decoding. */
+#define QX_IMP_SLOTS 4
 typedef struct qx_cursor {
     const qx_seg *seg;
     qx_term t;
@@ -203,6 +211,11 @@ typedef struct qx_cursor {
     int64_t imp_blk;               /* block whose impacts are in imp, -1 none */
     uint32_t nimp;
     qim_pair imp[QIM_MAX];
+    /* impacts of blocks decoded for range bounds (qx_impacts_of), block b
+     * in slot b % QX_IMP_SLOTS: consecutive windows share blocks */
+    int64_t ic_blk[QX_IMP_SLOTS];
+    uint32_t ic_n[QX_IMP_SLOTS];
+    qim_pair ic[QX_IMP_SLOTS][QIM_MAX];
     uint32_t n, i;                 /* postings in the block; the current one */
     uint32_t doc;                  /* current doc or QX_END */
     uint32_t last;                 /* the block's last doc */
@@ -275,6 +288,22 @@ static inline uint32_t qx_advance(qx_cursor *c, uint32_t target)
 }
 /* Decodes all the current block's tfs (positions need them). */
 void qx_decode_tfs(qx_cursor *c);
+/* Makes the whole current block's docs and tfs readable in c->docs and
+ * c->tfs (block-at-a-time walks); 0, or -1 when damaged (corrupt set). */
+static inline int qx_decode_block(qx_cursor *c)
+{
+    if (c->doc == QX_END || qx_decode_docs(c, c->n - 1))
+        return -1;
+    if (!c->tfs_ok)
+        qx_decode_tfs(c);
+    return c->corrupt ? -1 : 0;
+}
+/* Moves to posting j of the current block (j >= c->i, its docs decoded). */
+static inline uint32_t qx_move_to(qx_cursor *c, uint32_t j)
+{
+    c->i = j;
+    return c->doc = c->docs[j];
+}
 /* The current posting's tf: one value read from the packed block until
  * several are wanted, then the whole block decoded. */
 uint32_t qx_tf_slow(qx_cursor *c);
@@ -298,9 +327,10 @@ const qim_pair *qx_shallow(qx_cursor *c, uint32_t target, uint32_t *last_doc, ui
 /* The blocks [*b0, *b1] that may hold docs in [from, to] (moves the
  * shallow position to *b0, as qx_shallow). -1 when no doc >= from is left. */
 int qx_blocks_in(qx_cursor *c, uint32_t from, uint32_t to, uint64_t *b0, uint64_t *b1);
-/* The impacts of block b (decoded into buf, at least QIM_MAX pairs); NULL
- * when damaged (corrupt set). */
-const qim_pair *qx_impacts_of(qx_cursor *c, uint64_t b, qim_pair *buf, uint32_t *n);
+/* The impacts of block b (*n pairs); NULL when damaged (corrupt set). They
+ * stay valid until the cursor moves, or this is called for a block
+ * QX_IMP_SLOTS blocks away. */
+const qim_pair *qx_impacts_of(qx_cursor *c, uint64_t b, uint32_t *n);
 /* The same as qx_shallow for the current block (verify and tests). */
 const qim_pair *qx_block_impacts(qx_cursor *c, uint32_t *last_doc, uint32_t *n);
 

@@ -33,6 +33,7 @@ typedef struct conj {
     int pure;                /* the root is exactly its required terms */
     double opt_bound;        /* the optional clauses' bound over the window */
     double rest_bound;       /* the required clauses but the lead: their bound over the window */
+    double *each;            /* each required clause's own bound over the window */
 } conj;
 
 /* Bounds the window [from, *last] (the lead's skip block that holds the
@@ -53,14 +54,14 @@ static int window(conj *c, uint32_t from, uint32_t *last, double theta)
             c->opt_bound += c->opt[i]->ub;   /* for the doc-level bounds of the counting phase */
         return 0;
     }
-    double b = qn_joint_ub(x, c->req, c->nreq, from, upto, 1);
+    double b = qn_joint_ub(x, c->req, c->nreq, from, upto, 1, c->each);
     for (size_t i = 0; i < c->nopt; i++)
         c->opt_bound += qn_range_ub(x, c->opt[i], from, upto);
     if (bm25_below(b + c->opt_bound, theta))
         return 1;
     c->rest_bound = 0;
     for (size_t i = 1; i < c->nreq; i++)
-        c->rest_bound += qn_range_ub(x, c->req[i], from, upto);
+        c->rest_bound += c->each[i];
     return 0;
 }
 
@@ -114,6 +115,76 @@ static void run_nodes(conj *c)
     }
 }
 
+/* A unit where the lead and every other required term are: bounds, then
+ * scores it (run_terms). */
+static void matched(conj *c, qx_cursor **cur, const double *w, uint32_t d)
+{
+    qalgo_run *r = c->r;
+    qn_ctx *x = r->x;
+    qk_collector *col = r->col;
+    size_t n = c->nreq;
+    double theta = qk_threshold(col), enter = qk_enter(col);
+    if (enter > -INFINITY) {
+        double norm = x->normq[qx_unit_lenq(x->seg, d)], bound = c->opt_bound;
+        for (size_t k = 0; k < n; k++)
+            bound += bm25_score(w[k], qx_tf(cur[k]), norm);
+        if (bm25_below(bound, theta))   /* pruned */
+            return;
+        if (c->pure && bm25_below(bound, enter)) {   /* a match that cannot enter */
+            qk_count(col, d);
+            return;
+        }
+    }
+    double s;
+    if (c->pure) {
+        /* the root's score, summed in the tree's order as qn_score does */
+        double norm = bm25_norm(&x->m, qx_unit_len(x->seg, d)), sum = 0;
+        for (size_t k = 0; k < n; k++)
+            sum += bm25_score(r->root->kids[k]->w, qx_tf(&r->root->kids[k]->cur[0]), norm);
+        qk_collect(col, d, 0 + sum);
+    } else if (qalgo_match(r, d, &s))
+        qk_collect(col, d, s);
+}
+
+/* The rest of the lead's block, once the threshold is set: the lead's own
+ * scores over the block first, in one pass over its decoded docs and tfs,
+ * keep the postings that can still make it with the others' bounds over
+ * the window; the other terms are moved only to those. */
+static void filtered_block(conj *c, qx_cursor **cur, const double *w)
+{
+    qn_ctx *x = c->r->x;
+    qx_cursor *lead = cur[0];
+    if (qx_decode_block(lead)) {
+        x->corrupt = 1;
+        return;
+    }
+    double rest = c->rest_bound + c->opt_bound, theta = qk_threshold(c->r->col);
+    const uint8_t *lq = x->seg->ulenq;
+    uint32_t cand[QC_BLOCK], nc = 0;
+    for (uint32_t j = lead->i; j < lead->n; j++) {
+        cand[nc] = j;
+        nc += !bm25_below(bm25_score(w[0], lead->tfs[j], x->normq[lq[lead->docs[j]]]) + rest, theta);
+    }
+    uint32_t from = 0;   /* the others are at or past it */
+    for (uint32_t k = 0; k < nc && !x->corrupt; k++) {
+        if (lead->docs[cand[k]] < from)
+            continue;
+        uint32_t d = qx_move_to(lead, cand[k]);
+        size_t i = 1;
+        for (; i < c->nreq; i++) {
+            uint32_t e = qx_advance(cur[i], d);
+            if (e != d) {
+                from = e;
+                break;
+            }
+        }
+        if (i < c->nreq)
+            continue;
+        matched(c, cur, w, d);
+        from = d + 1;
+    }
+}
+
 /* Required clauses that are all single terms: the same on the cursors. */
 static void run_terms(conj *c)
 {
@@ -138,6 +209,13 @@ static void run_terms(conj *c)
             continue;
         }
         uint32_t d = qx_advance(lead, target);
+        if (c->rest_bound < INFINITY && d <= last) {
+            filtered_block(c, cur, w);
+            if (last == QX_END)
+                break;
+            target = last + 1;
+            continue;
+        }
         while (d <= last) {
             /* the lead's own score plus the others' bound over the window:
              * too low, and the others need not even be looked at */
@@ -157,31 +235,7 @@ static void run_terms(conj *c)
             }
             if (i < n)
                 continue;
-            theta = qk_threshold(col);
-            double enter = qk_enter(col);
-            if (enter > -INFINITY) {
-                double norm = x->normq[qx_unit_lenq(x->seg, d)], bound = c->opt_bound;
-                for (size_t k = 0; k < n; k++)
-                    bound += bm25_score(w[k], qx_tf(cur[k]), norm);
-                if (bm25_below(bound, theta)) {   /* pruned */
-                    d = qx_next(lead);
-                    continue;
-                }
-                if (c->pure && bm25_below(bound, enter)) {   /* a match that cannot enter */
-                    qk_count(col, d);
-                    d = qx_next(lead);
-                    continue;
-                }
-            }
-            double s;
-            if (c->pure) {
-                /* the root's score, summed in the tree's order as qn_score does */
-                double norm = bm25_norm(&x->m, qx_unit_len(x->seg, d)), sum = 0;
-                for (size_t k = 0; k < n; k++)
-                    sum += bm25_score(r->root->kids[k]->w, qx_tf(&r->root->kids[k]->cur[0]), norm);
-                qk_collect(col, d, 0 + sum);
-            } else if (qalgo_match(r, d, &s))
-                qk_collect(col, d, s);
+            matched(c, cur, w, d);
             d = qx_next(lead);
         }
         if (last == QX_END)
@@ -194,8 +248,9 @@ void qalgo_conjunction(qalgo_run *r)
 {
     qn_node *root = r->root;
     size_t nk = root->nkids ? root->nkids : 1;
-    conj c = { r, qmalloc(nk * sizeof *c.req), qmalloc(nk * sizeof *c.opt), 0, 0, 0, 0, INFINITY };
-    if (!c.req || !c.opt) {
+    conj c = { r, qmalloc(nk * sizeof *c.req), qmalloc(nk * sizeof *c.opt), 0, 0, 0, 0, INFINITY,
+               qmalloc(nk * sizeof *c.each) };
+    if (!c.req || !c.opt || !c.each) {
         r->x->oom = 1;
         goto done;
     }
@@ -221,4 +276,5 @@ void qalgo_conjunction(qalgo_run *r)
 done:
     free(c.req);
     free(c.opt);
+    free(c.each);
 }

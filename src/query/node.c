@@ -24,7 +24,7 @@ static int leaf_on(qn_node *n, uint32_t d)
     if (n->missing)
         return 0;
     for (size_t i = 0; i < n->nterms; i++)
-        if (qx_advance(&n->cur[i], d) != d)
+        if (!qn_repeat(n, i) && qx_advance(&n->cur[i], d) != d)
             return 0;
     return 1;
 }
@@ -49,7 +49,7 @@ static uint32_t leaf_advance(qn_node *n, uint32_t target)
     while (d != QX_END) {
         uint32_t next = d;
         for (size_t i = 0; i < n->nterms && next == d; i++)
-            if (i != n->lead)
+            if (i != n->lead && !qn_repeat(n, i))
                 next = qx_advance(&n->cur[i], d);
         if (next == d)
             break;
@@ -63,7 +63,7 @@ static uint32_t leaf_min_tf(const qn_node *n)
 {
     uint32_t f = qx_tf(&n->cur[0]);
     for (size_t i = 1; i < n->nterms; i++)
-        if (qx_tf(&n->cur[i]) < f)
+        if (!qn_repeat(n, i) && qx_tf(&n->cur[i]) < f)
             f = qx_tf(&n->cur[i]);
     return f;
 }
@@ -106,6 +106,8 @@ static double leaf_block_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t *upto
     uint32_t end = QX_END;
     double ub = INFINITY;
     for (size_t i = 0; i < n->nterms; i++) {
+        if (qn_repeat(n, i))
+            continue;
         uint32_t last, k;
         const qim_pair *v = qx_shallow(&n->cur[i], from, &last, &k);
         if (!v) {   /* a term has no unit left from here (or damage): no match */
@@ -133,6 +135,8 @@ static double leaf_range_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t to)
         return 0;
     double ub = INFINITY;
     for (size_t i = 0; i < n->nterms; i++) {
+        if (qn_repeat(n, i))
+            continue;
         qx_cursor *c = &n->cur[i];
         uint64_t b0, b1;
         if (qx_blocks_in(c, from, to, &b0, &b1))
@@ -142,9 +146,8 @@ static double leaf_range_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t to)
             b = impacts_max(&x->m, n->w, c->t.imp, c->t.nimp);
         else
             for (uint64_t k = b0; k <= b1; k++) {
-                qim_pair buf[QIM_MAX];
                 uint32_t np;
-                const qim_pair *v = qx_impacts_of(c, k, buf, &np);
+                const qim_pair *v = qx_impacts_of(c, k, &np);
                 if (!v) {
                     x->corrupt = 1;
                     return 0;
@@ -195,8 +198,7 @@ static int range_frontier(qn_ctx *x, qx_cursor *c, uint32_t from, uint32_t to, j
     }
     for (uint64_t k = b0; k <= b1; k++) {
         uint32_t np;
-        qim_pair buf[QIM_MAX];
-        const qim_pair *v = qx_impacts_of(c, k, buf, &np);
+        const qim_pair *v = qx_impacts_of(c, k, &np);
         if (!v) {
             x->corrupt = 1;
             return -1;
@@ -221,9 +223,13 @@ static int range_frontier(qn_ctx *x, qx_cursor *c, uint32_t from, uint32_t to, j
     return 0;
 }
 
-double qn_joint_ub(qn_ctx *x, qn_node **v, size_t n, uint32_t from, uint32_t to, int conj)
+double qn_joint_ub(qn_ctx *x, qn_node **v, size_t n, uint32_t from, uint32_t to, int conj, double *each)
 {
     jterm terms[JOINT_TERMS];
+    size_t slot[JOINT_LEAVES];   /* leaf i is v[slot[i]] */
+    if (each)
+        for (size_t i = 0; i < n; i++)
+            each[i] = 0;
     size_t first[JOINT_LEAVES + 1], nt = 0;
     double extra = 0;          /* nodes bounded on their own */
     size_t nl = 0;
@@ -235,22 +241,39 @@ double qn_joint_ub(qn_ctx *x, qn_node **v, size_t n, uint32_t from, uint32_t to,
             if (conj && b == 0 && l->kind == QN_LEAF)
                 return 0;
             extra += b;
+            if (each)
+                each[i] = b;
             continue;
         }
         first[nl] = nt;
-        for (size_t k = 0; k < l->nterms; k++, nt++)
+        for (size_t k = 0; k < l->nterms; k++) {
+            if (qn_repeat(l, k))
+                continue;
             if (range_frontier(x, &l->cur[k], from, to, &terms[nt])) {
                 if (conj)
                     return 0;   /* a required leaf has no unit in the range */
                 nt = first[nl];
                 goto next_leaf;
             }
+            nt++;
+        }
+        slot[nl] = i;
         leaf[nl++] = l;
     next_leaf:;
     }
     first[nl] = nt;
     if (nl == 0)
         return extra;
+    if (each)   /* each leaf on its own: its lowest term bound over the range */
+        for (size_t i = 0; i < nl; i++) {
+            double ub = INFINITY;
+            for (size_t t = first[i]; t < first[i + 1]; t++) {
+                double b = impacts_max(&x->m, leaf[i]->w, terms[t].v, terms[t].n);
+                if (b < ub)
+                    ub = b;
+            }
+            each[slot[i]] = ub;
+        }
     /* walk the lengths of all frontiers in increasing order */
     double best = 0;
     for (;;) {
@@ -443,6 +466,8 @@ void qn_prepare(qn_ctx *x, qn_node *n)
         double ub = INFINITY;
         uint64_t cost = UINT64_MAX;
         for (size_t i = 0; i < n->nterms; i++) {
+            if (qn_repeat(n, i))
+                continue;
             const qx_term *t = &n->cur[i].t;
             double b = impacts_max(&x->m, n->w, t->imp, t->nimp);
             if (b < ub)

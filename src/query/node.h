@@ -65,7 +65,9 @@ struct qn_node {
     uint64_t *df;             /* global df of each term */
     qx_term *segterms;        /* nseg x nterms: each term in each segment */
     uint8_t *found;           /* nseg x nterms */
-    qx_cursor *cur;           /* nterms cursors in the bound segment */
+    qx_cursor *cur;           /* nterms cursors in the bound segment (a repeat's is unused) */
+    uint32_t *same;           /* phrase: the first term equal to term i, whose cursor it shares;
+                               * NULL when no term repeats */
     int missing;              /* a term is absent from the bound segment */
     size_t lead;              /* the rarest term's cursor (candidates of its approximation) */
     uint64_t bblk;            /* single term: the skip block whose bound is bval (+1; 0 none) */
@@ -76,6 +78,12 @@ struct qn_node {
     int has_must;
 };
 
+/* Is term i of leaf n a repeat of an earlier term (its cursor unused)? */
+static inline int qn_repeat(const qn_node *n, size_t i)
+{
+    return n->same && n->same[i] != i;
+}
+
 int qn_score(qn_ctx *x, qn_node *n, uint32_t d, double *score);
 uint32_t qn_advance(qn_ctx *x, qn_node *n, uint32_t target);
 double qn_doc_ub(qn_ctx *x, qn_node *n, uint32_t d);
@@ -83,8 +91,10 @@ double qn_block_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t *upto);
 double qn_range_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t to);
 /* A bound of the sum of the scores of nodes v[0..n) over [from, to] that
  * couples the leaves through the unit length (node.c); conj: every node
- * must match (a unit lacking one scores nothing). */
-double qn_joint_ub(qn_ctx *x, qn_node **v, size_t n, uint32_t from, uint32_t to, int conj);
+ * must match (a unit lacking one scores nothing). each (NULL, or n
+ * doubles): each node's own bound over the range, from the same impacts
+ * (0 for all when conj and a leaf has no unit in the range). */
+double qn_joint_ub(qn_ctx *x, qn_node **v, size_t n, uint32_t from, uint32_t to, int conj, double *each);
 
 /* Sets n->ub, n->cost and n->doc (the first approximation) for the bound
  * segment, bottom up. */

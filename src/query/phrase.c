@@ -9,10 +9,69 @@
  *
  * A phrase lies wholly in the title or wholly in the body of a unit (the
  * body starts at body_pos, QF_TITLE_GAP positions after the title).
+ *
+ * The term with the fewest occurrences in the unit proposes the phrase's
+ * starts, a chunk at a time; the other terms filter them in increasing
+ * order of occurrences, each decoding its positions only when a start
+ * survives to it (most units that hold every term of a phrase do not hold
+ * the phrase, and are rejected by the two rarest). A term repeated in the
+ * phrase has one cursor (n->same).
  */
 #include "query/node.h"
 
 #include "query/parse.h"
+
+#define PH_TERMS 64      /* terms ordered by occurrences; later ones are binary searched */
+#define PH_CHUNK 256     /* starts filtered at a time */
+
+/* The positions of term i at the unit (its cursor's, or the first of its
+ * repeats'); NULL, with x->corrupt or x->oom set, when they cannot be read. */
+static const uint32_t *positions(qn_ctx *x, qn_node *n, size_t i)
+{
+    qx_cursor *c = &n->cur[n->same ? n->same[i] : i];
+    const uint32_t *p = qx_positions(c);
+    if (!p) {
+        x->corrupt |= c->corrupt;
+        x->oom |= !c->corrupt;
+    }
+    return p;
+}
+
+/* Keeps the starts s of v[0..n) for which p[0..cnt) holds s + rel; *k is
+ * where the walk of p resumes (starts increase from chunk to chunk).
+ * Returns the new n. */
+static size_t filter(uint32_t *v, size_t n, const uint32_t *p, uint32_t cnt, uint32_t rel, uint32_t *k)
+{
+    size_t out = 0;
+    uint32_t j = *k;
+    for (size_t a = 0; a < n && j < cnt; a++) {
+        uint32_t want = v[a] + rel;
+        if (p[j] < want) {   /* gallop, then binary search */
+            uint32_t lo = j, hi, step = 1;
+            for (;;) {
+                hi = lo + step;
+                if (hi >= cnt || p[hi] >= want)
+                    break;
+                lo = hi;
+                step *= 2;
+            }
+            if (hi > cnt)
+                hi = cnt;
+            while (hi - lo > 1) {
+                uint32_t mid = lo + (hi - lo) / 2;
+                if (p[mid] < want)
+                    lo = mid;
+                else
+                    hi = mid;
+            }
+            j = hi;
+        }
+        if (j < cnt && p[j] == want)
+            v[out++] = v[a];
+    }
+    *k = j;
+    return out;
+}
 
 uint32_t qn_phrase_freq(qn_ctx *x, qn_node *n, uint32_t d, uint32_t most)
 {
@@ -20,100 +79,70 @@ uint32_t qn_phrase_freq(qn_ctx *x, qn_node *n, uint32_t d, uint32_t most)
     uint32_t limit = n->field == QQ_FIELD_TITLE ? body : UINT32_MAX;
     if (n->field == QQ_FIELD_TITLE && limit == 0)
         return 0;
-    const uint32_t *p0 = qx_positions(&n->cur[0]);
-    if (!p0) {
-        x->corrupt |= n->cur[0].corrupt;
-        x->oom |= !n->cur[0].corrupt;
-        return 0;
-    }
-    uint32_t tf0 = qx_tf(&n->cur[0]);
     if (n->nterms == 1) {   /* a title:-restricted term */
-        uint32_t f = 0;
+        const uint32_t *p0 = positions(x, n, 0);
+        if (!p0)
+            return 0;
+        uint32_t tf0 = qx_tf(&n->cur[0]), f = 0;
         while (f < tf0 && f < most && p0[f] < limit)
             f++;
         return f;
     }
-    /* the term with the fewest occurrences drives: for each of its
-     * occurrences, every other term must be at its offset (the positions of
-     * the first 64 terms are walked forward by galloping, later ones binary
-     * searched) */
-    const uint32_t *ps[64];
-    uint32_t tfs[64], idx[64];
-    size_t nt = n->nterms < 64 ? n->nterms : 64, r = 0;
-    ps[0] = p0;
-    tfs[0] = tf0;
-    idx[0] = 0;
-    for (size_t i = 1; i < nt; i++) {
-        idx[i] = 0;
-        ps[i] = qx_positions(&n->cur[i]);
-        tfs[i] = qx_tf(&n->cur[i]);
-        if (!ps[i]) {
-            x->corrupt |= n->cur[i].corrupt;
-            x->oom |= !n->cur[i].corrupt;
-            return 0;
+    /* the first PH_TERMS terms by occurrences in the unit (insertion sort) */
+    size_t nt = n->nterms < PH_TERMS ? n->nterms : PH_TERMS;
+    uint32_t ord[PH_TERMS], tfs[PH_TERMS], at[PH_TERMS];
+    const uint32_t *ps[PH_TERMS];
+    for (size_t i = 0; i < nt; i++) {
+        uint32_t tf = qx_tf(&n->cur[n->same ? n->same[i] : i]);
+        size_t j = i;
+        while (j && tfs[j - 1] > tf) {
+            tfs[j] = tfs[j - 1];
+            ord[j] = ord[j - 1];
+            j--;
         }
-        if (tfs[i] < tfs[r])
-            r = i;
+        tfs[j] = tf;
+        ord[j] = (uint32_t)i;
+        ps[i] = NULL;
+        at[i] = 0;
     }
-    uint32_t span = n->relpos[n->nterms - 1];
-    uint32_t f = 0;
-    for (uint32_t j = 0; j < tfs[r]; j++) {
-        if (ps[r][j] < n->relpos[r])
-            continue;
-        uint32_t start = ps[r][j] - n->relpos[r];
-        if (start >= limit)
-            break;
-        if (start < body && start + span >= body)
-            continue;
-        int ok = 1;
-        for (size_t i = 0; i < nt && ok; i++) {
-            if (i == r)
+    size_t r = ord[0];
+    const uint32_t *pr = positions(x, n, r);
+    if (!pr)
+        return 0;
+    uint32_t span = n->relpos[n->nterms - 1], rel_r = n->relpos[r], f = 0;
+    uint32_t v[PH_CHUNK];
+    for (uint32_t j = 0; j < tfs[0] && f < most;) {
+        /* the next chunk of starts proposed by term r */
+        size_t nv = 0;
+        int past = 0;
+        for (; j < tfs[0] && nv < PH_CHUNK; j++) {
+            if (pr[j] < rel_r)
                 continue;
-            uint32_t want = start + n->relpos[i], k = idx[i], step = 1;
-            const uint32_t *p = ps[i];
-            if (k < tfs[i] && p[k] < want) {   /* gallop, then binary search */
-                uint32_t lo = k, hi;
-                for (;;) {
-                    hi = lo + step;
-                    if (hi >= tfs[i] || p[hi] >= want)
-                        break;
-                    lo = hi;
-                    step *= 2;
-                }
-                if (hi > tfs[i])
-                    hi = tfs[i];
-                while (hi - lo > 1) {
-                    uint32_t mid = lo + (hi - lo) / 2;
-                    if (p[mid] < want)
-                        lo = mid;
-                    else
-                        hi = mid;
-                }
-                k = hi;
+            uint32_t start = pr[j] - rel_r;
+            if (start >= limit) {
+                past = 1;
+                break;
             }
-            idx[i] = k;
-            ok = k < tfs[i] && p[k] == want;
+            if (start < body && start + span >= body)
+                continue;
+            v[nv++] = start;
         }
-        for (size_t i = nt; i < n->nterms && ok; i++) {
-            const uint32_t *p = qx_positions(&n->cur[i]);
-            if (!p) {
-                x->corrupt |= n->cur[i].corrupt;
-                x->oom |= !n->cur[i].corrupt;
+        for (size_t o = 1; o < nt && nv; o++) {
+            size_t i = ord[o];
+            if (!ps[i] && !(ps[i] = positions(x, n, i)))
                 return 0;
-            }
-            uint32_t want = start + n->relpos[i], cnt = qx_tf(&n->cur[i]), lo = 0, hi = cnt;
-            while (lo < hi) {
-                uint32_t mid = lo + (hi - lo) / 2;
-                if (p[mid] < want)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            ok = lo < cnt && p[lo] == want;
+            nv = filter(v, nv, ps[i], tfs[o], n->relpos[i], &at[i]);
         }
-        f += ok;
-        if (f == most)
+        for (size_t i = nt; i < n->nterms && nv; i++) {
+            const uint32_t *p = positions(x, n, i);
+            if (!p)
+                return 0;
+            uint32_t k = 0;
+            nv = filter(v, nv, p, qx_tf(&n->cur[n->same ? n->same[i] : i]), n->relpos[i], &k);
+        }
+        f += (uint32_t)nv;
+        if (past)
             break;
     }
-    return f;
+    return f < most ? f : most;
 }

@@ -73,6 +73,7 @@ static void free_node(qn_node *n)
     free(n->segterms);
     free(n->found);
     free(n->cur);
+    free(n->same);
     for (size_t i = 0; i < n->nkids; i++)
         free_node(n->kids[i]);
     free(n->kids);
@@ -113,6 +114,26 @@ static int make_leaf(builder *b, qn_node *n, const qtok *v, size_t nt, int field
                 return qerr_set(b->err, QUARRY_ELIMIT,
                                 "the query has more than %d distinct terms; shorten it (QUARRY_MAX_TERMS)",
                                 QUARRY_MAX_TERMS);
+        }
+        size_t j = 0;   /* a repeat shares the earlier term's entries and cursor */
+        while (j < i && strcmp(n->terms[j], n->terms[i]))
+            j++;
+        if (j < i) {
+            if (!n->same) {
+                if (!(n->same = qmalloc(nt * sizeof *n->same)))
+                    return QUARRY_ENOMEM;
+                for (size_t k = 0; k < nt; k++)
+                    n->same[k] = (uint32_t)k;
+            }
+            n->same[i] = (uint32_t)j;
+            for (size_t s = 0; s < ns; s++) {
+                n->segterms[s * nt + i] = n->segterms[s * nt + j];
+                n->found[s * nt + i] = n->found[s * nt + j];
+            }
+            n->df[i] = n->df[j];
+            if (n->df[i])
+                sum_idf += bm25_idf(b->m, (double)n->df[i]);
+            continue;
         }
         uint64_t df = 0;
         for (size_t s = 0; s < ns; s++) {
@@ -334,6 +355,8 @@ static void bind_node(qn_node *n, const qx_seg *s, size_t si, int *bad, uint64_t
         return;
     for (size_t i = 0; i < n->nterms; i++) {
         const qx_term *t = &n->segterms[si * n->nterms + i];
+        if (qn_repeat(n, i))
+            continue;
         if (qx_cursor_open(&n->cur[i], s, t)) {
             *bad = 1;
             *bad_off = t->post_off;
