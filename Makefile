@@ -33,7 +33,7 @@ export QUARRY_CORPUS
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter
 ALL_CFLAGS := -std=c11 -pthread $(OPT) $(WARN) $(SAN) $(CFLAGS) -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 \
               -Iinclude -Isrc -MMD -MP
-LDLIBS  := -lstemmer -lutf8proc -lz -lm -pthread
+LDLIBS  := -lstemmer -lutf8proc -ldeflate -lz -lm -pthread
 CLI_LDLIBS := -ledit
 
 ifeq ($(V),1)
@@ -65,7 +65,7 @@ SHLIB    := $(BUILD)/libquarry.so.$(VERSION)
 
 # Debian packages the build needs, as header=package pairs, and the programs
 # the tests use, as path=package pairs.
-DEPS := libstemmer.h=libstemmer-dev zlib.h=zlib1g-dev cmocka.h=libcmocka-dev \
+DEPS := libstemmer.h=libstemmer-dev zlib.h=zlib1g-dev libdeflate.h=libdeflate-dev cmocka.h=libcmocka-dev \
         utf8proc.h=libutf8proc-dev editline/readline.h=libedit-dev
 TOOLS := /usr/bin/python3=python3 /usr/bin/time=time /usr/bin/gzip=gzip /usr/bin/script=bsdutils \
          /usr/bin/pkg-config=pkg-config /usr/bin/man=man-db /usr/bin/groff=groff-base \
@@ -229,7 +229,7 @@ install: $(BIN) $(LIB) $(SHLIB)
 	    'Name: quarry' 'Description: full-text search library: BM25 over a compressed inverted index of passages' \
 	    'Version: $(VERSION)' \
 	    'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lquarry' \
-	    'Libs.private: -lstemmer -lm -pthread' 'Requires.private: libutf8proc zlib' \
+	    'Libs.private: -lstemmer -lm -pthread' 'Requires.private: libutf8proc libdeflate zlib' \
 	    | sed -e 's|=$(PREFIX)/|=$${prefix}/|' >$(DESTDIR)$(PKGCONFIGDIR)/quarry.pc
 	$(Q)chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/quarry.pc
 	$(Q)install -m 644 man/quarry.1 $(DESTDIR)$(MANDIR)/man1/quarry.1

@@ -190,6 +190,15 @@ void *qmalloc(size_t n)
     return malloc(n);
 }
 
+int qsys_alloc_fails(void)
+{
+#ifdef QUARRY_FAULTS
+    return fault(QSYS_FAULT_ALLOC);
+#else
+    return 0;
+#endif
+}
+
 void *qcalloc(size_t n, size_t size)
 {
     FAIL_ALLOC();

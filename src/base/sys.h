@@ -32,6 +32,10 @@ void *qrealloc(void *p, size_t n);
 /* zlib's allocator for the library's z_streams (zalloc / zfree) */
 void *qsys_zalloc(void *opaque, unsigned items, unsigned size);
 void qsys_zfree(void *opaque, void *p);
+/* 1 when an allocation the library makes through another library's own
+ * allocator (libdeflate's) must fail now, as qmalloc would: 0 always in a
+ * normal build. */
+int qsys_alloc_fails(void);
 
 /* ------------------------------------------------------------ files */
 

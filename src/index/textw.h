@@ -15,8 +15,10 @@ typedef struct qtw_writer {
     qbuf lens, bytes;     /* the block being filled */
     uint32_t count, first_unit, nunits;
     qbuf dir;             /* per block: u64 offset, u32 clen, u32 ulen, u32 first_unit */
-    qbuf z;               /* compressed output, written as it comes */
-    void *zs;             /* a z_stream kept for all blocks (no allocation per block) */
+    qbuf raw;             /* an ordinary block gathered whole, for libdeflate */
+    qbuf z;               /* compressed output */
+    void *ld;             /* a libdeflate compressor kept for all ordinary blocks */
+    void *zs;             /* a z_stream for a block with a huge unit (made when one comes) */
     int failed;
 } qtw_writer;
 
