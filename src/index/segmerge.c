@@ -315,6 +315,10 @@ static int write_arts(merger *m, uint64_t id, qm_segment *g)
             qbuf_put_varint(&rec, r.date_len);
             qbuf_append(&rec, r.date, r.date_len);
             qbuf_putc(&rec, 0);
+            if (rec.oom) {
+                rc = qerr_set(m->err, QUARRY_ENOMEM, "out of memory");
+                break;
+            }
             qf_write_buf(&f, &rec);
             nu += r.nunits;
         }

@@ -90,7 +90,7 @@ typedef struct worker {
     struct quarry_writer *w;
     int index;
     pthread_t th;
-    int started;
+    int finishing;                  /* th finishes its last segment (commit) */
     qsw *sw;
     qa_analyzer *an;
     qb_batch b;
@@ -950,16 +950,51 @@ static int write_deletions(quarry_writer *w, qm_manifest *m, quarry_error *err)
     return rc;
 }
 
+/* A worker's last segment, on a thread of its own (commit). */
+static void *finish_last(void *arg)
+{
+    worker *k = arg;
+    k->rc = finish_segment(k, 0, &k->err);
+    return NULL;
+}
+
+/* Finishes the workers' last segments in parallel, as segments that fill
+ * during the run are (each within its worker's share of the budget): a
+ * small run's time is mostly this. The first failure by worker. */
+static int finish_last_segments(quarry_writer *w, quarry_error *err)
+{
+    for (unsigned i = 0; i < w->nworkers; i++) {
+        worker *k = &w->wk[i];
+        k->rc = 0;
+        k->finishing = i > 0 && qsw_active(k->sw) && pthread_create(&k->th, NULL, finish_last, k) == 0;
+    }
+    for (unsigned i = 0; i < w->nworkers; i++) {   /* the first here, and any whose thread did not start */
+        worker *k = &w->wk[i];
+        if (!k->finishing && qsw_active(k->sw))
+            k->rc = finish_segment(k, 0, &k->err);
+    }
+    int rc = 0;
+    for (unsigned i = 0; i < w->nworkers; i++) {
+        worker *k = &w->wk[i];
+        if (k->finishing)
+            pthread_join(k->th, NULL);
+        k->finishing = 0;
+        if (!rc && k->rc) {
+            rc = k->rc;
+            if (err)
+                *err = k->err;
+        }
+    }
+    return rc;
+}
+
 int quarry_writer_commit(quarry_writer *w, quarry_error *err)
 {
     if (w->committed)
         return qerr_set(err, QUARRY_EINVAL, "index already committed");
     if (w->failed)
         return qerr_set(err, QUARRY_EINVAL, "cannot commit after a failed addition; close the writer");
-    int rc = 0;
-    for (unsigned i = 0; i < w->nworkers && !rc; i++)
-        if (qsw_active(w->wk[i].sw))
-            rc = finish_segment(&w->wk[i], 0, err);
+    int rc = finish_last_segments(w, err);
     for (unsigned i = 0; i < w->nworkers; i++) {
         const worker *k = &w->wk[i];
         w->sum.articles += k->articles;

@@ -34,7 +34,16 @@ typedef struct conj {
     double opt_bound;        /* the optional clauses' bound over the window */
     double rest_bound;       /* the required clauses but the lead: their bound over the window */
     double *each;            /* each required clause's own bound over the window */
+    /* the coupled bound costs more than the clauses' own ones; where it
+     * has skipped (almost) no window lately, the own ones alone serve for
+     * a while (common words together: every window holds a unit that might
+     * make it) */
+    uint32_t tried, skipped;  /* windows bounded by the coupled bound since the last check */
+    uint32_t own_left;        /* windows left to bound without it */
 } conj;
+
+#define JOINT_CHECK 32        /* windows between two looks at the coupled bound's use */
+#define JOINT_REST 256        /* windows without it when it skipped less than 1 in 16 */
 
 /* Bounds the window [from, *last] (the lead's skip block that holds the
  * first unit >= from): 1 when it can be skipped. *last = QX_END when the
@@ -54,9 +63,23 @@ static int window(conj *c, uint32_t from, uint32_t *last, double theta)
             c->opt_bound += c->opt[i]->ub;   /* for the doc-level bounds of the counting phase */
         return 0;
     }
-    double b = qn_joint_ub(x, c->req, c->nreq, from, upto, 1, c->each);
     for (size_t i = 0; i < c->nopt; i++)
         c->opt_bound += qn_range_ub(x, c->opt[i], from, upto);
+    double b = 0;
+    if (c->own_left) {   /* each clause's own bound */
+        c->own_left--;
+        for (size_t i = 0; i < c->nreq; i++)
+            b += c->each[i] = qn_range_ub(x, c->req[i], from, upto);
+    } else {
+        b = qn_joint_ub(x, c->req, c->nreq, from, upto, 1, c->each);
+        c->tried++;
+        c->skipped += bm25_below(b + c->opt_bound, theta);
+        if (c->tried == JOINT_CHECK) {
+            if (c->skipped * 16 < c->tried)
+                c->own_left = JOINT_REST;
+            c->tried = c->skipped = 0;
+        }
+    }
     if (bm25_below(b + c->opt_bound, theta))
         return 1;
     c->rest_bound = 0;
@@ -249,7 +272,7 @@ void qalgo_conjunction(qalgo_run *r)
     qn_node *root = r->root;
     size_t nk = root->nkids ? root->nkids : 1;
     conj c = { r, qmalloc(nk * sizeof *c.req), qmalloc(nk * sizeof *c.opt), 0, 0, 0, 0, INFINITY,
-               qmalloc(nk * sizeof *c.each) };
+               qmalloc(nk * sizeof *c.each), 0, 0, 0 };
     if (!c.req || !c.opt || !c.each) {
         r->x->oom = 1;
         goto done;
