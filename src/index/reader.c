@@ -944,7 +944,7 @@ static uint32_t fail(qx_cursor *c)
 
 int qx_cursor_open(qx_cursor *c, const qx_seg *s, const qx_term *t)
 {
-    memset(c, 0, sizeof *c);
+    qx_cursor_clear(c);
     c->seg = s;
     c->t = *t;
     c->nblocks = (t->df + QC_BLOCK - 1) / QC_BLOCK;

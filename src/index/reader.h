@@ -22,6 +22,8 @@
 #define QUARRY_READER_H
 
 #include <pthread.h>
+#include <stddef.h>
+#include <string.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -212,14 +214,12 @@ typedef struct qx_cursor {
     uint32_t nimp;
     qim_pair imp[QIM_MAX];
     /* impacts of blocks decoded for range bounds (qx_impacts_of), block b
-     * in slot b % QX_IMP_SLOTS: consecutive windows share blocks */
+     * in slot b % QX_IMP_SLOTS (in ic): consecutive windows share blocks */
     int64_t ic_blk[QX_IMP_SLOTS];
     uint32_t ic_n[QX_IMP_SLOTS];
-    qim_pair ic[QX_IMP_SLOTS][QIM_MAX];
     uint32_t n, i;                 /* postings in the block; the current one */
     uint32_t doc;                  /* current doc or QX_END */
     uint32_t last;                 /* the block's last doc */
-    uint32_t docs[QC_BLOCK], tfs[QC_BLOCK];
     uint32_t ndec;                 /* docs[0 .. ndec) decoded (by chunks, as needed) */
     uint32_t dmax;                 /* docs[ndec - 1], 0 when none decoded */
     const uint8_t *dpk;            /* the block's packed doc gaps, or its bitmap */
@@ -234,7 +234,6 @@ typedef struct qx_cursor {
     /* positions of the current block, decoded one packed group of 128 values
      * at a time, as postings need them (pos_block: the block they belong to) */
     int64_t pos_block;
-    uint32_t pos_start[QC_BLOCK + 1];   /* each posting's first value */
     uint32_t *pos;                 /* raw values (gaps) of the block */
     const uint8_t **goff;          /* where each group starts (walked lazily) */
     uint32_t *gstamp;              /* == stamp: group decoded for this block */
@@ -243,12 +242,25 @@ typedef struct qx_cursor {
     uint32_t *pout;                /* the current posting's absolute positions */
     size_t cap_out;
     int corrupt;
+    /* decoded data, valid only as the fields above say (ndec, tfs_ok,
+     * pos_block, ic_blk): not cleared when a cursor opens (QX_CURSOR_HEAD) */
+    uint32_t docs[QC_BLOCK], tfs[QC_BLOCK];
+    uint32_t pos_start[QC_BLOCK + 1];   /* each posting's first value */
+    qim_pair ic[QX_IMP_SLOTS][QIM_MAX];
 } qx_cursor;
+/* The bytes of a cursor that opening (and qx_cursor_clear) sets. */
+#define QX_CURSOR_HEAD offsetof(qx_cursor, docs)
 
 /* Opens a cursor on its first posting. -1 (and corrupt) when the first
  * block is damaged. Close it even then. */
 int qx_cursor_open(qx_cursor *c, const qx_seg *s, const qx_term *t);
 void qx_cursor_close(qx_cursor *c);
+/* A closed cursor as a zeroed one (no term, not corrupt); cheaper than
+ * clearing the whole structure. */
+static inline void qx_cursor_clear(qx_cursor *c)
+{
+    memset(c, 0, QX_CURSOR_HEAD);
+}
 #define QX_CHUNK QC_BLOCK     /* docs decoded at a time (a multiple of 8): smaller chunks measured slower */
 /* Decodes the block's docs up to index i (and the rest of its chunk).
  * 0, or -1 when damaged (corrupt set, doc QX_END). */

@@ -71,7 +71,8 @@ static int window(conj *c, uint32_t from, uint32_t *last, double theta)
         for (size_t i = 0; i < c->nreq; i++)
             b += c->each[i] = qn_range_ub(x, c->req[i], from, upto);
     } else {
-        b = qn_joint_ub(x, c->req, c->nreq, from, upto, 1, c->each);
+        /* (bm25_below(b, theta) is b * BM25_SLACK <= theta) */
+        b = qn_joint_ub(x, c->req, c->nreq, from, upto, 1, c->each, theta / BM25_SLACK - c->opt_bound);
         c->tried++;
         c->skipped += bm25_below(b + c->opt_bound, theta);
         if (c->tried == JOINT_CHECK) {

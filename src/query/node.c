@@ -223,7 +223,8 @@ static int range_frontier(qn_ctx *x, qx_cursor *c, uint32_t from, uint32_t to, j
     return 0;
 }
 
-double qn_joint_ub(qn_ctx *x, qn_node **v, size_t n, uint32_t from, uint32_t to, int conj, double *each)
+double qn_joint_ub(qn_ctx *x, qn_node **v, size_t n, uint32_t from, uint32_t to, int conj, double *each,
+                   double enough)
 {
     jterm terms[JOINT_TERMS];
     size_t slot[JOINT_LEAVES];   /* leaf i is v[slot[i]] */
@@ -264,19 +265,27 @@ double qn_joint_ub(qn_ctx *x, qn_node **v, size_t n, uint32_t from, uint32_t to,
     first[nl] = nt;
     if (nl == 0)
         return extra;
-    if (each)   /* each leaf on its own: its lowest term bound over the range */
-        for (size_t i = 0; i < nl; i++) {
-            double ub = INFINITY;
-            for (size_t t = first[i]; t < first[i + 1]; t++) {
-                double b = impacts_max(&x->m, leaf[i]->w, terms[t].v, terms[t].n);
-                if (b < ub)
-                    ub = b;
-            }
-            each[slot[i]] = ub;
+    /* each leaf on its own: its lowest term bound over the range; their
+     * sum bounds the coupled bound, which is not needed when that is low */
+    double own = 0;
+    for (size_t i = 0; i < nl; i++) {
+        double ub = INFINITY;
+        for (size_t t = first[i]; t < first[i + 1]; t++) {
+            double b = impacts_max(&x->m, leaf[i]->w, terms[t].v, terms[t].n);
+            if (b < ub)
+                ub = b;
         }
+        if (each)
+            each[slot[i]] = ub;
+        own += ub;
+    }
+    if (own + extra < enough)
+        return own + extra;
     /* walk the lengths of all frontiers in increasing order */
     double best = 0;
     for (;;) {
+        if (best + extra >= enough)
+            return INFINITY;   /* known to reach it: no need for how far beyond */
         uint32_t L = UINT32_MAX;
         for (size_t t = 0; t < nt; t++)
             if (terms[t].at < terms[t].n && terms[t].v[terms[t].at].len < L)

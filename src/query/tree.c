@@ -341,9 +341,10 @@ static void bind_node(qn_node *n, const qx_seg *s, size_t si, int *bad, uint64_t
     }
     if (n->kind != QN_LEAF)
         return;
-    for (size_t i = 0; i < n->nterms; i++)
+    for (size_t i = 0; i < n->nterms; i++) {
         qx_cursor_close(&n->cur[i]);
-    memset(n->cur, 0, n->nterms * sizeof *n->cur);
+        qx_cursor_clear(&n->cur[i]);
+    }
     n->missing = 0;
     for (size_t i = 0; i < n->nterms; i++) {
         if (!n->found[si * n->nterms + i]) {
