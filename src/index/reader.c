@@ -1129,6 +1129,22 @@ const qim_pair *qx_shallow(qx_cursor *c, uint32_t target, uint32_t *last_doc, ui
     return c->imp;
 }
 
+uint32_t qx_block_last(qx_cursor *c, uint32_t target)
+{
+    if (c->doc == QX_END)
+        return QX_END;
+    if (!c->skips)
+        return c->last >= target ? c->last : QX_END;
+    uint64_t b = c->sblk < c->blk ? c->blk : c->sblk;
+    if (skip_u32(c, b, 0) < target) {
+        b = find_block(c, b, target);
+        if (b >= c->nblocks)
+            return QX_END;
+    }
+    c->sblk = b;
+    return skip_u32(c, b, 0);
+}
+
 int qx_blocks_in(qx_cursor *c, uint32_t from, uint32_t to, uint64_t *b0, uint64_t *b1)
 {
     if (c->doc == QX_END)

@@ -336,6 +336,9 @@ const uint32_t *qx_positions(qx_cursor *c);
  * data is damaged (then corrupt is set). target must not decrease between
  * calls. */
 const qim_pair *qx_shallow(qx_cursor *c, uint32_t target, uint32_t *last_doc, uint32_t *n);
+/* The last doc of the block that holds the first doc >= target (QX_END
+ * when none is left), as qx_shallow without the impacts. */
+uint32_t qx_block_last(qx_cursor *c, uint32_t target);
 /* The blocks [*b0, *b1] that may hold docs in [from, to] (moves the
  * shallow position to *b0, as qx_shallow). -1 when no doc >= from is left. */
 int qx_blocks_in(qx_cursor *c, uint32_t from, uint32_t to, uint64_t *b0, uint64_t *b1);

@@ -38,6 +38,7 @@ typedef struct conj {
      * has skipped (almost) no window lately, the own ones alone serve for
      * a while (common words together: every window holds a unit that might
      * make it) */
+    int lead_term;            /* the lead is a single term */
     uint32_t tried, skipped;  /* windows bounded by the coupled bound since the last check */
     uint32_t own_left;        /* windows left to bound without it */
 } conj;
@@ -52,7 +53,10 @@ static int window(conj *c, uint32_t from, uint32_t *last, double theta)
 {
     qn_ctx *x = c->r->x;
     uint32_t upto = QX_END;
-    qn_block_ub(x, c->req[0], from, &upto);
+    if (c->lead_term)   /* the window is the lead's block: its end from the skip entry */
+        upto = qx_block_last(&c->req[0]->cur[0], from);
+    else
+        qn_block_ub(x, c->req[0], from, &upto);
     *last = upto;
     if (upto == QX_END)
         return 1;
@@ -273,7 +277,7 @@ void qalgo_conjunction(qalgo_run *r)
     qn_node *root = r->root;
     size_t nk = root->nkids ? root->nkids : 1;
     conj c = { r, qmalloc(nk * sizeof *c.req), qmalloc(nk * sizeof *c.opt), 0, 0, 0, 0, INFINITY,
-               qmalloc(nk * sizeof *c.each), 0, 0, 0 };
+               qmalloc(nk * sizeof *c.each), 0, 0, 0, 0 };
     if (!c.req || !c.opt || !c.each) {
         r->x->oom = 1;
         goto done;
@@ -293,6 +297,7 @@ void qalgo_conjunction(qalgo_run *r)
             c.opt[c.nopt++] = k;
     }
     c.pure = terms && c.nreq == root->nkids;
+    c.lead_term = c.nreq && c.req[0]->kind == QN_LEAF && c.req[0]->nterms == 1 && !c.req[0]->missing;
     if (terms && c.nreq <= 64)
         run_terms(&c);
     else
