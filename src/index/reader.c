@@ -807,12 +807,19 @@ static int decode_bitmap(qx_cursor *c)
     return 0;
 }
 
-/* Set bits of a byte / of 8 bytes (no popcnt instruction assumed). */
+/* Set bits of a byte / of 8 bytes (no popcnt instruction assumed): a
+ * byte's from a table (a seek in a dense bitmap block counts a few). */
+#define POP2(n) n, n + 1, n + 1, n + 2
+#define POP4(n) POP2(n), POP2(n + 1), POP2(n + 1), POP2(n + 2)
+#define POP6(n) POP4(n), POP4(n + 1), POP4(n + 1), POP4(n + 2)
+static const uint8_t pop8_table[256] = { POP6(0), POP6(1), POP6(1), POP6(2) };
+#undef POP2
+#undef POP4
+#undef POP6
+
 static inline uint32_t pop8(uint32_t v)
 {
-    v = v - ((v >> 1) & 0x55);
-    v = (v & 0x33) + ((v >> 2) & 0x33);
-    return (v + (v >> 4)) & 0x0f;
+    return pop8_table[v & 0xff];
 }
 
 static inline uint32_t pop64(uint64_t v)
