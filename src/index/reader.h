@@ -16,7 +16,9 @@
  * the caller). quarry_verify checks everything.
  *
  * Thread safety: everything here reads immutable mapped data, except the
- * analyzer pool and the text block cache, which are guarded by `mu`.
+ * analyzer pool and the text block cache, which are guarded by `mu`, and
+ * the dictionary block keys (qx_seg.dkeys), which lookups fill in with
+ * relaxed atomic stores of values every thread computes alike.
  */
 #ifndef QUARRY_READER_H
 #define QUARRY_READER_H
