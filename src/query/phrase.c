@@ -75,9 +75,12 @@ static size_t filter(uint32_t *v, size_t n, const uint32_t *p, uint32_t cnt, uin
 
 uint32_t qn_phrase_freq(qn_ctx *x, qn_node *n, uint32_t d, uint32_t most)
 {
-    uint32_t body = qx_unit_body(x->seg, d);
-    uint32_t limit = n->field == QQ_FIELD_TITLE ? body : UINT32_MAX;
-    if (n->field == QQ_FIELD_TITLE && limit == 0)
+    /* where the body starts: read at once for a title: phrase, else only
+     * once a start has survived every term (most units have none) */
+    int title = n->field == QQ_FIELD_TITLE;
+    uint32_t body = title ? qx_unit_body(x->seg, d) : UINT32_MAX;
+    uint32_t limit = title ? body : UINT32_MAX;
+    if (title && limit == 0)
         return 0;
     if (n->nterms == 1) {   /* a title:-restricted term */
         const uint32_t *p0 = positions(x, n, 0);
@@ -123,7 +126,7 @@ uint32_t qn_phrase_freq(qn_ctx *x, qn_node *n, uint32_t d, uint32_t most)
                 past = 1;
                 break;
             }
-            if (start < body && start + span >= body)
+            if (title && start + span >= body)   /* ends in the body */
                 continue;
             v[nv++] = start;
         }
@@ -139,6 +142,15 @@ uint32_t qn_phrase_freq(qn_ctx *x, qn_node *n, uint32_t d, uint32_t most)
                 return 0;
             uint32_t k = 0;
             nv = filter(v, nv, p, qx_tf(&n->cur[n->same ? n->same[i] : i]), n->relpos[i], &k);
+        }
+        if (nv && !title) {   /* a phrase does not run from the title into the body */
+            if (body == UINT32_MAX)
+                body = qx_unit_body(x->seg, d);
+            size_t k = 0;
+            for (size_t a = 0; a < nv; a++)
+                if (!(v[a] < body && v[a] + span >= body))
+                    v[k++] = v[a];
+            nv = k;
         }
         f += (uint32_t)nv;
         if (past)
