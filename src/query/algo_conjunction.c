@@ -177,14 +177,21 @@ static void matched(conj *c, qx_cursor **cur, const double *w, uint32_t d)
 /* The rest of the lead's block, once the threshold is set: the lead's own
  * scores over the block first, in one pass over its decoded docs and tfs,
  * keep the postings that can still make it with the others' bounds over
- * the window; the other terms are moved only to those. */
-static void filtered_block(conj *c, qx_cursor **cur, const double *w)
+ * the window; the other terms are moved only to those. Returns where the
+ * others are (no match before it; QX_END when one has no unit left). */
+static uint32_t filtered_block(conj *c, qx_cursor **cur, const double *w)
 {
     qn_ctx *x = c->r->x;
     qx_cursor *lead = cur[0];
+    uint32_t from = 0;   /* the others are at or past it: no match before */
+    for (size_t i = 1; i < c->nreq; i++)
+        if (cur[i]->doc > from)
+            from = cur[i]->doc;
+    if (from > lead->last)   /* another term has nothing in the block: it is not even decoded */
+        return from;
     if (qx_decode_block(lead)) {
         x->corrupt = 1;
-        return;
+        return QX_END;
     }
     double rest = c->rest_bound + c->opt_bound, theta = qk_threshold(c->r->col);
     const uint8_t *lq = x->seg->ulenq;
@@ -193,7 +200,6 @@ static void filtered_block(conj *c, qx_cursor **cur, const double *w)
         cand[nc] = j;
         nc += !bm25_below(bm25_score(w[0], lead->tfs[j], x->normq[lq[lead->docs[j]]]) + rest, theta);
     }
-    uint32_t from = 0;   /* the others are at or past it */
     for (uint32_t k = 0; k < nc && !x->corrupt; k++) {
         if (lead->docs[cand[k]] < from)
             continue;
@@ -211,6 +217,7 @@ static void filtered_block(conj *c, qx_cursor **cur, const double *w)
         matched(c, cur, w, d);
         from = d + 1;
     }
+    return from;
 }
 
 /* Required clauses that are all single terms: the same on the cursors. */
@@ -238,10 +245,10 @@ static void run_terms(conj *c)
         }
         uint32_t d = qx_advance(lead, target);
         if (c->rest_bound < INFINITY && d <= last) {
-            filtered_block(c, cur, w);
-            if (last == QX_END)
+            uint32_t next = filtered_block(c, cur, w);
+            if (last == QX_END || next == QX_END)
                 break;
-            target = last + 1;
+            target = next > last + 1 ? next : last + 1;
             continue;
         }
         while (d <= last) {
