@@ -223,11 +223,33 @@ static int range_frontier(qn_ctx *x, qx_cursor *c, uint32_t from, uint32_t to, j
     return 0;
 }
 
+/* A term's own bound over blocks [b0, b1] of its cursor (the impacts of
+ * each, or the term's when there are as many as a frontier would not
+ * merge). -1 when damaged. */
+static double term_range_max(qn_ctx *x, double w, qx_cursor *c, uint64_t b0, uint64_t b1)
+{
+    if (b1 - b0 >= JOINT_BLOCKS)
+        return impacts_max(&x->m, w, c->t.imp, c->t.nimp);
+    double m = 0;
+    for (uint64_t k = b0; k <= b1; k++) {
+        uint32_t np;
+        const qim_pair *p = qx_impacts_of(c, k, &np);
+        if (!p) {
+            x->corrupt = 1;
+            return -1;
+        }
+        double b = impacts_max(&x->m, w, p, np);
+        if (b > m)
+            m = b;
+    }
+    return m;
+}
+
 double qn_joint_ub(qn_ctx *x, qn_node **v, size_t n, uint32_t from, uint32_t to, int conj, double *each,
                    double enough)
 {
     jterm terms[JOINT_TERMS];
-    size_t slot[JOINT_LEAVES];   /* leaf i is v[slot[i]] */
+    qx_cursor *tc[JOINT_TERMS];  /* term t's cursor */
     if (each)
         for (size_t i = 0; i < n; i++)
             each[i] = 0;
@@ -235,6 +257,10 @@ double qn_joint_ub(qn_ctx *x, qn_node **v, size_t n, uint32_t from, uint32_t to,
     double extra = 0;          /* nodes bounded on their own */
     size_t nl = 0;
     qn_node *leaf[JOINT_LEAVES];
+    /* each leaf on its own first (its lowest term bound over the range):
+     * their sum bounds the coupled bound, which is not needed when that is
+     * low; the terms' frontiers are merged only after */
+    double own = 0;
     for (size_t i = 0; i < n; i++) {
         qn_node *l = v[i];
         if (l->kind != QN_LEAF || nl == JOINT_LEAVES || nt + l->nterms > JOINT_TERMS || l->missing) {
@@ -247,40 +273,37 @@ double qn_joint_ub(qn_ctx *x, qn_node **v, size_t n, uint32_t from, uint32_t to,
             continue;
         }
         first[nl] = nt;
+        double ub = INFINITY;
         for (size_t k = 0; k < l->nterms; k++) {
             if (qn_repeat(l, k))
                 continue;
-            if (range_frontier(x, &l->cur[k], from, to, &terms[nt])) {
+            uint64_t b0, b1;
+            double b;
+            if (qx_blocks_in(&l->cur[k], from, to, &b0, &b1) ||
+                (b = term_range_max(x, l->w, &l->cur[k], b0, b1)) < 0) {
                 if (conj)
                     return 0;   /* a required leaf has no unit in the range */
                 nt = first[nl];
                 goto next_leaf;
             }
-            nt++;
+            if (b < ub)
+                ub = b;
+            tc[nt++] = &l->cur[k];
         }
-        slot[nl] = i;
         leaf[nl++] = l;
+        own += ub;
+        if (each)
+            each[i] = ub;
     next_leaf:;
     }
     first[nl] = nt;
     if (nl == 0)
         return extra;
-    /* each leaf on its own: its lowest term bound over the range; their
-     * sum bounds the coupled bound, which is not needed when that is low */
-    double own = 0;
-    for (size_t i = 0; i < nl; i++) {
-        double ub = INFINITY;
-        for (size_t t = first[i]; t < first[i + 1]; t++) {
-            double b = impacts_max(&x->m, leaf[i]->w, terms[t].v, terms[t].n);
-            if (b < ub)
-                ub = b;
-        }
-        if (each)
-            each[slot[i]] = ub;
-        own += ub;
-    }
     if (own + extra < enough)
         return own + extra;
+    for (size_t t = 0; t < nt; t++)
+        if (range_frontier(x, tc[t], from, to, &terms[t]))
+            return INFINITY;   /* (damage: x->corrupt is set; no bound) */
     /* walk the lengths of all frontiers in increasing order */
     double best = 0;
     for (;;) {
