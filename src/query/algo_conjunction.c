@@ -16,8 +16,15 @@
  * clause occurs is then bounded from term frequencies and the one-byte
  * length before it is scored in full by qalgo_match (positions only then).
  *
+ * The coupled bound costs more than the clauses' own ones: where it has
+ * skipped almost no window lately (common words together), the own
+ * bounds alone serve for a while (JOINT_CHECK, JOINT_REST).
+ *
  * When every required clause is a single term (the common "+a +b"), the
- * units of a window are walked on the cursors directly.
+ * units of a window are walked on the cursors directly; once the
+ * threshold is set, a window is the rest of the lead's decoded block,
+ * filtered in one pass by the lead's own scores (filtered_block), and a
+ * block where another term has nothing is not decoded at all.
  */
 #include <math.h>
 #include <stdlib.h>
