@@ -41,13 +41,9 @@ typedef struct conj {
     double opt_bound;        /* the optional clauses' bound over the window */
     double rest_bound;       /* the required clauses but the lead: their bound over the window */
     double *each;            /* each required clause's own bound over the window */
-    /* the coupled bound costs more than the clauses' own ones; where it
-     * has skipped (almost) no window lately, the own ones alone serve for
-     * a while (common words together: every window holds a unit that might
-     * make it) */
-    int lead_term;            /* the lead is a single term */
-    uint32_t tried, skipped;  /* windows bounded by the coupled bound since the last check */
-    uint32_t own_left;        /* windows left to bound without it */
+    int lead_term;           /* the lead is a single term */
+    uint32_t tried, skipped; /* windows bounded by the coupled bound since the last check */
+    uint32_t own_left;       /* windows left to bound with the own bounds alone */
 } conj;
 
 #define JOINT_CHECK 32        /* windows between two looks at the coupled bound's use */
@@ -84,13 +80,16 @@ static int window(conj *c, uint32_t from, uint32_t *last, double theta)
     } else {
         /* (bm25_below(b, theta) is b * BM25_SLACK <= theta) */
         b = qn_joint_ub(x, c->req, c->nreq, from, upto, 1, c->each, theta / BM25_SLACK - c->opt_bound);
+        int skip = bm25_below(b + c->opt_bound, theta);
         c->tried++;
-        c->skipped += bm25_below(b + c->opt_bound, theta);
+        c->skipped += skip;
         if (c->tried == JOINT_CHECK) {
             if (c->skipped * 16 < c->tried)
                 c->own_left = JOINT_REST;
             c->tried = c->skipped = 0;
         }
+        if (skip)
+            return 1;
     }
     if (bm25_below(b + c->opt_bound, theta))
         return 1;

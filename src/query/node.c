@@ -129,6 +129,28 @@ static double leaf_block_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t *upto
  * and as good when the range is that wide). */
 #define RANGE_BLOCKS 16
 
+/* A term's bound (weight w) over blocks [b0, b1] of its cursor: the
+ * largest of theirs, or the term's own past `wide` blocks. -1 (and
+ * x->corrupt) when damaged. */
+static double term_range_max(qn_ctx *x, double w, qx_cursor *c, uint64_t b0, uint64_t b1, uint64_t wide)
+{
+    if (b1 - b0 >= wide)
+        return impacts_max(&x->m, w, c->t.imp, c->t.nimp);
+    double m = 0;
+    for (uint64_t k = b0; k <= b1; k++) {
+        uint32_t np;
+        const qim_pair *p = qx_impacts_of(c, k, &np);
+        if (!p) {
+            x->corrupt = 1;
+            return -1;
+        }
+        double b = impacts_max(&x->m, w, p, np);
+        if (b > m)
+            m = b;
+    }
+    return m;
+}
+
 static double leaf_range_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t to)
 {
     if (n->missing)
@@ -137,25 +159,12 @@ static double leaf_range_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t to)
     for (size_t i = 0; i < n->nterms; i++) {
         if (qn_repeat(n, i))
             continue;
-        qx_cursor *c = &n->cur[i];
         uint64_t b0, b1;
-        if (qx_blocks_in(c, from, to, &b0, &b1))
+        if (qx_blocks_in(&n->cur[i], from, to, &b0, &b1))
             return 0;   /* a term has no unit left from here: no match */
-        double b = 0;
-        if (b1 - b0 >= RANGE_BLOCKS)
-            b = impacts_max(&x->m, n->w, c->t.imp, c->t.nimp);
-        else
-            for (uint64_t k = b0; k <= b1; k++) {
-                uint32_t np;
-                const qim_pair *v = qx_impacts_of(c, k, &np);
-                if (!v) {
-                    x->corrupt = 1;
-                    return 0;
-                }
-                double m = impacts_max(&x->m, n->w, v, np);
-                if (m > b)
-                    b = m;
-            }
+        double b = term_range_max(x, n->w, &n->cur[i], b0, b1, RANGE_BLOCKS);
+        if (b < 0)
+            return 0;
         if (b < ub)
             ub = b;
     }
@@ -223,28 +232,6 @@ static int range_frontier(qn_ctx *x, qx_cursor *c, uint32_t from, uint32_t to, j
     return 0;
 }
 
-/* A term's own bound over blocks [b0, b1] of its cursor (the impacts of
- * each, or the term's when there are as many as a frontier would not
- * merge). -1 when damaged. */
-static double term_range_max(qn_ctx *x, double w, qx_cursor *c, uint64_t b0, uint64_t b1)
-{
-    if (b1 - b0 >= JOINT_BLOCKS)
-        return impacts_max(&x->m, w, c->t.imp, c->t.nimp);
-    double m = 0;
-    for (uint64_t k = b0; k <= b1; k++) {
-        uint32_t np;
-        const qim_pair *p = qx_impacts_of(c, k, &np);
-        if (!p) {
-            x->corrupt = 1;
-            return -1;
-        }
-        double b = impacts_max(&x->m, w, p, np);
-        if (b > m)
-            m = b;
-    }
-    return m;
-}
-
 double qn_joint_ub(qn_ctx *x, qn_node **v, size_t n, uint32_t from, uint32_t to, int conj, double *each,
                    double enough)
 {
@@ -280,7 +267,7 @@ double qn_joint_ub(qn_ctx *x, qn_node **v, size_t n, uint32_t from, uint32_t to,
             uint64_t b0, b1;
             double b;
             if (qx_blocks_in(&l->cur[k], from, to, &b0, &b1) ||
-                (b = term_range_max(x, l->w, &l->cur[k], b0, b1)) < 0) {
+                (b = term_range_max(x, l->w, &l->cur[k], b0, b1, JOINT_BLOCKS)) < 0) {
                 if (conj)
                     return 0;   /* a required leaf has no unit in the range */
                 nt = first[nl];
