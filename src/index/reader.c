@@ -441,17 +441,27 @@ static int dblock_open(const qx_seg *s, uint64_t b, dblock *d)
 }
 
 /* Decodes the next entry of the block; -1 when damaged. */
-static int dblock_next(const qx_seg *s, dblock *d, qx_term *t)
+/* The next entry's front-coded term: the bytes shared with the previous
+ * term (*pre) and the suffix (returned, *suf bytes); NULL when damaged. */
+static const uint8_t *entry_term(dblock *d, uint64_t *pre, uint64_t *suf)
 {
-    uint64_t pre = qcur_varint(&d->c), suf = qcur_varint(&d->c);
-    if (!d->c.ok || pre > d->len || pre + suf > QF_MAX_TERM || pre + suf == 0 || (d->i == 0 && pre))
-        return -1;
-    const uint8_t *p = qcur_bytes(&d->c, suf);
-    if (!p)
-        return -1;
+    *pre = qcur_varint(&d->c);
+    *suf = qcur_varint(&d->c);
+    if (!d->c.ok || *pre > d->len || *pre + *suf > QF_MAX_TERM || *pre + *suf == 0 || (d->i == 0 && *pre))
+        return NULL;
+    const uint8_t *p = qcur_bytes(&d->c, *suf);
     /* terms strictly increase in a block: front-coded, the first byte after
      * the shared prefix decides (a lookup would otherwise miss a term) */
-    if (d->i > 0 && (suf == 0 || (pre < d->len && p[0] <= d->term[pre])))
+    if (!p || (d->i > 0 && (*suf == 0 || (*pre < d->len && p[0] <= d->term[*pre]))))
+        return NULL;
+    return p;
+}
+
+static int dblock_next(const qx_seg *s, dblock *d, qx_term *t)
+{
+    uint64_t pre, suf;
+    const uint8_t *p = entry_term(d, &pre, &suf);
+    if (!p)
         return -1;
     memcpy(d->term + pre, p, suf);
     d->len = (uint32_t)(pre + suf);
@@ -490,10 +500,8 @@ static void skip_varints(qcur *c, uint64_t n)
 /* The block's first term only (binary search probes): 0, or -1 when damaged. */
 static int dblock_first(const qx_seg *s, uint64_t b, dblock *d)
 {
-    if (dblock_open(s, b, d))
-        return -1;
-    uint64_t pre = qcur_varint(&d->c), suf = qcur_varint(&d->c);
-    const uint8_t *p = d->c.ok && pre == 0 && suf && suf <= QF_MAX_TERM ? qcur_bytes(&d->c, suf) : NULL;
+    uint64_t pre, suf;
+    const uint8_t *p = dblock_open(s, b, d) ? NULL : entry_term(d, &pre, &suf);
     if (!p)
         return -1;
     memcpy(d->term, p, suf);
@@ -508,11 +516,9 @@ static int dblock_first(const qx_seg *s, uint64_t b, dblock *d)
 static int dblock_pass(dblock *d, const uint8_t *term, size_t len)
 {
     qcur save = d->c;
-    uint64_t pre = qcur_varint(&d->c), suf = qcur_varint(&d->c);
-    if (!d->c.ok || pre > d->len || pre + suf > QF_MAX_TERM || pre + suf == 0 || (d->i == 0 && pre))
-        return -1;
-    const uint8_t *p = qcur_bytes(&d->c, suf);
-    if (!p || (d->i > 0 && (suf == 0 || (pre < d->len && p[0] <= d->term[pre]))))
+    uint64_t pre, suf;
+    const uint8_t *p = entry_term(d, &pre, &suf);
+    if (!p)
         return -1;
     /* compare the entry's term (prefix of the previous one + p) with term */
     size_t n = pre + suf, m = n < len ? n : len;
