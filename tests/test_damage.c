@@ -131,16 +131,8 @@ static int setup(void **state)
 {
     (void)state;
     B.dir = ttmp_make("damage");
-    quarry_index_options o;
-    quarry_index_options_init(&o);
-    o.stemmer = "none";
-    o.stopwords = "none";
-    o.passages = 0;
-    o.threads = 1;
-    quarry_writer *w;
+    quarry_writer *w = twriter_verbatim(B.dir);
     quarry_error err;
-    if (quarry_writer_open(B.dir, &o, &w, &err))
-        fail_msg("quarry_writer_open: %s", err.msg);
     static const char *const words[] = { "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf" };
     trng r;
     trng_seed(&r, 77);

@@ -90,16 +90,8 @@ static const char *const docs[][2] = {
 static char *build(void)
 {
     char *dir = ttmp_make("expand");
-    quarry_index_options o;
-    quarry_index_options_init(&o);
-    o.stemmer = "none";
-    o.stopwords = "none";
-    o.passages = 0;
-    o.threads = 1;
-    quarry_writer *w;
+    quarry_writer *w = twriter_verbatim(dir);
     quarry_error err;
-    if (quarry_writer_open(dir, &o, &w, &err))
-        fail_msg("quarry_writer_open: %s", err.msg);
     for (size_t i = 0; i < NDOCS; i++)
         if (quarry_writer_add(w, docs[i][0], NULL, docs[i][1], strlen(docs[i][1]), NULL, NULL, &err))
             fail_msg("quarry_writer_add: %s", err.msg);

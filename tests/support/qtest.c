@@ -95,6 +95,21 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
     return remove(path);
 }
 
+quarry_writer *twriter_verbatim(const char *dir)
+{
+    quarry_index_options o;
+    quarry_index_options_init(&o);
+    o.stemmer = "none";
+    o.stopwords = "none";
+    o.passages = 0;
+    o.threads = 1;
+    quarry_writer *w;
+    quarry_error err;
+    if (quarry_writer_open(dir, &o, &w, &err))
+        fail_msg("quarry_writer_open: %s", err.msg);
+    return w;
+}
+
 char *ttmp_make(const char *tag)
 {
     char *d = txmalloc(160);
