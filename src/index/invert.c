@@ -429,6 +429,21 @@ static int chain_byte(chain *c)
 
 static int chain_varint(chain *c, uint64_t *v)
 {
+    if (c->room >= 10 && c->left >= 10) {   /* the whole varint is in this slice */
+        const uint8_t *p = addr(c->qi, c->a);
+        uint64_t r = 0;
+        for (uint32_t i = 0; i < 10; i++) {
+            r |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+            if (!(p[i] & 0x80)) {
+                c->a += i + 1;
+                c->room -= i + 1;
+                c->left -= i + 1;
+                *v = r;
+                return 0;
+            }
+        }
+        return -1;
+    }
     uint64_t r = 0;
     for (int shift = 0; shift < 64; shift += 7) {
         int b = chain_byte(c);
