@@ -16,8 +16,9 @@
  * gap of 0; a gap that wraps around 2^32 and so decreases), a doc number
  * past the units, a skip entry's last doc not its block's, a unit's article
  * out of range, the id index out of order, a date key not its date's, the
- * meta's posting count. Not covered here: dictionary block offsets, text
- * blocks, deletions files (tests/fuzz/fuzz_index.c reaches them).
+ * meta's posting count, a text block that does not inflate (read by a
+ * passage's text and by a delete). Not covered here: dictionary block
+ * offsets, deletions files (tests/fuzz/fuzz_index.c reaches them).
  *
  * The index: 300 generated articles (every one holds "common": three
  * postings blocks and a skip table; each its own word uNNN; dates), then
@@ -631,6 +632,46 @@ static void test_meta_postings(void **state)
     free_files(f);
 }
 
+/* Block 0 of the text store does not inflate (its first deflate block's
+ * type is the reserved one). Searches do not read text; reading a passage
+ * of the block (zlib's inflate) and deleting an article whose text is in
+ * it (the writer reads it back with libdeflate's, textw.c, to count its
+ * terms out) both fail, and the failed delete leaves the index as it was. */
+static void test_text_block(void **state)
+{
+    (void)state;
+    dfile f[NFILES];
+    copy_files(f);
+    f[F_TEXT].p[QF_HEADER] |= 0x06;
+    char *dir = write_index(f, "damage-text");
+    const char *what = "a text block that does not inflate";
+    verify_reports(dir, F_TEXT, what);
+    searches_same(dir, what);
+    quarry_index *ix = open_ok(dir);
+    quarry_error err;
+    char *t = NULL;
+    size_t len;
+    int rc = quarry_passage_text(ix, 0, &t, &len, &err);
+    free(t);
+    corrupt_reported(rc, &err, what, "quarry_passage_text");
+    quarry_close(ix);
+    quarry_index_options o;
+    quarry_index_options_init(&o);
+    o.add = 1;
+    o.threads = 1;
+    quarry_writer *w;
+    if (quarry_writer_open(dir, &o, &w, &err))
+        fail_msg("%s: quarry_writer_open: %s", what, err.msg);
+    rc = quarry_writer_delete(w, "G000", &err);
+    if (rc == 0)
+        rc = quarry_writer_commit(w, &err);
+    corrupt_reported(rc, &err, what, "quarry_writer_delete + commit of G000");
+    quarry_writer_close(w);
+    searches_same(dir, "after the failed delete");
+    ttmp_remove(dir);
+    free_files(f);
+}
+
 /* The undamaged index verifies and the helpers change nothing by
  * themselves: rewritten untouched, it still verifies. */
 static void test_undamaged(void **state)
@@ -667,6 +708,7 @@ int main(void)
         cmocka_unit_test(test_id_order),
         cmocka_unit_test(test_date_key),
         cmocka_unit_test(test_meta_postings),
+        cmocka_unit_test(test_text_block),
         cmocka_unit_test(test_summary),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -73,6 +73,8 @@ void quarry_close(quarry_index *ix)
         inflateEnd(ix->tz);
         free(ix->tz);
     }
+    if (ix->tinf.free)
+        ix->tinf.free(ix->tinf.st);
     pthread_mutex_destroy(&ix->mu);
     free(ix);
 }
@@ -1403,6 +1405,22 @@ int quarry_article_get(const quarry_index *ix, uint32_t a, quarry_article *out, 
     return 0;
 }
 
+/* The id of article a of segment s, and nothing else of its record: a
+ * probe of the binary search over ids touches the record only (not the
+ * dates and fingerprints that qx_article also reads). */
+static int article_id(const qx_seg *s, uint32_t a, const char **id, uint32_t *len, quarry_error *err)
+{
+    uint64_t off = qload_u64(s->art_offs + 8 * (uint64_t)a);
+    uint64_t end = qload_u64(s->art_offs + 8 * ((uint64_t)a + 1));
+    uint64_t limit = (uint64_t)(s->art_offs - s->arts.base);
+    if (off < QF_HEADER || end > limit || off >= end)
+        return qx_bad(s, &s->arts, s->art_offs - s->arts.base + 8 * (uint64_t)a, "article offset out of range", err);
+    qcur c = qcur_make(s->arts.base + off, end - off);
+    if (!qcur_bytes(&c, 8) || !(*id = rec_str(&c, len)))
+        return qx_bad(s, &s->arts, off, "damaged article record", err);
+    return 0;
+}
+
 int quarry_article_find(const quarry_index *ix, const char *id, uint32_t *article, quarry_error *err)
 {
     size_t len = strlen(id);
@@ -1413,14 +1431,18 @@ int quarry_article_find(const quarry_index *ix, const char *id, uint32_t *articl
         while (lo < hi) {
             uint64_t mid = lo + (hi - lo) / 2;
             uint32_t a = qload_u32(s->art_order + 4 * mid);
-            qx_artrec r;
             if (a >= s->narts)
                 return qx_bad(s, &s->arts, s->art_order - s->arts.base + 4 * mid, "id index names no article", err);
-            int rc = qx_article(s, a, &r, err);
+            const char *rid;
+            uint32_t rlen;
+            int rc = article_id(s, a, &rid, &rlen, err);
             if (rc)
                 return rc;
-            int c = cmp_bytes((const uint8_t *)r.id, r.id_len, (const uint8_t *)id, len);
+            int c = cmp_bytes((const uint8_t *)rid, rlen, (const uint8_t *)id, len);
             if (c == 0) {
+                qx_artrec r;   /* the whole record, checked, for its units */
+                if ((rc = qx_article(s, a, &r, err)))
+                    return rc;
                 if (qx_deleted(s, r.first_unit))
                     break;   /* deleted here: an older segment cannot hold it live either... unless another index does */
                 *article = s->art_base + a;
@@ -1455,6 +1477,11 @@ static int text_block(quarry_index *ix, const qx_seg *s, uint64_t b, quarry_erro
     qbuf_reset(&ix->tcache);
     if (qbuf_reserve(&ix->tcache, (size_t)ulen + 1))
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    if (ix->tinf.run) {
+        if (ix->tinf.run(ix->tinf.st, s->text.base + off, clen, ix->tcache.p, ulen))
+            return qx_bad(s, &s->text, off, "text block does not decompress", err);
+        goto done;
+    }
     z_stream *zs = ix->tz;
     if (!zs) {   /* one raw inflate stream, kept for every block */
         if ((zs = qcalloc(1, sizeof *zs))) {
@@ -1474,6 +1501,7 @@ static int text_block(quarry_index *ix, const qx_seg *s, uint64_t b, quarry_erro
     zs->avail_out = ulen;
     if (inflate(zs, Z_FINISH) != Z_STREAM_END || zs->avail_out != 0 || zs->avail_in != 0)
         return qx_bad(s, &s->text, off, "text block does not decompress", err);
+done:
     ix->tcache.len = ulen;
     ix->tc_seg = si;
     ix->tc_block = (int64_t)b;

@@ -80,6 +80,18 @@ typedef struct qx_seg {
     uint64_t del_terms_at;
 } qx_seg;
 
+/* A raw-deflate decompressor that a user of the reader may install in
+ * ix->tinf (the writer installs libdeflate's, textw.c, for the text it
+ * reads back when deleting): run() fills exactly `ulen` bytes from exactly
+ * `clen`, or returns nonzero (damaged data). Called with
+ * ix->mu held. Without one, text blocks are inflated by zlib, so that a
+ * program reading indexes links without libdeflate. */
+typedef struct qx_inflater {
+    int (*run)(void *st, const uint8_t *in, size_t clen, uint8_t *out, size_t ulen);
+    void (*free)(void *st);
+    void *st;
+} qx_inflater;
+
 struct quarry_index {
     char *dir;                      /* the first index's directory */
     qm_manifest *m;                 /* one manifest per index searched together */
@@ -97,6 +109,7 @@ struct quarry_index {
     size_t npool, cap_pool;
     int64_t tc_seg, tc_block;       /* the text block in tcache */
     void *tz;                       /* a z_stream inflating text blocks (NULL until the first) */
+    qx_inflater tinf;               /* if set, inflates text blocks instead of zlib */
     qbuf tcache;
 };
 

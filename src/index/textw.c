@@ -8,7 +8,9 @@
  * was a fifth of an indexing run's CPU time (bench/pipeline.md). A block
  * that ends with a unit larger than TW_WHOLE is streamed through zlib
  * instead, so that a huge unit is never copied. Both write the same
- * format; readers inflate with zlib.
+ * format; readers inflate with zlib, except a writer reading back the
+ * text of the articles it deletes, which uses libdeflate's decompressor
+ * from here (qtw_inflate).
  */
 #include <libdeflate.h>
 #include <stdlib.h>
@@ -211,4 +213,23 @@ void qtw_abort(qtw_writer *t)
     qbuf_free(&t->dir);
     qbuf_free(&t->raw);
     qbuf_free(&t->z);
+}
+
+/* ------------------------------------------------------ reading back */
+
+void *qtw_inflater_new(void)
+{
+    return qsys_alloc_fails() ? NULL : libdeflate_alloc_decompressor();
+}
+
+int qtw_inflate(void *st, const uint8_t *in, size_t clen, uint8_t *out, size_t ulen)
+{
+    size_t used;
+    return libdeflate_deflate_decompress_ex(st, in, clen, out, ulen, &used, NULL) != LIBDEFLATE_SUCCESS ||
+           used != clen;
+}
+
+void qtw_inflater_free(void *st)
+{
+    libdeflate_free_decompressor(st);
 }

@@ -44,6 +44,7 @@
 #include "index/reader.h"
 #include "index/segmerge.h"
 #include "index/segw.h"
+#include "index/textw.h"
 #include "read/read.h"
 
 #define MAX_THREADS 64
@@ -314,6 +315,12 @@ int quarry_writer_open(const char *dir, const quarry_index_options *o, quarry_wr
         const char *d1[] = { dir };
         if ((rc = qx_open(d1, 1, &w->base, err)))
             goto fail;
+        /* the text of the articles it deletes is read back: libdeflate's
+         * decompressor, if memory allows (zlib's otherwise) */
+        if ((w->base->tinf.st = qtw_inflater_new())) {
+            w->base->tinf.run = qtw_inflate;
+            w->base->tinf.free = qtw_inflater_free;
+        }
         if ((rc = qa_open_serialized(w->base->seg[0].blob, w->base->seg[0].blob_len, &w->an, err)))
             goto fail;
         w->opt.passages = (int)w->base->passage_mode;
