@@ -461,12 +461,15 @@ def sec_add(c):
         c.full_build_cmd = r["cmd"]
         rmtree(os.path.join(w, "full"))
     r = c.index("add", "build of the first 99%", ix, [f99], ["--threads", "2"])
+    r["in_bytes"] = os.path.getsize(f99)
     steps.append(("build of the first 99%% (%d documents)" % first, r, stats(c, ix)))
     r = c.index("add", "--add of the last 1%", ix, [f1p], ["--threads", "2"], add=True)
+    r["in_bytes"] = os.path.getsize(f1p)
     steps.append(("`--add` of the last 1%% (%d new ids)" % n1, r, stats(c, ix)))
     if (r["summary"].get("added"), r["summary"].get("replaced")) != (n1, 0):
         c.anomaly("add", "--add of %d new ids: %s" % (n1, r["summary"].get("line")), None)
     r = c.index("add", "--add of 1% updates", ix, [fupd], ["--threads", "2"], add=True)
+    r["in_bytes"] = os.path.getsize(fupd)
     steps.append(("`--add` of 1%% updates (%d ids already there, text changed)" % n1, r, stats(c, ix)))
     if (r["summary"].get("added"), r["summary"].get("replaced")) != (0, n1):
         c.anomaly("add", "--add of %d updates: %s" % (n1, r["summary"].get("line")), None)
@@ -480,7 +483,8 @@ def sec_add(c):
     if final["articles"] != c.docs - n1:
         c.anomaly("add", "after the add, the updates and the delete the index holds %s live articles, expected %d"
                   % (final["articles"], c.docs - n1), None)
-    c.res["add"] = {"n1": n1, "first": first, "steps": steps, "full_s": c.full_build_s}
+    c.res["add"] = {"n1": n1, "first": first, "steps": steps, "full_s": c.full_build_s,
+                    "corpus_bytes": os.path.getsize(c.corpus)}
     for what, r, st in steps:
         note("add %-62s %7.2f s = %5.1f%% of a full build; peak RSS %s MiB; %s segments in the index"
              % (what, r["wall_s"], pct(r["wall_s"], c.full_build_s), f1(mib(r.get("peak_rss_kb")), 0), st["segments"]))
@@ -912,12 +916,19 @@ def report(c):
                  % (A["n1"], ADD_SEED, A["n1"],
                     "the median wall of `quarry index --threads 2` in section 1 (%.2f s)" % A["full_s"] if "build" in c.res
                     else "`%s`, %.2f s, this run" % (getattr(c, "full_build_cmd", "?"), A["full_s"])))
-        L.append("| step | wall s | % of a full build | peak RSS MiB | segments written | merges | write amplification | segments in the index after | live articles after |")
-        L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        L.append("\"% of the corpus bytes\": the step's input file beside the whole corpus's; \"cost per byte\": the "
+                 "step's wall seconds per input byte ÷ the full build's (1.00 = as cheap per byte as the full build).\n")
+        L.append("| step | wall s | % of a full build | % of the corpus bytes | cost per byte | peak RSS MiB | segments written | merges | write amplification | segments in the index after | live articles after |")
+        L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for what, r, st in A["steps"]:
             s = r["summary"]
-            L.append("| %s | %.2f | %.1f%% | %s | %s | %s | %s | %s | %s |" % (
-                what, r["wall_s"], pct(r["wall_s"], A["full_s"]), f1(mib(r.get("peak_rss_kb")), 0),
+            b = r.get("in_bytes")
+            share = b / A["corpus_bytes"] if b and A.get("corpus_bytes") else None
+            L.append("| %s | %.2f | %.1f%% | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                what, r["wall_s"], pct(r["wall_s"], A["full_s"]),
+                "%.2f%%" % (100 * share) if share else "–",
+                "%.2f" % (r["wall_s"] / A["full_s"] / share) if share and A["full_s"] else "–",
+                f1(mib(r.get("peak_rss_kb")), 0),
                 s.get("segments", "–"), s.get("merges", "–") if s else "–", "%.2f" % s["wa"] if s else "–", st["segments"], st["articles"]))
         L.append("")
         L.append("Commands:\n")

@@ -1382,8 +1382,6 @@ int qx_article(const qx_seg *s, uint32_t a, qx_artrec *out, quarry_error *err)
     r.date = r.title ? rec_str(&c, &r.date_len) : NULL;
     if (!r.date || c.p != c.end || r.nunits == 0 || (uint64_t)r.first_unit + r.nunits > s->nunits)
         return qx_bad(s, &s->arts, off, "damaged article record", err);
-    r.date_key = qx_article_date(s, a);
-    r.fp = qx_article_fp(s, a);
     *out = r;
     return 0;
 }

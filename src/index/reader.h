@@ -202,10 +202,11 @@ typedef struct qx_artrec {
     const char *id, *title, *date;  /* NUL-terminated, in the mapped file */
     uint32_t id_len, title_len, date_len;
     uint32_t first_unit, nunits;    /* local to the segment */
-    uint64_t date_key, fp;
 } qx_artrec;
 
-/* Decodes local article a of segment s (bounds checked). */
+/* Decodes local article a of segment s (bounds checked): its record only
+ * (its date key and fingerprint are columns of their own, read apart:
+ * fetching a hit's id should not touch them). */
 int qx_article(const qx_seg *s, uint32_t a, qx_artrec *out, quarry_error *err);
 static inline uint64_t qx_article_date(const qx_seg *s, uint32_t a) { return qload_u64(s->art_dates + 8 * (size_t)a); }
 static inline uint64_t qx_article_fp(const qx_seg *s, uint32_t a) { return qload_u64(s->art_fps + 8 * (size_t)a); }
