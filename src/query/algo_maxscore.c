@@ -19,8 +19,11 @@
  * A candidate that survives the bounds is scored in full by qalgo_match
  * (positions only then), so scores are exactly the exhaustive ones. While
  * the threshold is -infinity (the first QUARRY_COUNT_EXACT matches) every
- * clause is essential and every candidate is a match to count; one whose
- * bound cannot enter the kept hits is counted without being scored.
+ * clause is essential and every candidate is a match to count: over
+ * single terms one whose bound cannot enter the kept hits is counted
+ * without being scored; over other clauses every candidate is scored
+ * without a bound (telling whether a phrase matches reads the positions
+ * that scoring it does: the bound cost a tenth of a phrase query).
  *
  * When every clause is a single term, the candidates are walked on the
  * cursors directly.
@@ -161,7 +164,19 @@ static void run_nodes(ms *m)
                     continue;
                 }
             }
-            double theta = qk_threshold(col), enter = qk_enter(col);
+            double theta = qk_threshold(col), enter = qk_enter(col), s;
+            if (theta == -INFINITY) {
+                /* still counting every match: the bound could only spare
+                 * scoring a match that cannot enter, and deciding whether
+                 * a unit matches costs about what scoring it does (a
+                 * phrase reads the same positions): score it */
+                if (qalgo_match(r, d, &s))
+                    qk_collect(col, d, s);
+                for (size_t k = ne; k < n; k++)
+                    if (cl[m->ord[k]]->doc == d)
+                        qn_advance(x, cl[m->ord[k]], d + 1);
+                continue;
+            }
             double bound = m->pre;
             for (size_t k = ne; k < n; k++)
                 if (cl[m->ord[k]]->doc == d)
@@ -174,7 +189,6 @@ static void run_nodes(ms *m)
                     bound += qn_doc_ub(x, c, d);
                 ok = !bm25_below(bound, theta);
             }
-            double s;
             if (ok && bm25_below(bound, enter)) {   /* cannot enter: only whether it matches */
                 if (qn_match(x, r->root, d))
                     qk_count(col, d);
