@@ -357,8 +357,8 @@ static void batches(const char *name, const tcoll *base, size_t K, int passages,
         merges += s.merges;
         segments += s.segments;
         free(busy);
-        if (j > 0 && j % 3 == 2) {   /* a run that only deletes */
-            quarry_writer *d = writer(dir, 1, passages, 8, 1);
+        if (j > 0 && j % 3 == 2) {   /* a run that only deletes: segments counted out on 2-3 threads */
+            quarry_writer *d = writer(dir, 1, passages, 24, 2 + (unsigned)(j % 2));
             unsigned char *none = calloc(h.n, 1);
             assert_non_null(none);
             for (size_t u = 0, nd = 1 + trng_below(&r, 5); u < nd; u++) {

@@ -58,8 +58,7 @@ int cli_delete(int argc, char **argv)
     quarry_index_options o;
     quarry_index_options_init(&o);
     o.add = 1;
-    o.threads = 1;
-    o.merge = merge;
+    o.merge = merge;   /* threads: the processors', to count deleted articles' terms out */
     quarry_error err = { 0 };
     quarry_writer *w;
     if (quarry_writer_open(dir, &o, &w, &err))

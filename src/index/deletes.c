@@ -133,7 +133,7 @@ static int on_token(void *ctx, const qa_token *t)
     return 0;
 }
 
-int qdl_delete_article(qdl_set *d, quarry_index *ix, const qx_seg *s, uint32_t a, qa_analyzer *an,
+int qdl_delete_article(qdl_set *d, qx_tcache *tc, const qx_seg *s, uint32_t a, qa_analyzer *an,
                        quarry_error *err)
 {
     qx_artrec r;
@@ -150,7 +150,7 @@ int qdl_delete_article(qdl_set *d, quarry_index *ix, const qx_seg *s, uint32_t a
     for (uint32_t u = r.first_unit; u < r.first_unit + r.nunits && !rc; u++) {
         /* the unit's tokens: the title's, then its passage's */
         qbuf_reset(&text);
-        if ((rc = qx_unit_text(ix, s, u, &text, err)))
+        if ((rc = qx_tcache_unit_text(tc, s, u, &text, err)))
             break;
         rc2.tokens = 0;
         rc2.unit.n = 0;

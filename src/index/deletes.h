@@ -33,10 +33,10 @@ void qdl_free(qdl_set *d);
 
 /* Deletes local article a of segment s (nothing if already deleted):
  * marks its units and counts their terms, found by analyzing the stored
- * title and passage texts again with `an` (the index's analyzer); the
+ * title and passage texts again (read through `tc`) with `an` (the index's analyzer); the
  * counted tokens must add up to each unit's length. Returns 0, or
  * QUARRY_ECORRUPT when they do not (the index is damaged). */
-int qdl_delete_article(qdl_set *d, quarry_index *ix, const qx_seg *s, uint32_t a, qa_analyzer *an,
+int qdl_delete_article(qdl_set *d, qx_tcache *tc, const qx_seg *s, uint32_t a, qa_analyzer *an,
                        quarry_error *err);
 
 /* How many deleted units of the set hold term t (0 when none). */

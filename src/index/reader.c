@@ -68,13 +68,7 @@ void quarry_close(quarry_index *ix)
             qa_close(ix->pool[i]);
     free(ix->pool);
     qa_close(ix->an);
-    qbuf_free(&ix->tcache);
-    if (ix->tz) {
-        inflateEnd(ix->tz);
-        free(ix->tz);
-    }
-    if (ix->tinf.free)
-        ix->tinf.free(ix->tinf.st);
+    qx_tcache_free(&ix->tc);
     pthread_mutex_destroy(&ix->mu);
     free(ix);
 }
@@ -283,7 +277,7 @@ int qx_open(const char *const *dirs, size_t n, quarry_index **out, quarry_error 
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
     }
     pthread_mutex_init(&ix->mu, NULL);
-    ix->tc_block = -1;
+    qx_tcache_init(&ix->tc);
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++) {
         if (!(ix->dirs[i] = qstrndup(dirs[i], strlen(dirs[i]))))
@@ -1457,11 +1451,28 @@ int quarry_article_find(const quarry_index *ix, const char *id, uint32_t *articl
 
 /* ------------------------------------------------------------ text */
 
-/* Decompresses block b of segment s into the cache (ix->mu held). */
-static int text_block(quarry_index *ix, const qx_seg *s, uint64_t b, quarry_error *err)
+void qx_tcache_init(qx_tcache *tc)
 {
-    int64_t si = s - ix->seg;
-    if (si == ix->tc_seg && (int64_t)b == ix->tc_block)
+    memset(tc, 0, sizeof *tc);
+    qbuf_init(&tc->buf);
+}
+
+void qx_tcache_free(qx_tcache *tc)
+{
+    qbuf_free(&tc->buf);
+    if (tc->tz) {
+        inflateEnd(tc->tz);
+        free(tc->tz);
+    }
+    if (tc->inf.free)
+        tc->inf.free(tc->inf.st);
+    memset(tc, 0, sizeof *tc);
+}
+
+/* Decompresses block b of segment s into the cache. */
+static int text_block(qx_tcache *tc, const qx_seg *s, uint64_t b, quarry_error *err)
+{
+    if (tc->seg == s && tc->block == b)
         return 0;
     const uint8_t *e = s->text_dir + 20 * b;
     uint64_t off = qload_u64(e);
@@ -1471,16 +1482,16 @@ static int text_block(quarry_index *ix, const qx_seg *s, uint64_t b, quarry_erro
      * length cannot make us allocate much more than the block could hold */
     if (off < QF_HEADER || off > limit || clen > limit - off || (uint64_t)ulen > (uint64_t)clen * 1032 + 64)
         return qx_bad(s, &s->text, (uint64_t)(e - s->text.base), "text block out of range", err);
-    ix->tc_block = -1;
-    qbuf_reset(&ix->tcache);
-    if (qbuf_reserve(&ix->tcache, (size_t)ulen + 1))
+    tc->seg = NULL;
+    qbuf_reset(&tc->buf);
+    if (qbuf_reserve(&tc->buf, (size_t)ulen + 1))
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
-    if (ix->tinf.run) {
-        if (ix->tinf.run(ix->tinf.st, s->text.base + off, clen, ix->tcache.p, ulen))
+    if (tc->inf.run) {
+        if (tc->inf.run(tc->inf.st, s->text.base + off, clen, tc->buf.p, ulen))
             return qx_bad(s, &s->text, off, "text block does not decompress", err);
         goto done;
     }
-    z_stream *zs = ix->tz;
+    z_stream *zs = tc->tz;
     if (!zs) {   /* one raw inflate stream, kept for every block */
         if ((zs = qcalloc(1, sizeof *zs))) {
             zs->zalloc = qsys_zalloc;
@@ -1490,19 +1501,19 @@ static int text_block(quarry_index *ix, const qx_seg *s, uint64_t b, quarry_erro
             free(zs);
             return qerr_set(err, QUARRY_ENOMEM, "out of memory");
         }
-        ix->tz = zs;
+        tc->tz = zs;
     } else if (inflateReset(zs) != Z_OK)
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
     zs->next_in = (Bytef *)(s->text.base + off);
     zs->avail_in = clen;
-    zs->next_out = ix->tcache.p;
+    zs->next_out = tc->buf.p;
     zs->avail_out = ulen;
     if (inflate(zs, Z_FINISH) != Z_STREAM_END || zs->avail_out != 0 || zs->avail_in != 0)
         return qx_bad(s, &s->text, off, "text block does not decompress", err);
 done:
-    ix->tcache.len = ulen;
-    ix->tc_seg = si;
-    ix->tc_block = (int64_t)b;
+    tc->buf.len = ulen;
+    tc->seg = s;
+    tc->block = b;
     return 0;
 }
 
@@ -1525,21 +1536,18 @@ int qx_text_block(const qx_seg *s, uint64_t b, qx_tblock *out, quarry_error *err
     return 0;
 }
 
-/* Appends the text of local unit u of segment s to `out` (ix->mu held). */
-static int unit_text(quarry_index *ix, const qx_seg *s, uint32_t u, qbuf *out, quarry_error *err);
-
 int qx_unit_text(quarry_index *ix, const qx_seg *s, uint32_t u, qbuf *out, quarry_error *err)
 {
-    if (u >= s->nunits)
-        return qerr_set(err, QUARRY_ENOTFOUND, "no passage %u in the segment", u);
     pthread_mutex_lock(&ix->mu);
-    int rc = unit_text(ix, s, u, out, err);
+    int rc = qx_tcache_unit_text(&ix->tc, s, u, out, err);
     pthread_mutex_unlock(&ix->mu);
     return rc;
 }
 
-static int unit_text(quarry_index *ix, const qx_seg *s, uint32_t u, qbuf *out, quarry_error *err)
+int qx_tcache_unit_text(qx_tcache *tc, const qx_seg *s, uint32_t u, qbuf *out, quarry_error *err)
 {
+    if (u >= s->nunits)
+        return qerr_set(err, QUARRY_ENOTFOUND, "no passage %u in the segment", u);
     if (s->ntblocks == 0)
         return qx_bad(s, &s->text, QF_HEADER, "text store is empty", err);
     uint64_t lo = 0, hi = s->ntblocks;
@@ -1550,22 +1558,22 @@ static int unit_text(quarry_index *ix, const qx_seg *s, uint32_t u, qbuf *out, q
         else
             hi = mid;
     }
-    int rc = text_block(ix, s, lo, err);
+    int rc = text_block(tc, s, lo, err);
     if (rc)
         return rc;
     uint32_t first = qload_u32(s->text_dir + 20 * lo + 16);
-    qcur c = qcur_make(ix->tcache.p, ix->tcache.len);
+    qcur c = qcur_make(tc->buf.p, tc->buf.len);
     uint32_t count = qcur_u32(&c);
     uint64_t boff = qload_u64(s->text_dir + 20 * lo);
-    if (!c.ok || u < first || u - first >= count || 4 + (uint64_t)count * 4 > ix->tcache.len)
+    if (!c.ok || u < first || u - first >= count || 4 + (uint64_t)count * 4 > tc->buf.len)
         return qx_bad(s, &s->text, boff, "text block does not hold the passage", err);
     uint64_t start = 4 + 4 * (uint64_t)count;
     for (uint32_t i = 0; i < u - first; i++)
-        start += qload_u32(ix->tcache.p + 4 + 4 * (uint64_t)i);
-    uint32_t len = qload_u32(ix->tcache.p + 4 + 4 * (uint64_t)(u - first));
-    if (start > ix->tcache.len || len > ix->tcache.len - start)
+        start += qload_u32(tc->buf.p + 4 + 4 * (uint64_t)i);
+    uint32_t len = qload_u32(tc->buf.p + 4 + 4 * (uint64_t)(u - first));
+    if (start > tc->buf.len || len > tc->buf.len - start)
         return qx_bad(s, &s->text, boff, "passage length out of range", err);
-    if (qbuf_append(out, ix->tcache.p + start, len))
+    if (qbuf_append(out, tc->buf.p + start, len))
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
     return 0;
 }
@@ -1581,7 +1589,7 @@ static int units_text(quarry_index *ix, uint32_t u, uint32_t n, char **text, siz
     pthread_mutex_lock(&ix->mu);
     for (uint32_t k = 0; k < n && !rc; k++) {
         const qx_seg *s = qx_seg_of_unit(ix, u + k);
-        rc = unit_text(ix, s, u + k - s->unit_base, &b, err);
+        rc = qx_tcache_unit_text(&ix->tc, s, u + k - s->unit_base, &b, err);
     }
     pthread_mutex_unlock(&ix->mu);
     if (!rc && qbuf_putc(&b, 0))

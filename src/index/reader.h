@@ -80,17 +80,33 @@ typedef struct qx_seg {
     uint64_t del_terms_at;
 } qx_seg;
 
-/* A raw-deflate decompressor that a user of the reader may install in
- * ix->tinf (the writer installs libdeflate's, textw.c, for the text it
+/* A raw-deflate decompressor that a text cache may use instead of zlib
+ * (the writer gives its own caches libdeflate's, textw.c, for the text it
  * reads back when deleting): run() fills exactly `ulen` bytes from exactly
- * `clen`, or returns nonzero (damaged data). Called with
- * ix->mu held. Without one, text blocks are inflated by zlib, so that a
- * program reading indexes links without libdeflate. */
+ * `clen`, or returns nonzero (damaged data). Without one, text blocks are
+ * inflated by zlib, so that a program reading indexes links without
+ * libdeflate. */
 typedef struct qx_inflater {
     int (*run)(void *st, const uint8_t *in, size_t clen, uint8_t *out, size_t ulen);
     void (*free)(void *st);
     void *st;
 } qx_inflater;
+
+/* The last text block inflated, and what inflates them. The index has one,
+ * guarded by ix->mu (qx_unit_text); a thread may keep one of its own
+ * (qx_tcache_unit_text): it is not shared. */
+typedef struct qx_tcache {
+    const qx_seg *seg;              /* the block in buf: of this segment (NULL: none) */
+    uint64_t block;
+    qbuf buf;
+    void *tz;                       /* a z_stream (zlib), made at the first block */
+    qx_inflater inf;                /* if set, used instead of zlib (freed with the cache) */
+} qx_tcache;
+
+void qx_tcache_init(qx_tcache *tc);
+void qx_tcache_free(qx_tcache *tc);
+/* Appends the text of local unit u of segment s to `out`. */
+int qx_tcache_unit_text(qx_tcache *tc, const qx_seg *s, uint32_t u, qbuf *out, quarry_error *err);
 
 struct quarry_index {
     char *dir;                      /* the first index's directory */
@@ -107,10 +123,7 @@ struct quarry_index {
     pthread_mutex_t mu;             /* guards pool and the text cache */
     qa_analyzer **pool;
     size_t npool, cap_pool;
-    int64_t tc_seg, tc_block;       /* the text block in tcache */
-    void *tz;                       /* a z_stream inflating text blocks (NULL until the first) */
-    qx_inflater tinf;               /* if set, inflates text blocks instead of zlib */
-    qbuf tcache;
+    qx_tcache tc;                   /* for qx_unit_text (ix->mu held) */
 };
 
 /* ------------------------------------------------------------ units */

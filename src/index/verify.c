@@ -216,7 +216,7 @@ static int verify_deletions(quarry_index *ix, const qx_seg *s, quarry_error *err
             if (qx_deleted(s, u) != dead)
                 rc = seg_bad(s, &s->del, err, "article %llu is only partly deleted (unit %llu)", a, u);
         if (!rc && dead)
-            rc = qdl_delete_article(&d, ix, s, a, an, err);
+            rc = qdl_delete_article(&d, &ix->tc, s, a, an, err);   /* (verify's own index: one thread) */
     }
     if (!rc && (d.units != s->del_units || d.articles != s->del_arts || d.tokens != s->del_tokens))
         rc = seg_bad(s, &s->del, err, "deleted counts disagree with the bitmap (%llu units, %llu articles)",

@@ -315,12 +315,6 @@ int quarry_writer_open(const char *dir, const quarry_index_options *o, quarry_wr
         const char *d1[] = { dir };
         if ((rc = qx_open(d1, 1, &w->base, err)))
             goto fail;
-        /* the text of the articles it deletes is read back: libdeflate's
-         * decompressor, if memory allows (zlib's otherwise) */
-        if ((w->base->tinf.st = qtw_inflater_new())) {
-            w->base->tinf.run = qtw_inflate;
-            w->base->tinf.free = qtw_inflater_free;
-        }
         if ((rc = qa_open_serialized(w->base->seg[0].blob, w->base->seg[0].blob_len, &w->an, err)))
             goto fail;
         w->opt.passages = (int)w->base->passage_mode;
@@ -908,9 +902,64 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The deletions of one segment, made by a thread of write_deletions. */
+typedef struct deljob {
+    const quarry_writer *w;
+    size_t si;                /* the segment */
+    uint64_t seg_id;          /* its id (in the manifest being made) */
+    const uint64_t *v;        /* its entries of `all` (segment << 32 | article), sorted */
+    size_t n;
+    qm_file file;             /* its new deletions file */
+    int rc;
+    quarry_error err;
+} deljob;
+
+typedef struct delthread {
+    deljob *jobs;
+    size_t njobs, first, step;   /* jobs first, first + step, ... */
+    qa_analyzer *an;
+} delthread;
+
+static void del_segment(deljob *j, qx_tcache *tc, qa_analyzer *an)
+{
+    const quarry_writer *w = j->w;
+    const qx_seg *s = &w->base->seg[j->si];
+    qdl_set d;
+    if ((j->rc = qdl_load(&d, s, &j->err)))
+        return;
+    for (size_t k = 0, done = 0; k < j->n && !j->rc; k++)
+        if (k == 0 || j->v[k] != j->v[k - 1]) {
+            j->rc = qdl_delete_article(&d, tc, s, (uint32_t)j->v[k], an, &j->err);
+            if (++done % 64 == 0)   /* their text blocks were read: bounded memory */
+                qx_seg_release(s);
+        }
+    qx_seg_release(s);
+    if (!j->rc)
+        j->rc = qdl_write(&d, w->dir, j->seg_id, w->gen, &j->file, &j->err);
+    qdl_free(&d);
+}
+
+static void *del_thread(void *arg)
+{
+    delthread *t = arg;
+    /* a text cache of its own, with libdeflate's decompressor if memory allows */
+    qx_tcache tc;
+    qx_tcache_init(&tc);
+    if ((tc.inf.st = qtw_inflater_new())) {
+        tc.inf.run = qtw_inflate;
+        tc.inf.free = qtw_inflater_free;
+    }
+    for (size_t i = t->first; i < t->njobs; i += t->step)
+        del_segment(&t->jobs[i], &tc, t->an);
+    qx_tcache_free(&tc);
+    return NULL;
+}
+
 /* The deletions of the index being added to: replaced and deleted articles.
  * Fills m's entries for the segments they touch (a new deletions file of
- * generation w->gen each). */
+ * generation w->gen each). The segments are done in parallel, on as many
+ * threads as the writer has workers (their analyzers are free by now):
+ * each reads back and analyzes the text of its segments' articles. */
 static int write_deletions(quarry_writer *w, qm_manifest *m, quarry_error *err)
 {
     size_t n = w->ndels;
@@ -919,8 +968,12 @@ static int write_deletions(quarry_writer *w, qm_manifest *m, quarry_error *err)
     if (!n)
         return 0;
     uint64_t *all = qmalloc(n * sizeof *all);
-    if (!all)
+    deljob *jobs = qcalloc(n, sizeof *jobs);
+    if (!all || !jobs) {
+        free(all);
+        free(jobs);
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    }
     size_t k = 0;
     for (size_t i = 0; i < w->ndels; i++)
         all[k++] = w->dels[i];
@@ -928,31 +981,49 @@ static int write_deletions(quarry_writer *w, qm_manifest *m, quarry_error *err)
         for (size_t j = 0; j < w->wk[i].nrepl; j++)
             all[k++] = w->wk[i].repl[j];
     qsort(all, n, sizeof *all, cmp_u64);
-    int rc = 0;
-    for (size_t i = 0; i < n && !rc;) {
-        size_t si = (size_t)(all[i] >> 32), j = i;
-        const qx_seg *s = &w->base->seg[si];
-        qdl_set d;
-        if ((rc = qdl_load(&d, s, err)))
-            break;
-        for (uint32_t done = 0; j < n && (all[j] >> 32) == si && !rc; j++)
-            if (j == i || all[j] != all[j - 1]) {
-                rc = qdl_delete_article(&d, w->base, s, (uint32_t)all[j], w->an, err);
-                if (++done % 64 == 0)   /* their text blocks were read: bounded memory */
-                    qx_seg_release(s);
-            }
-        qx_seg_release(s);
-        if (!rc) {
-            qm_segment *g = &m->seg[si];
-            rc = qdl_write(&d, w->dir, g->id, w->gen, &g->files[QM_SEG_FILES], err);
-            if (!rc) {
-                g->delgen = w->gen;
-                g->nfiles = QM_SEG_FILES + 1;
-            }
-        }
-        qdl_free(&d);
+    size_t njobs = 0;
+    for (size_t i = 0; i < n;) {   /* a job per segment */
+        size_t j = i;
+        while (j < n && (all[j] >> 32) == (all[i] >> 32))
+            j++;
+        deljob *jb = &jobs[njobs++];   /* (zeroed: calloc) */
+        jb->w = w;
+        jb->si = (size_t)(all[i] >> 32);
+        jb->seg_id = m->seg[jb->si].id;
+        jb->v = all + i;
+        jb->n = j - i;
         i = j;
     }
+    size_t nt = w->nworkers < njobs ? w->nworkers : njobs;
+    delthread th[MAX_THREADS];
+    pthread_t tid[MAX_THREADS];
+    int live[MAX_THREADS] = { 0 };
+    for (size_t t = 0; t < nt; t++)
+        th[t] = (delthread){ jobs, njobs, t, nt, w->wk[t].an };
+    for (size_t t = 1; t < nt; t++)
+        live[t] = pthread_create(&tid[t], NULL, del_thread, &th[t]) == 0;
+    del_thread(&th[0]);
+    for (size_t t = 1; t < nt; t++)
+        if (!live[t]) {   /* no thread for them: this one does their jobs, with its analyzer */
+            th[t].an = w->wk[0].an;
+            del_thread(&th[t]);
+        }
+    for (size_t t = 1; t < nt; t++)
+        if (live[t])
+            pthread_join(tid[t], NULL);
+    int rc = 0;
+    for (size_t i = 0; i < njobs && !rc; i++) {   /* the first failure, in segment order */
+        if ((rc = jobs[i].rc)) {
+            if (err)
+                *err = jobs[i].err;
+            break;
+        }
+        qm_segment *g = &m->seg[jobs[i].si];
+        g->files[QM_SEG_FILES] = jobs[i].file;
+        g->delgen = w->gen;
+        g->nfiles = QM_SEG_FILES + 1;
+    }
+    free(jobs);
     free(all);
     return rc;
 }
