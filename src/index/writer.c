@@ -1012,11 +1012,17 @@ static int write_deletions(quarry_writer *w, qm_manifest *m, quarry_error *err)
         if (live[t])
             pthread_join(tid[t], NULL);
     int rc = 0;
-    for (size_t i = 0; i < njobs && !rc; i++) {   /* the first failure, in segment order */
-        if ((rc = jobs[i].rc)) {
-            if (err)
-                *err = jobs[i].err;
-            break;
+    for (size_t i = 0; i < njobs && !rc; i++)   /* the first failure, in segment order */
+        if ((rc = jobs[i].rc) && err)
+            *err = jobs[i].err;
+    for (size_t i = 0; i < njobs; i++) {
+        if (rc) {   /* the deletions files the others wrote go too */
+            if (!jobs[i].rc && jobs[i].file.name[0]) {
+                char path[4200];
+                snprintf(path, sizeof path, "%s/%s", w->dir, jobs[i].file.name);
+                qsys_unlink(path);
+            }
+            continue;
         }
         qm_segment *g = &m->seg[jobs[i].si];
         g->files[QM_SEG_FILES] = jobs[i].file;

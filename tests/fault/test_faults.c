@@ -79,13 +79,13 @@ static int op_delete(const char *dir, const char *input, quarry_error *err)
     quarry_index_options o;
     quarry_index_options_init(&o);
     o.add = 1;
-    o.mem_mb = 8;
-    o.threads = 1;
+    o.mem_mb = 16;
+    o.threads = 2;   /* the segments' deletions are counted out on both */
     quarry_writer *w;
     int rc = quarry_writer_open(dir, &o, &w, err);
     if (rc)
         return rc;
-    for (int i = 0; i < 60 && !rc; i += 3) {
+    for (int i = 0; i < 84 && !rc; i += 3) {   /* the base's articles and the parts' */
         char id[32];
         snprintf(id, sizeof id, "f%d", i);
         if ((rc = quarry_writer_delete(w, id, err)) == QUARRY_ENOTFOUND)
