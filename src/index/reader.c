@@ -1329,17 +1329,21 @@ const uint32_t *qx_positions(qx_cursor *c)
         c->pout = o;
         c->cap_out = nc;
     }
-    /* gaps -> absolute, strictly increasing: a gap of 0, or one that wraps
-     * past 2^32 (the positions would decrease), is damage */
-    uint32_t acc = 0;
-    for (uint32_t j = a; j < b; j++) {
-        uint32_t g = c->pos[j];
-        if (j > a && (g == 0 || acc + g < acc)) {
-            fail(c);
-            return NULL;
-        }
-        acc += g;
-        c->pout[j - a] = acc;
+    /* gaps -> absolute, strictly increasing: a gap of 0, or a sum past
+     * 2^32 (the positions would wrap and decrease), is damage; checked
+     * once after the loop, which has no branch but its own */
+    const uint32_t *g = c->pos + a;
+    uint32_t *out = c->pout, n = b - a, zero = 0;
+    uint64_t acc = g[0];
+    out[0] = g[0];
+    for (uint32_t j = 1; j < n; j++) {
+        zero |= g[j] == 0;
+        acc += g[j];
+        out[j] = (uint32_t)acc;
+    }
+    if (zero || acc > UINT32_MAX) {
+        fail(c);
+        return NULL;
     }
     return c->pout;
 }
