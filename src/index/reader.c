@@ -1113,31 +1113,6 @@ static int load_impacts(qx_cursor *c, uint64_t b)
     return 0;
 }
 
-const qim_pair *qx_shallow(qx_cursor *c, uint32_t target, uint32_t *last_doc, uint32_t *n)
-{
-    if (c->doc == QX_END)
-        return NULL;
-    if (!c->skips) {
-        if (c->last < target)
-            return NULL;
-        *last_doc = c->last;
-        *n = c->t.nimp;
-        return c->t.imp;
-    }
-    uint64_t b = c->sblk < c->blk ? c->blk : c->sblk;
-    if (skip_u32(c, b, 0) < target) {
-        b = find_block(c, b, target);
-        if (b >= c->nblocks)
-            return NULL;
-    }
-    c->sblk = b;
-    if (load_impacts(c, b))
-        return NULL;
-    *last_doc = skip_u32(c, b, 0);
-    *n = c->nimp;
-    return c->imp;
-}
-
 uint32_t qx_block_last(qx_cursor *c, uint32_t target)
 {
     if (c->doc == QX_END)
@@ -1152,6 +1127,22 @@ uint32_t qx_block_last(qx_cursor *c, uint32_t target)
     }
     c->sblk = b;
     return skip_u32(c, b, 0);
+}
+
+const qim_pair *qx_shallow(qx_cursor *c, uint32_t target, uint32_t *last_doc, uint32_t *n)
+{
+    uint32_t last = qx_block_last(c, target);
+    if (last == QX_END)
+        return NULL;
+    *last_doc = last;
+    if (!c->skips) {   /* one block: the term's impacts are its */
+        *n = c->t.nimp;
+        return c->t.imp;
+    }
+    if (load_impacts(c, c->sblk))
+        return NULL;
+    *n = c->nimp;
+    return c->imp;
 }
 
 int qx_blocks_in(qx_cursor *c, uint32_t from, uint32_t to, uint64_t *b0, uint64_t *b1)
@@ -1362,16 +1353,29 @@ static const char *rec_str(qcur *c, uint32_t *len)
     return (const char *)p;
 }
 
-int qx_article(const qx_seg *s, uint32_t a, qx_artrec *out, quarry_error *err)
+/* Where the record of article a (< narts) is: a cursor over it, and its
+ * offset in the file. */
+static int art_record(const qx_seg *s, uint32_t a, qcur *c, uint64_t *at, quarry_error *err)
 {
-    if (a >= s->narts)
-        return qerr_set(err, QUARRY_ENOTFOUND, "no article %u (the segment has %llu)", a, (unsigned long long)s->narts);
     uint64_t off = qload_u64(s->art_offs + 8 * (uint64_t)a);
     uint64_t end = qload_u64(s->art_offs + 8 * ((uint64_t)a + 1));
     uint64_t limit = (uint64_t)(s->art_offs - s->arts.base);
     if (off < QF_HEADER || end > limit || off >= end)
         return qx_bad(s, &s->arts, s->art_offs - s->arts.base + 8 * (uint64_t)a, "article offset out of range", err);
-    qcur c = qcur_make(s->arts.base + off, end - off);
+    *c = qcur_make(s->arts.base + off, end - off);
+    *at = off;
+    return 0;
+}
+
+int qx_article(const qx_seg *s, uint32_t a, qx_artrec *out, quarry_error *err)
+{
+    if (a >= s->narts)
+        return qerr_set(err, QUARRY_ENOTFOUND, "no article %u (the segment has %llu)", a, (unsigned long long)s->narts);
+    qcur c;
+    uint64_t off;
+    int rc = art_record(s, a, &c, &off, err);
+    if (rc)
+        return rc;
     qx_artrec r;
     r.first_unit = qcur_u32(&c);
     r.nunits = qcur_u32(&c);
@@ -1406,13 +1410,12 @@ int quarry_article_get(const quarry_index *ix, uint32_t a, quarry_article *out, 
  * dates and fingerprints that qx_article also reads). */
 static int article_id(const qx_seg *s, uint32_t a, const char **id, uint32_t *len, quarry_error *err)
 {
-    uint64_t off = qload_u64(s->art_offs + 8 * (uint64_t)a);
-    uint64_t end = qload_u64(s->art_offs + 8 * ((uint64_t)a + 1));
-    uint64_t limit = (uint64_t)(s->art_offs - s->arts.base);
-    if (off < QF_HEADER || end > limit || off >= end)
-        return qx_bad(s, &s->arts, s->art_offs - s->arts.base + 8 * (uint64_t)a, "article offset out of range", err);
-    qcur c = qcur_make(s->arts.base + off, end - off);
-    if (!qcur_bytes(&c, 8) || !(*id = rec_str(&c, len)))
+    qcur c;
+    uint64_t off;
+    int rc = art_record(s, a, &c, &off, err);
+    if (rc)
+        return rc;
+    if (!qcur_bytes(&c, 8) || !(*id = rec_str(&c, len)))   /* (first unit, units) */
         return qx_bad(s, &s->arts, off, "damaged article record", err);
     return 0;
 }

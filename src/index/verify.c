@@ -148,9 +148,9 @@ static int verify_segment(quarry_index *ix, const qx_seg *s, quarry_error *err)
         uint64_t key = 0;
         if (r.date_len && !qdate_key(r.date, r.date_len, &key, NULL))
             key = 0;
-        if (key != qx_article_date(s, (uint32_t)a))
-            return seg_bad(s, &s->arts, err, "date key of article %llu differs from its date (%llu)", a,
-                           qx_article_date(s, (uint32_t)a));
+        uint64_t stored = qx_article_date(s, (uint32_t)a);
+        if (key != stored)
+            return seg_bad(s, &s->arts, err, "date key of article %llu differs from its date (%llu)", a, stored);
         next_unit += r.nunits;
     }
     if (next_unit != s->nunits)
