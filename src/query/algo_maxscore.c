@@ -23,7 +23,7 @@
  * single terms one whose bound cannot enter the kept hits is counted
  * without being scored; over other clauses every candidate is scored
  * without a bound (telling whether a phrase matches reads the positions
- * that scoring it does: the bound cost a tenth of a phrase query).
+ * that scoring it does, so the bound would spare nothing).
  *
  * When every clause is a single term, the candidates are walked on the
  * cursors directly.
@@ -165,29 +165,25 @@ static void run_nodes(ms *m)
                 }
             }
             double theta = qk_threshold(col), enter = qk_enter(col), s;
-            if (theta == -INFINITY) {
-                /* still counting every match: the bound could only spare
-                 * scoring a match that cannot enter, and deciding whether
-                 * a unit matches costs about what scoring it does (a
-                 * phrase reads the same positions): score it */
-                if (qalgo_match(r, d, &s))
-                    qk_collect(col, d, s);
+            /* while every match is still counted (theta -infinity) the
+             * bound could only spare scoring a match that cannot enter,
+             * and deciding whether a unit matches costs about what
+             * scoring it does (a phrase reads the same positions): no bound */
+            double bound = INFINITY;
+            int ok = 1;
+            if (theta > -INFINITY) {
+                bound = m->pre;
                 for (size_t k = ne; k < n; k++)
                     if (cl[m->ord[k]]->doc == d)
-                        qn_advance(x, cl[m->ord[k]], d + 1);
-                continue;
-            }
-            double bound = m->pre;
-            for (size_t k = ne; k < n; k++)
-                if (cl[m->ord[k]]->doc == d)
-                    bound += qn_doc_ub(x, cl[m->ord[k]], d);
-            int ok = !bm25_below(bound, theta);
-            for (size_t k = ne; ok && k-- > 0;) {
-                qn_node *c = cl[m->ord[k]];
-                bound -= m->B[m->ord[k]];
-                if (qn_advance(x, c, d) == d)
-                    bound += qn_doc_ub(x, c, d);
+                        bound += qn_doc_ub(x, cl[m->ord[k]], d);
                 ok = !bm25_below(bound, theta);
+                for (size_t k = ne; ok && k-- > 0;) {
+                    qn_node *c = cl[m->ord[k]];
+                    bound -= m->B[m->ord[k]];
+                    if (qn_advance(x, c, d) == d)
+                        bound += qn_doc_ub(x, c, d);
+                    ok = !bm25_below(bound, theta);
+                }
             }
             if (ok && bm25_below(bound, enter)) {   /* cannot enter: only whether it matches */
                 if (qn_match(x, r->root, d))
