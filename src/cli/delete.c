@@ -57,8 +57,8 @@ int cli_delete(int argc, char **argv)
         return cli_failf("delete: give ids as arguments or with --ids FILE (see 'quarry delete --help')");
     quarry_index_options o;
     quarry_index_options_init(&o);
-    o.add = 1;
-    o.merge = merge;   /* threads: the processors', to count deleted articles' terms out */
+    o.add = 1;   /* threads left at the default (the processors'): they count deleted articles' terms out */
+    o.merge = merge;
     quarry_error err = { 0 };
     quarry_writer *w;
     if (quarry_writer_open(dir, &o, &w, &err))

@@ -3,9 +3,9 @@
  * consecutive units gathered into blocks of about QF_TEXT_BLOCK bytes,
  * each block compressed as raw DEFLATE (index/FORMAT.md §text).
  *
- * An ordinary block is gathered whole and compressed by libdeflate, about
- * twice as fast as zlib at its fastest level and smaller: compressing text
- * was a fifth of an indexing run's CPU time (bench/pipeline.md). A block
+ * An ordinary block is gathered whole and compressed by libdeflate at its
+ * fastest level (TW_LEVEL; bench/pipeline.md times whole builds with it,
+ * compression itself is not measured apart in bench/). A block
  * that ends with a unit larger than TW_WHOLE is streamed through zlib
  * instead, so that a huge unit is never copied. Both write the same
  * format; readers inflate with zlib, except a writer reading back the
@@ -21,7 +21,7 @@
 #include "index/manifest.h"
 
 #define TW_WHOLE (4 * QF_TEXT_BLOCK)   /* a larger last unit is streamed (zlib) */
-#define TW_LEVEL 1                     /* libdeflate's fastest: measured in bench/pipeline.md */
+#define TW_LEVEL 1                     /* libdeflate's fastest */
 
 static void end_stream(qtw_writer *t)
 {

@@ -31,9 +31,10 @@ int qtw_finish(qtw_writer *t, uint64_t *size, uint32_t *crc, quarry_error *err);
 void qtw_abort(qtw_writer *t);
 
 /* libdeflate's decompressor for text blocks read back by a writer (the
- * text of deleted articles, to count their terms out): about three times
- * zlib's speed. New: NULL when out of memory. Inflate: 0 when `in` is
- * exactly `clen` bytes of raw deflate that decompress to exactly `ulen`. */
+ * text of deleted articles, to count their terms out; bench/pipeline.md
+ * §3 times delete and update). New: NULL when out of memory. Inflate: 0
+ * when `in` is exactly `clen` bytes of raw deflate that decompress to
+ * exactly `ulen`. */
 void *qtw_inflater_new(void);
 int qtw_inflate(void *st, const uint8_t *in, size_t clen, uint8_t *out, size_t ulen);
 void qtw_inflater_free(void *st);
