@@ -58,10 +58,8 @@ static void build(const char *dir, const char *jsonl, int passages)
     o.passages = passages;
     o.passage_tokens = 32;
     o.stopwords = "none";   /* very common terms, as the peers index them */
-    quarry_writer *w;
+    quarry_writer *w = twriter_open(dir, &o);
     quarry_error err;
-    if (quarry_writer_open(dir, &o, &w, &err))
-        fail_msg("quarry_writer_open: %s", err.msg);
     const char *paths[] = { jsonl };
     if (quarry_writer_add_paths(w, paths, 1, &err) || quarry_writer_commit(w, &err))
         fail_msg("indexing %s: %s", jsonl, err.msg);

@@ -659,9 +659,7 @@ static void test_text_block(void **state)
     quarry_index_options_init(&o);
     o.add = 1;
     o.threads = 1;
-    quarry_writer *w;
-    if (quarry_writer_open(dir, &o, &w, &err))
-        fail_msg("%s: quarry_writer_open: %s", what, err.msg);
+    quarry_writer *w = twriter_open(dir, &o);
     rc = quarry_writer_delete(w, "G000", &err);
     if (rc == 0)
         rc = quarry_writer_commit(w, &err);

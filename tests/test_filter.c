@@ -466,10 +466,8 @@ static void build(const char *dir, const char *jsonl, int passages, unsigned mem
     o.stopwords = "none";
     o.mem_mb = mem;
     o.threads = 1;
-    quarry_writer *w;
+    quarry_writer *w = twriter_open(dir, &o);
     quarry_error err;
-    if (quarry_writer_open(dir, &o, &w, &err))
-        fail_msg("quarry_writer_open: %s", err.msg);
     const char *paths[] = { jsonl };
     if (quarry_writer_add_paths(w, paths, 1, &err) || quarry_writer_commit(w, &err))
         fail_msg("indexing %s: %s", jsonl, err.msg);
@@ -490,10 +488,8 @@ static void build_segments(const char *dir, const tcoll *c, trng *r)
         o.threads = 1;
         o.add = run > 0;
         o.merge = 0;
-        quarry_writer *w;
+        quarry_writer *w = twriter_open(dir, &o);
         quarry_error err;
-        if (quarry_writer_open(dir, &o, &w, &err))
-            fail_msg("quarry_writer_open: %s", err.msg);
         size_t from = run * per, to = run == 2 ? c->n : from + per;
         for (size_t i = from; i < to; i++) {
             const tdoc *d = &c->d[i];

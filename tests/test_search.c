@@ -1490,11 +1490,9 @@ static quarry_index *open_index(const char *dir)
 
 static void build_index(const char *dir, const quarry_index_options *o, const gdoc *docs, size_t n)
 {
-    quarry_writer *w = NULL;
+    quarry_writer *w = twriter_open(dir, o);
     quarry_error err;
-    int rc = quarry_writer_open(dir, o, &w, &err);
-    if (rc)
-        fail_msg("quarry_writer_open: %s", err.msg);
+    int rc;
     for (size_t i = 0; i < n; i++)
         if ((rc = quarry_writer_add(w, docs[i].id, docs[i].title, docs[i].text, docs[i].len, NULL, NULL, &err)))
             fail_msg("quarry_writer_add %s: %s", docs[i].id, err.msg);

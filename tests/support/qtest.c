@@ -95,6 +95,15 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
     return remove(path);
 }
 
+quarry_writer *twriter_open(const char *dir, const quarry_index_options *o)
+{
+    quarry_writer *w;
+    quarry_error err;
+    if (quarry_writer_open(dir, o, &w, &err))
+        fail_msg("quarry_writer_open %s: %s", dir, err.msg);
+    return w;
+}
+
 quarry_writer *twriter_verbatim(const char *dir)
 {
     quarry_index_options o;
@@ -103,11 +112,7 @@ quarry_writer *twriter_verbatim(const char *dir)
     o.stopwords = "none";
     o.passages = 0;
     o.threads = 1;
-    quarry_writer *w;
-    quarry_error err;
-    if (quarry_writer_open(dir, &o, &w, &err))
-        fail_msg("quarry_writer_open: %s", err.msg);
-    return w;
+    return twriter_open(dir, &o);
 }
 
 char *ttmp_make(const char *tag)

@@ -47,6 +47,9 @@ void tsb_printf(tsb *s, const char *fmt, ...) __attribute__((format(printf, 2, 3
  * which deletes the tree). */
 char *ttmp_make(const char *tag);
 void ttmp_remove(char *dir);
+/* A writer of the index in dir with options o; fails the test when it
+ * cannot open. */
+quarry_writer *twriter_open(const char *dir, const quarry_index_options *o);
 /* A writer of a new index in dir whose terms are the words as written (no
  * stemming, no stop words), one unit per article, one thread; fails the
  * test when it cannot open. */
