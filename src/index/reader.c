@@ -1113,34 +1113,43 @@ static int load_impacts(qx_cursor *c, uint64_t b)
     return 0;
 }
 
+/* The shallow position moved to the block that holds the first doc >=
+ * target (multi-block terms): 0, or -1 when none is left. */
+static inline int shallow_block(qx_cursor *c, uint32_t target)
+{
+    uint64_t b = c->sblk < c->blk ? c->blk : c->sblk;
+    if (skip_u32(c, b, 0) < target) {
+        b = find_block(c, b, target);
+        if (b >= c->nblocks)
+            return -1;
+    }
+    c->sblk = b;
+    return 0;
+}
+
 uint32_t qx_block_last(qx_cursor *c, uint32_t target)
 {
     if (c->doc == QX_END)
         return QX_END;
     if (!c->skips)
         return c->last >= target ? c->last : QX_END;
-    uint64_t b = c->sblk < c->blk ? c->blk : c->sblk;
-    if (skip_u32(c, b, 0) < target) {
-        b = find_block(c, b, target);
-        if (b >= c->nblocks)
-            return QX_END;
-    }
-    c->sblk = b;
-    return skip_u32(c, b, 0);
+    return shallow_block(c, target) ? QX_END : skip_u32(c, c->sblk, 0);
 }
 
 const qim_pair *qx_shallow(qx_cursor *c, uint32_t target, uint32_t *last_doc, uint32_t *n)
 {
-    uint32_t last = qx_block_last(c, target);
-    if (last == QX_END)
+    if (c->doc == QX_END)
         return NULL;
-    *last_doc = last;
     if (!c->skips) {   /* one block: the term's impacts are its */
+        if (c->last < target)
+            return NULL;
+        *last_doc = c->last;
         *n = c->t.nimp;
         return c->t.imp;
     }
-    if (load_impacts(c, c->sblk))
+    if (shallow_block(c, target) || load_impacts(c, c->sblk))
         return NULL;
+    *last_doc = skip_u32(c, c->sblk, 0);
     *n = c->nimp;
     return c->imp;
 }
