@@ -22,8 +22,9 @@
 #    and off), a 31 MiB one with --threads 1, 2, 4, news 3x with --threads 16
 #    --mem 128 (and refused at --mem 32), optimize --mem 64 of a --mem 64
 #    --no-merge index.
-# 3. add: --add of the last 1% (new ids), of 1% updates, delete of 1%, each
-#    against the full build time of the same run.
+# 3. add: --add of a random 1% and of the last 1% (new ids), of 1% updates,
+#    delete of 1%, each against the full build time of the same run (and each
+#    add against the same documents indexed alone as a new index).
 # 4. size: postings + positions (quarry stats) of an index built in one run
 #    and of a --mem 64 one after optimize (target at 25x: at most 456 MiB).
 # 5. equiv: an index built in 10 batches with --add, updates and deletes (and

@@ -22,6 +22,9 @@
  *     hit for hit (the same passage numbers).
  *   - determinism: two builds of the same input with 3 threads are the
  *     same bytes; and quarry_article_find finds the live copy of an id.
+ *   - id lookups: quarry_article_find (the id hash tables) against a model
+ *     of the live ids, hash collisions included, through adds, updates,
+ *     deletes and optimize.
  *
  * QUARRY_TEST_SEED changes the seed; QUARRY_SEGMENT_QUERIES the number of
  * queries per comparison (default 150).
@@ -39,6 +42,7 @@
 
 #include <dirent.h>
 
+#include "index/format.h"
 #include "quarry.h"
 #include "support/qtest.h"
 
@@ -596,6 +600,173 @@ static void test_threads_deterministic(void **state)
     ttmp_remove(tmp);
 }
 
+/* ------------------------------------------------------------ id lookups */
+
+/* Two ids with the same 32-bit id hash (FORMAT.md §arts), found by a
+ * birthday search over "collide-N": *a < *b in N, the first pair from
+ * *from on (updated past it). */
+static void colliding(unsigned *from, char a[32], char b[32])
+{
+    enum { SLOTS = 1u << 20 };
+    uint64_t *slot = calloc(SLOTS, sizeof *slot);   /* hash << 32 | n + 1 */
+    assert_non_null(slot);
+    for (unsigned n = *from;; n++) {
+        char id[32];
+        int len = snprintf(id, sizeof id, "collide-%u", n);
+        uint32_t h = qf_id_hash(id, (size_t)len);
+        uint32_t i = h & (SLOTS - 1);
+        while (slot[i] && (uint32_t)(slot[i] >> 32) != h)
+            i = (i + 1) & (SLOTS - 1);
+        if (slot[i]) {
+            snprintf(a, 32, "collide-%u", (unsigned)(uint32_t)slot[i] - 1);
+            memcpy(b, id, (size_t)len + 1);
+            *from = n + 1;
+            break;
+        }
+        slot[i] = (uint64_t)h << 32 | (n + 1);
+    }
+    free(slot);
+}
+
+typedef struct idmodel {
+    char **id;
+    int *version;        /* 0: absent or deleted; else the title's version */
+    size_t n, cap;
+} idmodel;
+
+static size_t model_add(idmodel *m, const char *id)
+{
+    if (m->n == m->cap) {
+        m->cap = m->cap ? 2 * m->cap : 1024;
+        m->id = txrealloc(m->id, m->cap * sizeof *m->id);
+        m->version = txrealloc(m->version, m->cap * sizeof *m->version);
+    }
+    m->id[m->n] = txstrdup(id);
+    m->version[m->n] = 0;
+    return m->n++;
+}
+
+static void put(quarry_writer *w, idmodel *m, size_t i, int version)
+{
+    char title[32];
+    snprintf(title, sizeof title, "version %d", version);
+    static const char text[] = "alpha bravo charlie";
+    quarry_error err;
+    CHECK_OK(quarry_writer_add(w, m->id[i], title, text, sizeof text - 1, NULL, NULL, &err));
+    m->version[i] = version;
+}
+
+/* Every id of the model (and every absent one) against quarry_article_find:
+ * found exactly when live, and then the article with that id and the
+ * latest version's title. */
+static void lookups_agree(const char *dir, const idmodel *m, const char *when)
+{
+    quarry_index *ix;
+    quarry_error err;
+    CHECK_OK(quarry_open(dir, &ix, &err));
+    CHECK_OK(quarry_verify(dir, &err));
+    size_t found = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        uint32_t a = UINT32_MAX;
+        int rc = quarry_article_find(ix, m->id[i], &a, &err);
+        if (!m->version[i]) {
+            if (rc != QUARRY_ENOTFOUND)
+                fail_msg("%s: %s is not live, quarry_article_find returned %d (article %u)", when, m->id[i], rc, a);
+            continue;
+        }
+        if (rc)
+            fail_msg("%s: %s is live (version %d), quarry_article_find returned %d: %s", when, m->id[i],
+                     m->version[i], rc, err.msg);
+        quarry_article art;
+        CHECK_OK(quarry_article_get(ix, a, &art, &err));
+        char title[32];
+        snprintf(title, sizeof title, "version %d", m->version[i]);
+        if (strcmp(art.id, m->id[i]) != 0 || strcmp(art.title, title) != 0)
+            fail_msg("%s: %s found as article %u \"%s\" titled \"%s\", expected \"%s\"", when, m->id[i], a, art.id,
+                     art.title, title);
+        found++;
+    }
+    print_message("      %-34s %zu ids looked up, %zu live\n", when, m->n, found);
+    quarry_close(ix);
+}
+
+/* quarry_article_find (an id hash table per segment: FORMAT.md §arts)
+ * against a model of which ids are live, over ids of many shapes (shared
+ * prefixes, long, non-ASCII, 32-bit hash collisions in one segment and
+ * across segments), through adds, updates and deletes (a segment per run
+ * and thread), and quarry_optimize. */
+static void test_id_lookup(void **state)
+{
+    (void)state;
+    char *tmp = ttmp_make("idlookup");
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/ix", tmp);
+    idmodel m = { 0 };
+    trng r;
+    trng_seed(&r, 900);
+    for (unsigned i = 0; i < 6000; i++) {
+        char id[300];
+        switch (i % 5) {
+        case 0: snprintf(id, sizeof id, "talk.politics.misc/%u#r%u", 170000 + i, i % 25); break;
+        case 1: snprintf(id, sizeof id, "%u", i); break;
+        case 2: snprintf(id, sizeof id, "d\xc3\xa9p\xc3\xaa" "che-%u-\xe2\x82\xac", i); break;
+        case 3: snprintf(id, sizeof id, "%0200u", i); break;
+        default: snprintf(id, sizeof id, "x%llx", (unsigned long long)trng_next(&r)); break;
+        }
+        model_add(&m, id);
+    }
+    unsigned from = 0;
+    size_t col[6];
+    for (int k = 0; k < 3; k++) {   /* three colliding pairs */
+        char a[32], b[32];
+        colliding(&from, a, b);
+        col[2 * k] = model_add(&m, a);
+        col[2 * k + 1] = model_add(&m, b);
+    }
+    /* run 1: the first half and both ids of pair 0 */
+    quarry_writer *w = writer(dir, 0, 0, 8, 1);
+    for (size_t i = 0; i < 3000; i++)
+        put(w, &m, i, 1);
+    put(w, &m, col[0], 1);
+    put(w, &m, col[1], 1);
+    put(w, &m, col[2], 1);   /* pair 1: one id now, the other later */
+    commit(w, NULL);
+    lookups_agree(dir, &m, "after the first run");
+    /* run 2: the rest, updates, deletes (pair 1's second id; pair 2 not at all) */
+    w = writer(dir, 1, 0, 16, 2);
+    for (size_t i = 3000; i < 6000; i++)
+        put(w, &m, i, 1);
+    put(w, &m, col[3], 1);
+    for (size_t i = 0; i < 3000; i += 7)
+        put(w, &m, i, 2);
+    quarry_error err;
+    for (size_t i = 1; i < 3000; i += 11) {
+        if (m.version[i] == 2)
+            continue;
+        CHECK_OK(quarry_writer_delete(w, m.id[i], &err));
+        m.version[i] = 0;
+    }
+    CHECK_OK(quarry_writer_delete(w, m.id[col[0]], &err));   /* one of a colliding pair */
+    m.version[col[0]] = 0;
+    commit(w, NULL);
+    lookups_agree(dir, &m, "after adds, updates and deletes");
+    /* run 3: updates of updates, and a deleted id back */
+    w = writer(dir, 1, 0, 8, 1);
+    for (size_t i = 0; i < 3000; i += 14)
+        put(w, &m, i, 3);
+    put(w, &m, 1, 4);
+    commit(w, NULL);
+    lookups_agree(dir, &m, "after a third run");
+    quarry_index_summary so;
+    CHECK_OK(quarry_optimize(dir, 64, &so, &err));
+    lookups_agree(dir, &m, "after quarry_optimize");
+    for (size_t i = 0; i < m.n; i++)
+        free(m.id[i]);
+    free(m.id);
+    free(m.version);
+    ttmp_remove(tmp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -603,6 +774,7 @@ int main(void)
         cmocka_unit_test(test_batches_reuters),
         cmocka_unit_test(test_shards),
         cmocka_unit_test(test_threads_deterministic),
+        cmocka_unit_test(test_id_lookup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -281,3 +281,15 @@ void qf_sync_dir(const char *dir)
         qsys_close(fd);
     }
 }
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+void qf_sort_u64(uint64_t *v, size_t n)
+{
+    if (n > 1)
+        qsort(v, n, sizeof *v, cmp_u64);
+}

@@ -15,7 +15,7 @@
 #include "base/base.h"
 
 #define QF_MAGIC "QRRY"
-#define QF_VERSION 3u
+#define QF_VERSION 4u
 #define QF_HEADER 16u
 #define QF_FOOTER 4u
 
@@ -58,6 +58,26 @@ static inline uint32_t qf_lenq_decode(uint8_t q)
     unsigned e = (unsigned)(q - 64) / 8u + 6u, m = (unsigned)(q - 64) % 8u;
     return (8u + m) << (e - 3u);
 }
+
+/* The 32-bit hash of an article id that keys the id hash table of .arts
+ * (FORMAT.md §arts): FNV-1a 64 of the id's bytes, then MurmurHash3's
+ * 64-bit finalizer, high 32 bits. Part of the format: never change it. */
+static inline uint32_t qf_id_hash(const void *p, size_t n)
+{
+    const uint8_t *s = p;
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ s[i]) * 0x100000001b3ull;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return (uint32_t)(h >> 32);
+}
+
+/* Sorts the n entries (hash << 32 | article) of an id hash table. */
+void qf_sort_u64(uint64_t *v, size_t n);
 
 /* A file being written: buffered, CRC computed on the fly. */
 typedef struct qf_writer {

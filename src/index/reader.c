@@ -118,7 +118,7 @@ static int seg_open(const char *dir, const qm_segment *g, qx_seg *s, quarry_erro
         return qx_bad(s, &s->meta, QF_HEADER, "bad collection statistics", err);
 
     /* units: columns len u32, lenq u8, article u32, body_pos u32, fingerprint u64; u64 units */
-    uint64_t t[5];
+    uint64_t t[6];
     if (trailer(&s->unit, 1, t) || t[0] != s->nunits || s->unit.body_len != 21 * s->nunits + 8)
         return qx_bad(s, &s->unit, QF_HEADER, "unit table size does not match the statistics", err);
     s->ulen = s->unit.body;
@@ -127,15 +127,17 @@ static int seg_open(const char *dir, const qm_segment *g, qx_seg *s, quarry_erro
     s->ubody = s->uart + 4 * s->nunits;
     s->ufp = s->ubody + 4 * s->nunits;
 
-    /* articles: records, offsets, id order, dates, fingerprints, trailer */
+    /* articles: records, offsets, id order, dates, fingerprints, id hashes, trailer */
     uint64_t n = s->narts;
-    if (trailer(&s->arts, 5, t) || t[0] != n || t[1] < QF_HEADER || t[2] != t[1] + 8 * (n + 1) ||
-        t[3] != t[2] + 4 * n || t[4] != t[3] + 8 * n || t[4] + 8 * n + 40 != QF_HEADER + s->arts.body_len)
-        return qx_bad(s, &s->arts, s->arts.size - 44, "bad article table trailer", err);
+    if (trailer(&s->arts, 6, t) || t[0] != n || t[1] < QF_HEADER || t[2] != t[1] + 8 * (n + 1) ||
+        t[3] != t[2] + 4 * n || t[4] != t[3] + 8 * n || t[5] != t[4] + 8 * n ||
+        t[5] + 8 * n + 48 != QF_HEADER + s->arts.body_len)
+        return qx_bad(s, &s->arts, s->arts.size - 52, "bad article table trailer", err);
     s->art_offs = s->arts.base + t[1];
     s->art_order = s->arts.base + t[2];
     s->art_dates = s->arts.base + t[3];
     s->art_fps = s->arts.base + t[4];
+    s->art_hashes = s->arts.base + t[5];
 
     /* text: blocks, directory, trailer = nblocks, nunits, dir_off */
     if (trailer(&s->text, 3, t) || t[1] != s->nunits || t[2] < QF_HEADER ||
@@ -1429,37 +1431,68 @@ static int article_id(const qx_seg *s, uint32_t a, const char **id, uint32_t *le
     return 0;
 }
 
+/* The first entry of s's id hash table that is >= key (narts when none):
+ * interpolation while the range is wide (the hashes are uniform: two or
+ * three probes), then binary search. Invariant: the entries before lo are
+ * below key (lv the last of them), those from hi on are not (hv the first). */
+static uint64_t id_hash_lower_bound(const qx_seg *s, uint64_t key)
+{
+    uint64_t lo = 0, hi = s->narts, lv = 0, hv = UINT64_MAX;
+    for (int step = 0; step < 8 && hi - lo > 16 && hv > lv; step++) {
+        double f = (double)(key - lv) / (double)(hv - lv);
+        uint64_t i = lo + (uint64_t)(f * (double)(hi - lo));
+        if (i >= hi)
+            i = hi - 1;
+        if (i < lo)
+            i = lo;
+        uint64_t v = qx_id_hash_entry(s, i);
+        if (v < key) {
+            lo = i + 1;
+            lv = v;
+        } else {
+            hi = i;
+            hv = v;
+        }
+    }
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (qx_id_hash_entry(s, mid) < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 int quarry_article_find(const quarry_index *ix, const char *id, uint32_t *article, quarry_error *err)
 {
     size_t len = strlen(id);
+    uint32_t h = qf_id_hash(id, len);
     /* the newest segment first: after an update, only it holds a live copy */
     for (size_t k = ix->nseg; k-- > 0;) {
         const qx_seg *s = &ix->seg[k];
-        uint64_t lo = 0, hi = s->narts;
-        while (lo < hi) {
-            uint64_t mid = lo + (hi - lo) / 2;
-            uint32_t a = qload_u32(s->art_order + 4 * mid);
+        /* the entries with the id's hash (one, or none, but for collisions) */
+        for (uint64_t i = id_hash_lower_bound(s, (uint64_t)h << 32); i < s->narts; i++) {
+            uint64_t e = qx_id_hash_entry(s, i);
+            if (e >> 32 != h)
+                break;
+            uint32_t a = (uint32_t)e;
             if (a >= s->narts)
-                return qx_bad(s, &s->arts, s->art_order - s->arts.base + 4 * mid, "id index names no article", err);
+                return qx_bad(s, &s->arts, s->art_hashes - s->arts.base + 8 * i, "id hash table names no article", err);
             const char *rid;
             uint32_t rlen;
             int rc = article_id(s, a, &rid, &rlen, err);
             if (rc)
                 return rc;
-            int c = cmp_bytes((const uint8_t *)rid, rlen, (const uint8_t *)id, len);
-            if (c == 0) {
-                qx_artrec r;   /* the whole record, checked, for its units */
-                if ((rc = qx_article(s, a, &r, err)))
-                    return rc;
-                if (qx_deleted(s, r.first_unit))
-                    break;   /* deleted here: an older segment cannot hold it live either... unless another index does */
-                *article = s->art_base + a;
-                return 0;
-            }
-            if (c < 0)
-                lo = mid + 1;
-            else
-                hi = mid;
+            if (cmp_bytes((const uint8_t *)rid, rlen, (const uint8_t *)id, len) != 0)
+                continue;
+            qx_artrec r;   /* the whole record, checked, for its units */
+            if ((rc = qx_article(s, a, &r, err)))
+                return rc;
+            if (qx_deleted(s, r.first_unit))
+                break;   /* deleted here: an older segment cannot hold it live either... unless another index does */
+            *article = s->art_base + a;
+            return 0;
         }
     }
     return qerr_set(err, QUARRY_ENOTFOUND, "no article with id \"%s\"", id);

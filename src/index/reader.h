@@ -60,6 +60,7 @@ typedef struct qx_seg {
     const uint8_t *art_order;       /* narts u32 */
     const uint8_t *art_dates;       /* narts u64 */
     const uint8_t *art_fps;         /* narts u64 */
+    const uint8_t *art_hashes;      /* narts u64: the id hash table (hash << 32 | article), sorted */
     const uint8_t *dict_index;      /* u64 block offsets */
     uint64_t ndblocks;
     /* each dictionary block's first term as a key (its first 8 bytes,
@@ -223,6 +224,8 @@ typedef struct qx_artrec {
 int qx_article(const qx_seg *s, uint32_t a, qx_artrec *out, quarry_error *err);
 static inline uint64_t qx_article_date(const qx_seg *s, uint32_t a) { return qload_u64(s->art_dates + 8 * (size_t)a); }
 static inline uint64_t qx_article_fp(const qx_seg *s, uint32_t a) { return qload_u64(s->art_fps + 8 * (size_t)a); }
+/* Entry i (< narts) of the id hash table; its article is unchecked. */
+static inline uint64_t qx_id_hash_entry(const qx_seg *s, uint64_t i) { return qload_u64(s->art_hashes + 8 * i); }
 
 /* ------------------------------------------------------------ cursors */
 

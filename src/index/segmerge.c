@@ -273,8 +273,29 @@ static int next_id(const merger *m, size_t i, uint64_t *pos, qx_artrec *cur)
     return qx_article(x->s, qload_u32(x->s->art_order + 4 * pos[i]), &cur[i], m->err);
 }
 
+/* Source i's next live entry of its id hash table, from pos[i] on,
+ * renumbered into hv[i] (pos[i] = its narts when none is left): 0, or an
+ * error code when an entry names no article. */
+static int next_hash(const merger *m, size_t i, uint64_t *pos, uint64_t *hv)
+{
+    const src *x = &m->v[i];
+    for (; pos[i] < x->s->narts; pos[i]++) {
+        uint64_t e = qx_id_hash_entry(x->s, pos[i]);
+        if ((uint32_t)e >= x->s->narts)
+            return qx_bad(x->s, &x->s->arts, x->s->art_hashes - x->s->arts.base + 8 * pos[i],
+                          "id hash table names no article", m->err);
+        uint32_t a = map_art(x, (uint32_t)e);
+        if (a != UINT32_MAX) {
+            hv[i] = (e & ~(uint64_t)UINT32_MAX) | a;
+            return 0;
+        }
+    }
+    return 0;
+}
+
 /* .arts: the live articles' records (first unit renumbered), then offsets,
- * the id order (the sources' sorted orders merged), dates, fingerprints. */
+ * the id order (the sources' sorted orders merged), dates, fingerprints,
+ * the id hash table (the sources' merged). */
 static int write_arts(merger *m, uint64_t id, qm_segment *g)
 {
     qf_writer f;
@@ -377,11 +398,39 @@ static int write_arts(merger *m, uint64_t id, qm_segment *g)
         for (uint32_t a = 0; a < m->v[i].s->narts; a++)
             if (map_art(&m->v[i], a) != UINT32_MAX)
                 qf_put_u64(&f, qx_article_fp(m->v[i].s, a));
+    /* the id hash tables merged: each source's entries in order (its live
+     * articles renumbered keep it: the renumbering is increasing) */
+    uint64_t hashes_at = f.off;
+    uint64_t *hv = qcalloc(m->n, sizeof *hv);
+    if (!hv) {
+        rc = qerr_set(m->err, QUARRY_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < m->n; i++)
+        pos[i] = 0;
+    for (size_t i = 0; i < m->n && !rc; i++)
+        rc = next_hash(m, i, pos, hv);
+    while (!rc) {
+        size_t best = m->n;
+        for (size_t i = 0; i < m->n; i++)
+            if (pos[i] < m->v[i].s->narts && (best == m->n || hv[i] < hv[best]))
+                best = i;
+        if (best == m->n)
+            break;
+        qf_put_u64(&f, hv[best]);
+        pos[best]++;
+        rc = next_hash(m, best, pos, hv);
+        touched(m, 8);
+    }
+    free(hv);
+    if (rc)
+        goto done;
     qf_put_u64(&f, na);
     qf_put_u64(&f, offs_at);
     qf_put_u64(&f, order_at);
     qf_put_u64(&f, dates_at);
     qf_put_u64(&f, fps_at);
+    qf_put_u64(&f, hashes_at);
     uint64_t size;
     uint32_t crc;
     if ((rc = qf_finish(&f, &size, &crc, m->err)) == 0) {

@@ -420,7 +420,7 @@ int qsw_finish(qsw *w, const qa_analyzer *an, int passages, unsigned passage_tok
         goto fail;
     }
     ADD_FILE(4, size, crc);
-    /* articles: the records were streamed; then offsets, id order, dates, fingerprints, trailer */
+    /* articles: the records were streamed; then offsets, id order, dates, fingerprints, id hashes, trailer */
     uint64_t offs_at = w->arts.off;
     for (uint32_t i = 0; i < w->narts; i++)
         qf_put_u64(&w->arts, w->art_off[i]);
@@ -440,11 +440,33 @@ int qsw_finish(qsw *w, const qa_analyzer *an, int passages, unsigned passage_tok
     uint64_t fps_at = w->arts.off;
     for (uint32_t i = 0; i < w->narts; i++)
         qf_put_u64(&w->arts, w->art_fp[i]);
+    /* the id hash table: (hash << 32 | article) sorted, in the room the
+     * ids' sort had (qsw_full) */
+    uint64_t hashes_at = w->arts.off;
+    uint64_t *hv = qmalloc((w->narts ? w->narts : 1) * sizeof *hv);
+    if (!hv) {
+        rc = qerr_set(err, QUARRY_ENOMEM, "out of memory");
+        goto fail;
+    }
+    uint64_t nh = 0;
+    for (uint64_t off = 0, k = 0; off < w->ids.len && k < w->nids; k++) {
+        uint32_t len;
+        const uint8_t *id = id_at(w, off, &len);
+        uint32_t art = qload_u32(id + len + 12);
+        if (art != UINT32_MAX && nh < w->narts)
+            hv[nh++] = (uint64_t)qf_id_hash(id, len) << 32 | art;
+        off += 4 + len + 16;
+    }
+    qf_sort_u64(hv, nh);
+    for (uint64_t i = 0; i < nh; i++)
+        qf_put_u64(&w->arts, hv[i]);
+    free(hv);
     qf_put_u64(&w->arts, w->narts);
     qf_put_u64(&w->arts, offs_at);
     qf_put_u64(&w->arts, order_at);
     qf_put_u64(&w->arts, dates_at);
     qf_put_u64(&w->arts, fps_at);
+    qf_put_u64(&w->arts, hashes_at);
     if ((rc = qf_finish(&w->arts, &size, &crc, err)))
         goto fail;
     ADD_FILE(5, size, crc);

@@ -178,6 +178,26 @@ static int verify_segment(quarry_index *ix, const qx_seg *s, quarry_error *err)
         }
         prev = r;
     }
+    /* the id hash table: sorted, every article once, each with its id's hash */
+    memset(seen, 0, s->narts ? s->narts : 1);
+    for (uint64_t i = 0; i < s->narts && !rc; i++) {
+        uint64_t e = qx_id_hash_entry(s, i);
+        uint32_t a = (uint32_t)e;
+        qx_artrec r;
+        if (a >= s->narts || seen[a]) {
+            rc = seg_bad(s, &s->arts, err, "id hash table is not a permutation of the articles (entry %llu)", i, 0);
+            break;
+        }
+        seen[a] = 1;
+        if (i && e <= qx_id_hash_entry(s, i - 1)) {
+            rc = seg_bad(s, &s->arts, err, "id hash table is not sorted at entry %llu", i, 0);
+            break;
+        }
+        if ((rc = qx_article(s, a, &r, err)))
+            break;
+        if (e >> 32 != qf_id_hash(r.id, r.id_len))
+            rc = seg_bad(s, &s->arts, err, "id hash table entry %llu has not the hash of article %llu's id", i, a);
+    }
     free(seen);
     if (rc)
         return rc;
