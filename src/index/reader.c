@@ -992,12 +992,10 @@ void qx_cursor_close(qx_cursor *c)
     free(c->pos);
     free(c->goff);
     free(c->gstamp);
-    free(c->pout);
     c->pos = NULL;
     c->goff = NULL;
     c->gstamp = NULL;
-    c->pout = NULL;
-    c->cap_pos = c->cap_groups = c->cap_out = 0;
+    c->cap_pos = c->cap_groups = 0;
 }
 
 /* Loads block b (b > current). */
@@ -1277,6 +1275,7 @@ static int positions_begin(qx_cursor *c)
     }
     c->goff[0] = c->pbase + off;
     c->ngoff = 1;
+    memset(c->pos_abs, 0, sizeof c->pos_abs);
     c->pos_block = (int64_t)c->blk;
     return 0;
 }
@@ -1313,41 +1312,33 @@ const uint32_t *qx_positions(qx_cursor *c)
         return NULL;
     if (c->pos_block != (int64_t)c->blk && positions_begin(c))
         return NULL;
-    uint32_t a = c->pos_start[c->i], b = c->pos_start[c->i + 1];
-    if (b == a)
-        return c->pout;
-    for (uint32_t g = a / QC_BLOCK; g <= (b - 1) / QC_BLOCK; g++)
-        if (positions_group(c, g)) {
+    uint32_t i = c->i, a = c->pos_start[i], b = c->pos_start[i + 1];
+    uint32_t *g = c->pos + a;
+    uint64_t bit = (uint64_t)1 << (i % 64);
+    if ((c->pos_abs[i / 64] & bit) || b == a)
+        return g;
+    for (uint32_t k = a / QC_BLOCK; k <= (b - 1) / QC_BLOCK; k++)
+        if (positions_group(c, k)) {
             fail(c);
             return NULL;
         }
-    if (b - a > c->cap_out) {
-        size_t nc = c->cap_out ? c->cap_out : 64;
-        while (nc < b - a)
-            nc *= 2;
-        uint32_t *o = qrealloc(c->pout, nc * sizeof *o);
-        if (!o)
-            return NULL;
-        c->pout = o;
-        c->cap_out = nc;
-    }
-    /* gaps -> absolute, strictly increasing: a gap of 0, or a sum past
-     * 2^32 (the positions would wrap and decrease), is damage; checked
-     * once after the loop, which has no branch but its own */
-    const uint32_t *g = c->pos + a;
-    uint32_t *out = c->pout, n = b - a, zero = 0;
+    /* gaps -> absolute, strictly increasing, in place (a group is decoded
+     * once per block, so nothing writes gaps over them again): a gap of 0,
+     * or a sum past 2^32 (the positions would wrap and decrease), is
+     * damage; checked once after the loop, which has no branch but its own */
+    uint32_t n = b - a, zero = 0;
     uint64_t acc = g[0];
-    out[0] = g[0];
     for (uint32_t j = 1; j < n; j++) {
         zero |= g[j] == 0;
         acc += g[j];
-        out[j] = (uint32_t)acc;
+        g[j] = (uint32_t)acc;
     }
     if (zero || acc > UINT32_MAX) {
         fail(c);
         return NULL;
     }
-    return c->pout;
+    c->pos_abs[i / 64] |= bit;
+    return g;
 }
 
 /* ------------------------------------------------------------ articles */

@@ -266,13 +266,12 @@ typedef struct qx_cursor {
     /* positions of the current block, decoded one packed group of 128 values
      * at a time, as postings need them (pos_block: the block they belong to) */
     int64_t pos_block;
-    uint32_t *pos;                 /* raw values (gaps) of the block */
+    uint32_t *pos;                 /* the block's values: gaps, absolute where pos_abs says */
     const uint8_t **goff;          /* where each group starts (walked lazily) */
     uint32_t *gstamp;              /* == stamp: group decoded for this block */
     uint32_t stamp, ngoff;
     size_t cap_pos, cap_groups;
-    uint32_t *pout;                /* the current posting's absolute positions */
-    size_t cap_out;
+    uint64_t pos_abs[QC_BLOCK / 64];   /* bit i: posting i's positions made absolute in place */
     int corrupt;
     /* decoded data, valid only as the fields above say (ndec, tfs_ok,
      * pos_block, ic_blk): not cleared when a cursor opens (QX_CURSOR_HEAD) */
@@ -358,8 +357,9 @@ static inline uint32_t qx_tf(qx_cursor *c)
 /* Absolute positions of the current posting (tf of them), strictly
  * increasing, or NULL if damaged (corrupt set: a group that does not
  * decode, a gap of 0 or one that wraps past 2^32) or out of memory
- * (corrupt not set). This is the one check that positions increase: verify
- * and every reader rely on it. */
+ * (corrupt not set). They are made absolute in the block's buffer, once:
+ * valid while the cursor stays in its block. This is the one check that
+ * positions increase: verify and every reader rely on it. */
 const uint32_t *qx_positions(qx_cursor *c);
 
 /* Block-max data of the block that holds the first doc >= target, without

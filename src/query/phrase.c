@@ -91,6 +91,26 @@ uint32_t qn_phrase_freq(qn_ctx *x, qn_node *n, uint32_t d, uint32_t most)
             f++;
         return f;
     }
+    if (n->nterms == 2 && !n->same && !title) {   /* the common "a b": one merge of two short lists */
+        const uint32_t *p0 = positions(x, n, 0), *p1 = p0 ? positions(x, n, 1) : NULL;
+        if (!p1)
+            return 0;
+        uint32_t t0 = qx_tf(&n->cur[0]), t1 = qx_tf(&n->cur[1]), rel = n->relpos[1], f = 0;
+        for (uint32_t i = 0, j = 0; i < t0 && j < t1 && f < most;) {
+            uint64_t want = (uint64_t)p0[i] + rel;
+            if (p1[j] < want) {
+                j++;
+                continue;
+            }
+            if (p1[j] == want) {   /* a phrase does not run from the title into the body */
+                if (body == UINT32_MAX)
+                    body = qx_unit_body(x->seg, d);
+                f += !(p0[i] < body && want >= body);
+            }
+            i++;
+        }
+        return f;
+    }
     /* the first PH_TERMS terms by occurrences in the unit (insertion sort) */
     size_t nt = n->nterms < PH_TERMS ? n->nterms : PH_TERMS;
     uint32_t ord[PH_TERMS], tfs[PH_TERMS], at[PH_TERMS];
