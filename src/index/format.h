@@ -76,7 +76,7 @@ static inline uint32_t qf_id_hash(const void *p, size_t n)
     return (uint32_t)(h >> 32);
 }
 
-/* Sorts the n entries (hash << 32 | article) of an id hash table. */
+/* Sorts n values ascending (id hash tables, the writer's deletion lists). */
 void qf_sort_u64(uint64_t *v, size_t n);
 
 /* A file being written: buffered, CRC computed on the fly. */

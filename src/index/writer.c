@@ -896,12 +896,6 @@ static int cmp_seg(const void *a, const void *b)
     return (x->r.seg.id > y->r.seg.id) - (x->r.seg.id < y->r.seg.id);
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* The deletions of one segment, made by a thread of write_deletions. */
 typedef struct deljob {
     const quarry_writer *w;
@@ -980,7 +974,7 @@ static int write_deletions(quarry_writer *w, qm_manifest *m, quarry_error *err)
     for (unsigned i = 0; i < w->nworkers; i++)
         for (size_t j = 0; j < w->wk[i].nrepl; j++)
             all[k++] = w->wk[i].repl[j];
-    qsort(all, n, sizeof *all, cmp_u64);
+    qf_sort_u64(all, n);
     size_t njobs = 0;
     for (size_t i = 0; i < n;) {   /* a job per segment */
         size_t j = i;
@@ -1096,7 +1090,7 @@ int quarry_writer_commit(quarry_writer *w, quarry_error *err)
     if ((rc = check_ids(w, err)))
         goto fail;
     if (w->ndels)
-        qsort(w->dels, w->ndels, sizeof *w->dels, cmp_u64);   /* the same id twice counts once */
+        qf_sort_u64(w->dels, w->ndels);   /* the same id twice counts once */
     for (size_t i = 0; i < w->ndels; i++)
         w->sum.deleted += i == 0 || w->dels[i] != w->dels[i - 1];
     /* the new manifest: (the index added to, with its deletions, then) the new segments */
