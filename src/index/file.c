@@ -25,6 +25,8 @@ static char *join(const char *dir, const char *name)
     return p;
 }
 
+#define QF_WRITE_BUF (1u << 16)   /* a writer's stdio buffer: a write call per 64 KiB */
+
 int qf_create(qf_writer *w, const char *dir, const char *name, const char *kind, quarry_error *err)
 {
     memset(w, 0, sizeof *w);
@@ -38,7 +40,12 @@ int qf_create(qf_writer *w, const char *dir, const char *name, const char *kind,
         w->path = NULL;
         return rc;
     }
-    setvbuf(w->f, NULL, _IOFBF, 1 << 16);
+    /* a buffer of our own: given NULL, glibc's setvbuf keeps its default
+     * size (the block size, 4 KiB: a write call per page) */
+    if ((w->buf = qmalloc(QF_WRITE_BUF)) && setvbuf(w->f, w->buf, _IOFBF, QF_WRITE_BUF) != 0) {
+        free(w->buf);
+        w->buf = NULL;
+    }
     w->crc = (uint32_t)crc32(0L, Z_NULL, 0);
     uint8_t h[QF_HEADER] = { 0 };
     memcpy(h, QF_MAGIC, 4);
@@ -120,6 +127,8 @@ int qf_finish(qf_writer *w, uint64_t *size, uint32_t *crc, quarry_error *err)
         w->saved_errno = errno;
     }
     w->f = NULL;
+    free(w->buf);
+    w->buf = NULL;
     if (w->failed) {
         errno = w->saved_errno;
         rc = qerr_errno(err, "cannot write", w->path);
@@ -139,6 +148,7 @@ void qf_abort(qf_writer *w)
 {
     if (w->f)
         qsys_fclose(w->f);
+    free(w->buf);
     if (w->path)
         qsys_unlink(w->path);
     free(w->path);

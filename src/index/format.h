@@ -82,6 +82,7 @@ void qf_sort_u64(uint64_t *v, size_t n);
 /* A file being written: buffered, CRC computed on the fly. */
 typedef struct qf_writer {
     FILE *f;
+    char *buf;        /* f's buffer (QF_WRITE_BUF bytes; NULL: stdio's own) */
     char *path;       /* final path */
     uint32_t crc;
     uint64_t off;     /* bytes written so far (header included) */
