@@ -167,7 +167,20 @@ static void release(const uint8_t *base, const uint8_t *p, size_t n)
         (void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
-int qf_map_open(qf_map *m, const char *dir, const char *name, const char *kind, quarry_error *err)
+/* Asks the kernel to read [off, off + n) of the mapping ahead, without
+ * waiting for it; a hint: failure changes nothing. */
+static void read_ahead(const qf_map *m, size_t off, size_t n)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t lo = off / page * page, hi = off + n < m->size ? off + n : m->size;
+    if (hi > lo)
+        (void)madvise((void *)(m->base + lo), hi - lo, MADV_WILLNEED);
+}
+
+#define HEAD_AHEAD (4u << 10)    /* header (and all of a small file) */
+#define TAIL_AHEAD (16u << 10)   /* trailer, and what precedes it (a dictionary's sparse index) */
+
+int qf_map_begin(qf_map *m, const char *dir, const char *name, quarry_error *err)
 {
     memset(m, 0, sizeof *m);
     snprintf(m->name, sizeof m->name, "%s", name);
@@ -202,24 +215,43 @@ int qf_map_open(qf_map *m, const char *dir, const char *name, const char *kind, 
         free(path);
         return rc;
     }
+    free(path);
     m->base = p;
     m->size = (size_t)st.st_size;
     m->body = m->base + QF_HEADER;
     m->body_len = m->size - QF_HEADER - QF_FOOTER;
+    read_ahead(m, 0, HEAD_AHEAD);
+    read_ahead(m, m->size > TAIL_AHEAD ? m->size - TAIL_AHEAD : 0, TAIL_AHEAD);
+    return 0;
+}
+
+int qf_map_header(qf_map *m, const char *dir, const char *kind, quarry_error *err)
+{
     int rc = 0;
-    if (memcmp(m->base, QF_MAGIC, 4) != 0)
-        rc = qerr_set(err, QUARRY_EFORMAT, "%s: not a quarry index file (bad magic number)", path);
-    else if (memcmp(m->base + 4, kind, 4) != 0)
-        rc = qerr_corrupt(err, path, 4, "wrong file kind in header");
-    else if (qload_u32(m->base + 12) != 0)
-        rc = qerr_corrupt(err, path, 12, "bad file header (reserved bytes)");
-    else if (qload_u32(m->base + 8) != QF_VERSION)
-        rc = qerr_set(err, QUARRY_EFORMAT, "%s: format version %u, this quarry reads version %u (rebuild the index)",
-                      path, qload_u32(m->base + 8), QF_VERSION);
-    free(path);
-    if (rc)
+    if (memcmp(m->base, QF_MAGIC, 4) != 0 || memcmp(m->base + 4, kind, 4) != 0 || qload_u32(m->base + 12) != 0 ||
+        qload_u32(m->base + 8) != QF_VERSION) {
+        char *path = join(dir, m->name);
+        if (!path)
+            rc = qerr_set(err, QUARRY_ENOMEM, "out of memory");
+        else if (memcmp(m->base, QF_MAGIC, 4) != 0)
+            rc = qerr_set(err, QUARRY_EFORMAT, "%s: not a quarry index file (bad magic number)", path);
+        else if (memcmp(m->base + 4, kind, 4) != 0)
+            rc = qerr_corrupt(err, path, 4, "wrong file kind in header");
+        else if (qload_u32(m->base + 12) != 0)
+            rc = qerr_corrupt(err, path, 12, "bad file header (reserved bytes)");
+        else
+            rc = qerr_set(err, QUARRY_EFORMAT, "%s: format version %u, this quarry reads version %u (rebuild the index)",
+                          path, qload_u32(m->base + 8), QF_VERSION);
+        free(path);
         qf_map_close(m);
+    }
     return rc;
+}
+
+int qf_map_open(qf_map *m, const char *dir, const char *name, const char *kind, quarry_error *err)
+{
+    int rc = qf_map_begin(m, dir, name, err);
+    return rc ? rc : qf_map_header(m, dir, kind, err);
 }
 
 int qf_map_raw(qf_map *m, const char *dir, const char *name, quarry_error *err)

@@ -116,6 +116,13 @@ typedef struct qf_map {
 /* A missing file is QUARRY_ENOTFOUND (a reader checks whether a commit
  * removed it before calling it damage). */
 int qf_map_open(qf_map *m, const char *dir, const char *name, const char *kind, quarry_error *err);
+/* qf_map_open in two steps, so that opening many files waits for the disk
+ * once, not once per file: qf_map_begin maps DIR/NAME (its size checked)
+ * and asks the kernel to read its head and tail ahead, without reading
+ * them; qf_map_header then checks magic, kind and version (closing the
+ * map when they are wrong). */
+int qf_map_begin(qf_map *m, const char *dir, const char *name, quarry_error *err);
+int qf_map_header(qf_map *m, const char *dir, const char *kind, quarry_error *err);
 void qf_map_close(qf_map *m);
 /* Checks the CRC of the whole mapped file (footer) against its bytes;
  * QUARRY_ECORRUPT naming DIR/NAME when they differ. */

@@ -76,10 +76,35 @@ void quarry_close(quarry_index *ix)
 /* Maps file k of segment g of index `dir` and checks it against the
  * manifest. A missing file is QUARRY_ENOTFOUND (the caller decides whether
  * a commit raced). */
-static int map_file(const char *dir, const qm_segment *g, size_t k, qf_map *m, quarry_error *err)
+/* The files of segment g, in the order of the manifest's entries. */
+static void seg_maps(qx_seg *s, qf_map **maps)
+{
+    qf_map *v[QM_SEG_FILES + 1] = { &s->meta, &s->dict, &s->post, &s->posn, &s->unit, &s->arts, &s->text, &s->del };
+    memcpy(maps, v, sizeof v);
+}
+
+/* Maps every file of segment g, reading nothing yet (qf_map_begin): the
+ * reads of all the segments' heads and tails are then in flight at once. */
+static int seg_map(const char *dir, const qm_segment *g, qx_seg *s, quarry_error *err)
+{
+    qf_map *maps[QM_SEG_FILES + 1];
+    seg_maps(s, maps);
+    s->id = g->id;
+    s->dir = dir;
+    size_t n = g->nfiles > QM_SEG_FILES ? QM_SEG_FILES + 1 : QM_SEG_FILES;
+    for (size_t k = 0; k < n; k++) {
+        int rc = qf_map_begin(maps[k], dir, g->files[k].name, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Checks a mapped segment file against its manifest entry: header, size, footer. */
+static int check_file(const char *dir, const qm_segment *g, size_t k, qf_map *m, quarry_error *err)
 {
     const qm_file *f = &g->files[k];
-    int rc = qf_map_open(m, dir, f->name, k < QM_SEG_FILES ? qm_kinds[k] : QF_DEL, err);
+    int rc = qf_map_header(m, dir, k < QM_SEG_FILES ? qm_kinds[k] : QF_DEL, err);
     if (rc)
         return rc;
     if (m->size != f->size || qload_u32(m->base + m->size - QF_FOOTER) != f->crc) {
@@ -90,17 +115,16 @@ static int map_file(const char *dir, const qm_segment *g, size_t k, qf_map *m, q
     return 0;
 }
 
-static int seg_open(const char *dir, const qm_segment *g, qx_seg *s, quarry_error *err)
+/* Checks segment g, mapped by seg_map, and reads its tables' places. */
+static int seg_check(const char *dir, const qm_segment *g, qx_seg *s, quarry_error *err)
 {
     int rc;
-    qf_map *maps[QM_SEG_FILES] = { &s->meta, &s->dict, &s->post, &s->posn, &s->unit, &s->arts, &s->text };
-    s->id = g->id;
-    s->dir = dir;
-    for (size_t k = 0; k < QM_SEG_FILES; k++)
-        if ((rc = map_file(dir, g, k, maps[k], err)))
+    qf_map *maps[QM_SEG_FILES + 1];
+    seg_maps(s, maps);
+    size_t nf = g->nfiles > QM_SEG_FILES ? QM_SEG_FILES + 1 : QM_SEG_FILES;
+    for (size_t k = 0; k < nf; k++)
+        if ((rc = check_file(dir, g, k, maps[k], err)))
             return rc;
-    if (g->nfiles > QM_SEG_FILES && (rc = map_file(dir, g, QM_SEG_FILES, &s->del, err)))
-        return rc;
     /* meta */
     qcur c = qcur_make(s->meta.body, s->meta.body_len);
     s->narts = qcur_u64(&c);
@@ -201,10 +225,17 @@ static int open_segments(quarry_index *ix, const char *dir, const qm_manifest *m
     if (!v)
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
     ix->seg = v;
+    size_t first = ix->nseg;
     for (size_t i = 0; i < m->nseg; i++) {
         qx_seg *s = &ix->seg[ix->nseg++];
         memset(s, 0, sizeof *s);
-        int rc = seg_open(dir, &m->seg[i], s, err);
+        int rc = seg_map(dir, &m->seg[i], s, err);
+        if (rc)
+            return rc;
+    }
+    for (size_t i = 0; i < m->nseg; i++) {
+        qx_seg *s = &ix->seg[first + i];
+        int rc = seg_check(dir, &m->seg[i], s, err);
         if (rc)
             return rc;
         /* opening touched the head and tail of every file, and the kernel
