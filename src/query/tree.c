@@ -46,6 +46,8 @@ typedef struct builder {
 
 static void add_hl_term(qt_tree *t, const char *s, size_t len)
 {
+    if (t->terms.oom)   /* (the build reports it) */
+        return;
     const char *p = (const char *)t->terms.p;
     for (size_t i = 0, off = 0; i < t->nterms; i++) {
         size_t l = strlen(p + off);
@@ -55,14 +57,14 @@ static void add_hl_term(qt_tree *t, const char *s, size_t len)
     }
     qbuf_append(&t->terms, s, len);
     qbuf_putc(&t->terms, 0);
-    t->nterms++;
+    t->nterms += !t->terms.oom;
 }
 
 static void free_node(qn_node *n)
 {
     if (!n)
         return;
-    for (size_t i = 0; i < n->nterms; i++)
+    for (size_t i = 0; n->terms && i < n->nterms; i++)   /* (terms NULL: its allocation failed) */
         free(n->terms[i]);
     if (n->cur)
         for (size_t i = 0; i < n->nterms; i++)

@@ -469,7 +469,7 @@ static void test_faults(void **state)
         { "add and merge", op_add, more, merged, 1, 0, 0, 0, stride },
         { "delete", op_delete, NULL, merged, 1, 0, 0, 0, stride },
         { "optimize", op_optimize, NULL, merged, 1, 0, 0, 0, stride },
-        { "search", op_search, NULL, base, 0, 0, 0, 0, stride },
+        { "search", op_search, NULL, base, 0, 0, 0, 0, 1 },   /* every call: a search makes few (170) */
     };
     for (size_t i = 0; i < sizeof loops / sizeof *loops; i++)
         fault_loop(&loops[i], tmp);
