@@ -73,9 +73,6 @@ void quarry_close(quarry_index *ix)
     free(ix);
 }
 
-/* Maps file k of segment g of index `dir` and checks it against the
- * manifest. A missing file is QUARRY_ENOTFOUND (the caller decides whether
- * a commit raced). */
 /* The files of segment g, in the order of the manifest's entries. */
 static void seg_maps(qx_seg *s, qf_map **maps)
 {
@@ -84,7 +81,9 @@ static void seg_maps(qx_seg *s, qf_map **maps)
 }
 
 /* Maps every file of segment g, reading nothing yet (qf_map_begin): the
- * reads of all the segments' heads and tails are then in flight at once. */
+ * reads of all the segments' heads and tails are then in flight at once.
+ * A missing file is QUARRY_ENOTFOUND (the caller decides whether a commit
+ * raced). */
 static int seg_map(const char *dir, const qm_segment *g, qx_seg *s, quarry_error *err)
 {
     qf_map *maps[QM_SEG_FILES + 1];
