@@ -73,11 +73,13 @@ void quarry_close(quarry_index *ix)
     free(ix);
 }
 
-/* The files of segment g, in the order of the manifest's entries. */
-static void seg_maps(qx_seg *s, qf_map **maps)
+/* The maps of segment s's files, in the order of manifest entry g's (the
+ * deletions file last, when g names one); returns how many g names. */
+static size_t seg_maps(qx_seg *s, const qm_segment *g, qf_map **maps)
 {
     qf_map *v[QM_SEG_FILES + 1] = { &s->meta, &s->dict, &s->post, &s->posn, &s->unit, &s->arts, &s->text, &s->del };
     memcpy(maps, v, sizeof v);
+    return g->nfiles > QM_SEG_FILES ? QM_SEG_FILES + 1 : QM_SEG_FILES;
 }
 
 /* Maps every file of segment g, reading nothing yet (qf_map_begin): the
@@ -87,10 +89,9 @@ static void seg_maps(qx_seg *s, qf_map **maps)
 static int seg_map(const char *dir, const qm_segment *g, qx_seg *s, quarry_error *err)
 {
     qf_map *maps[QM_SEG_FILES + 1];
-    seg_maps(s, maps);
+    size_t n = seg_maps(s, g, maps);
     s->id = g->id;
     s->dir = dir;
-    size_t n = g->nfiles > QM_SEG_FILES ? QM_SEG_FILES + 1 : QM_SEG_FILES;
     for (size_t k = 0; k < n; k++) {
         int rc = qf_map_begin(maps[k], dir, g->files[k].name, err);
         if (rc)
@@ -119,8 +120,7 @@ static int seg_check(const char *dir, const qm_segment *g, qx_seg *s, quarry_err
 {
     int rc;
     qf_map *maps[QM_SEG_FILES + 1];
-    seg_maps(s, maps);
-    size_t nf = g->nfiles > QM_SEG_FILES ? QM_SEG_FILES + 1 : QM_SEG_FILES;
+    size_t nf = seg_maps(s, g, maps);
     for (size_t k = 0; k < nf; k++)
         if ((rc = check_file(dir, g, k, maps[k], err)))
             return rc;
