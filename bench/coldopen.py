@@ -9,8 +9,9 @@ a second quarry binary runs in turn with the first (A B A B ...), on the
 same words, so that their ratio is measured in one run.
 
 Per run: wall time from spawn to exit, major page faults (reads that
-waited for the disk) and peak RSS, from /usr/bin/time. Writes
-bench/coldopen.md (or --out); an error is one line on stderr, exit 2."""
+waited for the disk) and peak RSS, from /usr/bin/time (bench/scale.py's
+spawn_timed). Writes bench/coldopen.md (or --out); an error is one line on
+stderr, exit 2."""
 import argparse
 import os
 import statistics
@@ -19,6 +20,8 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+import scale as S  # noqa: E402  (bench/scale.py: spawn_timed)
 WORDS = ["sanctions", "investment", "oil", "president", "bank", "court", "election", "china", "football", "software"]
 
 
@@ -40,17 +43,9 @@ def evict(ix):
 
 
 def run(binary, ix, word):
-    argv = ["/usr/bin/time", "-f", "%M %F", binary, "search", "-i", ix, "-k", "10", "--json", word]
-    t0 = time.monotonic()
-    r = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    wall = time.monotonic() - t0
-    lines = r.stderr.strip().splitlines()
-    try:
-        kb, maj = (int(v) for v in lines[-1].split())
-    except (ValueError, IndexError):
-        fail("%s search failed: %s" % (binary, lines[-1] if lines else "no output"))
-    if r.returncode not in (0, 1):
-        fail("%s search -i %s %s: exit %d: %s" % (binary, ix, word, r.returncode, lines[0] if lines else ""))
+    wall, kb, maj, rc = S.spawn_timed([binary, "search", "-i", ix, "-k", "10", "--json", word])
+    if rc not in (0, 1) or kb is None:
+        fail("%s search -i %s -k 10 --json %s: exit %d (run it to see why)" % (binary, ix, word, rc))
     return wall * 1e3, maj, kb / 1024
 
 

@@ -476,16 +476,17 @@ def parse_bench(out):
 
 
 def spawn_timed(argv):
-    """One process under `/usr/bin/time -f %M`: (wall seconds from spawn to
-    exit, measured here, so it includes starting /usr/bin/time; the peak RSS
-    in KiB that /usr/bin/time reports; the exit status). Not wait4 from here:
-    a child of this Python process would report Python's RSS as its peak."""
+    """One process under `/usr/bin/time -f "%M %F"`: (wall seconds from spawn
+    to exit, measured here, so it includes starting /usr/bin/time; the peak
+    RSS in KiB and the major page faults (reads that waited for the disk)
+    that /usr/bin/time reports; the exit status). Not wait4 from here: a
+    child of this Python process would report Python's RSS as its peak."""
     fd, tf = tempfile.mkstemp(prefix="quarry-scale-time-")
     os.close(fd)
     null = os.open(os.devnull, os.O_WRONLY)
     try:
         t0 = time.perf_counter()
-        pid = os.posix_spawn("/usr/bin/time", ["/usr/bin/time", "-f", "%M", "-o", tf] + argv, os.environ,
+        pid = os.posix_spawn("/usr/bin/time", ["/usr/bin/time", "-f", "%M %F", "-o", tf] + argv, os.environ,
                              file_actions=[(os.POSIX_SPAWN_DUP2, null, 1), (os.POSIX_SPAWN_DUP2, null, 2)])
         _, status = os.waitpid(pid, 0)
         t1 = time.perf_counter()
@@ -494,8 +495,9 @@ def spawn_timed(argv):
     finally:
         os.close(null)
         os.unlink(tf)
-    kb = int(lines[-1]) if lines and lines[-1].isdigit() else None
-    return t1 - t0, kb, os.waitstatus_to_exitcode(status)
+    v = lines[-1].split() if lines else []
+    kb, majors = (int(v[0]), int(v[1])) if len(v) == 2 and v[0].isdigit() and v[1].isdigit() else (None, None)
+    return t1 - t0, kb, majors, os.waitstatus_to_exitcode(status)
 
 
 def oneshot(p, ix, words, absent_runs=10):
@@ -509,7 +511,7 @@ def oneshot(p, ix, words, absent_runs=10):
     for name, cmds in cases:
         t, rss = [], []
         for argv in cmds:
-            wall, kb, rc = spawn_timed(argv)
+            wall, kb, _, rc = spawn_timed(argv)
             if rc not in (0, 1) and name != "/bin/true":
                 r = subprocess.run(argv, capture_output=True, text=True)
                 raise Fail("%s failed (exit %d): %s" % (" ".join(argv), rc, (r.stderr.strip().splitlines() or ["?"])[-1]))
