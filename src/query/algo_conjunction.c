@@ -202,23 +202,41 @@ static uint32_t filtered_block(conj *c, qx_cursor **cur, const double *w)
     double rest = c->rest_bound + c->opt_bound, theta = qk_threshold(c->r->col);
     const uint8_t *lq = x->seg->ulenq;
     uint32_t cand[QC_BLOCK], nc = 0;
+    double own[QC_BLOCK];
     for (uint32_t j = lead->i; j < lead->n; j++) {
         cand[nc] = j;
-        nc += !bm25_below(bm25_score(w[0], lead->tfs[j], x->normq[lq[lead->docs[j]]]) + rest, theta);
+        own[nc] = bm25_score(w[0], lead->tfs[j], x->normq[lq[lead->docs[j]]]);
+        nc += !bm25_below(own[nc] + rest, theta);
     }
+    /* after[i]: the bounds of the terms after i over the window, and of the
+     * optional clauses; a candidate is dropped as soon as the scores of the
+     * terms found at it so far plus after[i] cannot beat the threshold */
+    size_t n = c->nreq;
+    double after[64];
+    after[n - 1] = c->opt_bound;
+    for (size_t i = n - 1; i > 1; i--)
+        after[i - 1] = after[i] + c->each[i];
     for (uint32_t k = 0; k < nc && !x->corrupt; k++) {
         if (lead->docs[cand[k]] < from)
             continue;
         uint32_t d = qx_move_to(lead, cand[k]);
+        double part = own[k];
         size_t i = 1;
-        for (; i < c->nreq; i++) {
+        for (; i < n; i++) {
             uint32_t e = qx_advance(cur[i], d);
             if (e != d) {
                 from = e;
                 break;
             }
+            if (i + 1 < n) {
+                part += bm25_score(w[i], qx_tf(cur[i]), x->normq[lq[d]]);
+                if (bm25_below(part + after[i], theta)) {
+                    from = d + 1;
+                    break;
+                }
+            }
         }
-        if (i < c->nreq)
+        if (i < n)
             continue;
         matched(c, cur, w, d);
         from = d + 1;
