@@ -808,8 +808,45 @@ static void check_postings(const char *dir, const truth *tr, int passage_mode)
             print_error("dictionary entry %zu is \"%s\", expected \"%s\"\n", i, dl.s[i], tr->t[tr->order[i]].s);
             fail();
         }
-        free(dl.s[i]);
     }
+    /* lookups of terms beside the dictionary's (a byte shorter, longer,
+     * changed) find exactly those that are in it: a binary search of the
+     * list read above is the oracle */
+    for (size_t i = 0; i < dl.n; i++) {
+        char probe[QF_MAX_TERM + 8];
+        size_t l = strlen(dl.s[i]);
+        for (int kind = 0; kind < 6; kind++) {
+            memcpy(probe, dl.s[i], l + 1);
+            size_t pl = l;
+            if (kind == 1 && l > 1)
+                probe[--pl] = 0;
+            else if (kind == 2 && l + 1 <= QF_MAX_TERM)
+                probe[pl++] = '\x01', probe[pl] = 0;
+            else if (kind == 3 && l + 2 <= QF_MAX_TERM)
+                probe[pl++] = 'z', probe[pl++] = 'z', probe[pl] = 0;
+            else if (kind == 4 && (unsigned char)probe[l - 1] < 0xff)
+                probe[l - 1]++;
+            else if (kind == 5 && (unsigned char)probe[l - 1] > 1)
+                probe[l - 1]--;
+            size_t lo = 0, hi = dl.n;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (strcmp(dl.s[mid], probe) < 0)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            int want = lo < dl.n && strcmp(dl.s[lo], probe) == 0;
+            qx_term xt;
+            int got = qx_lookup(&ix->seg[0], probe, pl, &xt, &err);
+            if (got != want) {
+                print_error("lookup of \"%s\" (beside \"%s\"): %d, expected %d\n", probe, dl.s[i], got, want);
+                fail();
+            }
+        }
+    }
+    for (size_t i = 0; i < dl.n; i++)
+        free(dl.s[i]);
     free(dl.s);
 
     uint64_t positions = 0;

@@ -450,6 +450,7 @@ typedef struct dblock {
     uint32_t count, i;
     uint8_t term[QF_MAX_TERM + 1];
     uint32_t len;
+    uint32_t lcp;            /* dblock_pass: bytes term shares with the term sought */
 } dblock;
 
 static int dblock_open(const qx_seg *s, uint64_t b, dblock *d)
@@ -464,6 +465,7 @@ static int dblock_open(const qx_seg *s, uint64_t b, dblock *d)
     d->count = qcur_u32(&d->c);
     d->i = 0;
     d->len = 0;
+    d->lcp = 0;
     uint64_t expect = b + 1 < s->ndblocks ? QF_DICT_BLOCK : s->nterms - QF_DICT_BLOCK * b;
     return d->c.ok && d->count == expect ? 0 : -1;
 }
@@ -540,7 +542,14 @@ static int dblock_first(const qx_seg *s, uint64_t b, dblock *d)
 /* Moves past the next entry of the block when its term sorts before
  * `term`: 1 (term still ahead), 0 when the entry's term is `term` or sorts
  * after it (then the entry is left to dblock_next), -1 when damaged. Only
- * the offsets are decoded from an entry passed over, not its impacts. */
+ * the offsets are decoded from an entry passed over, not its impacts.
+ *
+ * The entries passed so far sort before `term`; d->lcp is how many bytes
+ * the last one shares with it. Front coding then decides most entries
+ * without comparing bytes: one sharing more than d->lcp bytes with the
+ * last has the last's byte there, below term's; one sharing fewer has a
+ * byte above the last's, i.e. above term's, where the last and term
+ * agree (entry_term checks that each entry's first new byte increases). */
 static int dblock_pass(dblock *d, const uint8_t *term, size_t len)
 {
     qcur save = d->c;
@@ -548,19 +557,26 @@ static int dblock_pass(dblock *d, const uint8_t *term, size_t len)
     const uint8_t *p = entry_term(d, &pre, &suf);
     if (!p)
         return -1;
-    /* compare the entry's term (prefix of the previous one + p) with term */
-    size_t n = pre + suf, m = n < len ? n : len;
-    int c = memcmp(d->term, term, pre < m ? pre : m);
-    if (c == 0 && m > pre)
-        c = memcmp(p, term + pre, m - pre);
-    if (c == 0)
-        c = (n > len) - (n < len);
+    size_t m = d->lcp, lcp = m;
+    int c;
+    if (pre > m)
+        c = -1;
+    else if (pre < m)
+        c = 1;
+    else {   /* the entry and term agree on m bytes: compare the rest */
+        size_t k = 0, lim = suf < len - m ? suf : len - m;
+        while (k < lim && p[k] == term[m + k])
+            k++;
+        lcp = m + k;
+        c = k < lim ? (p[k] < term[m + k] ? -1 : 1) : (pre + suf > len) - (pre + suf < len);
+    }
     if (c >= 0) {
         d->c = save;
         return 0;
     }
     memcpy(d->term + pre, p, suf);
-    d->len = (uint32_t)n;
+    d->len = (uint32_t)(pre + suf);
+    d->lcp = (uint32_t)lcp;
     uint64_t df = qcur_varint(&d->c);
     qcur_varint(&d->c);   /* cf */
     uint64_t post_len = qcur_varint(&d->c), pos_len = qcur_varint(&d->c), nimp = qcur_varint(&d->c);
