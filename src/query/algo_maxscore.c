@@ -69,6 +69,19 @@ static int window(ms *m, uint32_t target, uint32_t *upto, double theta)
     qn_ctx *x = m->r->x;
     double sum = 0;
     *upto = QX_END;
+    if (theta == -INFINITY) {   /* counting: every clause is essential, no bound is read */
+        for (size_t i = 0; i < m->n; i++) {
+            qn_block_end(x, m->cl[i], target, upto);
+            m->B[i] = INFINITY;
+            m->ord[i] = i;
+        }
+        if (*upto != QX_END && m->n > MS_FEW && *upto - target < MS_WIDE - 1)
+            *upto = target < QX_END - MS_WIDE ? target + MS_WIDE - 1 : QX_END - 1;
+        m->pre = 0;
+        m->ne = 0;
+        m->need_ne = 0;
+        return *upto == QX_END;
+    }
     for (size_t i = 0; i < m->n; i++) {
         m->B[i] = qn_block_ub(x, m->cl[i], target, upto);
         sum += m->B[i];

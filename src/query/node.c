@@ -21,10 +21,10 @@ static inline double leaf_norm(const qn_ctx *x, uint32_t d)
 /* Are all the leaf's cursors on d? Moves them there. */
 static int leaf_on(qn_node *n, uint32_t d)
 {
-    if (n->missing)
+    if (n->missing || qx_advance(&n->cur[n->lead], d) != d)
         return 0;
-    for (size_t i = 0; i < n->nterms; i++)
-        if (!qn_repeat(n, i) && qx_advance(&n->cur[i], d) != d)
+    for (size_t k = 0; k < n->nord; k++)
+        if (qx_advance(&n->cur[n->ord[k]], d) != d)
             return 0;
     return 1;
 }
@@ -48,9 +48,8 @@ static uint32_t leaf_advance(qn_node *n, uint32_t target)
     uint32_t d = qx_advance(lead, target);
     while (d != QX_END) {
         uint32_t next = d;
-        for (size_t i = 0; i < n->nterms && next == d; i++)
-            if (i != n->lead && !qn_repeat(n, i))
-                next = qx_advance(&n->cur[i], d);
+        for (size_t k = 0; k < n->nord && next == d; k++)
+            next = qx_advance(&n->cur[n->ord[k]], d);
         if (next == d)
             break;
         d = qx_advance(lead, next);
@@ -452,6 +451,34 @@ double qn_block_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t *upto)
     return s;
 }
 
+void qn_block_end(qn_ctx *x, qn_node *n, uint32_t from, uint32_t *upto)
+{
+    if (n->kind == QN_LEAF) {
+        if (n->missing)
+            return;
+        uint32_t end = QX_END;
+        for (size_t i = 0; i < n->nterms; i++) {
+            if (qn_repeat(n, i))
+                continue;
+            uint32_t last = qx_block_last(&n->cur[i], from);
+            if (last == QX_END) {   /* no unit left from here (or damage): no match */
+                x->corrupt |= n->cur[i].corrupt;
+                return;
+            }
+            if (last < end)
+                end = last;
+        }
+        if (end < *upto)
+            *upto = end;
+        return;
+    }
+    if (n->kind != QN_BOOL)
+        return;
+    for (size_t i = 0; i < n->nkids; i++)
+        if (n->kids[i]->occur != QQ_MUST_NOT)
+            qn_block_end(x, n->kids[i], from, upto);
+}
+
 double qn_range_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t to)
 {
     if (n->kind == QN_LEAF)
@@ -495,6 +522,18 @@ void qn_prepare(qn_ctx *x, qn_node *n)
                 cost = t->df;
                 n->lead = i;
             }
+        }
+        /* the others by df (insertion sort: few terms) */
+        n->nord = 0;
+        for (size_t i = 0; i < n->nterms; i++) {
+            if (i == n->lead || qn_repeat(n, i))
+                continue;
+            size_t j = n->nord++;
+            while (j && n->cur[n->ord[j - 1]].t.df > n->cur[i].t.df) {
+                n->ord[j] = n->ord[j - 1];
+                j--;
+            }
+            n->ord[j] = (uint32_t)i;
         }
         n->ub = ub;
         n->cost = cost;

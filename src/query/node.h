@@ -70,6 +70,9 @@ struct qn_node {
                                * NULL when no term repeats */
     int missing;              /* a term is absent from the bound segment */
     size_t lead;              /* the rarest term's cursor (candidates of its approximation) */
+    uint32_t *ord;            /* the other cursors (not the lead's, not a repeat's), rarest
+                               * first: a unit lacking a term is left at the first such */
+    size_t nord;
     uint64_t bblk;            /* single term: the skip block whose bound is bval (+1; 0 none) */
     double bval;
     /* QN_BOOL */
@@ -88,6 +91,9 @@ int qn_score(qn_ctx *x, qn_node *n, uint32_t d, double *score);
 uint32_t qn_advance(qn_ctx *x, qn_node *n, uint32_t target);
 double qn_doc_ub(qn_ctx *x, qn_node *n, uint32_t d);
 double qn_block_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t *upto);
+/* Where qn_block_ub would end the window (*upto lowered to it), without
+ * the bound: for windows that nothing can skip (no threshold yet). */
+void qn_block_end(qn_ctx *x, qn_node *n, uint32_t from, uint32_t *upto);
 double qn_range_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t to);
 /* A bound of the sum of the scores of nodes v[0..n) over [from, to] that
  * couples the leaves through the unit length (node.c); conj: every node

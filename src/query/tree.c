@@ -76,6 +76,7 @@ static void free_node(qn_node *n)
     free(n->found);
     free(n->cur);
     free(n->same);
+    free(n->ord);
     for (size_t i = 0; i < n->nkids; i++)
         free_node(n->kids[i]);
     free(n->kids);
@@ -100,7 +101,8 @@ static int make_leaf(builder *b, qn_node *n, const qtok *v, size_t nt, int field
     n->segterms = qcalloc(nt * ns, sizeof *n->segterms);
     n->found = qcalloc(nt * ns, 1);
     n->cur = qcalloc(nt, sizeof *n->cur);
-    if (!n->terms || !n->relpos || !n->df || !n->segterms || !n->found || !n->cur ||
+    n->ord = qcalloc(nt, sizeof *n->ord);
+    if (!n->terms || !n->relpos || !n->df || !n->segterms || !n->found || !n->cur || !n->ord ||
         qgrow((void **)&t->leaves, &t->cap_leaves, t->nleaves, sizeof *t->leaves))
         return QUARRY_ENOMEM;
     t->leaves[t->nleaves++] = n;
