@@ -471,6 +471,38 @@ static void test_pfor(void **state)
     }
 }
 
+/* qc_add_one and qc_prefix (SIMD where there is SSE2) against the obvious
+ * loops: every count 0..128, small tfs, and values large enough to leave
+ * the 32-bit fast path (damaged data), at random places. */
+static void test_prefix_oracle(void **state)
+{
+    (void)state;
+    uint64_t seed = 0x5eed;
+    for (int round = 0; round < 4000; round++) {
+        size_t n = (size_t)(round % (QC_BLOCK + 1));
+        uint32_t v[QC_BLOCK], w[QC_BLOCK], start[QC_BLOCK + 1];
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            uint32_t r = (uint32_t)(seed >> 33);
+            v[i] = round % 5 == 4 && r % 37 == 0 ? r * 2654435761u | (1u << 31) : r % (round % 3 ? 16 : 1 << (r % 25));
+            w[i] = v[i];
+        }
+        uint64_t total = qc_prefix(v, start, n), want = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (start[i] != (uint32_t)want) {
+                print_error("round %d: start[%zu] = %u, expected %u\n", round, i, start[i], (uint32_t)want);
+                fail();
+            }
+            want += v[i];
+        }
+        assert_true(total == want);
+        assert_true(start[n] == (uint32_t)want);
+        qc_add_one(w, n);
+        for (size_t i = 0; i < n; i++)
+            assert_true(w[i] == v[i] + 1);
+    }
+}
+
 int main(void)
 {
 #if defined(QC_LITTLE_ENDIAN) && !QC_LITTLE_ENDIAN
@@ -488,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_stream),
         cmocka_unit_test(test_pareto_oracle),
         cmocka_unit_test(test_pfor),
+        cmocka_unit_test(test_prefix_oracle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

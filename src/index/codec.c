@@ -1,8 +1,8 @@
 /*
  * codec.c — bit packing of postings integers (see codec.h): qc_width, the
  * fast qc_pack / qc_unpack, patched groups (qc_pfor_*: packed low bits
- * plus exceptions) and the bit-at-a-time oracles qc_pack_slow /
- * qc_unpack_slow.
+ * plus exceptions), the block-wide steps after unpacking (qc_add_one,
+ * qc_prefix) and the bit-at-a-time oracles qc_pack_slow / qc_unpack_slow.
  *
  * The fast paths work on chunks of 8 values: 8 values of width w occupy
  * exactly w bytes, so every chunk starts on a byte boundary and the bit
@@ -19,6 +19,10 @@
 #include "index/codec.h"
 
 #include <string.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* ------------------------------------------------ little-endian access */
 
@@ -366,4 +370,47 @@ long qc_pfor_unpack(const uint8_t *in, const uint8_t *end, size_t n, uint32_t *o
 long qc_pfor_size(const uint8_t *in, const uint8_t *end, size_t n)
 {
     return pfor_walk(in, end, n, NULL);
+}
+
+void qc_add_one(uint32_t *v, size_t n)
+{
+    size_t i = 0;
+#if defined(__SSE2__)
+    __m128i one = _mm_set1_epi32(1);
+    for (; i + 4 <= n; i += 4)
+        _mm_storeu_si128((__m128i *)(v + i), _mm_add_epi32(_mm_loadu_si128((const __m128i *)(v + i)), one));
+#endif
+    for (; i < n; i++)
+        v[i] += 1;
+}
+
+uint64_t qc_prefix(const uint32_t *tf, uint32_t *start, size_t n)
+{
+    size_t i = 0;
+    uint64_t total = 0;
+#if defined(__SSE2__)
+    /* 4 at a time in 32 bits; if a value is 2^24 or more (128 of them
+     * could then pass 2^32: damaged data) it is all done again one by one */
+    __m128i base = _mm_setzero_si128(), any = _mm_setzero_si128();
+    for (; i + 4 <= n; i += 4) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(tf + i));
+        any = _mm_or_si128(any, x);
+        __m128i inc = _mm_add_epi32(x, _mm_slli_si128(x, 4));
+        inc = _mm_add_epi32(inc, _mm_slli_si128(inc, 8));
+        _mm_storeu_si128((__m128i *)(start + i), _mm_add_epi32(base, _mm_sub_epi32(inc, x)));
+        base = _mm_add_epi32(base, _mm_shuffle_epi32(inc, 0xff));
+    }
+    any = _mm_or_si128(any, _mm_shuffle_epi32(any, 0x4e));
+    any = _mm_or_si128(any, _mm_shuffle_epi32(any, 0xb1));
+    if ((uint32_t)_mm_cvtsi128_si32(any) >> 24)
+        i = 0;
+    else
+        total = (uint32_t)_mm_cvtsi128_si32(base);
+#endif
+    for (; i < n; i++) {
+        start[i] = (uint32_t)total;
+        total += tf[i];
+    }
+    start[n] = (uint32_t)total;
+    return total;
 }

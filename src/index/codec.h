@@ -68,6 +68,13 @@ long qc_pfor_unpack(const uint8_t *in, const uint8_t *end, size_t n, uint32_t *o
  * -1 as qc_pfor_unpack. */
 long qc_pfor_size(const uint8_t *in, const uint8_t *end, size_t n);
 
+/* v[i] += 1 for i < n (stored tfs are tf - 1). */
+void qc_add_one(uint32_t *v, size_t n);
+/* The exclusive prefix sums: start[i] = v[0] + ... + v[i - 1] for i <= n
+ * (start has n + 1 values); returns the sum of all n, in 64 bits (values
+ * read from damaged data may add up past 2^32; start[] then wraps). */
+uint64_t qc_prefix(const uint32_t *v, uint32_t *start, size_t n);
+
 /* The obvious bit-at-a-time versions, kept as the oracle for the tests. */
 void qc_pack_slow(const uint32_t *v, size_t n, unsigned w, uint8_t *out);
 long qc_unpack_slow(const uint8_t *in, const uint8_t *end, size_t n, unsigned w, uint32_t *out);

@@ -983,8 +983,7 @@ void qx_decode_tfs(qx_cursor *c)
         fail(c);
         return;
     }
-    for (uint32_t i = 0; i < c->n; i++)
-        c->tfs[i] += 1;
+    qc_add_one(c->tfs, c->n);
 }
 
 static uint32_t fail(qx_cursor *c)
@@ -1273,12 +1272,7 @@ static int positions_begin(qx_cursor *c)
         qx_decode_tfs(c);
     if (c->corrupt)
         return -1;
-    uint64_t total = 0;
-    for (uint32_t i = 0; i < c->n; i++) {
-        c->pos_start[i] = (uint32_t)total;
-        total += c->tfs[i];
-    }
-    c->pos_start[c->n] = (uint32_t)total;
+    uint64_t total = qc_prefix(c->tfs, c->pos_start, c->n);
     /* a packed group of 128 values takes at least 1 byte: bound the count
      * by the region's size before allocating for it */
     if (total > (uint64_t)(c->pend - c->pbase) * QC_BLOCK + QC_BLOCK) {
