@@ -839,15 +839,17 @@ static int decode_block(qx_cursor *c, const uint8_t *p, int64_t prev_doc, uint32
  * first and the last set. */
 static int decode_bitmap(qx_cursor *c)
 {
-    uint32_t k = 0, nb = (c->bspan + 7) / 8;
+    /* (locals: the stores to docs cannot change them) */
+    uint32_t k = 0, n = c->n, span = c->bspan, first = c->bfirst, nb = (span + 7) / 8, *docs = c->docs;
+    const uint8_t *bits = c->dpk;
     for (uint32_t byte = 0; byte < nb; byte++) {
-        uint32_t v = c->dpk[byte];
+        uint32_t v = bits[byte];
         while (v) {
             uint32_t bit = byte * 8 + (uint32_t)__builtin_ctz(v);   /* (v != 0) */
             v &= v - 1;
-            if (k == c->n || bit >= c->bspan)
+            if (k == n || bit >= span)
                 return fail(c), -1;
-            c->docs[k++] = c->bfirst + bit;
+            docs[k++] = first + bit;
         }
     }
     if (k != c->n || c->docs[0] != c->bfirst || c->docs[k - 1] != c->last)

@@ -57,6 +57,7 @@ typedef struct ms {
     ms_bound *byb;           /* room to sort them when there are many */
     size_t ne;               /* non-essential clauses: ord[0 .. ne) */
     double pre;              /* the sum of their bounds */
+    double sum;              /* the sum of all the clauses' bounds over the window */
     int need_ne;             /* the essential clauses alone cannot beat the threshold */
     int terms;               /* every clause is a single term */
     int pure;                /* ... and the root has no MUST_NOT clause: every candidate matches */
@@ -78,6 +79,7 @@ static int window(ms *m, uint32_t target, uint32_t *upto, double theta)
         if (*upto != QX_END && m->n > MS_FEW && *upto - target < MS_WIDE - 1)
             *upto = target < QX_END - MS_WIDE ? target + MS_WIDE - 1 : QX_END - 1;
         m->pre = 0;
+        m->sum = INFINITY;
         m->ne = 0;
         m->need_ne = 0;
         return *upto == QX_END;
@@ -100,6 +102,7 @@ static int window(ms *m, uint32_t target, uint32_t *upto, double theta)
             sum += m->B[i];
         }
     }
+    m->sum = sum;
     if (bm25_below(sum, theta))
         return 1;
     if (m->n <= MS_FEW) {
@@ -154,8 +157,12 @@ static void run_nodes(ms *m)
             continue;
         }
         size_t ne = m->ne, n = m->n;
+        /* an essential clause passes over the units where it alone (its
+         * lead term's tf) plus every other clause's bound over the window
+         * cannot beat the threshold of the window's start */
+        double theta0 = qk_threshold(col);
         for (size_t k = ne; k < n; k++)
-            qn_advance(x, cl[m->ord[k]], target);
+            qn_advance_above(x, cl[m->ord[k]], target, upto, m->sum - m->B[m->ord[k]], theta0);
         for (;;) {
             uint32_t d = QX_END;
             for (size_t k = ne; k < n; k++)
@@ -205,7 +212,7 @@ static void run_nodes(ms *m)
                 qk_collect(col, d, s);
             for (size_t k = ne; k < n; k++)
                 if (cl[m->ord[k]]->doc == d)
-                    qn_advance(x, cl[m->ord[k]], d + 1);
+                    qn_advance_above(x, cl[m->ord[k]], d + 1, upto, m->sum - m->B[m->ord[k]], theta0);
         }
         target = upto + 1;
     }

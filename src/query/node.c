@@ -414,6 +414,31 @@ uint32_t qn_advance(qn_ctx *x, qn_node *n, uint32_t target)
     return n->doc >= target ? n->doc : advance_now(x, n, target);
 }
 
+uint32_t qn_advance_above(qn_ctx *x, qn_node *n, uint32_t target, uint32_t upto, double rest, double theta)
+{
+    if (n->doc >= target)
+        return n->doc;
+    if (n->kind != QN_LEAF || n->missing || theta == -INFINITY)
+        return advance_now(x, n, target);
+    qx_cursor *lead = &n->cur[n->lead];
+    uint32_t d = qx_advance(lead, target);
+    while (d <= upto) {
+        /* the leaf occurs at most tf(lead) times in d: its score is at
+         * most that of tf(lead) occurrences */
+        if (bm25_below(bm25_score(n->w, qx_tf(lead), x->normq[qx_unit_lenq(x->seg, d)]) + rest, theta)) {
+            d = qx_next(lead);
+            continue;
+        }
+        uint32_t next = d;
+        for (size_t k = 0; k < n->nord && next == d; k++)
+            next = qx_advance(&n->cur[n->ord[k]], d);
+        if (next == d)
+            return n->doc = d;
+        d = qx_advance(lead, next);
+    }
+    return d == QX_END ? (n->doc = QX_END) : leaf_advance(n, d);
+}
+
 double qn_doc_ub(qn_ctx *x, qn_node *n, uint32_t d)
 {
     if (n->kind == QN_LEAF) {

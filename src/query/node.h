@@ -89,6 +89,10 @@ static inline int qn_repeat(const qn_node *n, size_t i)
 
 int qn_score(qn_ctx *x, qn_node *n, uint32_t d, double *score);
 uint32_t qn_advance(qn_ctx *x, qn_node *n, uint32_t target);
+/* qn_advance, passing over the units up to `upto` where n, a leaf, cannot
+ * score more than theta - rest (bm25_below): its lead term's own tf
+ * bounds how often it occurs there. Other nodes: qn_advance. */
+uint32_t qn_advance_above(qn_ctx *x, qn_node *n, uint32_t target, uint32_t upto, double rest, double theta);
 double qn_doc_ub(qn_ctx *x, qn_node *n, uint32_t d);
 double qn_block_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t *upto);
 /* Where qn_block_ub would end the window (*upto lowered to it), without
