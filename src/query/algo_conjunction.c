@@ -24,7 +24,9 @@
  * units of a window are walked on the cursors directly; once the
  * threshold is set, a window is the rest of the lead's decoded block,
  * filtered in one pass by the lead's own scores (filtered_block), and a
- * block where another term has nothing is not decoded at all.
+ * block where another term has nothing is not decoded at all; a candidate
+ * of three or more terms is dropped as soon as the scores of the terms
+ * found at it plus the bounds of the rest cannot beat the threshold.
  */
 #include <math.h>
 #include <stdlib.h>

@@ -23,7 +23,13 @@
  * single terms one whose bound cannot enter the kept hits is counted
  * without being scored; over other clauses every candidate is scored
  * without a bound (telling whether a phrase matches reads the positions
- * that scoring it does, so the bound would spare nothing).
+ * that scoring it does, so the bound would spare nothing), and a window
+ * is not bounded at all (qn_block_end: only where it ends).
+ *
+ * Once the threshold is set, an essential leaf (a phrase, say) passes over
+ * the units of the window where its lead term's own tf, which bounds how
+ * often the leaf occurs there, plus every other clause's bound cannot beat
+ * it, before its other cursors move (qn_advance_above).
  *
  * When every clause is a single term, the candidates are walked on the
  * cursors directly.
