@@ -79,13 +79,13 @@ static int window(ms *m, uint32_t target, uint32_t *upto, double theta)
     if (theta == -INFINITY) {   /* counting: every clause is essential, no bound is read */
         for (size_t i = 0; i < m->n; i++) {
             qn_block_end(x, m->cl[i], target, upto);
-            m->B[i] = INFINITY;
+            m->B[i] = 0;   /* (not read while counting) */
             m->ord[i] = i;
         }
         if (*upto != QX_END && m->n > MS_FEW && *upto - target < MS_WIDE - 1)
             *upto = target < QX_END - MS_WIDE ? target + MS_WIDE - 1 : QX_END - 1;
         m->pre = 0;
-        m->sum = INFINITY;
+        m->sum = 0;
         m->ne = 0;
         m->need_ne = 0;
         return *upto == QX_END;

@@ -18,15 +18,21 @@ static inline double leaf_norm(const qn_ctx *x, uint32_t d)
 
 /* ------------------------------------------------------------ leaves */
 
+/* Moves the leaf's other cursors (not the lead's) to d, rarest first,
+ * stopping at the first that passes it: d when all are on d, else where
+ * that one is. */
+static uint32_t others_to(qn_node *n, uint32_t d)
+{
+    uint32_t next = d;
+    for (size_t k = 0; k < n->nord && next == d; k++)
+        next = qx_advance(&n->cur[n->ord[k]], d);
+    return next;
+}
+
 /* Are all the leaf's cursors on d? Moves them there. */
 static int leaf_on(qn_node *n, uint32_t d)
 {
-    if (n->missing || qx_advance(&n->cur[n->lead], d) != d)
-        return 0;
-    for (size_t k = 0; k < n->nord; k++)
-        if (qx_advance(&n->cur[n->ord[k]], d) != d)
-            return 0;
-    return 1;
+    return !n->missing && qx_advance(&n->cur[n->lead], d) == d && others_to(n, d) == d;
 }
 
 static int leaf_score(qn_ctx *x, qn_node *n, uint32_t d, double *score)
@@ -47,9 +53,7 @@ static uint32_t leaf_advance(qn_node *n, uint32_t target)
     qx_cursor *lead = &n->cur[n->lead];
     uint32_t d = qx_advance(lead, target);
     while (d != QX_END) {
-        uint32_t next = d;
-        for (size_t k = 0; k < n->nord && next == d; k++)
-            next = qx_advance(&n->cur[n->ord[k]], d);
+        uint32_t next = others_to(n, d);
         if (next == d)
             break;
         d = qx_advance(lead, next);
@@ -429,14 +433,12 @@ uint32_t qn_advance_above(qn_ctx *x, qn_node *n, uint32_t target, uint32_t upto,
             d = qx_next(lead);
             continue;
         }
-        uint32_t next = d;
-        for (size_t k = 0; k < n->nord && next == d; k++)
-            next = qx_advance(&n->cur[n->ord[k]], d);
+        uint32_t next = others_to(n, d);
         if (next == d)
             return n->doc = d;
         d = qx_advance(lead, next);
     }
-    return d == QX_END ? (n->doc = QX_END) : leaf_advance(n, d);
+    return leaf_advance(n, d);   /* past the window (or the end): unfiltered */
 }
 
 double qn_doc_ub(qn_ctx *x, qn_node *n, uint32_t d)
