@@ -43,6 +43,7 @@ typedef struct conj {
     double rest_bound;       /* the required clauses but the lead: their bound over the window */
     double *each;            /* each required clause's own bound over the window */
     int lead_term;           /* the lead is a single term */
+    double seg_bound;        /* every clause's bound in the segment, summed */
 } conj;
 
 /* Bounds the window [from, *last] (the lead's skip block that holds the
@@ -66,13 +67,22 @@ static int window(conj *c, uint32_t from, uint32_t *last, double theta)
             c->opt_bound += c->opt[i]->ub;   /* for the doc-level bounds of the counting phase */
         return 0;
     }
-    for (size_t i = 0; i < c->nopt; i++)
-        c->opt_bound += qn_range_ub(x, c->opt[i], from, upto);
-    double b = 0;
-    for (size_t i = 0; i < c->nreq; i++)
-        b += c->each[i] = qn_range_ub(x, c->req[i], from, upto);
-    if (bm25_below(b + c->opt_bound, theta))
-        return 1;
+    /* each clause's bound over the window in turn, the lead's first (its
+     * own block's, usually known already): the ones not computed yet count
+     * with their bound in the segment, and the window is skipped as soon
+     * as the sum cannot beat the threshold */
+    double b = c->seg_bound;
+    for (size_t i = 0; i < c->nreq; i++) {
+        b += (c->each[i] = qn_range_ub(x, c->req[i], from, upto)) - c->req[i]->ub;
+        if (bm25_below(b, theta))
+            return 1;
+    }
+    for (size_t i = 0; i < c->nopt; i++) {
+        double o = qn_range_ub(x, c->opt[i], from, upto);
+        c->opt_bound += o;
+        if (bm25_below(b += o - c->opt[i]->ub, theta))
+            return 1;
+    }
     c->rest_bound = 0;
     for (size_t i = 1; i < c->nreq; i++)
         c->rest_bound += c->each[i];
@@ -288,7 +298,7 @@ void qalgo_conjunction(qalgo_run *r)
     qn_node *root = r->root;
     size_t nk = root->nkids ? root->nkids : 1;
     conj c = { r, qmalloc(nk * sizeof *c.req), qmalloc(nk * sizeof *c.opt), 0, 0, 0, 0, INFINITY,
-               qmalloc(nk * sizeof *c.each), 0 };
+               qmalloc(nk * sizeof *c.each), 0, 0 };
     if (!c.req || !c.opt || !c.each) {
         r->x->oom = 1;
         goto done;
@@ -308,6 +318,10 @@ void qalgo_conjunction(qalgo_run *r)
             c.opt[c.nopt++] = k;
     }
     c.pure = terms && c.nreq == root->nkids;
+    for (size_t i = 0; i < c.nreq; i++)
+        c.seg_bound += c.req[i]->ub;
+    for (size_t i = 0; i < c.nopt; i++)
+        c.seg_bound += c.opt[i]->ub;
     c.lead_term = c.nreq && c.req[0]->kind == QN_LEAF && c.req[0]->nterms == 1 && !c.req[0]->missing;
     if (terms && c.nreq <= 64)
         run_terms(&c);
