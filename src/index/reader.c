@@ -606,25 +606,27 @@ static uint64_t term_key(const uint8_t *t, size_t len)
     return k;
 }
 
-int qx_lookup(const qx_seg *s, const char *term, size_t len, qx_term *out, quarry_error *err)
+/* The last dictionary block whose first term <= term (binary search on
+ * the blocks' first terms, their keys cached in dkeys); -QUARRY_ECORRUPT
+ * when a block is damaged (err set). With `known` the search reads only
+ * cached keys and gives up (-2) where one is missing or does not decide. */
+static int64_t find_dblock(const qx_seg *s, const uint8_t *term, size_t len, int known, quarry_error *err)
 {
-    if (s->ndblocks == 0 || len == 0 || len > QF_MAX_TERM)
-        return 0;
-    /* binary search for the last block whose first term <= term */
     uint64_t lo = 0, hi = s->ndblocks;
+    uint64_t key = term_key(term, len);
     dblock d;
-    qx_term t;
-    uint64_t key = term_key((const uint8_t *)term, len);
     while (hi - lo > 1) {
         uint64_t mid = lo + (hi - lo) / 2;
         uint64_t k = s->dkeys ? atomic_load_explicit(&s->dkeys[mid], memory_order_relaxed) : 0;
         int c;
         if (k && k != key)   /* the keys decide */
             c = k < key ? -1 : 1;
+        else if (known)
+            return -2;
         else {
             if (dblock_first(s, mid, &d))
                 return -qx_bad(s, &s->dict, s->dict_index_at + 8 * mid, "damaged dictionary block", err);
-            c = cmp_bytes(d.term, d.len, (const uint8_t *)term, len);
+            c = cmp_bytes(d.term, d.len, term, len);
             if (s->dkeys)
                 atomic_store_explicit(&s->dkeys[mid], term_key(d.term, d.len), memory_order_relaxed);
         }
@@ -633,6 +635,35 @@ int qx_lookup(const qx_seg *s, const char *term, size_t len, qx_term *out, quarr
         else
             hi = mid;
     }
+    return (int64_t)lo;
+}
+
+void qx_lookup_prefetch(const qx_seg *s, const char *term, size_t len)
+{
+    if (s->ndblocks == 0 || len == 0 || len > QF_MAX_TERM)
+        return;
+    int64_t b = find_dblock(s, (const uint8_t *)term, len, 1, NULL);
+    if (b < 0)
+        return;
+    uint64_t off = qload_u64(s->dict_index + 8 * (uint64_t)b);
+    if (off >= s->dict_index_at)
+        return;
+    /* the block's first lines: a lookup passes about half of its entries */
+    const uint8_t *p = s->dict.base + off;
+    for (uint64_t k = 0; k < 256 && off + k < s->dict_index_at; k += 64)
+        __builtin_prefetch(p + k);
+}
+
+int qx_lookup(const qx_seg *s, const char *term, size_t len, qx_term *out, quarry_error *err)
+{
+    if (s->ndblocks == 0 || len == 0 || len > QF_MAX_TERM)
+        return 0;
+    dblock d;
+    qx_term t;
+    int64_t found = find_dblock(s, (const uint8_t *)term, len, 0, err);
+    if (found < 0)
+        return (int)found;
+    uint64_t lo = (uint64_t)found;
     if (dblock_open(s, lo, &d))
         return -qx_bad(s, &s->dict, s->dict_index_at + 8 * lo, "damaged dictionary block", err);
     /* pass the entries before the term; decode (and check) the one at it */

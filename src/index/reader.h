@@ -189,6 +189,11 @@ int qx_bad(const qx_seg *s, const qf_map *m, uint64_t off, const char *what, qua
 /* Looks up an analyzed term in a segment. Returns 1 found, 0 absent, or
  * -QUARRY_ECORRUPT (err set). */
 int qx_lookup(const qx_seg *s, const char *term, size_t len, qx_term *out, quarry_error *err);
+/* Starts loading the dictionary block a lookup of term would read (from
+ * the block keys cached by earlier lookups; nothing when they do not
+ * decide). Lookups of one term in several segments overlap their memory
+ * waits this way. */
+void qx_lookup_prefetch(const qx_seg *s, const char *term, size_t len);
 
 /* A walk over a segment's dictionary in term order (merges). */
 typedef struct qx_dict_iter {

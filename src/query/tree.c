@@ -140,6 +140,8 @@ static int make_leaf(builder *b, qn_node *n, const qtok *v, size_t nt, int field
             continue;
         }
         uint64_t df = 0;
+        for (size_t s = 0; s < ns && ns > 1; s++)
+            qx_lookup_prefetch(&b->ix->seg[s], v[i].term, v[i].len);
         for (size_t s = 0; s < ns; s++) {
             int found = qx_lookup(&b->ix->seg[s], v[i].term, v[i].len, &n->segterms[s * nt + i], b->err);
             if (found < 0)
