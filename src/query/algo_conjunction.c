@@ -191,12 +191,15 @@ static uint32_t filtered_block(conj *c, qx_cursor **cur, const double *w)
     }
     double rest = c->rest_bound + c->opt_bound, theta = qk_threshold(c->r->col);
     const uint8_t *lq = x->seg->ulenq;
+    /* the lead's score w tf / (tf + norm) must pass need = theta / slack -
+     * rest: compared as w tf > need (tf + norm), without dividing, with a
+     * margin far above the rounding (a candidate too many is harmless) */
     uint32_t cand[QC_BLOCK], nc = 0;
-    double own[QC_BLOCK];
+    double need = theta / BM25_SLACK - rest, w0 = w[0] * (1 + 1e-6);
     for (uint32_t j = lead->i; j < lead->n; j++) {
+        double tf = lead->tfs[j];
         cand[nc] = j;
-        own[nc] = bm25_score(w[0], lead->tfs[j], x->normq[lq[lead->docs[j]]]);
-        nc += !bm25_below(own[nc] + rest, theta);
+        nc += w0 * tf > need * (tf + x->normq[lq[lead->docs[j]]]);
     }
     /* after[i]: the bounds of the terms after i over the window, and of the
      * optional clauses; a candidate is dropped as soon as the scores of the
@@ -210,7 +213,7 @@ static uint32_t filtered_block(conj *c, qx_cursor **cur, const double *w)
         if (lead->docs[cand[k]] < from)
             continue;
         uint32_t d = qx_move_to(lead, cand[k]);
-        double part = own[k];
+        double part = bm25_score(w[0], lead->tfs[cand[k]], x->normq[lq[d]]);
         size_t i = 1;
         for (; i < n; i++) {
             uint32_t e = qx_advance(cur[i], d);
