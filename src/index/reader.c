@@ -830,7 +830,7 @@ static int decode_block(qx_cursor *c, const uint8_t *p, int64_t prev_doc, uint32
             return -1;
         c->bfirst = (uint32_t)first;
         c->bspan = (uint32_t)span;
-        c->rank_byte = c->rank = 0;
+        c->rank_word = c->rank = 0;
         c->dpk = q.p;
         p = q.p + (span + 7) / 8;
         if (last == UINT32_MAX)
@@ -890,21 +890,7 @@ static int decode_bitmap(qx_cursor *c)
     return 0;
 }
 
-/* Set bits of a byte / of 8 bytes (no popcnt instruction assumed): a
- * byte's from a table (a seek in a dense bitmap block counts a few). */
-#define POP2(n) n, n + 1, n + 1, n + 2
-#define POP4(n) POP2(n), POP2(n + 1), POP2(n + 1), POP2(n + 2)
-#define POP6(n) POP4(n), POP4(n + 1), POP4(n + 1), POP4(n + 2)
-static const uint8_t pop8_table[256] = { POP6(0), POP6(1), POP6(1), POP6(2) };
-#undef POP2
-#undef POP4
-#undef POP6
-
-static inline uint32_t pop8(uint32_t v)
-{
-    return pop8_table[v & 0xff];
-}
-
+/* Set bits of 8 bytes (no popcnt instruction assumed). */
 static inline uint32_t pop64(uint64_t v)
 {
 #if defined(__POPCNT__)
@@ -917,33 +903,41 @@ static inline uint32_t pop64(uint64_t v)
 #endif
 }
 
+/* Word w of a bitmap of nb bytes (bit k of the word: bit k % 8 of its
+ * byte k / 8), zeros past its end. */
+static inline uint64_t bitmap_word(const uint8_t *p, uint32_t nb, uint32_t w)
+{
+    uint32_t at = w * 8;
+    if (at + 8 <= nb)
+        return qload_u64(p + at);
+    uint64_t v = 0;
+    for (uint32_t k = 0; at + k < nb; k++)
+        v |= (uint64_t)p[at + k] << (8 * k);
+    return v;
+}
+
 /* A bitmap block, not decoded: the first doc >= target (<= last) and its
- * index, from the bits. The rank (set bits before a byte) is kept from
- * one seek to the next, which only go forward in a block. */
+ * index, from the bits, 64 at a time. The rank (set bits before a word)
+ * is kept from one seek to the next, which only go forward in a block. */
 static uint32_t seek_bitmap(qx_cursor *c, uint32_t target)
 {
     uint32_t j = target > c->bfirst ? target - c->bfirst : 0;
-    uint32_t nb = (c->bspan + 7) / 8, byte = j / 8;
-    uint32_t v = c->dpk[byte] & (0xffu << (j % 8));
-    while (!v && ++byte < nb)
-        v = c->dpk[byte];
+    uint32_t nb = (c->bspan + 7) / 8, nw = (nb + 7) / 8, w = j / 64;
+    uint64_t raw = bitmap_word(c->dpk, nb, w), v = j % 64 ? raw & (~0ull << (j % 64)) : raw;
+    while (!v && ++w < nw)
+        v = raw = bitmap_word(c->dpk, nb, w);
     if (!v)
         return fail(c);
-    uint32_t bit = byte * 8 + (uint32_t)__builtin_ctz(v), b = c->rank_byte, rank = c->rank;
-    if (b > byte) {   /* (seeks go forward; recount if not) */
-        b = 0;
+    uint32_t bit = w * 64 + (uint32_t)__builtin_ctzll(v), rw = c->rank_word, rank = c->rank;
+    if (rw > w) {   /* (seeks go forward; recount if not) */
+        rw = 0;
         rank = 0;
     }
-    for (; b + 8 <= byte; b += 8) {
-        uint64_t wv;
-        memcpy(&wv, c->dpk + b, 8);
-        rank += pop64(wv);
-    }
-    for (; b < byte; b++)
-        rank += pop8(c->dpk[b]);
-    c->rank_byte = byte;
+    for (; rw < w; rw++)
+        rank += pop64(bitmap_word(c->dpk, nb, rw));
+    c->rank_word = w;
     c->rank = rank;
-    rank += pop8(c->dpk[byte] & ((1u << (bit % 8)) - 1));
+    rank += pop64(raw & ((1ull << (bit % 64)) - 1));
     if (rank >= c->n || bit >= c->bspan)
         return fail(c);
     c->i = rank;

@@ -264,7 +264,7 @@ typedef struct qx_cursor {
     int64_t dprev;                 /* the doc before the block (-1 none) */
     int bitmap;                    /* the block's docs are a bitmap from `bfirst` */
     uint32_t bfirst, bspan;
-    uint32_t rank_byte, rank;      /* set bits before byte rank_byte of the bitmap */
+    uint32_t rank_word, rank;      /* set bits before 64-bit word rank_word of the bitmap */
     const uint8_t *tf_at;          /* the block's packed tfs (width byte, values) */
     int tfs_ok;                    /* tfs[] holds them all */
     uint32_t tf_reads;             /* single values read from this block */
