@@ -7,17 +7,20 @@
  * The units are walked in windows, one skip block of the lead at a time
  * (as Lucene's BlockMaxConjunctionScorer). Once the threshold is set, a
  * window is first bounded from skip data alone: each clause's largest
- * block bound over it. If their sum cannot beat the threshold, the window
- * is skipped without decoding anything. Otherwise each unit of the lead is first bounded by
- * its own score plus the other clauses' bounds over the window (too low,
- * and the others are not even moved); each unit where every required
- * clause occurs is then bounded from term frequencies and the one-byte
- * length before it is scored in full by qalgo_match (positions only then).
+ * block bound over it, the lead's first, the others counting with their
+ * bound in the segment until theirs is read. As soon as the sum cannot
+ * beat the threshold, the window is skipped without decoding anything.
+ * Otherwise each unit of the lead is first bounded by its own score plus
+ * the other clauses' bounds over the window (too low, and the others are
+ * not even moved); each unit where every required clause occurs is then
+ * bounded from term frequencies and the one-byte length before it is
+ * scored in full by qalgo_match (positions only then).
  *
- * The bound that couples the required clauses through the unit length
- * (qn_joint_ub, which MaxScore uses) is not used here: it skipped a few
- * windows more than the clauses' own bounds but cost more than they saved
- * (whole title and SBG AND sets, 0.96-0.98 of the time without it).
+ * A bound coupling the required clauses through the unit length (at each
+ * length, the largest tf every term's impacts allow there) skipped a few
+ * windows more than the clauses' own bounds but cost more than it saved
+ * (the whole title and SBG AND sets took 0.96-0.98 of the time without
+ * it); it is gone.
  *
  * When every required clause is a single term (the common "+a +b"), the
  * units of a window are walked on the cursors directly; once the

@@ -7,9 +7,8 @@
  * where the first clause's current skip block ends, so inside it every
  * clause has one block bound B_i (qn_block_ub, from skip entries only):
  *
- *   - if the B_i add up to no more than the threshold (a joint bound
- *     through the unit length when that is lower: qn_joint_ub), no unit of
- *     the window can enter the top-k: skip it without decoding anything;
+ *   - if the B_i add up to no more than the threshold, no unit of the
+ *     window can enter the top-k: skip it without decoding anything;
  *   - else sort the clauses by B_i; the longest prefix whose B_i add up to
  *     no more than the threshold is "non-essential": a unit where only
  *     those occur cannot enter, so candidates come from the essential

@@ -99,17 +99,6 @@ double qn_block_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t *upto);
  * the bound: for windows that nothing can skip (no threshold yet). */
 void qn_block_end(qn_ctx *x, qn_node *n, uint32_t from, uint32_t *upto);
 double qn_range_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t to);
-/* A bound of the sum of the scores of nodes v[0..n) over [from, to] that
- * couples the leaves through the unit length (node.c); conj: every node
- * must match (a unit lacking one scores nothing). each (NULL, or n
- * doubles): each node's own bound over the range, from the same impacts
- * (0 for all when conj and a leaf has no unit in the range). enough: the
- * caller only asks whether the bound is below it, so the work stops once
- * the bound is known to reach it, returning INFINITY; INFINITY for the
- * bound itself. */
-double qn_joint_ub(qn_ctx *x, qn_node **v, size_t n, uint32_t from, uint32_t to, int conj, double *each,
-                   double enough);
-
 /* Sets n->ub, n->cost and n->doc (the first approximation) for the bound
  * segment, bottom up. */
 void qn_prepare(qn_ctx *x, qn_node *n);
