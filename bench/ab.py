@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""bench/ab.py — quarry's query speed at two or more commits, query by query.
+
+    bench/ab.py --mode and --queries Q.tsv REV_A REV_B [REV...]
+
+Each revision's build/libquarry.a (built in a detached worktree under
+$TMPDIR/quarry-ab/, `WORK` meaning this checkout's build as it is) is linked
+into the peers harness's quarry driver ($PEERS/src/quarry_peer.c, the one
+bench/peers.sh measures with). The drivers then run in alternation, --rounds
+times each, on one index and query set: one process per run opens the index,
+runs a warm-up pass and a timed pass (per query: parse, analysis, top-10
+search, fetching the 10 external ids). Per query the median and the minimum
+over the rounds are kept; the report gives their sums, the ratio of each sum
+to the first revision's, and the p99 of the per-query medians. Comparing
+sums of per-query medians from alternating runs keeps a shared, noisy
+machine's drift out of the ratio better than comparing two separate runs.
+
+--each N repeats every query N times in a row within a pass and reports the
+time of each occurrence apart: the first pays for bringing the query's
+postings into the CPU caches (the peers protocol times a pass over the whole
+set after a warm-up pass over the whole set, so each query runs about as
+cold as a first occurrence), the later ones run warm.
+
+Defaults: --index $TMPDIR/quarry-scale/news25/peers/quarry (bench/peers.sh's
+index), --rounds 5, --each 1. Needs git, make, gcc and the index. An error is
+one line on stderr and exit status 2. Python 3 standard library only.
+"""
+import argparse
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LDLIBS = ["-lstemmer", "-lutf8proc", "-ldeflate", "-lz", "-lm", "-pthread"]
+
+
+class Fail(Exception):
+    pass
+
+
+def run(argv, what, cwd=None, env=None):
+    r = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        tail = (r.stderr or r.stdout).strip().splitlines()[-1:] or ["exit status %d" % r.returncode]
+        raise Fail("%s failed: %s" % (what, tail[0]))
+    return r.stdout
+
+
+def build(rev, work, peers):
+    """The driver linked against rev's libquarry.a: its path and a label."""
+    os.makedirs(work, exist_ok=True)
+    if rev == "WORK":
+        src, label = ROOT, "WORK (this checkout's build/)"
+        if not os.path.isfile(os.path.join(ROOT, "build", "libquarry.a")):
+            raise Fail("%s/build/libquarry.a is not built (run make)" % ROOT)
+        tag = "work"
+    else:
+        sha = run(["git", "-C", ROOT, "rev-parse", "--verify", rev + "^{commit}"], "git rev-parse %s" % rev).strip()
+        tag = sha[:12]
+        src, label = os.path.join(work, tag), "%s (%s)" % (rev, tag)
+        if not os.path.isdir(src):
+            run(["git", "-C", ROOT, "worktree", "add", "--detach", src, sha], "git worktree add %s" % src)
+        run(["make", "-C", src, "-j2", "build/libquarry.a"], "make build/libquarry.a at %s" % rev)
+    exe = os.path.join(work, "driver-" + tag)
+    run(["gcc", "-O2", "-std=gnu11", "-I" + os.path.join(src, "include"), "-o", exe,
+         os.path.join(peers, "src", "quarry_peer.c"), os.path.join(src, "build", "libquarry.a")] + LDLIBS,
+        "compiling the driver against %s" % label)
+    return exe, label
+
+
+def queries(path, each):
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if not line:
+                continue
+            qid, sep, text = line.partition("\t")
+            if not sep:
+                raise Fail("%s:%d: not QID<TAB>QUERY" % (path, n))
+            rows.append((qid, text))
+    if not rows:
+        raise Fail("%s: no queries" % path)
+    return [("%s~%d" % (qid, k), text) for qid, text in rows for k in range(each)]
+
+
+def main():
+    ap = argparse.ArgumentParser(prog="bench/ab.py", description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("revs", nargs="+", metavar="REV", help="git revisions (WORK: this checkout's build/ as it is)")
+    ap.add_argument("--mode", required=True, choices=("or", "and", "phrase"))
+    ap.add_argument("--queries", required=True, help="QID<TAB>QUERY lines (words; --mode rewrites them)")
+    tmp = os.environ.get("TMPDIR") or "/tmp"
+    ap.add_argument("--index", default=os.path.join(tmp, "quarry-scale", "news25", "peers", "quarry"))
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--each", type=int, default=1, help="every query N times in a row")
+    ap.add_argument("--out", help="write the report here as well")
+    a = ap.parse_args()
+    try:
+        if len(a.revs) < 2 or a.rounds < 1 or a.each < 1:
+            raise Fail("two revisions or more, --rounds and --each at least 1")
+        peers = os.path.abspath(os.environ.get("PEERS") or os.path.join(ROOT, "..", "shared", "peers"))
+        if not os.path.isfile(os.path.join(peers, "src", "quarry_peer.c")):
+            raise Fail("%s/src/quarry_peer.c is missing (set PEERS to the peers harness)" % peers)
+        if not os.path.isdir(os.path.join(a.index, "ix")):
+            raise Fail("%s/ix is not an index (bench/peers.sh makes it; or --index DIR holding ix/)" % a.index)
+        for tool in ("git", "make", "gcc"):
+            if not shutil.which(tool):
+                raise Fail("%s is missing" % tool)
+        work = os.path.join(tmp, "quarry-ab")
+        qs = queries(a.queries, a.each)
+        drivers = [build(r, work, peers) for r in a.revs]
+        lat = [{} for _ in drivers]
+        with tempfile.TemporaryDirectory() as d:
+            qfile = os.path.join(d, "q.tsv")
+            with open(qfile, "w", encoding="utf-8") as f:
+                f.writelines("%s\t%s\n" % q for q in qs)
+            env = dict(os.environ, PEER_MODE=a.mode)
+            for _ in range(a.rounds):
+                for k, (exe, _label) in enumerate(drivers):
+                    run([exe, "query", a.index, qfile, "10", os.path.join(d, "run"), os.path.join(d, "lat"), "quarry"],
+                        "the driver of %s" % drivers[k][1], env=env)
+                    with open(os.path.join(d, "lat")) as f:
+                        for line in f:
+                            qid, t = line.split("\t")
+                            lat[k].setdefault(qid, []).append(float(t) * 1000)
+        out = ["# bench/ab.py: %s mode, %s (%d queries%s), %s, %d rounds\n" % (
+            a.mode, os.path.basename(a.queries), len(qs) // a.each,
+            ", each %d times in a row" % a.each if a.each > 1 else "", a.index, a.rounds),
+            "Command: `bench/ab.py %s`\n" % " ".join(sys.argv[1:]),
+            "| revision | sum of per-query medians, ms | ratio | sum of minima, ms | ratio | p99 of medians, ms |",
+            "|---|---:|---:|---:|---:|---:|"]
+        base = None
+        for (_exe, label), v in zip(drivers, lat):
+            med = [statistics.median(x) for x in v.values()]
+            sm, sn = sum(med), sum(min(x) for x in v.values())
+            base = base or (sm, sn)
+            med.sort()
+            p99 = med[max(0, math.ceil(0.99 * len(med)) - 1)]
+            out.append("| %s | %.2f | %.3f | %.2f | %.3f | %.3f |" % (label, sm, sm / base[0], sn, sn / base[1], p99))
+        if a.each > 1:
+            out += ["", "Per occurrence (sum over the queries of the per-query medians, ms):", "",
+                    "| revision | " + " | ".join("run %d" % (k + 1) for k in range(a.each)) + " |",
+                    "|---|" + "---:|" * a.each]
+            for (_exe, label), v in zip(drivers, lat):
+                sums = [0.0] * a.each
+                for qid, x in v.items():
+                    sums[int(qid.rsplit("~", 1)[1])] += statistics.median(x)
+                out.append("| %s | " % label + " | ".join("%.2f" % s for s in sums) + " |")
+        text = "\n".join(out) + "\n"
+        sys.stdout.write(text)
+        if a.out:
+            with open(a.out, "w", encoding="utf-8") as f:
+                f.write(text)
+    except Fail as e:
+        print("bench/ab.py: %s" % e, file=sys.stderr)
+        return 2
+    except OSError as e:
+        print("bench/ab.py: %s: %s" % (e.filename or "", e.strerror), file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
