@@ -2,6 +2,7 @@
 """bench/ab.py — quarry's query speed at two or more commits, query by query.
 
     bench/ab.py --mode and --queries Q.tsv REV_A REV_B [REV...]
+    bench/ab.py --mode and --queries Q.tsv --each 3 --index DIR REV
 
 Each revision's build/libquarry.a (built in a detached worktree under
 $TMPDIR/quarry-ab/, `WORK` meaning this checkout's build as it is) is linked
@@ -22,7 +23,8 @@ set after a warm-up pass over the whole set, so each query runs about as
 cold as a first occurrence), the later ones run warm.
 
 Defaults: --index $TMPDIR/quarry-scale/news25/peers/quarry (bench/peers.sh's
-index), --rounds 5, --each 1. Needs git, make, gcc and the index. An error is
+index), --rounds 5, --each 1. The worktrees stay for the next comparison of
+the same commits (`git worktree remove DIR` drops one). Needs git, make, gcc and the index. An error is
 one line on stderr and exit status 2. Python 3 standard library only.
 """
 import argparse
@@ -101,11 +103,14 @@ def main():
     ap.add_argument("--out", help="write the report here as well")
     a = ap.parse_args()
     try:
-        if len(a.revs) < 2 or a.rounds < 1 or a.each < 1:
-            raise Fail("two revisions or more, --rounds and --each at least 1")
+        if a.rounds < 1 or a.each < 1:
+            raise Fail("--rounds and --each take 1 or more")
         peers = os.path.abspath(os.environ.get("PEERS") or os.path.join(ROOT, "..", "shared", "peers"))
         if not os.path.isfile(os.path.join(peers, "src", "quarry_peer.c")):
             raise Fail("%s/src/quarry_peer.c is missing (set PEERS to the peers harness)" % peers)
+        if not os.path.isfile(a.queries):
+            raise Fail("%s: no such file (--queries takes QID<TAB>QUERY lines; bench/peers.sh writes its sets to "
+                       "$TMPDIR/quarry-scale/queries/)" % a.queries)
         if not os.path.isdir(os.path.join(a.index, "ix")):
             raise Fail("%s/ix is not an index (bench/peers.sh makes it; or --index DIR holding ix/)" % a.index)
         for tool in ("git", "make", "gcc"):
