@@ -32,24 +32,13 @@ import math
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from scale import Fail, compile_driver, run  # noqa: E402  (bench/scale.py: the peers runs' own helpers)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LDLIBS = ["-lstemmer", "-lutf8proc", "-ldeflate", "-lz", "-lm", "-pthread"]
-
-
-class Fail(Exception):
-    pass
-
-
-def run(argv, what, cwd=None, env=None):
-    r = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if r.returncode != 0:
-        tail = (r.stderr or r.stdout).strip().splitlines()[-1:] or ["exit status %d" % r.returncode]
-        raise Fail("%s failed: %s" % (what, tail[0]))
-    return r.stdout
 
 
 def build(rev, work, peers):
@@ -61,16 +50,15 @@ def build(rev, work, peers):
             raise Fail("%s/build/libquarry.a is not built (run make)" % ROOT)
         tag = "work"
     else:
-        sha = run(["git", "-C", ROOT, "rev-parse", "--verify", rev + "^{commit}"], "git rev-parse %s" % rev).strip()
+        sha = run(["git", "-C", ROOT, "rev-parse", "--verify", rev + "^{commit}"],
+                  "git rev-parse %s" % rev).stdout.strip()
         tag = sha[:12]
         src, label = os.path.join(work, tag), "%s (%s)" % (rev, tag)
         if not os.path.isdir(src):
             run(["git", "-C", ROOT, "worktree", "add", "--detach", src, sha], "git worktree add %s" % src)
         run(["make", "-C", src, "-j2", "build/libquarry.a"], "make build/libquarry.a at %s" % rev)
     exe = os.path.join(work, "driver-" + tag)
-    run(["gcc", "-O2", "-std=gnu11", "-I" + os.path.join(src, "include"), "-o", exe,
-         os.path.join(peers, "src", "quarry_peer.c"), os.path.join(src, "build", "libquarry.a")] + LDLIBS,
-        "compiling the driver against %s" % label)
+    compile_driver(os.path.join(peers, "src", "quarry_peer.c"), src, exe)
     return exe, label
 
 

@@ -715,11 +715,19 @@ def prepare_peers(p, args, want):
             raise Fail("the peer engines are not installed: run as root `%s/setup.sh`, then run this again" % d)
         if not peers_dir_ready(d, want):
             raise Fail("the peer drivers are still missing from %s/bin after building them" % d)
-    # the quarry driver, against this checkout (the command of the harness's build.sh)
-    run(["gcc", "-O2", "-std=gnu11", "-I" + os.path.join(ROOT, "include"), "-o", os.path.join(d, "bin", "quarry_peer"),
-         os.path.join(d, "src", "quarry_peer.c"), p.lib, "-lstemmer", "-lutf8proc", "-lz", "-lm", "-pthread"],
-        "compiling the quarry driver (%s/src/quarry_peer.c against %s)" % (d, p.lib))
+    # the quarry driver, against this checkout
+    compile_driver(os.path.join(d, "src", "quarry_peer.c"), ROOT, os.path.join(d, "bin", "quarry_peer"))
     return d
+
+
+def compile_driver(src, tree, exe):
+    """The harness's quarry driver (src: its quarry_peer.c) linked against
+    the libquarry.a of checkout `tree` (the command of the harness's build.sh;
+    bench/ab.py builds one per commit with it)."""
+    lib = os.path.join(tree, "build", "libquarry.a")
+    run(["gcc", "-O2", "-std=gnu11", "-I" + os.path.join(tree, "include"), "-o", exe, src, lib,
+         "-lstemmer", "-lutf8proc", "-lz", "-lm", "-pthread"],
+        "compiling the quarry driver (%s against %s)" % (src, lib))
 
 
 def last_json(out, what):
