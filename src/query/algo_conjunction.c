@@ -216,7 +216,8 @@ static uint32_t filtered_block(conj *c, qx_cursor **cur, const double *w)
         if (lead->docs[cand[k]] < from)
             continue;
         uint32_t d = qx_move_to(lead, cand[k]);
-        double part = bm25_score(w[0], lead->tfs[cand[k]], x->normq[lq[d]]);
+        /* (with two terms the second is the last: nothing to add to) */
+        double part = n > 2 ? bm25_score(w[0], lead->tfs[cand[k]], x->normq[lq[d]]) : 0;
         size_t i = 1;
         for (; i < n; i++) {
             uint32_t e = qx_advance(cur[i], d);
