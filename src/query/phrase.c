@@ -8,7 +8,10 @@
  * counted).
  *
  * A phrase lies wholly in the title or wholly in the body of a unit (the
- * body starts at body_pos, QF_TITLE_GAP positions after the title).
+ * body starts at body_pos, QF_TITLE_GAP positions after the title): one
+ * that spans no more than QF_TITLE_GAP positions cannot run from one into
+ * the other, and the unit's body_pos (a memory access of its own) is not
+ * read for it.
  *
  * The term with the fewest occurrences in the unit proposes the phrase's
  * starts, a chunk at a time; the other terms filter them in increasing
@@ -103,7 +106,7 @@ uint32_t qn_phrase_freq(qn_ctx *x, qn_node *n, uint32_t d, uint32_t most)
                 continue;
             }
             if (p1[j] == want) {   /* a phrase does not run from the title into the body */
-                if (body == UINT32_MAX)
+                if (rel > QF_TITLE_GAP && body == UINT32_MAX)
                     body = qx_unit_body(x->seg, d);
                 f += !(p0[i] < body && want >= body);
             }
@@ -163,7 +166,7 @@ uint32_t qn_phrase_freq(qn_ctx *x, qn_node *n, uint32_t d, uint32_t most)
             uint32_t k = 0;
             nv = filter(v, nv, p, qx_tf(&n->cur[n->same ? n->same[i] : i]), n->relpos[i], &k);
         }
-        if (nv && !title) {   /* a phrase does not run from the title into the body */
+        if (nv && !title && span > QF_TITLE_GAP) {   /* a phrase does not run from the title into the body */
             if (body == UINT32_MAX)
                 body = qx_unit_body(x->seg, d);
             size_t k = 0;
