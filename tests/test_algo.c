@@ -332,10 +332,83 @@ static void test_leapfrog(void **state)
     assert_int_equal(mismatches, 0);
 }
 
+/* An essential phrase passes over the units where its lead term's tf plus
+ * the other clauses' bounds over the window cannot beat the threshold
+ * (qn_advance_above); past the window's end those bounds say nothing, and
+ * the filter must stop there (a filter run on with the window's bounds
+ * scored strong units of later blocks without the phrase: hand mutation,
+ * caught here, not by the collections of test_generated and test_reuters,
+ * whose terms are as strong in one block as in the next). Collections
+ * made for it: the phrase "pa pb" in a third of the early units, of
+ * varied lengths (the phrase essential, the threshold high); a term w weak
+ * (tf 1, units of 200-300 words) in a tenth of them; a tail of 800 units
+ * where the phrase is weak (long units) and weak w denser (its blocks end
+ * inside the tail); 300 units of neither; then a few long units with the
+ * phrase and w strong (tf 4-6), which a filter run on from the tail would
+ * pass over. */
+static void test_phrase_window(void **state)
+{
+    (void)state;
+    char *tmp = ttmp_make("algo-phwin");
+    unsigned runs = 0, mismatches = 0;
+    for (uint64_t v = 0; v < 12; v++) {
+        trng r;
+        trng_seed(&r, 900 + v);
+        char path[300], dir[300];
+        snprintf(path, sizeof path, "%s/c%llu.jsonl", tmp, (unsigned long long)v);
+        snprintf(dir, sizeof dir, "%s/c%llu", tmp, (unsigned long long)v);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        unsigned n = 6000 + trng_below(&r, 2000), late = n - 300 - trng_below(&r, 500);
+        unsigned strong_every = 20 + trng_below(&r, 40);
+        for (unsigned d = 0; d < n; d++) {
+            tsb t = { 0 };
+            unsigned fill = 0, u = trng_below(&r, 10);
+            if (d >= late && d % strong_every == 7) {   /* the phrase weak, w strong */
+                tsb_puts(&t, "pa pb");
+                for (unsigned i = 0, tf = 4 + trng_below(&r, 3); i < tf; i++)
+                    tsb_puts(&t, " w");
+                fill = 40 + trng_below(&r, 30);
+            } else if (d < late - 300 && u < 3) {   /* the phrase, short to long */
+                tsb_puts(&t, "pa pb");
+                fill = d < late - 1100 ? trng_below(&r, 40) : 60 + trng_below(&r, 20);
+            } else if (d < late - 300 && (u == 3 || (d >= late - 1100 && u < 7))) {   /* w weak */
+                tsb_puts(&t, "w");
+                fill = 200 + trng_below(&r, 100);
+            } else {   /* a stretch of neither before the late units */
+                tsb_puts(&t, d < late - 300 && u < 6 ? "pb pa" : "f0");
+                fill = 5 + trng_below(&r, 30);
+            }
+            for (unsigned i = 0; i < fill; i++)
+                tsb_printf(&t, " f%u", trng_below(&r, 50));
+            fprintf(f, "{\"id\":\"d%u\",\"title\":\"\",\"text\":\"%s\"}\n", d, t.p);
+            free(t.p);
+        }
+        fclose(f);
+        build(dir, path, 0);
+        checker c = { .name = "phrase window" };
+        quarry_error err;
+        if (quarry_open(dir, &c.ix, &err))
+            fail_msg("quarry_open %s: %s", dir, err.msg);
+        static const unsigned ks[] = { 1, 3, 10 };
+        for (size_t i = 0; i < sizeof ks / sizeof *ks; i++) {
+            check_one(&c, "\"pa pb\" w", 0, ks[i], 0, 1.2, 0.75);
+            check_one(&c, "w \"pa pb\" f3", 0, ks[i], 0, 1.2, 0.75);
+        }
+        runs += c.runs;
+        mismatches += c.mismatches;
+        quarry_close(c.ix);
+    }
+    print_message("      [phrase window] 12 collections, %u searches: %u mismatches\n", runs, mismatches);
+    ttmp_remove(tmp);
+    assert_int_equal(mismatches, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_leapfrog),
+        cmocka_unit_test(test_phrase_window),
         cmocka_unit_test(test_generated),
         cmocka_unit_test(test_reuters),
     };
