@@ -129,6 +129,28 @@ static void check_case(const uint32_t *v, size_t n, unsigned w)
         free(buf);
     }
 
+    /* A group that ends before the readable bytes do (qc_unpack_within):
+     * for every slack of 0 to 12 bytes after it, readable (garbage) or not
+     * (lim = end), the same values, and never a load past lim (ASan: an
+     * exact allocation); a group past `end` is refused whatever lim. */
+    for (size_t slack = 0; slack <= 12; slack++) {
+        uint8_t *buf = malloc(sz + slack ? sz + slack : 1);
+        assert_non_null(buf);
+        memcpy(buf, fast, sz);
+        memset(buf + sz, 0xff, slack);
+        for (size_t i = 0; i < n; i++)
+            out[i] = 0xdeadbeef;
+        assert_int_equal(qc_unpack_within(buf, buf + sz, buf + sz + slack, n, w, out), (long)sz);
+        for (size_t i = 0; i < n; i++)
+            if (out[i] != v[i])
+                fail_msg("within, w %u n %zu slack %zu: out[%zu] = %u, want %u", w, n, slack, i, out[i], v[i]);
+        if (sz > 0)
+            assert_int_equal(qc_unpack_within(buf, buf + sz - 1, buf + sz + slack, n, w, out), -1);
+        if (slack && sz > 0)
+            assert_int_equal(qc_unpack_within(buf, buf + sz + 1, buf + sz, n, w, out), -1);   /* lim < end */
+        free(buf);
+    }
+
     /* One byte short: both report -1 without reading past the end. */
     if (sz > 0) {
         uint8_t *shortb = exact_copy(fast, sz - 1);
@@ -424,6 +446,19 @@ static void test_pfor(void **state)
         memset(out, 0xA5, sizeof out);
         assert_int_equal(qc_pfor_unpack(buf, buf + len, n, out), (long)len);
         assert_memory_equal(out, v, n * sizeof *v);
+        /* loads allowed past the group (garbage after it, exact allocation) */
+        {
+            size_t slack = (size_t)round % 13;
+            uint8_t *t = malloc(len + slack);
+            memcpy(t, buf, len);
+            memset(t + len, 0xff, slack);
+            memset(out, 0xA5, sizeof out);
+            assert_int_equal(qc_pfor_unpack_within(t, t + len, t + len + slack, n, out), (long)len);
+            assert_memory_equal(out, v, n * sizeof *v);
+            if (len)
+                assert_int_equal(qc_pfor_unpack_within(t, t + len - 1, t + len + slack, n, out), -1);
+            free(t);
+        }
         /* every truncation is refused */
         for (size_t cut = 0; cut < len; cut++) {
             uint8_t *t = malloc(cut ? cut : 1);   /* exactly cut bytes: the sanitizers see any overread */

@@ -177,6 +177,11 @@ void qc_pack(const uint32_t *v, size_t n, unsigned w, uint8_t *out)
 
 long qc_unpack(const uint8_t *in, const uint8_t *end, size_t n, unsigned w, uint32_t *out)
 {
+    return qc_unpack_within(in, end, end, n, w, out);
+}
+
+long qc_unpack_within(const uint8_t *in, const uint8_t *end, const uint8_t *lim, size_t n, unsigned w, uint32_t *out)
+{
     if (w > 32 || n > QC_BLOCK)
         return -1;
     if (n == 0)
@@ -185,20 +190,19 @@ long qc_unpack(const uint8_t *in, const uint8_t *end, size_t n, unsigned w, uint
         memset(out, 0, n * sizeof *out);
         return 0;
     }
-    if (in == NULL || end < in)
+    if (in == NULL || end < in || lim < end)
         return -1;
-    size_t avail = (size_t)(end - in);
     size_t bytes = qc_packed_size(n, w);
-    if (bytes > avail)
+    if (bytes > (size_t)(end - in))
         return -1;
 
     unpack_fn fn = unpack_table[w];
+    size_t avail = (size_t)(lim - in);   /* readable bytes */
     size_t full = n / 8, rest = n % 8;
     size_t reach = (7 * w) / 8 + 8;   /* bytes a chunk's loads span from its start */
-    /* Chunk k can be decoded in place iff k*w + reach <= avail. */
-    size_t direct = avail >= reach ? (avail - reach) / w + 1 : 0;
     size_t chunks = full + (rest != 0);
-    if (direct >= chunks) {
+    /* Chunk k can be decoded in place iff k*w + reach <= avail. */
+    if ((chunks - 1) * w + reach <= avail) {
         fn(in, out, full);
         if (rest) {
             uint32_t tv[8];
@@ -208,8 +212,9 @@ long qc_unpack(const uint8_t *in, const uint8_t *end, size_t n, unsigned w, uint
         return (long)bytes;
     }
 
-    /* The group ends too close to `end`: chunks [direct, chunks) come from a
+    /* The group ends too close to `lim`: chunks [direct, chunks) come from a
      * zero-padded copy of the group's last bytes. */
+    size_t direct = avail >= reach ? (avail - reach) / w + 1 : 0;
     if (direct > full)
         direct = full;
     fn(in, out, direct);
@@ -323,7 +328,7 @@ size_t qc_pfor_pack(const uint32_t *v, size_t n, uint8_t *out)
 
 /* Walks a patched group's head and exceptions; applies them to out when
  * not NULL. Returns the group's bytes, or -1. */
-static long pfor_walk(const uint8_t *in, const uint8_t *end, size_t n, uint32_t *out)
+static long pfor_walk(const uint8_t *in, const uint8_t *end, const uint8_t *lim, size_t n, uint32_t *out)
 {
     if (in >= end || n > QC_BLOCK)
         return -1;
@@ -338,7 +343,7 @@ static long pfor_walk(const uint8_t *in, const uint8_t *end, size_t n, uint32_t 
     size_t packed = qc_packed_size(n, b);
     if (packed > (size_t)(end - p))
         return -1;
-    if (out && qc_unpack(p, end, n, b, out) < 0)
+    if (out && qc_unpack_within(p, end, lim, n, b, out) < 0)
         return -1;
     p += packed;
     long last = -1;
@@ -364,12 +369,17 @@ static long pfor_walk(const uint8_t *in, const uint8_t *end, size_t n, uint32_t 
 
 long qc_pfor_unpack(const uint8_t *in, const uint8_t *end, size_t n, uint32_t *out)
 {
-    return pfor_walk(in, end, n, out);
+    return pfor_walk(in, end, end, n, out);
+}
+
+long qc_pfor_unpack_within(const uint8_t *in, const uint8_t *end, const uint8_t *lim, size_t n, uint32_t *out)
+{
+    return lim < end ? -1 : pfor_walk(in, end, lim, n, out);
 }
 
 long qc_pfor_size(const uint8_t *in, const uint8_t *end, size_t n)
 {
-    return pfor_walk(in, end, n, NULL);
+    return pfor_walk(in, end, end, n, NULL);
 }
 
 void qc_add_one(uint32_t *v, size_t n)

@@ -28,6 +28,12 @@ void qc_pack(const uint32_t *v, size_t n, unsigned w, uint8_t *out);
  * Returns the bytes consumed, or -1 if the group would run past `end` or
  * w > 32. Never reads outside [in, end). */
 long qc_unpack(const uint8_t *in, const uint8_t *end, size_t n, unsigned w, uint32_t *out);
+/* The same for a group that must lie in [in, end) but whose loads may read
+ * on up to lim (>= end; the bytes after the group are readable, e.g. the
+ * rest of a mapped file): a group that does not end within a word of lim
+ * is decoded in place, without the zero-padded copy of its last bytes that
+ * a group ending at its region's end otherwise takes. */
+long qc_unpack_within(const uint8_t *in, const uint8_t *end, const uint8_t *lim, size_t n, unsigned w, uint32_t *out);
 
 /* Value i of a packed group of width w (<= 32) that occupies `len` bytes
  * (i must be below the group's count): no decoding of the others, and no
@@ -64,6 +70,8 @@ size_t qc_pfor_pack(const uint32_t *v, size_t n, uint8_t *out);
  * bytes it occupies, or -1 when it is malformed or runs past `end` (never
  * reads outside [in, end)). */
 long qc_pfor_unpack(const uint8_t *in, const uint8_t *end, size_t n, uint32_t *out);
+/* The same with loads allowed up to lim, as qc_unpack_within. */
+long qc_pfor_unpack_within(const uint8_t *in, const uint8_t *end, const uint8_t *lim, size_t n, uint32_t *out);
 /* The bytes of the patched group of n values at in, without decoding it;
  * -1 as qc_pfor_unpack. */
 long qc_pfor_size(const uint8_t *in, const uint8_t *end, size_t n);

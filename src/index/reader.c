@@ -944,6 +944,15 @@ static uint32_t seek_bitmap(qx_cursor *c, uint32_t target)
     return c->doc = c->bfirst + bit;
 }
 
+/* How far a decode of the cursor's postings may load: the end of the
+ * mapped .post file (what follows a block's packed values is the block's
+ * tfs, the next block or the file's tables). Each group is still checked
+ * against its own region; only the loads of its last bytes reach past it. */
+static inline const uint8_t *post_lim(const qx_cursor *c)
+{
+    return c->seg->post.base + c->seg->post.size;
+}
+
 int qx_decode_docs(qx_cursor *c, uint32_t i)
 {
     uint32_t from = c->ndec;
@@ -955,7 +964,7 @@ int qx_decode_docs(qx_cursor *c, uint32_t i)
     uint32_t to = (i / QX_CHUNK + 1) * QX_CHUNK;
     if (to > c->n)
         to = c->n;
-    if (qc_unpack(c->dpk + (size_t)from / 8 * c->dw, c->tf_at, to - from, c->dw, c->docs + from) < 0)
+    if (qc_unpack_within(c->dpk + (size_t)from / 8 * c->dw, c->tf_at, post_lim(c), to - from, c->dw, c->docs + from) < 0)
         return fail(c), -1;
     /* gaps -> docs: doc[k] = doc[k-1] + gap[k] + 1, in 64 bits unless the
      * sum cannot pass 2^32 */
@@ -1003,7 +1012,7 @@ void qx_decode_tfs(qx_cursor *c)
 {
     const uint8_t *p = c->tf_at;
     c->tfs_ok = 1;
-    long k = p && p < c->end ? qc_unpack(p + 1, c->end, c->n, *p, c->tfs) : -1;
+    long k = p && p < c->end ? qc_unpack_within(p + 1, c->end, post_lim(c), c->n, *p, c->tfs) : -1;
     if (k < 0) {
         for (uint32_t i = 0; i < QC_BLOCK; i++)
             c->tfs[i] = 1;
@@ -1367,7 +1376,7 @@ static int positions_group(qx_cursor *c, uint32_t g)
     uint32_t k = total - g * QC_BLOCK;
     if (k > QC_BLOCK)
         k = QC_BLOCK;
-    if (qc_pfor_unpack(p, c->pend, k, c->pos + (size_t)g * QC_BLOCK) < 0)
+    if (qc_pfor_unpack_within(p, c->pend, c->seg->posn.base + c->seg->posn.size, k, c->pos + (size_t)g * QC_BLOCK) < 0)
         return -1;
     c->gstamp[g] = c->stamp;
     return 0;
