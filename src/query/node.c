@@ -373,7 +373,8 @@ void qn_ctx_init(qn_ctx *x, double k1, double b, double n, double avglen)
         x->normq[q] = bm25_norm(&x->m, qf_lenq_decode((uint8_t)q));
 }
 
-void qn_prepare(qn_ctx *x, qn_node *n)
+/* qn_prepare; the node is moved to its first approximation when `place`. */
+static void prepare(qn_ctx *x, qn_node *n, int place)
 {
     if (n->kind == QN_LEAF) {
         if (n->missing) {
@@ -424,7 +425,7 @@ void qn_prepare(qn_ctx *x, qn_node *n)
     uint64_t cost = n->has_must ? UINT64_MAX : 0;
     for (size_t i = 0; i < n->nkids; i++) {
         qn_node *k = n->kids[i];
-        qn_prepare(x, k);
+        prepare(x, k, 1);
         if (k->occur == QQ_MUST_NOT)
             continue;
         ub += k->ub;
@@ -436,5 +437,13 @@ void qn_prepare(qn_ctx *x, qn_node *n)
     }
     n->ub = ub;
     n->cost = cost;
-    advance_now(x, n, 0);
+    if (place)
+        advance_now(x, n, 0);
+    else
+        n->doc = 0;
+}
+
+void qn_prepare(qn_ctx *x, qn_node *root)
+{
+    prepare(x, root, root->kind == QN_LEAF);
 }

@@ -100,8 +100,12 @@ double qn_block_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t *upto);
 void qn_block_end(qn_ctx *x, qn_node *n, uint32_t from, uint32_t *upto);
 double qn_range_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t to);
 /* Sets n->ub, n->cost and n->doc (the first approximation) for the bound
- * segment, bottom up. */
-void qn_prepare(qn_ctx *x, qn_node *n);
+ * segment, bottom up, for the root and every node under it; a boolean
+ * root is not moved (its doc is left 0, not a position: the algorithms
+ * walk its clauses, never the root itself, and moving a root with
+ * required clauses would walk their whole intersection, up to its first
+ * unit, by the generic leapfrog before the algorithm starts). */
+void qn_prepare(qn_ctx *x, qn_node *root);
 
 /* Sets up x for BM25 parameters (and the normq table). */
 void qn_ctx_init(qn_ctx *x, double k1, double b, double n, double avglen);
