@@ -1061,10 +1061,19 @@ int qx_cursor_open(qx_cursor *c, const qx_seg *s, const qx_term *t)
         c->imps = c->end;
     }
     c->blk = c->sblk = 0;
-    if (decode_block(c, c->base, -1, c->skips ? skip_u32(c, 0, 0) : UINT32_MAX) ||
-        (!c->bitmap && qx_decode_docs(c, 0)))
+    if (decode_block(c, c->base, -1, c->skips ? skip_u32(c, 0, 0) : UINT32_MAX))
         return fail(c), -1;
-    c->doc = c->bitmap ? c->bfirst : c->docs[0];
+    if (c->bitmap)
+        c->doc = c->bfirst;
+    else if (c->ndec)
+        c->doc = c->docs[0];
+    else {   /* the first doc alone (its gap): most terms of a query are
+              * advanced past their first block without reading the rest */
+        uint32_t first = qc_get(c->dpk, qc_packed_size(c->n, c->dw), c->dw, 0);
+        if (first > c->last || first >= c->seg->nunits)
+            return fail(c), -1;
+        c->doc = first;
+    }
     return 0;
 }
 
