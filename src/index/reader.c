@@ -654,6 +654,18 @@ void qx_lookup_prefetch(const qx_seg *s, const char *term, size_t len)
         __builtin_prefetch(p + k);
 }
 
+void qx_term_prefetch(const qx_seg *s, const qx_term *t)
+{
+    if (t->post_off >= s->post.size || t->post_len > s->post.size - t->post_off)
+        return;
+    const uint8_t *b = s->post.base + t->post_off;
+    __builtin_prefetch(b);
+    __builtin_prefetch(b + 64);
+    uint64_t nblocks = (t->df + QC_BLOCK - 1) / QC_BLOCK;
+    if (nblocks > 1 && t->post_len >= nblocks * QF_SKIP_SIZE)
+        __builtin_prefetch(b + t->post_len - nblocks * QF_SKIP_SIZE);
+}
+
 int qx_lookup(const qx_seg *s, const char *term, size_t len, qx_term *out, quarry_error *err)
 {
     if (s->ndblocks == 0 || len == 0 || len > QF_MAX_TERM)

@@ -194,6 +194,10 @@ int qx_lookup(const qx_seg *s, const char *term, size_t len, qx_term *out, quarr
  * decide). Lookups of one term in several segments overlap their memory
  * waits this way. */
 void qx_lookup_prefetch(const qx_seg *s, const char *term, size_t len);
+/* Asks for the memory that opening a cursor on t reads first (its first
+ * block and first skip entry), so that the cursors of every segment's
+ * terms, opened one after another, do not wait in turn. */
+void qx_term_prefetch(const qx_seg *s, const qx_term *t);
 
 /* A walk over a segment's dictionary in term order (merges). */
 typedef struct qx_dict_iter {

@@ -148,6 +148,7 @@ static int make_leaf(builder *b, qn_node *n, const qtok *v, size_t nt, int field
                 return QUARRY_ECORRUPT;
             n->found[s * nt + i] = (uint8_t)found;
             if (found) {   /* the live units that hold it: deleted ones do not count */
+                qx_term_prefetch(&b->ix->seg[s], &n->segterms[s * nt + i]);
                 int64_t del = qx_del_df(&b->ix->seg[s], v[i].term, v[i].len, n->segterms[s * nt + i].df, b->err);
                 if (del < 0)
                     return QUARRY_ECORRUPT;
