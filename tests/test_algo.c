@@ -264,6 +264,56 @@ static void test_reuters(void **state)
     ttmp_remove(tmp);
 }
 
+/* ------------------------------------------------------------ made collections */
+
+/* A collection made for one case: writes its units' texts (one call per
+ * unit, d from 0; returns 0 past the last) with the collection's rng. */
+typedef int (*unit_fn)(trng *r, void *st, unsigned d, tsb *t);
+
+/* `count` collections from `make` (seeds seed, seed + 1, ...; `init` sets
+ * up the state of each), every query of `queries` at every k of `ks`
+ * against the exhaustive scorer, whole articles. */
+static void check_made(const char *name, unsigned count, uint64_t seed, void (*init)(trng *, void *), unit_fn make,
+                       void *st, const char *const *queries, const unsigned *ks, size_t nks)
+{
+    char *tmp = ttmp_make("algo-made");
+    unsigned runs = 0, mismatches = 0;
+    for (uint64_t v = 0; v < count; v++) {
+        trng r;
+        trng_seed(&r, seed + v);
+        init(&r, st);
+        char path[300], dir[300];
+        snprintf(path, sizeof path, "%s/c%llu.jsonl", tmp, (unsigned long long)v);
+        snprintf(dir, sizeof dir, "%s/c%llu", tmp, (unsigned long long)v);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        for (unsigned d = 0;; d++) {
+            tsb t = { 0 };
+            int more = make(&r, st, d, &t);
+            if (more)
+                fprintf(f, "{\"id\":\"d%u\",\"title\":\"\",\"text\":\"%s\"}\n", d, t.p);
+            free(t.p);
+            if (!more)
+                break;
+        }
+        fclose(f);
+        build(dir, path, 0);
+        checker c = { .name = name };
+        quarry_error err;
+        if (quarry_open(dir, &c.ix, &err))
+            fail_msg("quarry_open %s: %s", dir, err.msg);
+        for (size_t i = 0; i < nks; i++)
+            for (size_t q = 0; queries[q]; q++)
+                check_one(&c, queries[q], 0, ks[i], 0, 1.2, 0.75);
+        runs += c.runs;
+        mismatches += c.mismatches;
+        quarry_close(c.ix);
+    }
+    print_message("      [%s] %u collections, %u searches: %u mismatches\n", name, count, runs, mismatches);
+    ttmp_remove(tmp);
+    assert_int_equal(mismatches, 0);
+}
+
 /* MaxScore's leapfrog (a window whose essential clauses alone cannot beat
  * the threshold: they jump to the next unit of a sparse non-essential
  * one) must stop at the window's end: past it, the block bounds that
@@ -273,63 +323,51 @@ static void test_reuters(void **state)
  * mostly weak (long units, tf 1), blocks of moderately strong ones (short,
  * tf 3), a few strong ones (tf 5-7) here and there; a rare term in a few
  * long units far apart; "rare common" with small k. */
+typedef struct leap { unsigned n, strong_every, rare_every, mid_len; } leap;
+
+static void leap_init(trng *r, void *st)
+{
+    leap *l = st;
+    l->n = 3000 + trng_below(r, 3000);
+    l->strong_every = 700 + trng_below(r, 900);
+    l->rare_every = 1500 + trng_below(r, 1500);
+    l->mid_len = 2 + trng_below(r, 3);
+}
+
+static int leap_unit(trng *r, void *st, unsigned d, tsb *t)
+{
+    const leap *l = st;
+    if (d >= l->n)
+        return 0;
+    if (d % l->rare_every == 17) {   /* a rare, long unit */
+        tsb_puts(t, "rare common");
+        for (unsigned i = 0; i < 300 + trng_below(r, 500); i++)
+            tsb_printf(t, " f%u", trng_below(r, 50));
+    } else if (d % l->strong_every == 5 || d == 1) {   /* strong */
+        for (unsigned i = 0, tf = 5 + trng_below(r, 3); i < tf; i++)
+            tsb_puts(t, i ? " common" : "common");
+    } else if (d % 3 == 0 && (d / 128) % 4 == 1) {   /* blocks of moderately strong units */
+        tsb_puts(t, "common common common");
+        for (unsigned i = 3; i < l->mid_len; i++)
+            tsb_puts(t, " f1");
+    } else if (d % 3 == 0) {   /* weak */
+        tsb_puts(t, "common");
+        for (unsigned i = 0; i < 20 + trng_below(r, 40); i++)
+            tsb_printf(t, " f%u", trng_below(r, 50));
+    } else {
+        for (unsigned i = 0; i < 10 + trng_below(r, 40); i++)
+            tsb_printf(t, i ? " f%u" : "f%u", trng_below(r, 50));
+    }
+    return 1;
+}
+
 static void test_leapfrog(void **state)
 {
     (void)state;
-    char *tmp = ttmp_make("algo-leap");
-    unsigned runs = 0, mismatches = 0;
-    for (uint64_t v = 0; v < 24; v++) {
-        trng r;
-        trng_seed(&r, 500 + v);
-        char path[300], dir[300];
-        snprintf(path, sizeof path, "%s/c%llu.jsonl", tmp, (unsigned long long)v);
-        snprintf(dir, sizeof dir, "%s/c%llu", tmp, (unsigned long long)v);
-        FILE *f = fopen(path, "w");
-        assert_non_null(f);
-        unsigned n = 3000 + trng_below(&r, 3000), strong_every = 700 + trng_below(&r, 900);
-        unsigned rare_every = 1500 + trng_below(&r, 1500), mid_len = 2 + trng_below(&r, 3);
-        for (unsigned d = 0; d < n; d++) {
-            tsb t = { 0 };
-            if (d % rare_every == 17) {   /* a rare, long unit */
-                tsb_puts(&t, "rare common");
-                for (unsigned i = 0; i < 300 + trng_below(&r, 500); i++)
-                    tsb_printf(&t, " f%u", trng_below(&r, 50));
-            } else if (d % strong_every == 5 || d == 1) {   /* strong */
-                for (unsigned i = 0, tf = 5 + trng_below(&r, 3); i < tf; i++)
-                    tsb_puts(&t, i ? " common" : "common");
-            } else if (d % 3 == 0 && (d / 128) % 4 == 1) {   /* blocks of moderately strong units */
-                tsb_puts(&t, "common common common");
-                for (unsigned i = 3; i < mid_len; i++)
-                    tsb_puts(&t, " f1");
-            } else if (d % 3 == 0) {   /* weak */
-                tsb_puts(&t, "common");
-                for (unsigned i = 0; i < 20 + trng_below(&r, 40); i++)
-                    tsb_printf(&t, " f%u", trng_below(&r, 50));
-            } else {
-                for (unsigned i = 0; i < 10 + trng_below(&r, 40); i++)
-                    tsb_printf(&t, i ? " f%u" : "f%u", trng_below(&r, 50));
-            }
-            fprintf(f, "{\"id\":\"d%u\",\"title\":\"\",\"text\":\"%s\"}\n", d, t.p);
-            free(t.p);
-        }
-        fclose(f);
-        build(dir, path, 0);
-        checker c = { .name = "leapfrog" };
-        quarry_error err;
-        if (quarry_open(dir, &c.ix, &err))
-            fail_msg("quarry_open %s: %s", dir, err.msg);
-        static const unsigned ks[] = { 1, 2, 3, 5, 10 };
-        for (size_t i = 0; i < sizeof ks / sizeof *ks; i++) {
-            check_one(&c, "rare common", 0, ks[i], 0, 1.2, 0.75);
-            check_one(&c, "common rare f3", 0, ks[i], 0, 1.2, 0.75);
-        }
-        runs += c.runs;
-        mismatches += c.mismatches;
-        quarry_close(c.ix);
-    }
-    print_message("      [leapfrog] 24 collections, %u searches: %u mismatches\n", runs, mismatches);
-    ttmp_remove(tmp);
-    assert_int_equal(mismatches, 0);
+    leap l;
+    static const char *const queries[] = { "rare common", "common rare f3", NULL };
+    static const unsigned ks[] = { 1, 2, 3, 5, 10 };
+    check_made("leapfrog", 24, 500, leap_init, leap_unit, &l, queries, ks, sizeof ks / sizeof *ks);
 }
 
 /* An essential phrase passes over the units where its lead term's tf plus
@@ -346,62 +384,49 @@ static void test_leapfrog(void **state)
  * inside the tail); 300 units of neither; then a few long units with the
  * phrase and w strong (tf 4-6), which a filter run on from the tail would
  * pass over. */
+typedef struct phwin { unsigned n, late, strong_every; } phwin;
+
+static void phwin_init(trng *r, void *st)
+{
+    phwin *p = st;
+    p->n = 6000 + trng_below(r, 2000);
+    p->late = p->n - 300 - trng_below(r, 500);
+    p->strong_every = 20 + trng_below(r, 40);
+}
+
+static int phwin_unit(trng *r, void *st, unsigned d, tsb *t)
+{
+    const phwin *p = st;
+    if (d >= p->n)
+        return 0;
+    unsigned fill = 0, u = trng_below(r, 10), early = p->late - 300, tail = p->late - 1100;
+    if (d >= p->late && d % p->strong_every == 7) {   /* the phrase weak, w strong */
+        tsb_puts(t, "pa pb");
+        for (unsigned i = 0, tf = 4 + trng_below(r, 3); i < tf; i++)
+            tsb_puts(t, " w");
+        fill = 40 + trng_below(r, 30);
+    } else if (d < early && u < 3) {   /* the phrase, short to long; weak in the tail */
+        tsb_puts(t, "pa pb");
+        fill = d < tail ? trng_below(r, 40) : 60 + trng_below(r, 20);
+    } else if (d < early && (u == 3 || (d >= tail && u < 7))) {   /* w weak */
+        tsb_puts(t, "w");
+        fill = 200 + trng_below(r, 100);
+    } else {   /* a stretch of neither before the late units */
+        tsb_puts(t, d < early && u < 6 ? "pb pa" : "f0");
+        fill = 5 + trng_below(r, 30);
+    }
+    for (unsigned i = 0; i < fill; i++)
+        tsb_printf(t, " f%u", trng_below(r, 50));
+    return 1;
+}
+
 static void test_phrase_window(void **state)
 {
     (void)state;
-    char *tmp = ttmp_make("algo-phwin");
-    unsigned runs = 0, mismatches = 0;
-    for (uint64_t v = 0; v < 12; v++) {
-        trng r;
-        trng_seed(&r, 900 + v);
-        char path[300], dir[300];
-        snprintf(path, sizeof path, "%s/c%llu.jsonl", tmp, (unsigned long long)v);
-        snprintf(dir, sizeof dir, "%s/c%llu", tmp, (unsigned long long)v);
-        FILE *f = fopen(path, "w");
-        assert_non_null(f);
-        unsigned n = 6000 + trng_below(&r, 2000), late = n - 300 - trng_below(&r, 500);
-        unsigned strong_every = 20 + trng_below(&r, 40);
-        for (unsigned d = 0; d < n; d++) {
-            tsb t = { 0 };
-            unsigned fill = 0, u = trng_below(&r, 10);
-            if (d >= late && d % strong_every == 7) {   /* the phrase weak, w strong */
-                tsb_puts(&t, "pa pb");
-                for (unsigned i = 0, tf = 4 + trng_below(&r, 3); i < tf; i++)
-                    tsb_puts(&t, " w");
-                fill = 40 + trng_below(&r, 30);
-            } else if (d < late - 300 && u < 3) {   /* the phrase, short to long */
-                tsb_puts(&t, "pa pb");
-                fill = d < late - 1100 ? trng_below(&r, 40) : 60 + trng_below(&r, 20);
-            } else if (d < late - 300 && (u == 3 || (d >= late - 1100 && u < 7))) {   /* w weak */
-                tsb_puts(&t, "w");
-                fill = 200 + trng_below(&r, 100);
-            } else {   /* a stretch of neither before the late units */
-                tsb_puts(&t, d < late - 300 && u < 6 ? "pb pa" : "f0");
-                fill = 5 + trng_below(&r, 30);
-            }
-            for (unsigned i = 0; i < fill; i++)
-                tsb_printf(&t, " f%u", trng_below(&r, 50));
-            fprintf(f, "{\"id\":\"d%u\",\"title\":\"\",\"text\":\"%s\"}\n", d, t.p);
-            free(t.p);
-        }
-        fclose(f);
-        build(dir, path, 0);
-        checker c = { .name = "phrase window" };
-        quarry_error err;
-        if (quarry_open(dir, &c.ix, &err))
-            fail_msg("quarry_open %s: %s", dir, err.msg);
-        static const unsigned ks[] = { 1, 3, 10 };
-        for (size_t i = 0; i < sizeof ks / sizeof *ks; i++) {
-            check_one(&c, "\"pa pb\" w", 0, ks[i], 0, 1.2, 0.75);
-            check_one(&c, "w \"pa pb\" f3", 0, ks[i], 0, 1.2, 0.75);
-        }
-        runs += c.runs;
-        mismatches += c.mismatches;
-        quarry_close(c.ix);
-    }
-    print_message("      [phrase window] 12 collections, %u searches: %u mismatches\n", runs, mismatches);
-    ttmp_remove(tmp);
-    assert_int_equal(mismatches, 0);
+    phwin p;
+    static const char *const queries[] = { "\"pa pb\" w", "w \"pa pb\" f3", NULL };
+    static const unsigned ks[] = { 1, 3, 10 };
+    check_made("phrase window", 12, 900, phwin_init, phwin_unit, &p, queries, ks, sizeof ks / sizeof *ks);
 }
 
 int main(void)
