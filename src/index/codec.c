@@ -11,10 +11,12 @@
  * table). Unpacking value j of a chunk is one unaligned 64-bit little-endian
  * load at byte j*w/8, a shift by j*w%8 and a mask; the load of the last value
  * of a chunk may reach up to 8 bytes past the chunk's end, so a chunk is
- * decoded in place only when those bytes lie inside [in, end). The chunks
- * that do not (the end of a group that ends at `end`) and a trailing partial
+ * decoded in place only when those bytes are readable: inside [in, end), or
+ * [in, lim) for qc_unpack_within, whose caller knows that more bytes follow
+ * the group (the rest of a mapped file). The chunks that do not (the end of
+ * a group that ends at the end of what is readable) and a trailing partial
  * chunk are decoded from a zero-padded copy on the stack: the fast path never
- * reads outside [in, end).
+ * reads outside [in, end), or [in, lim).
  */
 #include "index/codec.h"
 
