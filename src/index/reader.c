@@ -654,6 +654,16 @@ void qx_lookup_prefetch(const qx_seg *s, const char *term, size_t len)
         __builtin_prefetch(p + k);
 }
 
+/* A term's skip blocks, and where its skip table starts in its postings
+ * region (after its blocks and impacts: the table is the region's tail);
+ * -1 for a single block, or a region too short for the table (damage). */
+static inline uint64_t term_blocks(const qx_term *t) { return (t->df + QC_BLOCK - 1) / QC_BLOCK; }
+static inline int64_t skips_at(const qx_term *t)
+{
+    uint64_t nb = term_blocks(t);
+    return nb > 1 && t->post_len >= nb * QF_SKIP_SIZE ? (int64_t)(t->post_len - nb * QF_SKIP_SIZE) : -1;
+}
+
 void qx_term_prefetch(const qx_seg *s, const qx_term *t)
 {
     if (t->post_off >= s->post.size || t->post_len > s->post.size - t->post_off)
@@ -661,9 +671,9 @@ void qx_term_prefetch(const qx_seg *s, const qx_term *t)
     const uint8_t *b = s->post.base + t->post_off;
     __builtin_prefetch(b);
     __builtin_prefetch(b + 64);
-    uint64_t nblocks = (t->df + QC_BLOCK - 1) / QC_BLOCK;
-    if (nblocks > 1 && t->post_len >= nblocks * QF_SKIP_SIZE)
-        __builtin_prefetch(b + t->post_len - nblocks * QF_SKIP_SIZE);
+    int64_t sk = skips_at(t);
+    if (sk >= 0)
+        __builtin_prefetch(b + sk);
 }
 
 int qx_lookup(const qx_seg *s, const char *term, size_t len, qx_term *out, quarry_error *err)
@@ -956,13 +966,13 @@ static uint32_t seek_bitmap(qx_cursor *c, uint32_t target)
     return c->doc = c->bfirst + bit;
 }
 
-/* How far a decode of the cursor's postings may load: the end of the
- * mapped .post file (what follows a block's packed values is the block's
- * tfs, the next block or the file's tables). Each group is still checked
- * against its own region; only the loads of its last bytes reach past it. */
-static inline const uint8_t *post_lim(const qx_cursor *c)
+/* How far a decode of a cursor's postings or positions may load: the end
+ * of the mapped file (what follows a block's packed values is its tfs, the
+ * next block or the file's tables). Each group is still checked against
+ * its own region; only the loads of its last bytes reach past it. */
+static inline const uint8_t *map_end(const qf_map *m)
 {
-    return c->seg->post.base + c->seg->post.size;
+    return m->base + m->size;
 }
 
 int qx_decode_docs(qx_cursor *c, uint32_t i)
@@ -976,7 +986,7 @@ int qx_decode_docs(qx_cursor *c, uint32_t i)
     uint32_t to = (i / QX_CHUNK + 1) * QX_CHUNK;
     if (to > c->n)
         to = c->n;
-    if (qc_unpack_within(c->dpk + (size_t)from / 8 * c->dw, c->tf_at, post_lim(c), to - from, c->dw, c->docs + from) < 0)
+    if (qc_unpack_within(c->dpk + (size_t)from / 8 * c->dw, c->tf_at, map_end(&c->seg->post), to - from, c->dw, c->docs + from) < 0)
         return fail(c), -1;
     /* gaps -> docs: doc[k] = doc[k-1] + gap[k] + 1, in 64 bits unless the
      * sum cannot pass 2^32 */
@@ -1024,7 +1034,7 @@ void qx_decode_tfs(qx_cursor *c)
 {
     const uint8_t *p = c->tf_at;
     c->tfs_ok = 1;
-    long k = p && p < c->end ? qc_unpack_within(p + 1, c->end, post_lim(c), c->n, *p, c->tfs) : -1;
+    long k = p && p < c->end ? qc_unpack_within(p + 1, c->end, map_end(&c->seg->post), c->n, *p, c->tfs) : -1;
     if (k < 0) {
         for (uint32_t i = 0; i < QC_BLOCK; i++)
             c->tfs[i] = 1;
@@ -1051,7 +1061,7 @@ int qx_cursor_open(qx_cursor *c, const qx_seg *s, const qx_term *t)
     qx_cursor_clear(c);
     c->seg = s;
     c->t = *t;
-    c->nblocks = (t->df + QC_BLOCK - 1) / QC_BLOCK;
+    c->nblocks = term_blocks(t);
     c->pos_block = -1;
     c->imp_blk = -1;
     for (int k = 0; k < QX_IMP_SLOTS; k++)
@@ -1063,11 +1073,12 @@ int qx_cursor_open(qx_cursor *c, const qx_seg *s, const qx_term *t)
     if (c->nblocks > 1) {
         /* blocks, impacts, skips: the impacts area starts where the first
          * block's impacts are */
-        if (t->post_len < c->nblocks * QF_SKIP_SIZE)
+        int64_t sk = skips_at(t);
+        if (sk < 0)
             return fail(c), -1;
-        c->skips = c->base + t->post_len - c->nblocks * QF_SKIP_SIZE;
+        c->skips = c->base + sk;
         uint32_t ioff = qload_u32(c->skips + 12);
-        if (ioff > t->post_len - c->nblocks * QF_SKIP_SIZE)
+        if (ioff > (uint64_t)sk)
             return fail(c), -1;
         c->end = c->base + ioff;
         c->imps = c->end;
@@ -1397,7 +1408,7 @@ static int positions_group(qx_cursor *c, uint32_t g)
     uint32_t k = total - g * QC_BLOCK;
     if (k > QC_BLOCK)
         k = QC_BLOCK;
-    if (qc_pfor_unpack_within(p, c->pend, c->seg->posn.base + c->seg->posn.size, k, c->pos + (size_t)g * QC_BLOCK) < 0)
+    if (qc_pfor_unpack_within(p, c->pend, map_end(&c->seg->posn), k, c->pos + (size_t)g * QC_BLOCK) < 0)
         return -1;
     c->gstamp[g] = c->stamp;
     return 0;

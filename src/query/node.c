@@ -133,11 +133,11 @@ static double leaf_block_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t *upto
 #define RANGE_BLOCKS 16
 
 /* A term's bound (weight w) over blocks [b0, b1] of its cursor: the
- * largest of theirs, or the term's own past `wide` blocks. -1 (and
+ * largest of theirs, or the term's own past RANGE_BLOCKS blocks. -1 (and
  * x->corrupt) when damaged. */
-static double term_range_max(qn_ctx *x, double w, qx_cursor *c, uint64_t b0, uint64_t b1, uint64_t wide)
+static double term_range_max(qn_ctx *x, double w, qx_cursor *c, uint64_t b0, uint64_t b1)
 {
-    if (b1 - b0 >= wide)
+    if (b1 - b0 >= RANGE_BLOCKS)
         return impacts_max(&x->m, w, c->t.imp, c->t.nimp);
     double m = 0;
     for (uint64_t k = b0; k <= b1; k++) {
@@ -165,7 +165,7 @@ static double leaf_range_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t to)
         uint64_t b0, b1;
         if (qx_blocks_in(&n->cur[i], from, to, &b0, &b1))
             return 0;   /* a term has no unit left from here: no match */
-        double b = term_range_max(x, n->w, &n->cur[i], b0, b1, RANGE_BLOCKS);
+        double b = term_range_max(x, n->w, &n->cur[i], b0, b1);
         if (b < 0)
             return 0;
         if (b < ub)
