@@ -1,6 +1,7 @@
 /*
- * file.c — writing and mapping index files: header, CRC32 footer, fsync,
- * and the checks every reader does before trusting a file (format.h).
+ * file.c — mapping index files and the checks every reader does before
+ * trusting one (header, size, CRC32 footer: format.h). Writing them is
+ * filew.c's.
  */
 #include "index/format.h"
 #include "base/sys.h"
@@ -13,7 +14,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-static char *join(const char *dir, const char *name)
+char *qf_path(const char *dir, const char *name)
 {
     size_t a = strlen(dir), b = strlen(name);
     char *p = qmalloc(a + b + 2);
@@ -23,136 +24,6 @@ static char *join(const char *dir, const char *name)
     p[a] = '/';
     memcpy(p + a + 1, name, b + 1);
     return p;
-}
-
-#define QF_WRITE_BUF (1u << 16)   /* a writer's stdio buffer: a write call per 64 KiB */
-
-int qf_create(qf_writer *w, const char *dir, const char *name, const char *kind, quarry_error *err)
-{
-    memset(w, 0, sizeof *w);
-    w->path = join(dir, name);
-    if (!w->path)
-        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
-    w->f = qsys_fopen(w->path, "wb");
-    if (!w->f) {
-        int rc = qerr_errno(err, "cannot create", w->path);
-        free(w->path);
-        w->path = NULL;
-        return rc;
-    }
-    /* a buffer of our own: given NULL, glibc's setvbuf keeps its default
-     * size (the block size, 4 KiB: a write call per page) */
-    if ((w->buf = qmalloc(QF_WRITE_BUF)) && setvbuf(w->f, w->buf, _IOFBF, QF_WRITE_BUF) != 0) {
-        free(w->buf);
-        w->buf = NULL;
-    }
-    w->crc = (uint32_t)crc32(0L, Z_NULL, 0);
-    uint8_t h[QF_HEADER] = { 0 };
-    memcpy(h, QF_MAGIC, 4);
-    memcpy(h + 4, kind, 4);
-    qstore_u32(h + 8, QF_VERSION);
-    qf_write(w, h, sizeof h);
-    return 0;
-}
-
-int qf_write(qf_writer *w, const void *p, size_t n)
-{
-    if (w->failed)
-        return -1;
-    if (n == 0)
-        return 0;
-    if (qsys_fwrite(p, 1, n, w->f) != n) {
-        w->failed = 1;
-        w->saved_errno = errno;
-        return -1;
-    }
-    /* crc32 takes a uInt length; feed large buffers in pieces */
-    const uint8_t *s = p;
-    size_t left = n;
-    while (left) {
-        uInt k = left > (1u << 30) ? (1u << 30) : (uInt)left;
-        w->crc = (uint32_t)crc32(w->crc, s, k);
-        s += k;
-        left -= k;
-    }
-    w->off += n;
-    return 0;
-}
-
-int qf_write_buf(qf_writer *w, const qbuf *b)
-{
-    if (b->oom) {
-        w->failed = 1;
-        w->saved_errno = ENOMEM;
-        return -1;
-    }
-    return qf_write(w, b->p, b->len);
-}
-
-int qf_put_u32(qf_writer *w, uint32_t v)
-{
-    uint8_t t[4];
-    qstore_u32(t, v);
-    return qf_write(w, t, 4);
-}
-
-int qf_put_u64(qf_writer *w, uint64_t v)
-{
-    uint8_t t[8];
-    qstore_u32(t, (uint32_t)v);
-    qstore_u32(t + 4, (uint32_t)(v >> 32));
-    return qf_write(w, t, 8);
-}
-
-int qf_finish(qf_writer *w, uint64_t *size, uint32_t *crc, quarry_error *err)
-{
-    uint8_t t[4];
-    uint32_t c = w->crc;
-    qstore_u32(t, c);
-    if (!w->failed && qsys_fwrite(t, 1, 4, w->f) != 4) {
-        w->failed = 1;
-        w->saved_errno = errno;
-    }
-    if (!w->failed && qsys_fflush(w->f) != 0) {
-        w->failed = 1;
-        w->saved_errno = errno;
-    }
-    if (!w->failed && qsys_fsync(fileno(w->f)) != 0 && errno != EINVAL) {
-        w->failed = 1;
-        w->saved_errno = errno;
-    }
-    int rc = 0;
-    if (qsys_fclose(w->f) != 0 && !w->failed) {
-        w->failed = 1;
-        w->saved_errno = errno;
-    }
-    w->f = NULL;
-    free(w->buf);
-    w->buf = NULL;
-    if (w->failed) {
-        errno = w->saved_errno;
-        rc = qerr_errno(err, "cannot write", w->path);
-        qsys_unlink(w->path);
-    } else {
-        if (size)
-            *size = w->off + 4;
-        if (crc)
-            *crc = c;
-    }
-    free(w->path);
-    w->path = NULL;
-    return rc;
-}
-
-void qf_abort(qf_writer *w)
-{
-    if (w->f)
-        qsys_fclose(w->f);
-    free(w->buf);
-    if (w->path)
-        qsys_unlink(w->path);
-    free(w->path);
-    memset(w, 0, sizeof *w);
 }
 
 /* Drops the whole pages of [p, p + n) (inside the mapping at base) from
@@ -184,7 +55,7 @@ int qf_map_begin(qf_map *m, const char *dir, const char *name, quarry_error *err
 {
     memset(m, 0, sizeof *m);
     snprintf(m->name, sizeof m->name, "%s", name);
-    char *path = join(dir, name);
+    char *path = qf_path(dir, name);
     if (!path)
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
     int fd = qsys_open(path, O_RDONLY | O_CLOEXEC, 0);
@@ -230,7 +101,7 @@ int qf_map_header(qf_map *m, const char *dir, const char *kind, quarry_error *er
     int rc = 0;
     if (memcmp(m->base, QF_MAGIC, 4) != 0 || memcmp(m->base + 4, kind, 4) != 0 || qload_u32(m->base + 12) != 0 ||
         qload_u32(m->base + 8) != QF_VERSION) {
-        char *path = join(dir, m->name);
+        char *path = qf_path(dir, m->name);
         if (!path)
             rc = qerr_set(err, QUARRY_ENOMEM, "out of memory");
         else if (memcmp(m->base, QF_MAGIC, 4) != 0)
@@ -258,7 +129,7 @@ int qf_map_raw(qf_map *m, const char *dir, const char *name, quarry_error *err)
 {
     memset(m, 0, sizeof *m);
     snprintf(m->name, sizeof m->name, "%s", name);
-    char *path = join(dir, name);
+    char *path = qf_path(dir, name);
     if (!path)
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
     int fd = qsys_open(path, O_RDONLY | O_CLOEXEC, 0);
@@ -295,7 +166,7 @@ int qf_map_check(const qf_map *m, const char *dir, quarry_error *err)
     }
     if (c == qload_u32(m->base + m->size - QF_FOOTER))
         return 0;
-    char *path = join(dir, m->name);
+    char *path = qf_path(dir, m->name);
     int rc = qerr_corrupt(err, path ? path : m->name, m->size - QF_FOOTER, "checksum mismatch");
     free(path);
     return rc;

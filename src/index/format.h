@@ -79,7 +79,10 @@ static inline uint32_t qf_id_hash(const void *p, size_t n)
 /* Sorts n values ascending (id hash tables, the writer's deletion lists). */
 void qf_sort_u64(uint64_t *v, size_t n);
 
-/* A file being written: buffered, CRC computed on the fly. */
+/* DIR/NAME, allocated (NULL: no memory). */
+char *qf_path(const char *dir, const char *name);
+
+/* A file being written (filew.c): buffered, CRC computed on the fly. */
 typedef struct qf_writer {
     FILE *f;
     char *buf;        /* f's buffer (QF_WRITE_BUF bytes; NULL: stdio's own) */

@@ -6,8 +6,42 @@
 
 #include <string.h>
 
+#define QIM_FAST_TF 64   /* the largest tf of the counting path */
+
+/* The frontier when no tf exceeds QIM_FAST_TF (most blocks: tfs are
+ * small): the shortest length at each tf, then, from the largest tf down,
+ * the pairs shorter than every pair with a larger tf. O(n + largest tf). */
+static size_t pareto_small(qim_pair *v, size_t n, uint32_t top)
+{
+    uint64_t shortest[QIM_FAST_TF + 1];
+    for (uint32_t t = 0; t <= top; t++)
+        shortest[t] = UINT64_MAX;
+    for (size_t i = 0; i < n; i++)
+        if (v[i].len < shortest[v[i].tf])
+            shortest[v[i].tf] = v[i].len;
+    size_t k = 0;
+    uint64_t below = UINT64_MAX;
+    for (uint32_t t = top + 1; t-- > 0;)
+        if (shortest[t] < below) {
+            below = shortest[t];
+            v[k].tf = t;
+            v[k++].len = (uint32_t)below;
+        }
+    for (size_t i = 0; i < k / 2; i++) {   /* by length (and tf) increasing */
+        qim_pair x = v[i];
+        v[i] = v[k - 1 - i];
+        v[k - 1 - i] = x;
+    }
+    return k;
+}
+
 size_t qim_pareto(qim_pair *v, size_t n)
 {
+    uint32_t top = 0;
+    for (size_t i = 0; i < n; i++)
+        top = v[i].tf > top ? v[i].tf : top;
+    if (top <= QIM_FAST_TF)
+        return pareto_small(v, n, top);
     /* v[0, k): the frontier of the pairs seen so far, by length (and so by
      * tf) strictly increasing; each pair joins it unless a pair of it is
      * as short and has as large a tf, and drops the pairs it dominates.

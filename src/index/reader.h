@@ -85,8 +85,7 @@ typedef struct qx_seg {
  * (the writer gives its own caches libdeflate's, textw.c, for the text it
  * reads back when deleting): run() fills exactly `ulen` bytes from exactly
  * `clen`, or returns nonzero (damaged data). Without one, text blocks are
- * inflated by zlib, so that a program reading indexes links without
- * libdeflate. */
+ * inflated by zlib. */
 typedef struct qx_inflater {
     int (*run)(void *st, const uint8_t *in, size_t clen, uint8_t *out, size_t ulen);
     void (*free)(void *st);

@@ -101,6 +101,16 @@ else
         sed 's/^/      /' "$T/cc.err" | head -10; bad "compiled statically (pkg-config --static)"
     fi
 fi
+# A program that only reads indexes links against libquarry.a without
+# libdeflate (only the writer uses it): the peers harness of ../shared links
+# its quarry driver with exactly these libraries.
+if $CC -o "$T/prog-reader" "$T/prog.c" -I"$D$P/include" "$L/libquarry.a" -lstemmer -lutf8proc -lz -lm -pthread 2>"$T/cc.err"; then
+    "$T/prog-reader" "$T/ix" sanctions >"$T/out" 2>&1; rc=$?
+    check "a reading program without -ldeflate: runs and finds 004 for 'sanctions'" \
+        bash -c "[ $rc -eq 0 ] && [ \"\$(head -n 1 '$T/out')\" = 004_4f4f4b4389e3315b ]"
+else
+    sed 's/^/      /' "$T/cc.err" | head -10; bad "a reading program links against libquarry.a with -lstemmer -lutf8proc -lz -lm -pthread (no -ldeflate)"
+fi
 
 # ------------------------------------------------------------ completion
 check "the installed completion registers _quarry" \
