@@ -215,6 +215,19 @@ void qx_seg_release(const qx_seg *s)
         qf_map_release(maps[k]);
 }
 
+int qx_seg_check_sums(const qx_seg *s, quarry_error *err)
+{
+    const qf_map *maps[] = { &s->meta, &s->dict, &s->post, &s->posn, &s->unit, &s->arts, &s->text, &s->del };
+    for (size_t k = 0; k < sizeof maps / sizeof maps[0]; k++) {
+        if (!maps[k]->base)   /* no deletions file */
+            continue;
+        int rc = qf_map_check(maps[k], s->dir, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 /* Opens every segment of manifest m of index `dir`, appending to ix->seg. */
 static int open_segments(quarry_index *ix, const char *dir, const qm_manifest *m, quarry_error *err)
 {

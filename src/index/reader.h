@@ -165,6 +165,10 @@ int qx_text_block(const qx_seg *s, uint64_t b, qx_tblock *out, quarry_error *err
  * its resident set (qf_map_release): writers and merges, which read much
  * of an index once, call it now and then to stay within their budget. */
 void qx_seg_release(const qx_seg *s);
+/* Every file of segment s (those it opened) against its CRC: 0, or
+ * QUARRY_ECORRUPT naming the file (quarry verify, and merges before they
+ * read their sources). */
+int qx_seg_check_sums(const qx_seg *s, quarry_error *err);
 
 /* The segment holding global unit u (u < ix->nunits) / global article a. */
 const qx_seg *qx_seg_of_unit(const quarry_index *ix, uint32_t u);

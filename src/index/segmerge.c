@@ -95,20 +95,6 @@ static inline uint32_t map_art(const src *x, uint32_t a)
     return x->art_base + x->art_rank[a / 64] + (uint32_t)__builtin_popcountll(live & below(a));
 }
 
-/* Every file of segment s checks against its CRC. */
-static int check_sums(const qx_seg *s, quarry_error *err)
-{
-    const qf_map *maps[QM_SEG_FILES + 1] = { &s->meta, &s->dict, &s->post, &s->posn, &s->unit, &s->arts, &s->text, &s->del };
-    for (size_t k = 0; k < QM_SEG_FILES + 1; k++) {
-        if (!maps[k]->base)
-            continue;
-        int rc = qf_map_check(maps[k], s->dir, err);
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
 /* Drops the sources' pages read so far from memory (FORMAT-independent:
  * every file of every source): the merge reads them once, mostly in order,
  * and must stay within its budget whatever their size. */
@@ -608,7 +594,7 @@ static int merge(quarry_index *ix, size_t first, size_t count, uint64_t id, size
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
     for (size_t i = 0; i < count && !rc; i++) {
         m.v[i].s = &ix->seg[first + i];
-        rc = check_sums(m.v[i].s, err);
+        rc = qx_seg_check_sums(m.v[i].s, err);
     }
     if (!rc)
         rc = number(&m);

@@ -108,17 +108,12 @@ static int seg_bad(const qx_seg *s, const qf_map *m, quarry_error *err, const ch
 
 static int verify_segment(quarry_index *ix, const qx_seg *s, quarry_error *err)
 {
-    /* checksums of whole files */
-    const qf_map *maps[QM_SEG_FILES + 1] = { &s->meta, &s->dict, &s->post, &s->posn, &s->unit, &s->arts, &s->text, &s->del };
-    for (size_t k = 0; k < QM_SEG_FILES + 1; k++) {
-        if (!maps[k]->base)
-            continue;
-        int rc = qf_map_check(maps[k], s->dir, err);   /* the files opened (a commit may remove them meanwhile) */
-        if (rc)
-            return rc;
-    }
+    /* checksums of whole files: those opened (a commit may remove them meanwhile) */
+    int rc = qx_seg_check_sums(s, err);
+    if (rc)
+        return rc;
     vctx v = { s, err, 0, 0, 0 };
-    int rc = qx_each_term(s, check_term, &v, err);
+    rc = qx_each_term(s, check_term, &v, err);
     if (rc)
         return rc;
     if (v.terms != s->nterms || v.postings != s->npostings || v.positions != s->npositions)

@@ -202,6 +202,27 @@ cp "$tmp/manifest" "$M"
 "$Q" verify -i "$W" >/dev/null || fail "restored copy does not verify"
 ok "MANIFEST damage reported; damaged files took $(( $(date +%s) - t0 ))s"
 
+# a merge reads its sources whole and checks their sums first: a byte
+# flipped in the body of one segment's postings is refused (exit 2, the
+# file named), and the index is left as it was
+G=$tmp/merge
+"$Q" index -q -o "$G" "$corpus/000_b2bb108374801336.txt" &&
+  "$Q" index -q --add -o "$G" "$corpus/004_4f4f4b4389e3315b.txt" || fail "test setup: a two-segment index"
+gp=$(ls "$G"/s*.post | head -n 1)
+cp "$G/MANIFEST" "$tmp/gmanifest"
+gb=$(od -An -tu1 -j 20 -N 1 "$gp" | tr -d ' ')
+put_byte "$gp" 20 $((gb ^ 255))
+if check_error "postings body flipped" "$Q" optimize -i "$G"; then
+  if grep -q "$(basename "$gp").*checksum" "$err" && cmp -s "$G/MANIFEST" "$tmp/gmanifest"; then
+    ok "optimize refuses a source whose sum does not match, names it, commits nothing"
+  else
+    fail "optimize of a damaged source: $(cat "$err"); MANIFEST changed: $(cmp -s "$G/MANIFEST" "$tmp/gmanifest" || echo yes)"
+  fi
+fi
+put_byte "$gp" 20 "$gb"
+"$Q" optimize -q -i "$G" >/dev/null 2>&1 && "$Q" verify -i "$G" >/dev/null ||
+  fail "the restored two-segment index does not merge and verify"
+
 # ------------------------------------------------------------ interrupted indexing
 # strays DIR: the names in DIR besides LOCK, MANIFEST and the files its
 # MANIFEST names (each segment's files, and its deletions file when delgen
