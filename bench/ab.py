@@ -36,7 +36,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from scale import Fail, compile_driver, run  # noqa: E402  (bench/scale.py: the peers runs' own helpers)
+from scale import Fail, compile_driver, guarded, report, run  # noqa: E402  (bench/scale.py: the peers runs' own helpers)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -90,71 +90,65 @@ def main():
     ap.add_argument("--each", type=int, default=1, help="every query N times in a row")
     ap.add_argument("--out", help="write the report here as well")
     a = ap.parse_args()
-    try:
-        if a.rounds < 1 or a.each < 1:
-            raise Fail("--rounds and --each take 1 or more")
-        peers = os.path.abspath(os.environ.get("PEERS") or os.path.join(ROOT, "..", "shared", "peers"))
-        if not os.path.isfile(os.path.join(peers, "src", "quarry_peer.c")):
-            raise Fail("%s/src/quarry_peer.c is missing (set PEERS to the peers harness)" % peers)
-        if not os.path.isfile(a.queries):
-            raise Fail("%s: no such file (--queries takes QID<TAB>QUERY lines; bench/peers.sh writes its sets to "
-                       "$TMPDIR/quarry-scale/queries/)" % a.queries)
-        if not os.path.isdir(os.path.join(a.index, "ix")):
-            raise Fail("%s/ix is not an index (bench/peers.sh makes it; or --index DIR holding ix/)" % a.index)
-        for tool in ("git", "make", "gcc"):
-            if not shutil.which(tool):
-                raise Fail("%s is missing" % tool)
-        work = os.path.join(tmp, "quarry-ab")
-        qs = queries(a.queries, a.each)
-        drivers = [build(r, work, peers) for r in a.revs]
-        lat = [{} for _ in drivers]
-        with tempfile.TemporaryDirectory() as d:
-            qfile = os.path.join(d, "q.tsv")
-            with open(qfile, "w", encoding="utf-8") as f:
-                f.writelines("%s\t%s\n" % q for q in qs)
-            env = dict(os.environ, PEER_MODE=a.mode)
-            for _ in range(a.rounds):
-                for k, (exe, _label) in enumerate(drivers):
-                    run([exe, "query", a.index, qfile, "10", os.path.join(d, "run"), os.path.join(d, "lat"), "quarry"],
-                        "the driver of %s" % drivers[k][1], env=env)
-                    with open(os.path.join(d, "lat")) as f:
-                        for line in f:
-                            qid, t = line.split("\t")
-                            lat[k].setdefault(qid, []).append(float(t) * 1000)
-        out = ["# bench/ab.py: %s mode, %s (%d queries%s), %s, %d rounds\n" % (
-            a.mode, os.path.basename(a.queries), len(qs) // a.each,
-            ", each %d times in a row" % a.each if a.each > 1 else "", a.index, a.rounds),
-            "Command: `bench/ab.py %s`\n" % " ".join(sys.argv[1:]),
-            "| revision | sum of per-query medians, ms | ratio | sum of minima, ms | ratio | p99 of medians, ms |",
-            "|---|---:|---:|---:|---:|---:|"]
-        base = None
+    return guarded("bench/ab.py", lambda: compare(a))
+
+
+def compare(a):
+    """The report of the drivers of a.revs, run in alternation."""
+    if a.rounds < 1 or a.each < 1:
+        raise Fail("--rounds and --each take 1 or more")
+    peers = os.path.abspath(os.environ.get("PEERS") or os.path.join(ROOT, "..", "shared", "peers"))
+    if not os.path.isfile(os.path.join(peers, "src", "quarry_peer.c")):
+        raise Fail("%s/src/quarry_peer.c is missing (set PEERS to the peers harness)" % peers)
+    if not os.path.isfile(a.queries):
+        raise Fail("%s: no such file (--queries takes QID<TAB>QUERY lines; bench/peers.sh writes its sets to "
+                   "$TMPDIR/quarry-scale/queries/)" % a.queries)
+    if not os.path.isdir(os.path.join(a.index, "ix")):
+        raise Fail("%s/ix is not an index (bench/peers.sh makes it; or --index DIR holding ix/)" % a.index)
+    for tool in ("git", "make", "gcc"):
+        if not shutil.which(tool):
+            raise Fail("%s is missing" % tool)
+    work = os.path.join(os.environ.get("TMPDIR") or "/tmp", "quarry-ab")
+    qs = queries(a.queries, a.each)
+    drivers = [build(r, work, peers) for r in a.revs]
+    lat = [{} for _ in drivers]
+    with tempfile.TemporaryDirectory() as d:
+        qfile = os.path.join(d, "q.tsv")
+        with open(qfile, "w", encoding="utf-8") as f:
+            f.writelines("%s\t%s\n" % q for q in qs)
+        env = dict(os.environ, PEER_MODE=a.mode)
+        for _ in range(a.rounds):
+            for k, (exe, _label) in enumerate(drivers):
+                run([exe, "query", a.index, qfile, "10", os.path.join(d, "run"), os.path.join(d, "lat"), "quarry"],
+                    "the driver of %s" % drivers[k][1], env=env)
+                with open(os.path.join(d, "lat")) as f:
+                    for line in f:
+                        qid, t = line.split("\t")
+                        lat[k].setdefault(qid, []).append(float(t) * 1000)
+    out = ["# bench/ab.py: %s mode, %s (%d queries%s), %s, %d rounds\n" % (
+        a.mode, os.path.basename(a.queries), len(qs) // a.each,
+        ", each %d times in a row" % a.each if a.each > 1 else "", a.index, a.rounds),
+        "Command: `bench/ab.py %s`\n" % " ".join(sys.argv[1:]),
+        "| revision | sum of per-query medians, ms | ratio | sum of minima, ms | ratio | p99 of medians, ms |",
+        "|---|---:|---:|---:|---:|---:|"]
+    base = None
+    for (_exe, label), v in zip(drivers, lat):
+        med = [statistics.median(x) for x in v.values()]
+        sm, sn = sum(med), sum(min(x) for x in v.values())
+        base = base or (sm, sn)
+        med.sort()
+        p99 = med[max(0, math.ceil(0.99 * len(med)) - 1)]
+        out.append("| %s | %.2f | %.3f | %.2f | %.3f | %.3f |" % (label, sm, sm / base[0], sn, sn / base[1], p99))
+    if a.each > 1:
+        out += ["", "Per occurrence (sum over the queries of the per-query medians, ms):", "",
+                "| revision | " + " | ".join("run %d" % (k + 1) for k in range(a.each)) + " |",
+                "|---|" + "---:|" * a.each]
         for (_exe, label), v in zip(drivers, lat):
-            med = [statistics.median(x) for x in v.values()]
-            sm, sn = sum(med), sum(min(x) for x in v.values())
-            base = base or (sm, sn)
-            med.sort()
-            p99 = med[max(0, math.ceil(0.99 * len(med)) - 1)]
-            out.append("| %s | %.2f | %.3f | %.2f | %.3f | %.3f |" % (label, sm, sm / base[0], sn, sn / base[1], p99))
-        if a.each > 1:
-            out += ["", "Per occurrence (sum over the queries of the per-query medians, ms):", "",
-                    "| revision | " + " | ".join("run %d" % (k + 1) for k in range(a.each)) + " |",
-                    "|---|" + "---:|" * a.each]
-            for (_exe, label), v in zip(drivers, lat):
-                sums = [0.0] * a.each
-                for qid, x in v.items():
-                    sums[int(qid.rsplit("~", 1)[1])] += statistics.median(x)
-                out.append("| %s | " % label + " | ".join("%.2f" % s for s in sums) + " |")
-        text = "\n".join(out) + "\n"
-        sys.stdout.write(text)
-        if a.out:
-            with open(a.out, "w", encoding="utf-8") as f:
-                f.write(text)
-    except Fail as e:
-        print("bench/ab.py: %s" % e, file=sys.stderr)
-        return 2
-    except OSError as e:
-        print("bench/ab.py: %s: %s" % (e.filename or "", e.strerror), file=sys.stderr)
-        return 2
+            sums = [0.0] * a.each
+            for qid, x in v.items():
+                sums[int(qid.rsplit("~", 1)[1])] += statistics.median(x)
+            out.append("| %s | " % label + " | ".join("%.2f" % s for s in sums) + " |")
+    report("\n".join(out) + "\n", a.out)
     return 0
 
 

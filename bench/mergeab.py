@@ -26,7 +26,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from scale import Fail, run  # noqa: E402  (bench/scale.py: the peers runs' own helpers)
+from scale import Fail, guarded, report, run  # noqa: E402  (bench/scale.py: the peers runs' own helpers)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -58,6 +58,10 @@ def optimize(exe, ix, label):
     return float(wall), float(user), int(rss)
 
 
+def ratio(x, base):
+    return "%.3f" % (x / base) if base > 0 else "–"
+
+
 def same_files(a, b):
     """The names of the files that differ between directories a and b (LOCK aside)."""
     na = sorted(x for x in os.listdir(a) if x != "LOCK")
@@ -78,56 +82,51 @@ def main():
     a = ap.parse_args()
     scratch = os.path.join(tmp, "quarry-mergeab")
     try:
-        if a.rounds < 1:
-            raise Fail("--rounds takes 1 or more")
-        src = os.path.join(a.index, "ix")
-        if not os.path.isfile(os.path.join(src, "MANIFEST")):
-            raise Fail("%s is not an index (bench/peers.sh makes it; or --index DIR holding ix/)" % src)
-        for tool in ("git", "make", "gcc", "/usr/bin/time"):
-            if not shutil.which(tool):
-                raise Fail("%s is missing" % tool)
-        exes = [build(r, os.path.join(tmp, "quarry-ab")) for r in a.revs]
-        shutil.rmtree(scratch, ignore_errors=True)
-        os.makedirs(scratch)
-        res = [[] for _ in exes]
-        first = os.path.join(scratch, "first")
-        for rnd in range(a.rounds):
-            for k, (exe, label) in enumerate(exes):
-                ix = os.path.join(scratch, "ix")
-                shutil.rmtree(ix, ignore_errors=True)
-                shutil.copytree(src, ix)
-                res[k].append(optimize(exe, ix, label))
-                if rnd == 0 and k == 0:
-                    os.rename(ix, first)
-                    continue
-                diff = same_files(first, ix)
-                if diff:
-                    raise Fail("the index merged by %s differs from %s's: %s" % (label, exes[0][1], ", ".join(diff)))
-        out = ["# bench/mergeab.py: `quarry optimize` of %s, %d rounds\n" % (src, a.rounds),
-               "Command: `bench/mergeab.py %s`\n" % " ".join(sys.argv[1:]),
-               "Merged files byte-identical across the revisions: yes.\n",
-               "| revision | wall s, median | ratio | wall s, min | ratio | user s, median | ratio | peak RSS MiB |",
-               "|---|---:|---:|---:|---:|---:|---:|---:|"]
-        base = None
-        for (_exe, label), v in zip(exes, res):
-            wm, wn = statistics.median(x[0] for x in v), min(x[0] for x in v)
-            um, rss = statistics.median(x[1] for x in v), max(x[2] for x in v)
-            base = base or (wm, wn, um)
-            out.append("| %s | %.2f | %.3f | %.2f | %.3f | %.2f | %.3f | %.1f |" % (
-                label, wm, wm / base[0], wn, wn / base[1], um, um / base[2], rss / 1024))
-        text = "\n".join(out) + "\n"
-        sys.stdout.write(text)
-        if a.out:
-            with open(a.out, "w", encoding="utf-8") as f:
-                f.write(text)
-    except Fail as e:
-        print("bench/mergeab.py: %s" % e, file=sys.stderr)
-        return 2
-    except OSError as e:
-        print("bench/mergeab.py: %s: %s" % (e.filename or "", e.strerror), file=sys.stderr)
-        return 2
+        return guarded("bench/mergeab.py", lambda: compare(a, scratch))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def compare(a, scratch):
+    """The report of a.revs' merges of copies of a.index under scratch."""
+    if a.rounds < 1:
+        raise Fail("--rounds takes 1 or more")
+    src = os.path.join(a.index, "ix")
+    if not os.path.isfile(os.path.join(src, "MANIFEST")):
+        raise Fail("%s is not an index (bench/peers.sh makes it; or --index DIR holding ix/)" % src)
+    for tool in ("git", "make", "gcc", "/usr/bin/time"):
+        if not shutil.which(tool):
+            raise Fail("%s is missing" % tool)
+    exes = [build(r, os.path.join(os.path.dirname(scratch), "quarry-ab")) for r in a.revs]
+    shutil.rmtree(scratch, ignore_errors=True)
+    os.makedirs(scratch)
+    res = [[] for _ in exes]
+    first = os.path.join(scratch, "first")
+    for rnd in range(a.rounds):
+        for k, (exe, label) in enumerate(exes):
+            ix = os.path.join(scratch, "ix")
+            shutil.rmtree(ix, ignore_errors=True)
+            shutil.copytree(src, ix)
+            res[k].append(optimize(exe, ix, label))
+            if rnd == 0 and k == 0:
+                os.rename(ix, first)
+                continue
+            diff = same_files(first, ix)
+            if diff:
+                raise Fail("the index merged by %s differs from %s's: %s" % (label, exes[0][1], ", ".join(diff)))
+    out = ["# bench/mergeab.py: `quarry optimize` of %s, %d rounds\n" % (src, a.rounds),
+           "Command: `bench/mergeab.py %s`\n" % " ".join(sys.argv[1:]),
+           "Merged files byte-identical across the revisions: yes.\n",
+           "| revision | wall s, median | ratio | wall s, min | ratio | user s, median | ratio | peak RSS MiB |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    base = None
+    for (_exe, label), v in zip(exes, res):
+        wm, wn = statistics.median(x[0] for x in v), min(x[0] for x in v)
+        um, rss = statistics.median(x[1] for x in v), max(x[2] for x in v)
+        base = base or (wm, wn, um)
+        out.append("| %s | %.2f | %s | %.2f | %s | %.2f | %s | %.1f |" % (
+            label, wm, ratio(wm, base[0]), wn, ratio(wn, base[1]), um, ratio(um, base[2]), rss / 1024))
+    report("\n".join(out) + "\n", a.out)
     return 0
 
 

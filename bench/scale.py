@@ -44,6 +44,25 @@ def note(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
+def report(text, out=None):
+    """Prints a report, and writes it to `out` as well (an --out option)."""
+    sys.stdout.write(text)
+    if out:
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(text)
+
+
+def guarded(prog, fn):
+    """fn()'s exit status; a Fail or an OSError is one line on stderr and 2."""
+    try:
+        return fn()
+    except Fail as e:
+        print("%s: %s" % (prog, e), file=sys.stderr)
+    except OSError as e:
+        print("%s: %s: %s" % (prog, e.filename or "", e.strerror), file=sys.stderr)
+    return 2
+
+
 # ------------------------------------------------------------------ the environment
 
 def paths(args):
