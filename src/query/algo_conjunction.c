@@ -241,19 +241,6 @@ static uint32_t filtered_block(conj *c, qx_cursor **cur, const double *w)
     return from;
 }
 
-/* The unit lengths of the lead's posting LEN_AHEAD places on, requested
- * ahead: a match reads them (matched), and with no threshold yet (while
- * counting exactly) every match is scored, each a cache miss otherwise. */
-#define LEN_AHEAD 32
-static inline void lengths_ahead(const qx_seg *s, const qx_cursor *lead)
-{
-    uint32_t j = lead->i + LEN_AHEAD;
-    if (j < lead->ndec) {
-        __builtin_prefetch(s->ulen + 4 * (size_t)lead->docs[j]);
-        __builtin_prefetch(s->ulenq + lead->docs[j]);
-    }
-}
-
 /* Required clauses that are all single terms: the same on the cursors. */
 static void run_terms(conj *c)
 {
@@ -286,7 +273,6 @@ static void run_terms(conj *c)
             continue;
         }
         while (d <= last) {
-            lengths_ahead(x->seg, lead);
             /* the lead's own score plus the others' bound over the window:
              * too low, and the others need not even be looked at */
             if (c->rest_bound < INFINITY &&
