@@ -25,6 +25,8 @@
  *   - id lookups: quarry_article_find (the id hash tables) against a model
  *     of the live ids, hash collisions included, through adds, updates,
  *     deletes and optimize.
+ *   - merges in parts: a merge whose postings are written by 2 to 64
+ *     threads, each a range of terms, is byte for byte the merge by one.
  *
  * QUARRY_TEST_SEED changes the seed; QUARRY_SEGMENT_QUERIES the number of
  * queries per comparison (default 150).
@@ -43,6 +45,7 @@
 #include <dirent.h>
 
 #include "index/format.h"
+#include "index/segmerge.h"
 #include "quarry.h"
 #include "support/qtest.h"
 
@@ -600,6 +603,88 @@ static void test_threads_deterministic(void **state)
     ttmp_remove(tmp);
 }
 
+/* ------------------------------------------------------------ merges in parts */
+
+/* docs[0..n) into `dir` with 3 threads and a small budget (several
+ * segments), then a run that deletes every `del`-th article and the
+ * articles of `extra` words nothing else holds (added by the first run): a
+ * term whose postings are all deleted is left out of the merged segment,
+ * wherever a part starts. Deterministic (test_threads_deterministic). */
+static void parts_index(const char *dir, const tcoll *c, size_t n, size_t del, size_t extra)
+{
+    quarry_error err;
+    quarry_writer *w = writer(dir, 0, 1, 24, 3);
+    for (size_t i = 0; i < n; i++)
+        add_doc(w, &c->d[i]);
+    for (size_t i = 0; i < extra; i++) {
+        char id[32], text[64];
+        snprintf(id, sizeof id, "only-%zu", i);
+        snprintf(text, sizeof text, "zzonly%zuword and zzonly%zuother", i, i);
+        CHECK_OK(quarry_writer_add(w, id, NULL, text, strlen(text), NULL, NULL, &err));
+    }
+    commit(w, NULL);
+    w = writer(dir, 1, 1, 24, 1);
+    for (size_t i = 0; del && i < n; i += del)
+        CHECK_OK(quarry_writer_delete(w, c->d[i].id, &err));
+    for (size_t i = 0; i < extra; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "only-%zu", i);
+        CHECK_OK(quarry_writer_delete(w, id, &err));
+    }
+    commit(w, NULL);
+}
+
+/* A merge in P parts writes the bytes of a merge in one part (the oracle:
+ * the same merge with one thread), for P from 2 to 64, with parts of at
+ * least one byte so that every merge is split as finely as asked:
+ * generated documents (ties, a few thousand terms), Reuters-21578, and an
+ * index of three documents split into more parts than it has terms. The
+ * merged index verifies and no temporary file of the parts is left. */
+static void merge_parts(const char *name, const tcoll *c, size_t n, size_t del, size_t extra)
+{
+    static const unsigned ps[] = { 1, 2, 3, 5, 16, 64 };
+    char *tmp = ttmp_make("segparts");
+    char d[sizeof ps / sizeof *ps][300], ref[300];
+    quarry_error err;
+    snprintf(ref, sizeof ref, "%s/sources", tmp);
+    parts_index(ref, c, n, del, extra);
+    for (size_t k = 0; k < sizeof ps / sizeof *ps; k++) {
+        snprintf(d[k], sizeof d[k], "%s/p%u", tmp, ps[k]);
+        parts_index(d[k], c, n, del, extra);
+        same_files(ref, d[k]);   /* the same sources */
+        quarry_index_summary s = { 0 };
+        qsm_opts o = { 64u << 20, ps[k], 1 };
+        CHECK_OK(qsm_optimize(d[k], &o, &s, &err));
+        assert_int_equal(s.merges, 1);
+        CHECK_OK(quarry_verify(d[k], &err));
+        if (k)
+            same_files(d[0], d[k]);   /* names and bytes: no part's file left */
+    }
+    quarry_index *ix;
+    CHECK_OK(quarry_open(d[0], &ix, &err));
+    quarry_info in;
+    quarry_info_get(ix, &in);
+    print_message("      [%s] %llu terms merged in 1 to 64 parts: the same bytes\n", name,
+                  (unsigned long long)in.terms);
+    quarry_close(ix);
+    ttmp_remove(tmp);
+}
+
+static void test_merge_parts(void **state)
+{
+    (void)state;
+    tcoll c = { 0 };
+    generated(&c);
+    merge_parts("generated", &c, c.n, 7, 40);
+    merge_parts("three documents", &c, 3, 0, 1);
+    tcoll_free(&c);
+    tcoll r = { 0 };
+    if (reuters(&r, 3000)) {
+        merge_parts("reuters", &r, r.n, 5, 10);
+        tcoll_free(&r);
+    }
+}
+
 /* ------------------------------------------------------------ id lookups */
 
 /* Two ids with the same 32-bit id hash (FORMAT.md §arts), found by a
@@ -775,6 +860,7 @@ int main(void)
         cmocka_unit_test(test_shards),
         cmocka_unit_test(test_threads_deterministic),
         cmocka_unit_test(test_id_lookup),
+        cmocka_unit_test(test_merge_parts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

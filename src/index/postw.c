@@ -7,11 +7,14 @@
 #include "index/postw.h"
 #include "base/sys.h"
 
+#include <errno.h>
 #include <stdlib.h>
 
 #include "index/codec.h"
 #include "index/impact.h"
 #include "index/manifest.h"
+
+#define PART_RUN 0xd0000000u   /* run numbers of the parts' temporary files (unitw.c's start at 0xc0000000) */
 
 struct qpw {
     qf_writer dict, post, posn;
@@ -41,33 +44,49 @@ struct qpw {
     uint32_t dcount;
     uint64_t dblock_post_off, dblock_pos_off;
     qbuf doffs;              /* u64 offsets of dictionary blocks */
+    qbuf tail;               /* the current term's entry after its bytes (df ... impacts) */
+    /* a part (qpw_open_part): post and posn are temporary files, and the
+     * dictionary entries wait in `dents` for qpw_append */
+    int part;
+    qbuf dents;
     uint64_t nterms, npostings, npositions;
     int failed;
 };
 
-int qpw_open(qpw **out, const char *dir, uint64_t seg, const uint8_t *unit_len, uint32_t nunits,
-             quarry_error *err)
+/* Creates the writer of segment `seg` (dict, post, posn) or, with `part`,
+ * the temporary post and posn files of part `part` of it (no dictionary). */
+static int open_writer(qpw **out, const char *dir, uint64_t seg, uint32_t part, const uint8_t *unit_len,
+                       uint32_t nunits, quarry_error *err)
 {
     qpw *w = qcalloc(1, sizeof *w);
     if (!w)
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    w->part = part != 0;
     char name[QM_NAME];
-    int rc;
-    qm_seg_name(name, seg, QF_DICT);
-    if ((rc = qf_create(&w->dict, dir, name, QF_DICT, err))) {
-        free(w);
-        return rc;
+    int rc = 0;
+    if (!w->part) {
+        qm_seg_name(name, seg, QF_DICT);
+        rc = qf_create(&w->dict, dir, name, QF_DICT, err);
     }
-    qm_seg_name(name, seg, QF_POST);
-    if ((rc = qf_create(&w->post, dir, name, QF_POST, err))) {
-        qf_abort(&w->dict);
-        free(w);
-        return rc;
+    if (!rc) {
+        if (w->part)
+            qm_run_name(name, seg, PART_RUN + 2 * part);
+        else
+            qm_seg_name(name, seg, QF_POST);
+        if ((rc = qf_create(&w->post, dir, name, QF_POST, err)))
+            qf_abort(&w->dict);
     }
-    qm_seg_name(name, seg, QF_POSN);
-    if ((rc = qf_create(&w->posn, dir, name, QF_POSN, err))) {
-        qf_abort(&w->dict);
-        qf_abort(&w->post);
+    if (!rc) {
+        if (w->part)
+            qm_run_name(name, seg, PART_RUN + 2 * part + 1);
+        else
+            qm_seg_name(name, seg, QF_POSN);
+        if ((rc = qf_create(&w->posn, dir, name, QF_POSN, err))) {
+            qf_abort(&w->dict);
+            qf_abort(&w->post);
+        }
+    }
+    if (rc) {
         free(w);
         return rc;
     }
@@ -77,8 +96,37 @@ int qpw_open(qpw **out, const char *dir, uint64_t seg, const uint8_t *unit_len, 
     qbuf_init(&w->imps);
     qbuf_init(&w->dblock);
     qbuf_init(&w->doffs);
+    qbuf_init(&w->tail);
+    qbuf_init(&w->dents);
     *out = w;
     return 0;
+}
+
+int qpw_open(qpw **out, const char *dir, uint64_t seg, const uint8_t *unit_len, uint32_t nunits,
+             quarry_error *err)
+{
+    return open_writer(out, dir, seg, 0, unit_len, nunits, err);
+}
+
+int qpw_open_part(qpw **out, const char *dir, uint64_t seg, uint32_t part, const uint8_t *unit_len,
+                  uint32_t nunits, quarry_error *err)
+{
+    if (part == 0 || part >= QPW_MAX_PARTS)
+        return qerr_set(err, QUARRY_EINVAL, "postings writer part %u out of range", part);
+    return open_writer(out, dir, seg, part, unit_len, nunits, err);
+}
+
+static void free_writer(qpw *w)
+{
+    free(w->pos);
+    qbuf_free(&w->skips);
+    qbuf_free(&w->imps);
+    free(w->tp);
+    qbuf_free(&w->dblock);
+    qbuf_free(&w->doffs);
+    qbuf_free(&w->tail);
+    qbuf_free(&w->dents);
+    free(w);
 }
 
 void qpw_abort(qpw *w)
@@ -88,13 +136,7 @@ void qpw_abort(qpw *w)
     qf_abort(&w->dict);
     qf_abort(&w->post);
     qf_abort(&w->posn);
-    free(w->pos);
-    qbuf_free(&w->skips);
-    qbuf_free(&w->imps);
-    free(w->tp);
-    qbuf_free(&w->dblock);
-    qbuf_free(&w->doffs);
-    free(w);
+    free_writer(w);
 }
 
 int qpw_term_begin(qpw *w, const uint8_t *term, uint32_t len)
@@ -265,6 +307,31 @@ static void flush_dict_block(qpw *w)
     w->dcount = 0;
 }
 
+/* Adds a term's dictionary entry: its bytes, where its postings and
+ * positions start in the files, and the rest of its entry (`tail`: df,
+ * cf - df, lengths, impacts). Terms come in byte order. */
+static void dict_add(qpw *w, const uint8_t *term, uint32_t len, uint64_t post_off, uint64_t pos_off,
+                     const uint8_t *tail, size_t tail_len)
+{
+    if (w->dcount == 0) {
+        w->dblock_post_off = post_off;
+        w->dblock_pos_off = pos_off;
+        w->prev_len = 0;
+    }
+    uint32_t pre = 0;
+    while (pre < w->prev_len && pre < len && w->prev_term[pre] == term[pre])
+        pre++;
+    qbuf *b = &w->dblock;
+    qbuf_put_varint(b, pre);
+    qbuf_put_varint(b, len - pre);
+    qbuf_append(b, term + pre, len - pre);
+    qbuf_append(b, tail, tail_len);
+    memcpy(w->prev_term, term, len);
+    w->prev_len = len;
+    if (++w->dcount == QF_DICT_BLOCK)
+        flush_dict_block(w);
+}
+
 int qpw_term_end(qpw *w)
 {
     if (w->df == 0)
@@ -284,33 +351,100 @@ int qpw_term_end(qpw *w)
         qf_write_buf(&w->post, &w->skips);
     }
     size_t nf = w->ntp ? qim_frontier(w->tp, w->ntp) : 0;
-    uint64_t post_len = w->post.off - w->term_post_off;
-    uint64_t pos_len = w->posn.off - w->term_pos_off;
-    if (w->dcount == 0) {
-        w->dblock_post_off = w->term_post_off;
-        w->dblock_pos_off = w->term_pos_off;
-        w->prev_len = 0;
-    }
-    uint32_t pre = 0;
-    while (pre < w->prev_len && pre < w->term_len && w->prev_term[pre] == w->term[pre])
-        pre++;
-    qbuf *b = &w->dblock;
-    qbuf_put_varint(b, pre);
-    qbuf_put_varint(b, w->term_len - pre);
-    qbuf_append(b, w->term + pre, w->term_len - pre);
-    qbuf_put_varint(b, w->df);
-    qbuf_put_varint(b, w->cf - w->df);
-    qbuf_put_varint(b, post_len);
-    qbuf_put_varint(b, pos_len);
-    qim_put(b, w->tp, nf);
-    memcpy(w->prev_term, w->term, w->term_len);
-    w->prev_len = w->term_len;
+    qbuf *t = &w->tail;
+    qbuf_reset(t);
+    qbuf_put_varint(t, w->df);
+    qbuf_put_varint(t, w->cf - w->df);
+    qbuf_put_varint(t, w->post.off - w->term_post_off);
+    qbuf_put_varint(t, w->posn.off - w->term_pos_off);
+    qim_put(t, w->tp, nf);
+    if (t->oom)
+        w->failed = 1;
+    else if (w->part) {   /* kept for qpw_append: offsets from the parts' file bodies */
+        qbuf_put_varint(&w->dents, w->term_len);
+        qbuf_append(&w->dents, w->term, w->term_len);
+        qbuf_put_varint(&w->dents, w->term_post_off - QF_HEADER);
+        qbuf_put_varint(&w->dents, w->term_pos_off - QF_HEADER);
+        qbuf_put_varint(&w->dents, t->len);
+        qbuf_append(&w->dents, t->p, t->len);
+    } else
+        dict_add(w, w->term, w->term_len, w->term_post_off, w->term_pos_off, t->p, t->len);
     w->nterms++;
     w->npostings += w->df;
     w->npositions += w->cf;
-    if (++w->dcount == QF_DICT_BLOCK)
-        flush_dict_block(w);
     return 0;
+}
+
+/* Appends the body of the temporary file written by `from` (flushed) to `to`;
+ * removes it. */
+static int append_file(qf_writer *to, qf_writer *from, quarry_error *err)
+{
+    int rc = 0;
+    if (from->failed || qsys_fflush(from->f) != 0) {
+        errno = from->failed ? from->saved_errno : errno;
+        rc = qerr_errno(err, "cannot write", from->path);
+        qf_abort(from);
+        return rc;
+    }
+    FILE *f = qsys_fopen(from->path, "rb");
+    if (!f) {
+        rc = qerr_errno(err, "cannot open", from->path);
+        qf_abort(from);
+        return rc;
+    }
+    enum { CHUNK = 1 << 20 };
+    uint8_t *buf = qmalloc(CHUNK);
+    uint64_t left = from->off, at = 0;
+    if (!buf)
+        rc = qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    while (!rc && left) {
+        size_t k = left < CHUNK ? (size_t)left : CHUNK;
+        if (qsys_fread(buf, 1, k, f) != k)
+            rc = ferror(f) ? qerr_errno(err, "cannot read", from->path)
+                           : qerr_set(err, QUARRY_EIO, "%s: shorter than written", from->path);
+        else if (at == 0 ? qf_write(to, buf + QF_HEADER, k - QF_HEADER) : qf_write(to, buf, k))
+            rc = -1;   /* sticky in `to`: reported when it is finished */
+        at += k;
+        left -= k;
+    }
+    free(buf);
+    qsys_fclose(f);
+    qf_abort(from);
+    return rc < 0 ? 0 : rc;
+}
+
+int qpw_append(qpw *w, qpw *part, quarry_error *err)
+{
+    int rc = 0;
+    if (part->failed || part->skips.oom || part->imps.oom || part->dents.oom || part->post.off < QF_HEADER ||
+        part->posn.off < QF_HEADER)
+        rc = qerr_set(err, QUARRY_ENOMEM, "out of memory (or a limit exceeded) while writing postings");
+    uint64_t post_at = w->post.off, pos_at = w->posn.off;
+    if (!rc)
+        rc = append_file(&w->post, &part->post, err);
+    if (!rc)
+        rc = append_file(&w->posn, &part->posn, err);
+    /* the part's terms join the dictionary as if this writer had written them */
+    qcur c = qcur_make(part->dents.p, part->dents.len);
+    while (!rc && c.p < c.end) {
+        uint64_t len = qcur_varint(&c);
+        const uint8_t *term = qcur_bytes(&c, len);
+        uint64_t po = qcur_varint(&c), so = qcur_varint(&c), tl = qcur_varint(&c);
+        const uint8_t *tail = qcur_bytes(&c, tl);
+        if (!c.ok || !term || !tail || len == 0 || len > QF_MAX_TERM) {
+            rc = qerr_set(err, QUARRY_EINVAL, "postings writer: a damaged part");
+            break;
+        }
+        dict_add(w, term, (uint32_t)len, post_at + po, pos_at + so, tail, tl);
+    }
+    if (!rc) {
+        w->nterms += part->nterms;
+        w->npostings += part->npostings;
+        w->npositions += part->npositions;
+    } else
+        w->failed = 1;
+    qpw_abort(part);
+    return rc;
 }
 
 int qpw_finish(qpw *w, qpw_result *res, quarry_error *err)
@@ -325,7 +459,7 @@ int qpw_finish(qpw *w, qpw_result *res, quarry_error *err)
      * can check the dictionary's offsets against it */
     qf_put_u64(&w->post, w->post.off - QF_HEADER);
     qf_put_u64(&w->posn, w->posn.off - QF_HEADER);
-    int failed = w->failed || w->skips.oom || w->imps.oom || w->dblock.oom || w->doffs.oom;
+    int failed = w->failed || w->skips.oom || w->imps.oom || w->dblock.oom || w->doffs.oom || w->part;
     memset(res, 0, sizeof *res);
     res->terms = w->nterms;
     res->postings = w->npostings;
@@ -345,12 +479,6 @@ int qpw_finish(qpw *w, qpw_result *res, quarry_error *err)
         rc = qf_finish(&w->posn, &res->size[2], &res->crc[2], err);
     else
         qf_abort(&w->posn);
-    free(w->pos);
-    qbuf_free(&w->skips);
-    qbuf_free(&w->imps);
-    free(w->tp);
-    qbuf_free(&w->dblock);
-    qbuf_free(&w->doffs);
-    free(w);
+    free_writer(w);
     return rc;
 }

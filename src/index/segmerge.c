@@ -12,6 +12,7 @@
 #include "base/sys.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -32,9 +33,6 @@ typedef struct src {
     uint32_t *unit_rank;  /* per 64 units: live ones before them (NULL: none deleted) */
     uint64_t *art_live;   /* bit a % 64 of word a / 64: article a is live */
     uint32_t *art_rank;   /* per 64 articles: live ones before them */
-    qx_dict_iter it;
-    qx_term t;
-    int has;              /* it is on term t */
 } src;
 
 typedef struct merger {
@@ -47,6 +45,7 @@ typedef struct merger {
     uint64_t tokens;
     size_t release_bytes;   /* drop the sources' pages after reading about this much */
     size_t since;           /* bytes read since the last release (an estimate) */
+    size_t nparts;          /* the postings are merged in this many parts (threads) */
     quarry_error *err;
 } merger;
 
@@ -439,14 +438,21 @@ static int cmp_term(const qx_dict_iter *a, const qx_dict_iter *b)
     return c ? c : (a->len > b->len) - (a->len < b->len);
 }
 
+/* Where the walk of one source's dictionary is. */
+typedef struct spos {
+    qx_dict_iter it;
+    qx_term t;
+    int has;              /* it is on term t */
+} spos;
+
 /* (term, source) order of sources a and b */
-static int heap_less(const src *v, size_t a, size_t b)
+static int heap_less(const spos *v, size_t a, size_t b)
 {
     int c = cmp_term(&v[a].it, &v[b].it);
     return c ? c < 0 : a < b;
 }
 
-static void heap_push(const src *v, size_t *h, size_t *n, size_t i)
+static void heap_push(const spos *v, size_t *h, size_t *n, size_t i)
 {
     size_t k = (*n)++;
     while (k > 0 && heap_less(v, i, h[(k - 1) / 2])) {
@@ -456,7 +462,7 @@ static void heap_push(const src *v, size_t *h, size_t *n, size_t i)
     h[k] = i;
 }
 
-static size_t heap_pop(const src *v, size_t *h, size_t *n)
+static size_t heap_pop(const spos *v, size_t *h, size_t *n)
 {
     size_t top = h[0], last = h[--*n], k = 0;
     for (;;) {
@@ -475,84 +481,223 @@ static size_t heap_pop(const src *v, size_t *h, size_t *n)
     return top;
 }
 
-/* .dict, .post, .posn: the dictionaries merged, each term's postings from
- * every source in order, live units only. */
-static int write_postings(merger *m, uint64_t id, qm_segment *g, uint64_t *terms, uint64_t *postings,
-                          uint64_t *positions)
+/* A heap of the sources on a term, smallest (term, source) first: the
+ * sources holding the smallest term come out in order. */
+static void heap_fill(const spos *v, size_t n, size_t *h, size_t *nh)
 {
-    qpw *pw;
-    int rc = qpw_open(&pw, m->dir, id, m->new_unit.body, m->nunits, m->err);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < m->n && !rc; i++) {
-        qx_dict_first(&m->v[i].it, m->v[i].s);
-        int r = qx_dict_next(&m->v[i].it, &m->v[i].t, m->err);
-        m->v[i].has = r > 0;
-        if (r < 0)
-            rc = -r;
+    *nh = 0;
+    for (size_t i = 0; i < n; i++)
+        if (v[i].has)
+            heap_push(v, h, nh, i);
+}
+
+/* Moves source i (just popped, its term `cur`) to its next term, back into
+ * the heap if it has one. */
+static int step(const merger *m, spos *v, size_t i, const qx_dict_iter *cur, size_t *h, size_t *nh, quarry_error *err)
+{
+    int r = qx_dict_next(&v[i].it, &v[i].t, err);
+    v[i].has = r > 0;
+    if (r < 0)
+        return -r;
+    if (r > 0) {
+        if (cmp_term(&v[i].it, cur) <= 0)
+            return qx_bad(m->v[i].s, &m->v[i].s->dict, QF_HEADER, "dictionary terms out of order", err);
+        heap_push(v, h, nh, i);
     }
-    /* a heap of the sources on a term, smallest (term, source) first: the
-     * sources holding the smallest term come out in order */
+    return 0;
+}
+
+/* One part of the postings merge: `count` merged terms (UINT64_MAX: all
+ * that are left) from the sources' dictionary positions `at` on. */
+typedef struct part {
+    merger *m;
+    spos *at;
+    uint64_t count;
+    qpw *pw;
+    size_t since;          /* bytes read since the last release */
+    quarry_error err;
+    int rc;
+} part;
+
+static int merge_terms(part *p)
+{
+    merger *m = p->m;
+    quarry_error *err = &p->err;
+    spos *v = p->at;
     size_t *heap = qmalloc((m->n ? m->n : 1) * sizeof *heap), nh = 0;
-    if (!heap && !rc)
-        rc = qerr_set(m->err, QUARRY_ENOMEM, "out of memory");
-    for (size_t i = 0; i < m->n && !rc; i++)
-        if (m->v[i].has)
-            heap_push(m->v, heap, &nh, i);
-    while (!rc && nh) {
-        qx_dict_iter cur = m->v[heap[0]].it;   /* the term to merge (copied: the sources move on) */
-        if (qpw_term_begin(pw, cur.term, cur.len)) {
-            rc = qerr_set(m->err, QUARRY_ELIMIT, "a term longer than %u bytes", QF_MAX_TERM);
+    if (!heap)
+        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    heap_fill(v, m->n, heap, &nh);
+    int rc = 0;
+    for (uint64_t k = 0; !rc && nh && k < p->count; k++) {
+        qx_dict_iter cur = v[heap[0]].it;   /* the term to merge (copied: the sources move on) */
+        if (qpw_term_begin(p->pw, cur.term, cur.len)) {
+            rc = qerr_set(err, QUARRY_ELIMIT, "a term longer than %u bytes", QF_MAX_TERM);
             break;
         }
-        while (!rc && nh && cmp_term(&m->v[heap[0]].it, &cur) == 0) {
-            src *x = &m->v[heap_pop(m->v, heap, &nh)];
-            touched(m, x->t.post_len + x->t.pos_len + 16 + cur.len);
+        while (!rc && nh && cmp_term(&v[heap[0]].it, &cur) == 0) {
+            size_t i = heap_pop(v, heap, &nh);
+            const src *x = &m->v[i];
+            const qx_term *t = &v[i].t;
+            p->since += t->post_len + t->pos_len + 16 + cur.len;
+            if (p->since >= m->release_bytes / m->nparts) {   /* the part's share of the budget */
+                release(m);
+                p->since = 0;
+            }
             qx_cursor c;
-            if (qx_cursor_open(&c, x->s, &x->t)) {
+            if (qx_cursor_open(&c, x->s, t)) {
                 qx_cursor_close(&c);
-                rc = qx_bad(x->s, &x->s->post, x->t.post_off, "damaged postings", m->err);
+                rc = qx_bad(x->s, &x->s->post, t->post_off, "damaged postings", err);
                 break;
             }
             for (uint32_t d = c.doc; d != QX_END; d = qx_next(&c)) {
                 uint32_t to = map_unit(x, d);
                 if (to == UINT32_MAX)
                     continue;
-                const uint32_t *p = qx_positions(&c);
-                if (!p) {
-                    rc = c.corrupt ? qx_bad(x->s, &x->s->posn, x->t.pos_off, "damaged positions", m->err)
-                                   : qerr_set(m->err, QUARRY_ENOMEM, "out of memory");
+                const uint32_t *ps = qx_positions(&c);
+                if (!ps) {
+                    rc = c.corrupt ? qx_bad(x->s, &x->s->posn, t->pos_off, "damaged positions", err)
+                                   : qerr_set(err, QUARRY_ENOMEM, "out of memory");
                     break;
                 }
-                if (qpw_posting(pw, to, qx_tf(&c), p)) {
-                    rc = qerr_set(m->err, QUARRY_ENOMEM, "out of memory or bad posting order while merging");
+                if (qpw_posting(p->pw, to, qx_tf(&c), ps)) {
+                    rc = qerr_set(err, QUARRY_ENOMEM, "out of memory or bad posting order while merging");
                     break;
                 }
             }
             if (!rc && c.corrupt)
-                rc = qx_bad(x->s, &x->s->post, x->t.post_off, "damaged postings", m->err);
+                rc = qx_bad(x->s, &x->s->post, t->post_off, "damaged postings", err);
             qx_cursor_close(&c);
-            int r = qx_dict_next(&x->it, &x->t, m->err);
-            x->has = r > 0;
-            if (r < 0)
-                rc = -r;
-            else if (r > 0) {
-                if (cmp_term(&x->it, &cur) <= 0)
-                    rc = qx_bad(x->s, &x->s->dict, QF_HEADER, "dictionary terms out of order", m->err);
-                else
-                    heap_push(m->v, heap, &nh, (size_t)(x - m->v));
-            }
+            if (!rc)
+                rc = step(m, v, i, &cur, heap, &nh, err);
         }
         if (!rc)
-            qpw_term_end(pw);
+            qpw_term_end(p->pw);
     }
     free(heap);
+    return rc;
+}
+
+static void *part_main(void *arg)
+{
+    part *p = arg;
+    p->rc = merge_terms(p);
+    return NULL;
+}
+
+/* Where parts 1.. of the postings merge start: the sources' dictionary
+ * positions (at + k * n for part k; part 0's, the first terms, are filled
+ * too) and each part's count of merged terms, so that each part reads
+ * about as many bytes of postings and positions. One walk of the
+ * dictionaries, without their postings. */
+static int split(merger *m, spos *at, uint64_t *count, quarry_error *err)
+{
+    size_t n = m->n, np = m->nparts;
+    uint64_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        qx_dict_first(&at[i].it, m->v[i].s);
+        int r = qx_dict_next(&at[i].it, &at[i].t, err);
+        at[i].has = r > 0;
+        if (r < 0)
+            return -r;
+        total += m->v[i].s->post.size + m->v[i].s->posn.size;
+    }
+    for (size_t k = 1; k < np; k++)
+        count[k] = UINT64_MAX;
+    size_t *heap = qmalloc((n ? n : 1) * sizeof *heap), nh = 0;
+    spos *v = qmalloc((n ? n : 1) * sizeof *v);
+    int rc = 0;
+    if (!heap || !v)
+        rc = qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    else {
+        memcpy(v, at, n * sizeof *v);
+        heap_fill(v, n, heap, &nh);
+    }
+    uint64_t done = 0, terms = 0, start = 0;
+    size_t k = 1;   /* the next part to place */
+    for (size_t j = k; j < np; j++)   /* until placed, a part starts at the end */
+        memset(at + j * n, 0, n * sizeof *at);
+    while (!rc && nh) {
+        if (k < np && done >= total / np * k) {   /* part k starts at this term */
+            memcpy(at + k * n, v, n * sizeof *v);
+            count[k - 1] = terms - start;
+            start = terms;
+            k++;
+            continue;
+        }
+        qx_dict_iter cur = v[heap[0]].it;
+        while (!rc && nh && cmp_term(&v[heap[0]].it, &cur) == 0) {
+            size_t i = heap_pop(v, heap, &nh);
+            done += v[i].t.post_len + v[i].t.pos_len;
+            rc = step(m, v, i, &cur, heap, &nh, err);
+        }
+        terms++;
+    }
+    if (k < np)   /* the parts after the last term have nothing to do */
+        count[k - 1] = UINT64_MAX;
+    count[np - 1] = UINT64_MAX;
+    free(heap);
+    free(v);
+    return rc;
+}
+
+/* .dict, .post, .posn: the dictionaries merged, each term's postings from
+ * every source in order, live units only; in m->nparts parts on as many
+ * threads, each a range of terms (postw.h: the same bytes as one). */
+static int write_postings(merger *m, uint64_t id, qm_segment *g, uint64_t *terms, uint64_t *postings,
+                          uint64_t *positions, quarry_error *err)
+{
+    size_t np = m->nparts, n = m->n;
+    part *pt = qcalloc(np, sizeof *pt);
+    spos *at = qcalloc(np * (n ? n : 1), sizeof *at);
+    uint64_t *count = qcalloc(np, sizeof *count);
+    pthread_t *th = qcalloc(np, sizeof *th);
+    int *started = qcalloc(np, sizeof *started);
+    int rc = 0;
+    if (!pt || !at || !count || !th || !started)
+        rc = qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    if (!rc)
+        rc = split(m, at, count, err);
+    for (size_t k = 0; k < np && !rc; k++) {
+        pt[k].m = m;
+        pt[k].at = at + k * n;
+        pt[k].count = count[k];
+        rc = k ? qpw_open_part(&pt[k].pw, m->dir, id, (uint32_t)k, m->new_unit.body, m->nunits, err)
+               : qpw_open(&pt[k].pw, m->dir, id, m->new_unit.body, m->nunits, err);
+    }
+    if (!rc) {
+        for (size_t k = 1; k < np; k++)   /* a part without a thread runs after part 0 */
+            started[k] = pthread_create(&th[k], NULL, part_main, &pt[k]) == 0;
+        part_main(&pt[0]);
+        for (size_t k = 1; k < np; k++) {
+            if (started[k])
+                pthread_join(th[k], NULL);
+            else if (!pt[0].rc)
+                part_main(&pt[k]);
+        }
+        for (size_t k = 0; k < np && !rc; k++)
+            if ((rc = pt[k].rc))
+                *err = pt[k].err;
+    }
+    for (size_t k = 1; k < np && pt; k++) {   /* joined (and freed) in order, or dropped */
+        if (!rc && pt[k].pw)
+            rc = qpw_append(pt[0].pw, pt[k].pw, err);
+        else
+            qpw_abort(pt[k].pw);
+        pt[k].pw = NULL;
+    }
+    qpw *pw = pt ? pt[0].pw : NULL;
+    free(pt);
+    free(at);
+    free(count);
+    free(th);
+    free(started);
     if (rc) {
         qpw_abort(pw);
         return rc;
     }
     qpw_result pr;
-    if ((rc = qpw_finish(pw, &pr, m->err)))
+    if ((rc = qpw_finish(pw, &pr, err)))
         return rc;
     for (int k = 0; k < 3; k++) {
         qm_seg_name(g->files[1 + k].name, id, qm_kinds[1 + k]);
@@ -575,10 +720,68 @@ static void remove_new(const char *dir, uint64_t id)
     }
 }
 
+/* The sources' checksums (qx_seg_check_sums), the sources shared out
+ * between up to `threads` threads. */
+typedef struct sums_task {
+    const merger *m;
+    size_t from, step;
+    quarry_error err;
+    int rc;
+} sums_task;
+
+static void *sums_main(void *arg)
+{
+    sums_task *t = arg;
+    for (size_t i = t->from; i < t->m->n && !t->rc; i += t->step)
+        t->rc = qx_seg_check_sums(t->m->v[i].s, &t->err);
+    return NULL;
+}
+
+static int check_sums(merger *m, unsigned threads)
+{
+    enum { MAX = 8 };
+    size_t nt = threads < 1 ? 1 : threads > MAX ? MAX : threads;
+    if (nt > m->n)
+        nt = m->n ? m->n : 1;
+    sums_task t[MAX];
+    pthread_t th[MAX];
+    int started[MAX] = { 0 };
+    for (size_t k = 0; k < nt; k++)
+        t[k] = (sums_task){ m, k, nt, { 0 }, 0 };
+    for (size_t k = 1; k < nt; k++)
+        started[k] = pthread_create(&th[k], NULL, sums_main, &t[k]) == 0;
+    sums_main(&t[0]);
+    for (size_t k = 1; k < nt; k++)
+        if (started[k])
+            pthread_join(th[k], NULL);
+        else
+            sums_main(&t[k]);
+    for (size_t k = 0; k < nt; k++)   /* the first damaged source in order of the threads */
+        if (t[k].rc) {
+            *m->err = t[k].err;
+            return t[k].rc;
+        }
+    return 0;
+}
+
+typedef struct arts_task {
+    merger *m;
+    uint64_t id;
+    qm_segment *g;
+    int rc;
+} arts_task;
+
+static void *arts_main(void *arg)
+{
+    arts_task *a = arg;
+    a->rc = write_arts(a->m, a->id, a->g);
+    return NULL;
+}
+
 /* Merges segments [first, first + count) of ix into segment `id`; out->nfiles
  * is 0 when nothing of them is live, unless they are the whole index (which
  * keeps one segment, empty, for its settings). */
-static int merge(quarry_index *ix, size_t first, size_t count, uint64_t id, size_t mem, qm_segment *out,
+static int merge(quarry_index *ix, size_t first, size_t count, uint64_t id, const qsm_opts *o, qm_segment *out,
                  quarry_error *err)
 {
     merger m;
@@ -587,17 +790,24 @@ static int merge(quarry_index *ix, size_t first, size_t count, uint64_t id, size
     m.dir = ix->dir;
     m.n = count;
     m.err = err;
-    m.release_bytes = mem / 8 > (1u << 20) ? mem / 8 : (1u << 20);
+    m.release_bytes = o->mem / 8 > (1u << 20) ? o->mem / 8 : (1u << 20);
+    unsigned threads = o->threads > 1 ? o->threads : 1;
     memset(out, 0, sizeof *out);
     int rc = 0;
     if (!(m.v = qcalloc(count, sizeof *m.v)))
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
-    for (size_t i = 0; i < count && !rc; i++) {
+    for (size_t i = 0; i < count; i++)
         m.v[i].s = &ix->seg[first + i];
-        rc = qx_seg_check_sums(m.v[i].s, err);
-    }
+    rc = check_sums(&m, threads);
     if (!rc)
         rc = number(&m);
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < count; i++)
+        bytes += m.v[i].s->post.size + m.v[i].s->posn.size;
+    uint64_t part_bytes = o->part_bytes ? o->part_bytes : QSM_PART_BYTES;
+    m.nparts = threads < QPW_MAX_PARTS ? threads : QPW_MAX_PARTS;
+    if (m.nparts > bytes / part_bytes + 1)
+        m.nparts = (size_t)(bytes / part_bytes + 1);
     if (rc || (m.narts == 0 && count < ix->nseg)) {
         free_srcs(&m);
         return rc;
@@ -607,9 +817,20 @@ static int merge(quarry_index *ix, size_t first, size_t count, uint64_t id, size
     uint64_t terms = 0, postings = 0, positions = 0;
     /* the postings writer reads the merged units' lengths from their new .unit file */
     if (!(rc = write_units(&m, id, out)) &&
-        !(rc = qf_map_open(&m.new_unit, m.dir, out->files[4].name, QF_UNIT, err)) &&
-        !(rc = write_arts(&m, id, out)))
-        rc = write_postings(&m, id, out, &terms, &postings, &positions);
+        !(rc = qf_map_open(&m.new_unit, m.dir, out->files[4].name, QF_UNIT, err))) {
+        /* the articles (m.err) beside the postings (perr), on a thread of their own */
+        arts_task a = { &m, id, out, 0 };
+        quarry_error perr = { 0 };
+        pthread_t th;
+        int started = m.nparts > 1 && pthread_create(&th, NULL, arts_main, &a) == 0;
+        if (!started)
+            arts_main(&a);
+        int prc = !a.rc || started ? write_postings(&m, id, out, &terms, &postings, &positions, &perr) : 0;
+        if (started)
+            pthread_join(th, NULL);
+        if (!(rc = a.rc) && (rc = prc))
+            *err = perr;
+    }
     if (!rc) {   /* statistics and analyzer settings, as the sources' */
         const qx_seg *s0 = m.v[0].s;
         qf_writer f;
@@ -674,8 +895,8 @@ static int plan(const quarry_index *ix, size_t *first, size_t *count)
 }
 
 /* Merges [first, first + count) of the index in dir and commits. */
-static int merge_commit(const char *dir, quarry_index *ix, size_t first, size_t count, size_t mem, quarry_index_summary *s,
-                        quarry_error *err)
+static int merge_commit(const char *dir, quarry_index *ix, size_t first, size_t count, const qsm_opts *o,
+                        quarry_index_summary *s, quarry_error *err)
 {
     qm_manifest cur;
     int rc = qm_read(dir, &cur, err);
@@ -687,7 +908,7 @@ static int merge_commit(const char *dir, quarry_index *ix, size_t first, size_t 
     }
     uint64_t id = cur.next_segment;
     qm_segment g;
-    if ((rc = merge(ix, first, count, id, mem, &g, err))) {
+    if ((rc = merge(ix, first, count, id, o, &g, err))) {
         qm_free(&cur);
         return rc;
     }
@@ -722,7 +943,7 @@ static int merge_commit(const char *dir, quarry_index *ix, size_t first, size_t 
     return rc;
 }
 
-int qsm_run_policy(const char *dir, size_t mem, quarry_index_summary *s, quarry_error *err)
+int qsm_run_policy(const char *dir, const qsm_opts *o, quarry_index_summary *s, quarry_error *err)
 {
     for (int round = 0; round < 10000; round++) {
         quarry_index *ix;
@@ -734,7 +955,7 @@ int qsm_run_policy(const char *dir, size_t mem, quarry_index_summary *s, quarry_
             quarry_close(ix);
             return 0;
         }
-        rc = merge_commit(dir, ix, first, count, mem, s, err);
+        rc = merge_commit(dir, ix, first, count, o, s, err);
         quarry_close(ix);
         if (rc)
             return rc;
@@ -742,14 +963,14 @@ int qsm_run_policy(const char *dir, size_t mem, quarry_index_summary *s, quarry_
     return 0;
 }
 
-int qsm_optimize(const char *dir, size_t mem, quarry_index_summary *s, quarry_error *err)
+int qsm_optimize(const char *dir, const qsm_opts *o, quarry_index_summary *s, quarry_error *err)
 {
     quarry_index *ix;
     int rc = qx_open(&dir, 1, &ix, err);
     if (rc)
         return rc;
     if (ix->nseg > 1 || (ix->nseg == 1 && ix->seg[0].del_units))
-        rc = merge_commit(dir, ix, 0, ix->nseg, mem, s, err);
+        rc = merge_commit(dir, ix, 0, ix->nseg, o, s, err);
     quarry_close(ix);
     return rc;
 }

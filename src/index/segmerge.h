@@ -22,12 +22,23 @@
 #define QSM_FACTOR 10
 #define QSM_MIN_UNITS 1000
 
+/* How merges run. A merge writes its postings and positions in up to
+ * `threads` parts at once (postw.h), each of at least `part_bytes` of its
+ * sources' postings and positions, and its article records beside them:
+ * the new segment's files are the same bytes whatever the number. */
+typedef struct qsm_opts {
+    size_t mem;          /* the memory budget (bytes) */
+    unsigned threads;    /* 0 or 1: one */
+    size_t part_bytes;   /* 0: QSM_PART_BYTES */
+} qsm_opts;
+#define QSM_PART_BYTES (256u << 10)
+
 /* Applies the merge policy to the index in `dir` until it asks for no more
  * merges (the caller holds the index's lock). Counts into s. */
-int qsm_run_policy(const char *dir, size_t mem, quarry_index_summary *s, quarry_error *err);
+int qsm_run_policy(const char *dir, const qsm_opts *o, quarry_index_summary *s, quarry_error *err);
 
 /* Merges all segments of the index in `dir` into one (the caller holds
  * the lock). */
-int qsm_optimize(const char *dir, size_t mem, quarry_index_summary *s, quarry_error *err);
+int qsm_optimize(const char *dir, const qsm_opts *o, quarry_index_summary *s, quarry_error *err);
 
 #endif

@@ -1153,9 +1153,8 @@ int quarry_writer_commit(quarry_writer *w, quarry_error *err)
     /* merges, each a commit of its own */
     quarry_close(w->base);
     w->base = NULL;
-    if (w->opt.merge)
-        return qsm_run_policy(w->dir, w->budget, &w->sum, err);
-    return 0;
+    qsm_opts mo = { w->budget, w->nworkers, 0 };
+    return w->opt.merge ? qsm_run_policy(w->dir, &mo, &w->sum, err) : 0;
 fail:
     w->failed = 1;
     return rc;
@@ -1175,7 +1174,9 @@ int quarry_optimize(const char *dir, unsigned mem_mb, quarry_index_summary *s, q
         return rc;
     quarry_close(w->base);
     w->base = NULL;
-    rc = qsm_optimize(dir, w->budget, &w->sum, err);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);   /* a thread of the merge per processor */
+    qsm_opts mo = { w->budget, cores > 1 ? (unsigned)(cores > MAX_THREADS ? MAX_THREADS : cores) : 1, 0 };
+    rc = qsm_optimize(dir, &mo, &w->sum, err);
     if (!rc) {
         w->committed = 1;
         if (s)
