@@ -98,8 +98,10 @@ typedef struct quarry_index_options {
     int allow_empty;           /* 1: an input without any article commits an empty index
                                   (default 0: it is an error and the index is left as it is) */
     int merge;                 /* 1 (default): after the commit, merge segments as the merge
-                                  policy says (small adjacent ones, so that their number stays
-                                  logarithmic in the size of the index) */
+                                  policy says: a new index (not add) into one segment, as
+                                  quarry_optimize does; added-to ones, small adjacent segments,
+                                  so that their number stays logarithmic in the size of the
+                                  index. Merges run on `threads` threads. */
     /* called now and then while indexing (about every 64 KiB of input); may be NULL */
     void (*progress)(const quarry_progress *p, void *ctx);
     void *progress_ctx;
@@ -174,8 +176,9 @@ void quarry_writer_summary(const quarry_writer *w, quarry_index_summary *s);
 void quarry_writer_close(quarry_writer *w);
 
 /* Merges every segment of the index in `dir` into one, dropping deleted
- * articles (a commit; readers are never blocked). mem_mb as for indexing
- * (0: the default). */
+ * articles (a commit; readers are never blocked), on a thread per
+ * processor (the files are the same bytes whatever their number). mem_mb
+ * as for indexing (0: the default). */
 int quarry_optimize(const char *dir, unsigned mem_mb, quarry_index_summary *s, quarry_error *err);
 
 /* ------------------------------------------------------------ reading */

@@ -605,25 +605,37 @@ static void test_threads_deterministic(void **state)
 
 /* ------------------------------------------------------------ merges in parts */
 
-/* docs[0..n) into `dir` with 3 threads and a small budget (several
- * segments), then a run that deletes every `del`-th article and the
+/* docs[0..n) into `dir` in three runs of two threads (several segments),
+ * then a run that deletes every `del`-th article and the
  * articles of `extra` words nothing else holds (added by the first run): a
  * term whose postings are all deleted is left out of the merged segment,
  * wherever a part starts. Deterministic (test_threads_deterministic). */
 static void parts_index(const char *dir, const tcoll *c, size_t n, size_t del, size_t extra)
 {
     quarry_error err;
-    quarry_writer *w = writer(dir, 0, 1, 24, 3);
-    for (size_t i = 0; i < n; i++)
-        add_doc(w, &c->d[i]);
-    for (size_t i = 0; i < extra; i++) {
-        char id[32], text[64];
-        snprintf(id, sizeof id, "only-%zu", i);
-        snprintf(text, sizeof text, "zzonly%zuword and zzonly%zuother", i, i);
-        CHECK_OK(quarry_writer_add(w, id, NULL, text, strlen(text), NULL, NULL, &err));
+    quarry_index_options o;
+    quarry_index_options_init(&o);
+    o.passage_tokens = 32;
+    o.stopwords = "none";
+    o.mem_mb = 16;
+    o.threads = 2;
+    o.merge = 0;   /* the segments the runs and their threads wrote */
+    quarry_writer *w;
+    for (size_t run = 0; run < 3; run++) {   /* three runs: three segments at least */
+        o.add = run > 0;
+        CHECK_OK(quarry_writer_open(dir, &o, &w, &err));
+        for (size_t i = run * n / 3; i < (run + 1) * n / 3; i++)
+            add_doc(w, &c->d[i]);
+        for (size_t i = 0; run == 0 && i < extra; i++) {
+            char id[32], text[64];
+            snprintf(id, sizeof id, "only-%zu", i);
+            snprintf(text, sizeof text, "zzonly%zuword and zzonly%zuother", i, i);
+            CHECK_OK(quarry_writer_add(w, id, NULL, text, strlen(text), NULL, NULL, &err));
+        }
+        commit(w, NULL);
     }
-    commit(w, NULL);
-    w = writer(dir, 1, 1, 24, 1);
+    o.threads = 1;
+    CHECK_OK(quarry_writer_open(dir, &o, &w, &err));
     for (size_t i = 0; del && i < n; i += del)
         CHECK_OK(quarry_writer_delete(w, c->d[i].id, &err));
     for (size_t i = 0; i < extra; i++) {
@@ -646,14 +658,22 @@ static void merge_parts(const char *name, const tcoll *c, size_t n, size_t del, 
     char *tmp = ttmp_make("segparts");
     char d[sizeof ps / sizeof *ps][300], ref[300];
     quarry_error err;
+    unsigned nseg = 0;
     snprintf(ref, sizeof ref, "%s/sources", tmp);
     parts_index(ref, c, n, del, extra);
     for (size_t k = 0; k < sizeof ps / sizeof *ps; k++) {
         snprintf(d[k], sizeof d[k], "%s/p%u", tmp, ps[k]);
         parts_index(d[k], c, n, del, extra);
         same_files(ref, d[k]);   /* the same sources */
+        quarry_index *ix;
+        CHECK_OK(quarry_open(d[k], &ix, &err));
+        quarry_info in;
+        quarry_info_get(ix, &in);
+        assert_true(in.segments >= 2);
+        nseg = (unsigned)in.segments;
+        quarry_close(ix);
         quarry_index_summary s = { 0 };
-        qsm_opts o = { 64u << 20, ps[k], 1 };
+        qsm_opts o = { (size_t)1 << 40, ps[k], 1, 0 };   /* a budget that never limits the parts */
         CHECK_OK(qsm_optimize(d[k], &o, &s, &err));
         assert_int_equal(s.merges, 1);
         CHECK_OK(quarry_verify(d[k], &err));
@@ -664,8 +684,8 @@ static void merge_parts(const char *name, const tcoll *c, size_t n, size_t del, 
     CHECK_OK(quarry_open(d[0], &ix, &err));
     quarry_info in;
     quarry_info_get(ix, &in);
-    print_message("      [%s] %llu terms merged in 1 to 64 parts: the same bytes\n", name,
-                  (unsigned long long)in.terms);
+    print_message("      [%s] %llu terms of %u segments merged in 1 to 64 parts: the same bytes\n", name,
+                  (unsigned long long)in.terms, nseg);
     quarry_close(ix);
     ttmp_remove(tmp);
 }

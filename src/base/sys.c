@@ -11,6 +11,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -384,3 +387,10 @@ int qsys_gzread(gzFile f, void *buf, unsigned n)
 }
 
 int qsys_gzclose(gzFile f) { return gzclose(f); }
+
+void qsys_trim(void)
+{
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+}

@@ -56,6 +56,9 @@ DIR *qsys_opendir(const char *path);
 struct dirent *qsys_readdir(DIR *d);
 int qsys_closedir(DIR *d);
 
+/* Gives the allocator's free memory back to the system where it can (a
+ * phase that freed much, before one that needs memory of its own). */
+void qsys_trim(void);
 FILE *qsys_fopen(const char *path, const char *mode);
 size_t qsys_fread(void *p, size_t size, size_t n, FILE *f);
 size_t qsys_fwrite(const void *p, size_t size, size_t n, FILE *f);

@@ -614,7 +614,7 @@ static int split(merger *m, spos *at, uint64_t *count, quarry_error *err)
         heap_fill(v, n, heap, &nh);
     }
     uint64_t done = 0, terms = 0, start = 0;
-    size_t k = 1;   /* the next part to place */
+    size_t k = 1, read = 0;   /* the next part to place; dictionary bytes read since the last release */
     for (size_t j = k; j < np; j++)   /* until placed, a part starts at the end */
         memset(at + j * n, 0, n * sizeof *at);
     while (!rc && nh) {
@@ -629,7 +629,12 @@ static int split(merger *m, spos *at, uint64_t *count, quarry_error *err)
         while (!rc && nh && cmp_term(&v[heap[0]].it, &cur) == 0) {
             size_t i = heap_pop(v, heap, &nh);
             done += v[i].t.post_len + v[i].t.pos_len;
+            read += 8 + cur.len + 2 * (size_t)v[i].t.nimp;   /* about the entry's bytes */
             rc = step(m, v, i, &cur, heap, &nh, err);
+        }
+        if (read >= m->release_bytes) {   /* the dictionaries, too, leave memory as they are read */
+            release(m);
+            read = 0;
         }
         terms++;
     }
@@ -808,6 +813,14 @@ static int merge(quarry_index *ix, size_t first, size_t count, uint64_t id, cons
     m.nparts = threads < QPW_MAX_PARTS ? threads : QPW_MAX_PARTS;
     if (m.nparts > bytes / part_bytes + 1)
         m.nparts = (size_t)(bytes / part_bytes + 1);
+    /* each part reads every source's dictionary, postings and positions
+     * through windows of its own, and the kernel maps up to QSM_WINDOW of
+     * cached pages around each page faulted in: a quarter of the budget
+     * bounds the parts' windows (a merge of 73 segments at --mem 64: one
+     * part; its peak RSS was 83 MB with two, 47 with one) */
+    size_t fit = (size_t)(o->mem / 4 / ((uint64_t)count * 3 * QSM_WINDOW));
+    if (m.nparts > (fit ? fit : 1))
+        m.nparts = fit ? fit : 1;
     if (rc || (m.narts == 0 && count < ix->nseg)) {
         free_srcs(&m);
         return rc;
@@ -871,8 +884,20 @@ static unsigned level(const qx_seg *s)
 }
 
 /* The next merge the policy wants: 1 and [first, first + count), or 0. */
-static int plan(const quarry_index *ix, size_t *first, size_t *count)
+static int plan(const quarry_index *ix, int fresh, size_t *first, size_t *count)
 {
+    if (fresh && ix->nseg > 1) {   /* a new index: one segment, if its units and articles fit (number()) */
+        uint64_t units = 0, arts = 0;
+        for (size_t i = 0; i < ix->nseg; i++) {
+            units += ix->seg[i].nunits - ix->seg[i].del_units;
+            arts += ix->seg[i].narts;
+        }
+        if (units < UINT32_MAX && arts < UINT32_MAX) {
+            *first = 0;
+            *count = ix->nseg;
+            return 1;
+        }
+    }
     for (size_t i = 0; i < ix->nseg; i++)   /* a third deleted: rewrite it; an empty one: drop it */
         if ((ix->seg[i].del_units * 3 >= ix->seg[i].nunits && ix->seg[i].del_units) ||
             (ix->seg[i].nunits == 0 && ix->nseg > 1)) {
@@ -951,7 +976,7 @@ int qsm_run_policy(const char *dir, const qsm_opts *o, quarry_index_summary *s, 
         if (rc)
             return rc;
         size_t first, count;
-        if (!plan(ix, &first, &count)) {
+        if (!plan(ix, o->fresh, &first, &count)) {
             quarry_close(ix);
             return 0;
         }

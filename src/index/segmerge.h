@@ -11,6 +11,11 @@
  * units are deleted is rewritten. So the number of segments stays about
  * QSM_FACTOR per level, logarithmic in the size of the index, and each
  * unit is rewritten about once per level (the write amplification).
+ * An index just built anew (not added to) is merged into one segment, as
+ * `quarry optimize` would, when its units fit in one: a collection built
+ * once and searched many times is searched fastest so (the other engines'
+ * batch builds end with such a merge too), and the merge, in parts on
+ * every thread of the build, costs a fraction of the build.
  */
 #ifndef QUARRY_SEGMERGE_H
 #define QUARRY_SEGMERGE_H
@@ -24,14 +29,18 @@
 
 /* How merges run. A merge writes its postings and positions in up to
  * `threads` parts at once (postw.h), each of at least `part_bytes` of its
- * sources' postings and positions, and its article records beside them:
+ * sources' postings and positions, as many as a quarter of the memory
+ * budget holds their windows into the sources (QSM_WINDOW each), and its
+ * article records beside them:
  * the new segment's files are the same bytes whatever the number. */
 typedef struct qsm_opts {
     size_t mem;          /* the memory budget (bytes) */
     unsigned threads;    /* 0 or 1: one */
     size_t part_bytes;   /* 0: QSM_PART_BYTES */
+    int fresh;           /* the index was just built anew: its segments into one, when they fit */
 } qsm_opts;
 #define QSM_PART_BYTES (256u << 10)
+#define QSM_WINDOW (64u << 10)   /* the kernel's fault-around: mapped around a page read */
 
 /* Applies the merge policy to the index in `dir` until it asks for no more
  * merges (the caller holds the index's lock). Counts into s. */

@@ -181,10 +181,10 @@ static void remove_segments(quarry_writer *w)
     (void)name;
 }
 
-void quarry_writer_close(quarry_writer *w)
+/* The indexing threads' analyzers, buffers and segment writers (their
+ * threads have ended): at close, or once committed, before the merges. */
+static void free_workers(quarry_writer *w)
 {
-    if (!w)
-        return;
     if (w->wk)
         for (unsigned i = 0; i < w->nworkers; i++) {
             worker *k = &w->wk[i];
@@ -196,6 +196,14 @@ void quarry_writer_close(quarry_writer *w)
             free(k->repl);
         }
     free(w->wk);
+    w->wk = NULL;
+}
+
+void quarry_writer_close(quarry_writer *w)
+{
+    if (!w)
+        return;
+    free_workers(w);
     if (!w->committed)
         remove_segments(w);
     remove_origins(w);
@@ -1150,10 +1158,12 @@ int quarry_writer_commit(quarry_writer *w, quarry_error *err)
     qm_free(&m);
     if (rc)
         goto fail;
-    /* merges, each a commit of its own */
+    /* merges, each a commit of its own, in the memory the indexing used */
     quarry_close(w->base);
     w->base = NULL;
-    qsm_opts mo = { w->budget, w->nworkers, 0 };
+    free_workers(w);
+    qsys_trim();
+    qsm_opts mo = { w->budget, w->nworkers, 0, !w->opt.add };
     return w->opt.merge ? qsm_run_policy(w->dir, &mo, &w->sum, err) : 0;
 fail:
     w->failed = 1;
@@ -1175,7 +1185,7 @@ int quarry_optimize(const char *dir, unsigned mem_mb, quarry_index_summary *s, q
     quarry_close(w->base);
     w->base = NULL;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);   /* a thread of the merge per processor */
-    qsm_opts mo = { w->budget, cores > 1 ? (unsigned)(cores > MAX_THREADS ? MAX_THREADS : cores) : 1, 0 };
+    qsm_opts mo = { w->budget, cores > 1 ? (unsigned)(cores > MAX_THREADS ? MAX_THREADS : cores) : 1, 0, 0 };
     rc = qsm_optimize(dir, &mo, &w->sum, err);
     if (!rc) {
         w->committed = 1;
