@@ -3,12 +3,15 @@
 
     bench/ab.py --mode and --queries Q.tsv REV_A REV_B [REV...]
     bench/ab.py --mode and --queries Q.tsv --each 3 --index DIR REV
+    bench/ab.py --mode and --queries Q.tsv --index EIGHT --index ONE REV
 
 Each revision's build/libquarry.a (built in a detached worktree under
 $TMPDIR/quarry-ab/, `WORK` meaning this checkout's build as it is) is linked
 into the peers harness's quarry driver ($PEERS/src/quarry_peer.c, the one
 bench/peers.sh measures with). The drivers then run in alternation, --rounds
-times each, on one index and query set: one process per run opens the index,
+times each, on one index and query set (or on each of several indexes given
+by --index, every revision on every index: one index built two ways, say):
+one process per run opens the index,
 runs a warm-up pass and a timed pass (per query: parse, analysis, top-10
 search, fetching the 10 external ids). Per query the median and the minimum
 over the rounds are kept; the report gives their sums, the ratio of each sum
@@ -84,8 +87,8 @@ def main():
     ap.add_argument("revs", nargs="+", metavar="REV", help="git revisions (WORK: this checkout's build/ as it is)")
     ap.add_argument("--mode", required=True, choices=("or", "and", "phrase"))
     ap.add_argument("--queries", required=True, help="QID<TAB>QUERY lines (words; --mode rewrites them)")
-    tmp = os.environ.get("TMPDIR") or "/tmp"
-    ap.add_argument("--index", default=os.path.join(tmp, "quarry-scale", "news25", "peers", "quarry"))
+    ap.add_argument("--index", action="append",
+                    help="a directory holding ix/ (again: more indexes; default bench/peers.sh's)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--each", type=int, default=1, help="every query N times in a row")
     ap.add_argument("--out", help="write the report here as well")
@@ -103,14 +106,20 @@ def compare(a):
     if not os.path.isfile(a.queries):
         raise Fail("%s: no such file (--queries takes QID<TAB>QUERY lines; bench/peers.sh writes its sets to "
                    "$TMPDIR/quarry-scale/queries/)" % a.queries)
-    if not os.path.isdir(os.path.join(a.index, "ix")):
-        raise Fail("%s/ix is not an index (bench/peers.sh makes it; or --index DIR holding ix/)" % a.index)
+    tmp = os.environ.get("TMPDIR") or "/tmp"
+    a.index = a.index or [os.path.join(tmp, "quarry-scale", "news25", "peers", "quarry")]
+    for ix in a.index:
+        if not os.path.isdir(os.path.join(ix, "ix")):
+            raise Fail("%s/ix is not an index (bench/peers.sh makes it; or --index DIR holding ix/)" % ix)
     for tool in ("git", "make", "gcc"):
         if not shutil.which(tool):
             raise Fail("%s is missing" % tool)
     work = os.path.join(os.environ.get("TMPDIR") or "/tmp", "quarry-ab")
     qs = queries(a.queries, a.each)
-    drivers = [build(r, work, peers) for r in a.revs]
+    built = [build(r, work, peers) for r in a.revs]
+    # every revision on every index: (driver, its label, the index)
+    drivers = [(exe, label if len(a.index) == 1 else "%s on %s" % (label, ix), ix)
+               for exe, label in built for ix in a.index]
     lat = [{} for _ in drivers]
     with tempfile.TemporaryDirectory() as d:
         qfile = os.path.join(d, "q.tsv")
@@ -118,8 +127,8 @@ def compare(a):
             f.writelines("%s\t%s\n" % q for q in qs)
         env = dict(os.environ, PEER_MODE=a.mode)
         for _ in range(a.rounds):
-            for k, (exe, _label) in enumerate(drivers):
-                run([exe, "query", a.index, qfile, "10", os.path.join(d, "run"), os.path.join(d, "lat"), "quarry"],
+            for k, (exe, _label, ix) in enumerate(drivers):
+                run([exe, "query", ix, qfile, "10", os.path.join(d, "run"), os.path.join(d, "lat"), "quarry"],
                     "the driver of %s" % drivers[k][1], env=env)
                 with open(os.path.join(d, "lat")) as f:
                     for line in f:
@@ -127,12 +136,12 @@ def compare(a):
                         lat[k].setdefault(qid, []).append(float(t) * 1000)
     out = ["# bench/ab.py: %s mode, %s (%d queries%s), %s, %d rounds\n" % (
         a.mode, os.path.basename(a.queries), len(qs) // a.each,
-        ", each %d times in a row" % a.each if a.each > 1 else "", a.index, a.rounds),
+        ", each %d times in a row" % a.each if a.each > 1 else "", ", ".join(a.index), a.rounds),
         "Command: `bench/ab.py %s`\n" % " ".join(sys.argv[1:]),
         "| revision | sum of per-query medians, ms | ratio | sum of minima, ms | ratio | p99 of medians, ms |",
         "|---|---:|---:|---:|---:|---:|"]
     base = None
-    for (_exe, label), v in zip(drivers, lat):
+    for (_exe, label, _ix), v in zip(drivers, lat):
         med = [statistics.median(x) for x in v.values()]
         sm, sn = sum(med), sum(min(x) for x in v.values())
         base = base or (sm, sn)
@@ -143,7 +152,7 @@ def compare(a):
         out += ["", "Per occurrence (sum over the queries of the per-query medians, ms):", "",
                 "| revision | " + " | ".join("run %d" % (k + 1) for k in range(a.each)) + " |",
                 "|---|" + "---:|" * a.each]
-        for (_exe, label), v in zip(drivers, lat):
+        for (_exe, label, _ix), v in zip(drivers, lat):
             sums = [0.0] * a.each
             for qid, x in v.items():
                 sums[int(qid.rsplit("~", 1)[1])] += statistics.median(x)

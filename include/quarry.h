@@ -98,13 +98,14 @@ typedef struct quarry_index_options {
     int allow_empty;           /* 1: an input without any article commits an empty index
                                   (default 0: it is an error and the index is left as it is) */
     int merge;                 /* 1 (default): after the commit, merge segments as the merge
-                                  policy says: a new index (not add) into one segment, as
-                                  quarry_optimize does; added-to ones, small adjacent segments,
-                                  so that their number stays logarithmic in the size of the
-                                  index. Merges run on `threads` threads. */
+                                  policy says (small adjacent ones, so that their number stays
+                                  logarithmic in the size of the index), on `threads` threads */
     /* called now and then while indexing (about every 64 KiB of input); may be NULL */
     void (*progress)(const quarry_progress *p, void *ctx);
     void *progress_ctx;
+    int optimize;              /* 1: after the commit, merge every segment into one, as
+                                  quarry_optimize does (queries run faster on one segment; the
+                                  merge costs about a sixth of a full build); default 0 */
 } quarry_index_options;
 
 /* Fills `o` with the defaults. */

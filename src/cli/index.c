@@ -32,6 +32,8 @@ static void help(FILE *f)
           "                           one per processor, as many as --mem allows at 8 MB\n"
           "                           each); the index is the same for a given input and N\n"
           "      --no-merge           do not merge segments after the commit\n"
+          "      --optimize           then merge every segment into one (as quarry optimize:\n"
+          "                           faster queries for a longer build)\n"
           "      --allow-empty        an input without any article commits an empty index\n"
           "                           (otherwise it is an error and DIR is left as it is)\n"
           "      --language LANG      stemming language (default english; any Snowball language)\n"
@@ -82,6 +84,7 @@ int cli_index(int argc, char **argv)
         { "mem", required_argument, 0, 'M' },     { "quiet", no_argument, 0, 'q' },
         { "add", no_argument, 0, 'A' },           { "threads", required_argument, 0, 'N' },
         { "no-merge", no_argument, 0, 'G' },      { "allow-empty", no_argument, 0, 'E' },
+        { "optimize", no_argument, 0, 'O' },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
@@ -118,6 +121,7 @@ int cli_index(int argc, char **argv)
         case 'q': quiet = 1; break;
         case 'A': o.add = 1; break;
         case 'G': o.merge = 0; break;
+        case 'O': o.optimize = 1; break;
         case 'E': o.allow_empty = 1; break;
         case 'N':
             if ((v = cli_parse_uint("--threads", optarg, 1, 64)) < 0)

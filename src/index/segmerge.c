@@ -884,9 +884,9 @@ static unsigned level(const qx_seg *s)
 }
 
 /* The next merge the policy wants: 1 and [first, first + count), or 0. */
-static int plan(const quarry_index *ix, int fresh, size_t *first, size_t *count)
+static int plan(const quarry_index *ix, int one, size_t *first, size_t *count)
 {
-    if (fresh && ix->nseg > 1) {   /* a new index: one segment, if its units and articles fit (number()) */
+    if (one && ix->nseg > 1) {   /* one segment, if its units and articles fit (number()) */
         uint64_t units = 0, arts = 0;
         for (size_t i = 0; i < ix->nseg; i++) {
             units += ix->seg[i].nunits - ix->seg[i].del_units;
@@ -976,7 +976,7 @@ int qsm_run_policy(const char *dir, const qsm_opts *o, quarry_index_summary *s, 
         if (rc)
             return rc;
         size_t first, count;
-        if (!plan(ix, o->fresh, &first, &count)) {
+        if (!plan(ix, o->one, &first, &count)) {
             quarry_close(ix);
             return 0;
         }

@@ -11,11 +11,8 @@
  * units are deleted is rewritten. So the number of segments stays about
  * QSM_FACTOR per level, logarithmic in the size of the index, and each
  * unit is rewritten about once per level (the write amplification).
- * An index just built anew (not added to) is merged into one segment, as
- * `quarry optimize` would, when its units fit in one: a collection built
- * once and searched many times is searched fastest so (the other engines'
- * batch builds end with such a merge too), and the merge, in parts on
- * every thread of the build, costs a fraction of the build.
+ * Asked for (quarry index --optimize), every segment is merged into one
+ * first, as `quarry optimize` would, when their units fit in one.
  */
 #ifndef QUARRY_SEGMERGE_H
 #define QUARRY_SEGMERGE_H
@@ -37,7 +34,7 @@ typedef struct qsm_opts {
     size_t mem;          /* the memory budget (bytes) */
     unsigned threads;    /* 0 or 1: one */
     size_t part_bytes;   /* 0: QSM_PART_BYTES */
-    int fresh;           /* the index was just built anew: its segments into one, when they fit */
+    int one;             /* every segment into one first, when they fit */
 } qsm_opts;
 #define QSM_PART_BYTES (256u << 10)
 #define QSM_WINDOW (64u << 10)   /* the kernel's fault-around: mapped around a page read */

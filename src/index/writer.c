@@ -1163,8 +1163,8 @@ int quarry_writer_commit(quarry_writer *w, quarry_error *err)
     w->base = NULL;
     free_workers(w);
     qsys_trim();
-    qsm_opts mo = { w->budget, w->nworkers, 0, !w->opt.add };
-    return w->opt.merge ? qsm_run_policy(w->dir, &mo, &w->sum, err) : 0;
+    qsm_opts mo = { w->budget, w->nworkers, 0, w->opt.optimize };
+    return w->opt.merge || w->opt.optimize ? qsm_run_policy(w->dir, &mo, &w->sum, err) : 0;
 fail:
     w->failed = 1;
     return rc;

@@ -206,6 +206,23 @@ else
                                      if ($4 != "0000000000000000") printf "|s%s-%s\\.del", $2, $4 }' "$BIG/MANIFEST")
     stray=$(ls -A "$BIG" | grep -v -E "^(LOCK|MANIFEST$allowed)\$")
     [ -z "$stray" ] || fail "stray files after indexing: $stray"
+    # --optimize: the same build merged into one segment after its commit,
+    # the bytes of `quarry optimize` run on the build without it
+    cp -r "$BIG" "$tmp/big-opt"
+    run big-optimize "$Q" optimize -i "$tmp/big-opt"
+    run big-o "$Q" index -o "$tmp/big-o" --mem 64 --optimize "${files[@]}"
+    run big-o-stats "$Q" stats -i "$tmp/big-o"
+    if [ $rc -ne 0 ] || ! grep -q ', 1 segment)' "$tmp/big-o-stats.out"; then
+      fail "index --optimize: not one segment: $(head -1 "$tmp/big-o-stats.out") $(cat "$tmp/big-o.err")"
+    elif [ "$(files_of "$tmp/big-o")" != "$(files_of "$tmp/big-opt")" ]; then
+      fail "index --optimize and index + optimize leave different files"
+    else
+      same=1
+      for f in $(files_of "$tmp/big-o"); do
+        [ "$f" = LOCK ] || cmp -s "$tmp/big-o/$f" "$tmp/big-opt/$f" || { same=0; fail "index --optimize: $f differs from optimize's"; }
+      done
+      [ $same -eq 1 ] && ok "index --optimize: one segment, the bytes of index + optimize ($(grep -o '[0-9]* segments, 1 merge' "$tmp/big-o.err"))"
+    fi
   fi
 fi
 
