@@ -306,4 +306,4 @@ fuzz-run: fuzz
 -include $(wildcard $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_NAMES:%=$(FUZZ_BUILD)/tests/fuzz/fuzz_%.d) \
                     $(FUZZ_NAMES:%=$(FUZZ_BUILD)/tests/fuzz/main_%.d))
 -include $(wildcard $(BUILD)/portable/src/index/codec.d $(PORTABLE_TESTS:%=$(BUILD)/portable/tests/%.d))
--include $(wildcard $(LIB_OBJ:.o=.d) $(PIC_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SRC:tests/%.c=$(BUILD)/tests/%.d) $(TEST_SUP_OBJ:.o=.d))
+-include $(wildcard $(LIB_OBJ:.o=.d) $(PIC_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SRC:tests/%.c=$(BUILD)/tests/%.d) $(TEST_SUP_OBJ:.o=.d) $(FAULT_BIN).d)
