@@ -14,7 +14,7 @@ _quarry_commands="index delete optimize search stats verify dump bench eval"
 _quarry_options()
 {
     case $1 in
-    index)  echo "-o --output --add --threads --no-merge --allow-empty --language --stemmer --stopwords" \
+    index)  echo "-o --output --add --threads --no-merge --optimize --allow-empty --language --stemmer --stopwords" \
                  "--passages --passage-tokens --mem -q --quiet --help" ;;
     delete) echo "-i --index --ids --strict --no-merge -q --quiet --help" ;;
     optimize) echo "-i --index --mem -q --quiet --help" ;;
