@@ -104,15 +104,20 @@ static void release(const merger *m)
     qf_map_release(&m->new_unit);
 }
 
-/* Counts `bytes` of the sources as read; past the merge's share of the
- * budget, drops them from memory. */
+/* Counts `bytes` of the sources as read into *since; past `limit`, drops
+ * them from memory (every thread of a merge counts its own reads). */
+static void counted(const merger *m, size_t *since, size_t limit, size_t bytes)
+{
+    *since += bytes;
+    if (*since >= limit) {
+        release(m);
+        *since = 0;
+    }
+}
+
 static void touched(merger *m, size_t bytes)
 {
-    m->since += bytes;
-    if (m->since >= m->release_bytes) {
-        release(m);
-        m->since = 0;
-    }
+    counted(m, &m->since, m->release_bytes, bytes);
 }
 
 /* The numbering of the merged segment: live units and articles in order
@@ -539,11 +544,8 @@ static int merge_terms(part *p)
             size_t i = heap_pop(v, heap, &nh);
             const src *x = &m->v[i];
             const qx_term *t = &v[i].t;
-            p->since += t->post_len + t->pos_len + 16 + cur.len;
-            if (p->since >= m->release_bytes / m->nparts) {   /* the part's share of the budget */
-                release(m);
-                p->since = 0;
-            }
+            counted(m, &p->since, m->release_bytes / m->nparts,   /* the part's share of the budget */
+                    t->post_len + t->pos_len + 16 + cur.len);
             qx_cursor c;
             if (qx_cursor_open(&c, x->s, t)) {
                 qx_cursor_close(&c);
@@ -615,8 +617,6 @@ static int split(merger *m, spos *at, uint64_t *count, quarry_error *err)
     }
     uint64_t done = 0, terms = 0, start = 0;
     size_t k = 1, read = 0;   /* the next part to place; dictionary bytes read since the last release */
-    for (size_t j = k; j < np; j++)   /* until placed, a part starts at the end */
-        memset(at + j * n, 0, n * sizeof *at);
     while (!rc && nh) {
         if (k < np && done >= total / np * k) {   /* part k starts at this term */
             memcpy(at + k * n, v, n * sizeof *v);
@@ -629,12 +629,9 @@ static int split(merger *m, spos *at, uint64_t *count, quarry_error *err)
         while (!rc && nh && cmp_term(&v[heap[0]].it, &cur) == 0) {
             size_t i = heap_pop(v, heap, &nh);
             done += v[i].t.post_len + v[i].t.pos_len;
-            read += 8 + cur.len + 2 * (size_t)v[i].t.nimp;   /* about the entry's bytes */
+            /* the dictionaries, too, leave memory as they are read (about an entry's bytes) */
+            counted(m, &read, m->release_bytes, 8 + cur.len + 2 * (size_t)v[i].t.nimp);
             rc = step(m, v, i, &cur, heap, &nh, err);
-        }
-        if (read >= m->release_bytes) {   /* the dictionaries, too, leave memory as they are read */
-            release(m);
-            read = 0;
         }
         terms++;
     }
