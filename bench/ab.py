@@ -70,7 +70,7 @@ def queries(path, each):
     with open(path, encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
             line = line.rstrip("\n")
-            if not line:
+            if not line or line.startswith("#"):   # (as quarry search --queries)
                 continue
             qid, sep, text = line.partition("\t")
             if not sep:

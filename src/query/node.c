@@ -11,6 +11,10 @@
 
 #include "query/parse.h"
 
+#define PAIR_DENSE 3   /* n->pair when the third rarest term is in 1/PAIR_DENSE of the units */
+#define PAIR_TRIAL 256 /* ... and stays on while fewer than 1/PAIR_KEEP of each */
+#define PAIR_KEEP 4    /* PAIR_TRIAL units it checks pass */
+
 static inline double leaf_norm(const qn_ctx *x, uint32_t d)
 {
     return bm25_norm(&x->m, qx_unit_len(x->seg, d));
@@ -18,13 +22,57 @@ static inline double leaf_norm(const qn_ctx *x, uint32_t d)
 
 /* ------------------------------------------------------------ leaves */
 
+/* Can the lead and ord[0] (both on the unit) be where the phrase puts
+ * them: does some position p of the lead have p + pair_delta among
+ * ord[0]'s? A necessary condition of a match; 1 when the positions cannot
+ * be read (the full check then meets the damage and reports it). */
+static int pair_possible(qn_node *n)
+{
+    qx_cursor *a = &n->cur[n->lead], *b = &n->cur[n->ord[0]];
+    const uint32_t *pa = qx_positions(a), *pb = pa ? qx_positions(b) : NULL;
+    if (!pb)
+        return 1;
+    uint32_t ta = qx_tf(a), tb = qx_tf(b);
+    int64_t delta = n->pair_delta;
+    for (uint32_t i = 0, j = 0; i < ta && j < tb;) {
+        int64_t want = (int64_t)pa[i] + delta;
+        if ((int64_t)pb[j] < want)
+            j++;
+        else if ((int64_t)pb[j] > want)
+            i++;
+        else
+            return 1;
+    }
+    return 0;
+}
+
 /* Moves the leaf's other cursors (not the lead's) to d, rarest first,
- * stopping at the first that passes it: d when all are on d, else where
- * that one is. */
-static uint32_t others_to(qn_node *n, uint32_t d)
+ * stopping at the first that passes it: d when all are on d, else a unit
+ * past d where the next candidate may be. With `pair`, a phrase with
+ * n->pair checks the positions of its two rarest terms before the denser
+ * ones move: most units that hold a phrase's rare words do not hold them
+ * where the phrase does, and the dense words' cursors (stop words: bitmap
+ * blocks) are then not moved at all. Only the approximation without a
+ * threshold does (leaf_advance): with one, a unit's bound from term
+ * frequencies comes first and reads no positions. */
+static uint32_t others_to(qn_node *n, uint32_t d, int pair)
 {
     uint32_t next = d;
-    for (size_t k = 0; k < n->nord && next == d; k++)
+    size_t k = 0;
+    if (pair && n->pair) {
+        if ((next = qx_advance(&n->cur[n->ord[0]], d)) != d)
+            return next;
+        int ok = pair_possible(n);
+        n->pair_kept += (uint32_t)ok;
+        if (++n->pair_tries == PAIR_TRIAL) {   /* most units pass: the check only costs */
+            n->pair = n->pair_kept * PAIR_KEEP < PAIR_TRIAL;
+            n->pair_tries = n->pair_kept = 0;
+        }
+        if (!ok)
+            return d + 1;
+        k = 1;
+    }
+    for (; k < n->nord && next == d; k++)
         next = qx_advance(&n->cur[n->ord[k]], d);
     return next;
 }
@@ -32,7 +80,7 @@ static uint32_t others_to(qn_node *n, uint32_t d)
 /* Are all the leaf's cursors on d? Moves them there. */
 static int leaf_on(qn_node *n, uint32_t d)
 {
-    return !n->missing && qx_advance(&n->cur[n->lead], d) == d && others_to(n, d) == d;
+    return !n->missing && qx_advance(&n->cur[n->lead], d) == d && others_to(n, d, 0) == d;
 }
 
 static int leaf_score(qn_ctx *x, qn_node *n, uint32_t d, double *score)
@@ -53,7 +101,7 @@ static uint32_t leaf_advance(qn_node *n, uint32_t target)
     qx_cursor *lead = &n->cur[n->lead];
     uint32_t d = qx_advance(lead, target);
     while (d != QX_END) {
-        uint32_t next = others_to(n, d);
+        uint32_t next = others_to(n, d, 1);
         if (next == d)
             break;
         d = qx_advance(lead, next);
@@ -279,7 +327,7 @@ uint32_t qn_advance_above(qn_ctx *x, qn_node *n, uint32_t target, uint32_t upto,
             d = qx_next(lead);
             continue;
         }
-        uint32_t next = others_to(n, d);
+        uint32_t next = others_to(n, d, 0);
         if (next == d)
             return n->doc = d;
         d = qx_advance(lead, next);
@@ -409,6 +457,13 @@ static void prepare(qn_ctx *x, qn_node *n, int place)
             }
             n->ord[j] = (uint32_t)i;
         }
+        /* a phrase of three words or more whose third rarest is in a
+         * third of the units or more: its two rarest words' positions
+         * first (others_to) */
+        n->pair = n->nterms >= 3 && n->nord >= 2 && n->cur[n->ord[1]].t.df >= x->seg->nunits / PAIR_DENSE;
+        if (n->pair)
+            n->pair_delta = (int64_t)n->relpos[n->ord[0]] - (int64_t)n->relpos[n->lead];   /* (their first places) */
+        n->pair_tries = n->pair_kept = 0;
         n->ub = ub;
         n->cost = cost;
         n->bblk = 0;

@@ -73,6 +73,10 @@ struct qn_node {
     uint32_t *ord;            /* the other cursors (not the lead's, not a repeat's), rarest
                                * first: a unit lacking a term is left at the first such */
     size_t nord;
+    int pair;                 /* phrase: the approximation checks the positions of the lead
+                               * and ord[0] before it moves the denser cursors (node.c) */
+    int64_t pair_delta;       /* ord[0]'s position minus the lead's, in the phrase */
+    uint32_t pair_tries, pair_kept;   /* units checked so, and those that passed */
     uint64_t bblk;            /* single term: the skip block whose bound is bval (+1; 0 none) */
     double bval;
     /* QN_BOOL */
