@@ -9,7 +9,8 @@ Each revision's build/libquarry.a (built in a detached worktree under
 $TMPDIR/quarry-ab/, `WORK` meaning this checkout's build as it is) is linked
 into the peers harness's quarry driver ($PEERS/src/quarry_peer.c, the one
 bench/peers.sh measures with). The drivers then run in alternation, --rounds
-times each, on one index and query set (or on each of several indexes given
+times each (the first of a round turning from round to round), on one index
+and query set (or on each of several indexes given
 by --index, every revision on every index: one index built two ways, say):
 one process per run opens the index,
 runs a warm-up pass and a timed pass (per query: parse, analysis, top-10
@@ -126,8 +127,11 @@ def compare(a):
         with open(qfile, "w", encoding="utf-8") as f:
             f.writelines("%s\t%s\n" % q for q in qs)
         env = dict(os.environ, PEER_MODE=a.mode)
-        for _ in range(a.rounds):
-            for k, (exe, _label, ix) in enumerate(drivers):
+        for r in range(a.rounds):
+            # the order turns from round to round: on this machine the
+            # second of two back-to-back runs measured 10-15% slower
+            for k in [(r + j) % len(drivers) for j in range(len(drivers))]:
+                exe, _label, ix = drivers[k]
                 run([exe, "query", ix, qfile, "10", os.path.join(d, "run"), os.path.join(d, "lat"), "quarry"],
                     "the driver of %s" % drivers[k][1], env=env)
                 with open(os.path.join(d, "lat")) as f:
