@@ -413,11 +413,17 @@ static int append_file(qf_writer *to, qf_writer *from, quarry_error *err)
     return rc < 0 ? 0 : rc;
 }
 
+/* Has a write or an allocation of this writer (or part) failed? Its
+ * buffers keep an out-of-memory flag each rather than failing the call. */
+static int writer_failed(const qpw *w)
+{
+    return w->failed || w->skips.oom || w->imps.oom || w->dblock.oom || w->doffs.oom || w->dents.oom;
+}
+
 int qpw_append(qpw *w, qpw *part, quarry_error *err)
 {
     int rc = 0;
-    if (part->failed || part->skips.oom || part->imps.oom || part->dents.oom || part->post.off < QF_HEADER ||
-        part->posn.off < QF_HEADER)
+    if (writer_failed(part) || part->post.off < QF_HEADER || part->posn.off < QF_HEADER)
         rc = qerr_set(err, QUARRY_ENOMEM, "out of memory (or a limit exceeded) while writing postings");
     uint64_t post_at = w->post.off, pos_at = w->posn.off;
     if (!rc)
@@ -459,7 +465,7 @@ int qpw_finish(qpw *w, qpw_result *res, quarry_error *err)
      * can check the dictionary's offsets against it */
     qf_put_u64(&w->post, w->post.off - QF_HEADER);
     qf_put_u64(&w->posn, w->posn.off - QF_HEADER);
-    int failed = w->failed || w->skips.oom || w->imps.oom || w->dblock.oom || w->doffs.oom || w->part;
+    int failed = writer_failed(w) || w->part;   /* (a part is appended, never finished) */
     memset(res, 0, sizeof *res);
     res->terms = w->nterms;
     res->postings = w->npostings;
