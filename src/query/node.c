@@ -11,7 +11,8 @@
 
 #include "query/parse.h"
 
-#define PAIR_DENSE 3   /* n->pair when the third rarest term is in 1/PAIR_DENSE of the units */
+#define PAIR_DENSE 8   /* n->pair when the third rarest term is in 1/PAIR_DENSE of the units */
+#define PAIR_TF 6      /* ... for the units where ord[0] occurs at most PAIR_TF times */
 #define PAIR_TRIAL 256 /* ... and stays on while fewer than 1/PAIR_KEEP of each */
 #define PAIR_KEEP 4    /* PAIR_TRIAL units it checks pass */
 
@@ -52,9 +53,13 @@ static int pair_possible(qn_node *n)
  * n->pair checks the positions of its two rarest terms before the denser
  * ones move: most units that hold a phrase's rare words do not hold them
  * where the phrase does, and the dense words' cursors (stop words: bitmap
- * blocks) are then not moved at all. Only the approximation without a
- * threshold does (leaf_advance): with one, a unit's bound from term
- * frequencies comes first and reads no positions. */
+ * blocks) then do not move, nor are their many positions read. Not where
+ * ord[0] occurs more than PAIR_TF times (its positions would cost more
+ * than the cursors they spare), and no longer in the segment once a
+ * quarter of PAIR_TRIAL checked units pass (the check only costs then).
+ * Only leaf_advance asks for it: qn_advance_above's units have a
+ * threshold to pass, and a bound from term frequencies, which reads no
+ * positions, comes first there. */
 static uint32_t others_to(qn_node *n, uint32_t d, int pair)
 {
     uint32_t next = d;
@@ -62,6 +67,8 @@ static uint32_t others_to(qn_node *n, uint32_t d, int pair)
     if (pair && n->pair) {
         if ((next = qx_advance(&n->cur[n->ord[0]], d)) != d)
             return next;
+        if (qx_tf(&n->cur[n->ord[0]]) > PAIR_TF)
+            goto rest;
         int ok = pair_possible(n);
         n->pair_kept += (uint32_t)ok;
         if (++n->pair_tries == PAIR_TRIAL) {   /* most units pass: the check only costs */
@@ -70,6 +77,7 @@ static uint32_t others_to(qn_node *n, uint32_t d, int pair)
         }
         if (!ok)
             return d + 1;
+    rest:
         k = 1;
     }
     for (; k < n->nord && next == d; k++)
@@ -457,8 +465,8 @@ static void prepare(qn_ctx *x, qn_node *n, int place)
             }
             n->ord[j] = (uint32_t)i;
         }
-        /* a phrase of three words or more whose third rarest is in a
-         * third of the units or more: its two rarest words' positions
+        /* a phrase of three words or more whose third rarest is in an
+         * eighth of the units or more: its two rarest words' positions
          * first (others_to) */
         n->pair = n->nterms >= 3 && n->nord >= 2 && n->cur[n->ord[1]].t.df >= x->seg->nunits / PAIR_DENSE;
         if (n->pair)
