@@ -11,10 +11,14 @@
 
 #include "query/parse.h"
 
-#define PAIR_DENSE 8   /* n->pair when the third rarest term is in 1/PAIR_DENSE of the units */
-#define PAIR_TF 6      /* ... for the units where ord[0] occurs at most PAIR_TF times */
-#define PAIR_TRIAL 256 /* ... and stays on while fewer than 1/PAIR_KEEP of each */
-#define PAIR_KEEP 4    /* PAIR_TRIAL units it checks pass */
+/* A phrase's pair check (others_to): on when its third rarest term is in
+ * 1/PAIR_DENSE of the segment's units or more; made at the units where
+ * ord[0] occurs at most PAIR_TF times; off for the rest of the segment
+ * when 1/PAIR_KEEP or more of PAIR_TRIAL units checked in a row pass. */
+#define PAIR_DENSE 8
+#define PAIR_TF 6
+#define PAIR_TRIAL 256
+#define PAIR_KEEP 4
 
 static inline double leaf_norm(const qn_ctx *x, uint32_t d)
 {

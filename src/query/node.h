@@ -76,7 +76,7 @@ struct qn_node {
     int pair;                 /* phrase: the approximation checks the positions of the lead
                                * and ord[0] before it moves the denser cursors (node.c) */
     int64_t pair_delta;       /* ord[0]'s position minus the lead's, in the phrase */
-    uint32_t pair_tries, pair_kept;   /* units checked so, and those that passed */
+    uint32_t pair_tries, pair_kept;   /* units checked in this trial, and those that passed */
     uint64_t bblk;            /* single term: the skip block whose bound is bval (+1; 0 none) */
     double bval;
     /* QN_BOOL */
