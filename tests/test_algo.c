@@ -16,7 +16,10 @@
  *     3000 articles three times over (new ids), when the corpus is there;
  *   - 24 small collections made for MaxScore's leapfrog across windows
  *     (test_leapfrog: a dense term with strong units in some blocks and a
- *     rare one in long units far apart).
+ *     rare one in long units far apart);
+ *   - 8 made for a query that is one phrase or title: leaf past its first
+ *     QUARRY_COUNT_EXACT matches (test_phrase_root: the pruning half of
+ *     algo_phrase.c, which the collections above never reach).
  *
  * Queries, from the index's own vocabulary by document-frequency band
  * (very common / common / middling / rare): ranked OR of 1 to 20 terms,
@@ -266,9 +269,10 @@ static void test_reuters(void **state)
 
 /* ------------------------------------------------------------ made collections */
 
-/* A collection made for one case: writes its units' texts (one call per
- * unit, d from 0; returns 0 past the last) with the collection's rng. */
-typedef int (*unit_fn)(trng *r, void *st, unsigned d, tsb *t);
+/* A collection made for one case: writes its units' texts and titles
+ * (one call per unit, d from 0; returns 0 past the last) with the
+ * collection's rng. */
+typedef int (*unit_fn)(trng *r, void *st, unsigned d, tsb *t, tsb *title);
 
 /* `count` collections from `make` (seeds seed, seed + 1, ...; `init` sets
  * up the state of each), every query of `queries` at every k of `ks`
@@ -288,11 +292,12 @@ static void check_made(const char *name, unsigned count, uint64_t seed, void (*i
         FILE *f = fopen(path, "w");
         assert_non_null(f);
         for (unsigned d = 0;; d++) {
-            tsb t = { 0 };
-            int more = make(&r, st, d, &t);
+            tsb t = { 0 }, title = { 0 };
+            int more = make(&r, st, d, &t, &title);
             if (more)
-                fprintf(f, "{\"id\":\"d%u\",\"title\":\"\",\"text\":\"%s\"}\n", d, t.p);
+                fprintf(f, "{\"id\":\"d%u\",\"title\":\"%s\",\"text\":\"%s\"}\n", d, title.p ? title.p : "", t.p);
             free(t.p);
+            free(title.p);
             if (!more)
                 break;
         }
@@ -334,8 +339,9 @@ static void leap_init(trng *r, void *st)
     l->mid_len = 2 + trng_below(r, 3);
 }
 
-static int leap_unit(trng *r, void *st, unsigned d, tsb *t)
+static int leap_unit(trng *r, void *st, unsigned d, tsb *t, tsb *title)
 {
+    (void)title;
     const leap *l = st;
     if (d >= l->n)
         return 0;
@@ -394,8 +400,9 @@ static void phwin_init(trng *r, void *st)
     p->strong_every = 20 + trng_below(r, 40);
 }
 
-static int phwin_unit(trng *r, void *st, unsigned d, tsb *t)
+static int phwin_unit(trng *r, void *st, unsigned d, tsb *t, tsb *title)
 {
+    (void)title;
     const phwin *p = st;
     if (d >= p->n)
         return 0;
@@ -429,11 +436,71 @@ static void test_phrase_window(void **state)
     check_made("phrase window", 12, 900, phwin_init, phwin_unit, &p, queries, ks, sizeof ks / sizeof *ks);
 }
 
+/* A root that is one phrase (algo_phrase.c) past its first
+ * QUARRY_COUNT_EXACT matches: skip blocks passed over on their bounds,
+ * units on their lead's tf, matches only counted when their bound cannot
+ * enter, ties between exact copies. Collections made for it: "pa pb" in
+ * about half of 5000-8000 units, pa repeated 1-6 times and the units short
+ * in some stretches of blocks (strong), long elsewhere (weak); "pb pa"
+ * and "pa f1 pb" (the words without the phrase) in others; pc after the
+ * phrase sometimes; a unit in seven the copy of the one before; titles
+ * with pa, sometimes the phrase. */
+typedef struct phroot { unsigned n, strong_mod, last_len; char last[4096], last_title[64]; } phroot;
+
+static void phroot_init(trng *r, void *st)
+{
+    phroot *p = st;
+    p->n = 5000 + trng_below(r, 3000);
+    p->strong_mod = 3 + trng_below(r, 5);
+    p->last[0] = p->last_title[0] = 0;
+}
+
+static int phroot_unit(trng *r, void *st, unsigned d, tsb *t, tsb *title)
+{
+    phroot *p = st;
+    if (d >= p->n)
+        return 0;
+    if (d % 7 == 3 && p->last[0]) {   /* an exact copy: ties at every score */
+        tsb_puts(t, p->last);
+        tsb_puts(title, p->last_title);
+        return 1;
+    }
+    int strong = (d / 128) % p->strong_mod == 1 || trng_below(r, 200) == 0;
+    unsigned u = trng_below(r, 10), fill = strong ? trng_below(r, 12) : 40 + trng_below(r, 150);
+    if (u < 5) {   /* the phrase, 1 to 6 times when strong */
+        for (unsigned i = 0, tf = strong ? 1 + trng_below(r, 6) : 1; i < tf; i++)
+            tsb_puts(t, i ? " pa pb" : "pa pb");
+        if (trng_below(r, 3) == 0)
+            tsb_puts(t, " pc");
+    } else if (u < 7)   /* the words, not the phrase */
+        tsb_puts(t, u == 5 ? "pb pa" : "pa f1 pb");
+    else
+        tsb_puts(t, "f2");
+    for (unsigned i = 0; i < fill; i++)
+        tsb_printf(t, " f%u", trng_below(r, 50));
+    unsigned tk = trng_below(r, 6);
+    tsb_puts(title, tk == 0 ? "pa pb" : tk == 1 ? "pa" : tk == 2 ? "pb pa f3" : "f4");
+    snprintf(p->last, sizeof p->last, "%s", t->p);
+    snprintf(p->last_title, sizeof p->last_title, "%s", title->p);
+    return 1;
+}
+
+static void test_phrase_root(void **state)
+{
+    (void)state;
+    phroot p;
+    static const char *const queries[] = { "\"pa pb\"", "\"pb pa\"", "\"pa pb pc\"", "\"pb pc\"", "\"pa pb pa pb\"",
+                                           "title:pa", "title:\"pa pb\"", "\"pa f1 pb\"", NULL };
+    static const unsigned ks[] = { 1, 3, 10, 100 };
+    check_made("phrase root", 8, 1300, phroot_init, phroot_unit, &p, queries, ks, sizeof ks / sizeof *ks);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_leapfrog),
         cmocka_unit_test(test_phrase_window),
+        cmocka_unit_test(test_phrase_root),
         cmocka_unit_test(test_generated),
         cmocka_unit_test(test_reuters),
     };

@@ -1421,8 +1421,11 @@ static int positions_group(qx_cursor *c, uint32_t g)
     uint32_t k = total - g * QC_BLOCK;
     if (k > QC_BLOCK)
         k = QC_BLOCK;
-    if (qc_pfor_unpack_within(p, c->pend, map_end(&c->seg->posn), k, c->pos + (size_t)g * QC_BLOCK) < 0)
+    long size = qc_pfor_unpack_within(p, c->pend, map_end(&c->seg->posn), k, c->pos + (size_t)g * QC_BLOCK);
+    if (size < 0)
         return -1;
+    if (c->ngoff == g + 1)   /* the unpack walked the group: where the next starts */
+        c->goff[c->ngoff++] = p + size;
     c->gstamp[g] = c->stamp;
     return 0;
 }

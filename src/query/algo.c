@@ -50,6 +50,8 @@ qalgo_fn qalgo_pick(const qn_node *root, int algorithm)
         return qalgo_exhaustive;
     if (root->kind == QN_BOOL && root->has_must)
         return qalgo_conjunction;
+    if (algorithm == QUARRY_ALGO_AUTO && root->kind == QN_LEAF && (root->nterms > 1 || root->field != QQ_FIELD_ANY))
+        return qalgo_phrase;
     if (algorithm == QUARRY_ALGO_BMW)
         return qalgo_bmw;
     return qalgo_maxscore;

@@ -9,6 +9,7 @@
  *   algo_maxscore.c     block-max MaxScore over the root's optional clauses
  *   algo_bmw.c          block-max WAND over the root's optional clauses
  *   algo_conjunction.c  roots with required clauses: leapfrog with block skips
+ *   algo_phrase.c       a root that is one leaf read by positions (a phrase)
  *
  * The root is the tree's top node: a group, or a single leaf (treated as
  * a group of one optional clause). MUST_NOT clauses of the root filter.
@@ -31,6 +32,7 @@ void qalgo_exhaustive(qalgo_run *r);
 void qalgo_maxscore(qalgo_run *r);
 void qalgo_bmw(qalgo_run *r);
 void qalgo_conjunction(qalgo_run *r);
+void qalgo_phrase(qalgo_run *r);
 
 /* The algorithm for a root under a quarry_algorithm choice. */
 qalgo_fn qalgo_pick(const qn_node *root, int algorithm);

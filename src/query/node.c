@@ -95,6 +95,11 @@ static int leaf_on(qn_node *n, uint32_t d)
     return !n->missing && qx_advance(&n->cur[n->lead], d) == d && others_to(n, d, 0) == d;
 }
 
+double qn_leaf_score(qn_ctx *x, const qn_node *n, uint32_t d, uint32_t f)
+{
+    return bm25_score(n->w, f, leaf_norm(x, d));
+}
+
 static int leaf_score(qn_ctx *x, qn_node *n, uint32_t d, double *score)
 {
     if (!leaf_on(n, d))
@@ -102,7 +107,7 @@ static int leaf_score(qn_ctx *x, qn_node *n, uint32_t d, double *score)
     uint32_t f = n->nterms == 1 && n->field == QQ_FIELD_ANY ? qx_tf(&n->cur[0]) : qn_phrase_freq(x, n, d, UINT32_MAX);
     if (!f)
         return 0;
-    *score += bm25_score(n->w, f, leaf_norm(x, d));
+    *score += qn_leaf_score(x, n, d, f);
     return 1;
 }
 

@@ -92,6 +92,8 @@ static inline int qn_repeat(const qn_node *n, size_t i)
 }
 
 int qn_score(qn_ctx *x, qn_node *n, uint32_t d, double *score);
+/* The score of leaf n occurring f times in unit d (what qn_score adds). */
+double qn_leaf_score(qn_ctx *x, const qn_node *n, uint32_t d, uint32_t f);
 uint32_t qn_advance(qn_ctx *x, qn_node *n, uint32_t target);
 /* qn_advance, passing over the units up to `upto` where n, a leaf, cannot
  * score more than theta - rest (bm25_below): its lead term's own tf

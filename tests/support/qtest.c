@@ -556,6 +556,10 @@ char *tquery_make(quarry_index *ix, const tvocab *v, trng *r, int shape, int *pl
         break;
     }
     case TQ_PHRASE: {
+        if (trng_unif(r) < 0.1) {   /* a title:-restricted word alone: also read by positions */
+            tsb_printf(&q, "title:%s", tvocab_any(v, r));
+            break;
+        }
         char *p = pick_phrase(ix, r, trng_unif(r) < 0.2);
         tsb_puts(&q, p ? p : "\"the of\"");
         free(p);
