@@ -901,30 +901,6 @@ static int decode_block(qx_cursor *c, const uint8_t *p, int64_t prev_doc, uint32
 #include <emmintrin.h>
 #endif
 
-/* A bitmap block's docs, all of them; its bits must be exactly n, the
- * first and the last set. */
-static int decode_bitmap(qx_cursor *c)
-{
-    /* (locals: the stores to docs cannot change them) */
-    uint32_t k = 0, n = c->n, span = c->bspan, first = c->bfirst, nb = (span + 7) / 8, *docs = c->docs;
-    const uint8_t *bits = c->dpk;
-    for (uint32_t byte = 0; byte < nb; byte++) {
-        uint32_t v = bits[byte];
-        while (v) {
-            uint32_t bit = byte * 8 + (uint32_t)__builtin_ctz(v);   /* (v != 0) */
-            v &= v - 1;
-            if (k == n || bit >= span)
-                return fail(c), -1;
-            docs[k++] = first + bit;
-        }
-    }
-    if (k != c->n || c->docs[0] != c->bfirst || c->docs[k - 1] != c->last)
-        return fail(c), -1;
-    c->ndec = c->n;
-    c->dmax = c->last;
-    return 0;
-}
-
 /* Set bits of 8 bytes (no popcnt instruction assumed). */
 static inline uint32_t pop64(uint64_t v)
 {
@@ -949,6 +925,32 @@ static inline uint64_t bitmap_word(const uint8_t *p, uint32_t nb, uint32_t w)
     for (uint32_t k = 0; at + k < nb; k++)
         v |= (uint64_t)p[at + k] << (8 * k);
     return v;
+}
+
+/* A bitmap block's docs, all of them; its bits must be exactly n, the
+ * first and the last set. */
+static int decode_bitmap(qx_cursor *c)
+{
+    /* (locals: the stores to docs cannot change them) */
+    uint32_t k = 0, n = c->n, span = c->bspan, first = c->bfirst, nb = (span + 7) / 8, nw = (nb + 7) / 8,
+             *docs = c->docs;
+    const uint8_t *bits = c->dpk;
+    for (uint32_t w = 0; w < nw; w++) {   /* a word at a time: one exit per 64 bits */
+        uint64_t v = bitmap_word(bits, nb, w);
+        uint32_t set = pop64(v);
+        if (set > n - k || (w == nw - 1 && span % 64 && v >> (span % 64)))
+            return fail(c), -1;   /* more than n bits, or bits past the span */
+        uint32_t base = first + w * 64;
+        while (v) {
+            docs[k++] = base + (uint32_t)__builtin_ctzll(v);
+            v &= v - 1;
+        }
+    }
+    if (k != c->n || c->docs[0] != c->bfirst || c->docs[k - 1] != c->last)
+        return fail(c), -1;
+    c->ndec = c->n;
+    c->dmax = c->last;
+    return 0;
 }
 
 /* A bitmap block, not decoded: the first doc >= target (<= last) and its
