@@ -834,7 +834,7 @@ def report(c):
                  "without `--quick` measures (about half an hour here).\n" % (c.clabel, c.docs, a.repeat, "s" if a.repeat > 1 else ""))
     L.append("Made by `%s` on %s, commit %s; %s. Load average %s at the start, %s at the end (per section below): "
              "the machine is shared, so compare figures of one run, and ratios of one repeat."
-             % (c.command_line, c.started, S.commit(), S.machine(), c.load0, c.load1))
+             % (c.command_line, c.started, c.commit, S.machine(), c.load0, c.load1))
     L.append("")
     L.append("- **Corpus**: %s, %d documents, %.0f MiB of JSON Lines (`%s`): %s replicated %d times with new ids "
              "by `$PEERS/tools/replicate.py`, as `bench/scale.sh` makes it." %
@@ -1155,6 +1155,7 @@ def main(argv):
     if not os.path.isdir(os.path.dirname(out)):
         raise Fail("%s: no such directory" % os.path.dirname(out))
     c.started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    c.commit = S.commit()   # the checkout the run builds from: at the start, not the end
     c.load0 = S.load()
     c.corpus, c.docs, c.clabel = S.news_corpus(p, args.replicas)
     c.work = os.path.join(os.path.dirname(c.corpus), "pipeline")

@@ -545,6 +545,7 @@ def cmd_scale(args):
     p = paths(args)
     check_common(p, args)
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    at = commit()   # the checkout whose library the drivers are built from: at the start, not the end
     load0 = load()
     cpath, docs, clabel = corpus(p, args)
     sets = query_sets(p, args)
@@ -578,7 +579,7 @@ def cmd_scale(args):
         shutil.rmtree(tmp, ignore_errors=True)
     out_md = args.out or os.path.join(ROOT, "bench", "scale-quick.md" if args.quick else "scale.md")
     out_tsv = re.sub(r"\.md$", "", out_md) + ".tsv"
-    ctx = dict(p=p, args=args, started=started, load0=load0, load1=load(), corpus=cpath, docs=docs, clabel=clabel,
+    ctx = dict(p=p, args=args, started=started, commit=at, load0=load0, load1=load(), corpus=cpath, docs=docs, clabel=clabel,
                sets=sets, ix=ix, build=build, algos=algos, results=results, shots=shots, words=words)
     with open(out_md, "w") as o:
         o.write(scale_md(ctx))
@@ -588,7 +589,7 @@ def cmd_scale(args):
             r = median_rep([dict(x, mean_ms=x["mean"]) for x in results[(s, m, name)]])
             rows.append(("quarry " + name, "%s:%s" % (s, m), r["mean"], r["p50"], r["p99"]))
     write_tsv(out_tsv, "%s (%d docs), k = %d, median of %d repeats; %s; commit %s, %s"
-              % (clabel, docs, args.k, args.repeat, machine(), commit().split()[0], started[:10]),
+              % (clabel, docs, args.k, args.repeat, machine(), at.split()[0], started[:10]),
               command_line() + " (quarry bench, --rounds %d)" % args.rounds, rows)
     note("wrote %s and %s" % (rel(out_md), rel(out_tsv)))
     chart(out_tsv)
@@ -602,7 +603,7 @@ def scale_md(c):
     L.append("# quarry at scale: query latency by query type, open time, memory\n")
     L.append("Made by `%s` on %s, commit %s; %s. Load average %s at the start, %s at the end: "
              "the machine is shared, so compare figures of the same repeat (each repeat runs every "
-             "algorithm of a set and mode one after the other)." % (command_line(), c["started"], commit(), machine(), c["load0"], c["load1"]))
+             "algorithm of a set and mode one after the other)." % (command_line(), c["started"], c["commit"], machine(), c["load0"], c["load1"]))
     L.append("")
     L.append("- **Corpus**: %s, %d documents, %.0f MiB of JSON Lines%s (`%s`)%s."
              % (c["clabel"], c["docs"], os.path.getsize(c["corpus"]) / 1048576, " (gzip)" if c["corpus"].endswith(".gz") else "", c["corpus"],
@@ -816,6 +817,7 @@ def cmd_peers(args):
     peers = list(REQUIRED_PEERS) + [x for x in OPTIONAL_PEERS if x in extra]
     peers_dir(p, args)
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    at = commit()   # the checkout whose library the drivers are built from: at the start, not the end
     load0 = load()
     cpath, docs, clabel = corpus(p, args)
     sets = query_sets(p, args)
@@ -856,7 +858,7 @@ def cmd_peers(args):
                         ms(1e3 * (j.get("open_s") or 0), 1), mib(j.get("peak_rss_kb"))))
     out_md = args.out or os.path.join(ROOT, "bench", "peers-quick.md" if args.quick else "peers.md")
     out_tsv = re.sub(r"\.md$", "", out_md) + ".tsv"
-    ctx = dict(p=p, args=args, started=started, load0=load0, load1=load(), corpus=cpath, docs=docs, clabel=clabel,
+    ctx = dict(p=p, args=args, started=started, commit=at, load0=load0, load1=load(), corpus=cpath, docs=docs, clabel=clabel,
                sets=sets, d=d, built=built, systems=systems, results=results, peers=peers)
     with open(out_md, "w") as o:
         o.write(peers_md(ctx))
@@ -867,7 +869,7 @@ def cmd_peers(args):
                 r = median_rep(results[(s, m, name)])
                 rows.append((LABEL[name], "%s:%s" % (s, m), r["mean_ms"], r["p50_ms"], r["p99_ms"]))
     write_tsv(out_tsv, "%s (%d docs), k = %d, median of %d repeats, peers harness; %s; commit %s, %s"
-              % (clabel, docs, args.k, args.repeat, machine(), commit().split()[0], started[:10]), command_line(), rows)
+              % (clabel, docs, args.k, args.repeat, machine(), at.split()[0], started[:10]), command_line(), rows)
     note("wrote %s and %s" % (rel(out_md), rel(out_tsv)))
     chart(out_tsv)
     return 0
@@ -879,7 +881,7 @@ def peers_md(c):
     L = ["# quarry beside Lucene 4.10 (and the other peers) on one corpus, in one run\n"]
     L.append("Made by `%s` on %s, commit %s; %s. Load average %s at the start, %s at the end: the machine is "
              "shared, so read the ratios of one repeat. Every peer runs each set and mode once per repeat, one after "
-             "the other (the first one rotates from repeat to repeat)." % (command_line(), c["started"], commit(), machine(), c["load0"], c["load1"]))
+             "the other (the first one rotates from repeat to repeat)." % (command_line(), c["started"], c["commit"], machine(), c["load0"], c["load1"]))
     L.append("")
     L.append("- **Corpus**: %s, %d documents, %.0f MiB of JSON Lines%s (`%s`)%s."
              % (c["clabel"], c["docs"], os.path.getsize(c["corpus"]) / 1048576, " (gzip)" if c["corpus"].endswith(".gz") else "", c["corpus"],
