@@ -19,7 +19,8 @@
  *     rare one in long units far apart);
  *   - 8 made for a query that is one phrase or title: leaf past its first
  *     QUARRY_COUNT_EXACT matches (test_phrase_root: the pruning half of
- *     algo_phrase.c, which the collections above never reach).
+ *     algo_phrase.c, which the collections above never reach), whole
+ *     articles and passages.
  *
  * Queries, from the index's own vocabulary by document-frequency band
  * (very common / common / middling / rare): ranked OR of 1 to 20 terms,
@@ -276,8 +277,10 @@ typedef int (*unit_fn)(trng *r, void *st, unsigned d, tsb *t, tsb *title);
 
 /* `count` collections from `make` (seeds seed, seed + 1, ...; `init` sets
  * up the state of each), every query of `queries` at every k of `ks`
- * against the exhaustive scorer, whole articles. */
-static void check_made(const char *name, unsigned count, uint64_t seed, void (*init)(trng *, void *), unit_fn make,
+ * against the exhaustive scorer, whole articles (with `passages`, the
+ * collections indexed in passages too, searched for passage and article
+ * hits). */
+static void check_made(const char *name, unsigned count, uint64_t seed, int passages, void (*init)(trng *, void *), unit_fn make,
                        void *st, const char *const *queries, const unsigned *ks, size_t nks)
 {
     char *tmp = ttmp_make("algo-made");
@@ -302,17 +305,20 @@ static void check_made(const char *name, unsigned count, uint64_t seed, void (*i
                 break;
         }
         fclose(f);
-        build(dir, path, 0);
-        checker c = { .name = name };
-        quarry_error err;
-        if (quarry_open(dir, &c.ix, &err))
-            fail_msg("quarry_open %s: %s", dir, err.msg);
-        for (size_t i = 0; i < nks; i++)
-            for (size_t q = 0; queries[q]; q++)
-                check_one(&c, queries[q], 0, ks[i], 0, 1.2, 0.75);
-        runs += c.runs;
-        mismatches += c.mismatches;
-        quarry_close(c.ix);
+        for (int pi = 0; pi <= passages; pi++) {
+            build(dir, path, pi);
+            checker c = { .name = name, .passage_index = pi };
+            quarry_error err;
+            if (quarry_open(dir, &c.ix, &err))
+                fail_msg("quarry_open %s: %s", dir, err.msg);
+            for (int hits = 0; hits <= pi; hits++)   /* passage hits, and article hits */
+                for (size_t i = 0; i < nks; i++)
+                    for (size_t q = 0; queries[q]; q++)
+                        check_one(&c, queries[q], 0, ks[i], hits == 0 && pi, 1.2, 0.75);
+            runs += c.runs;
+            mismatches += c.mismatches;
+            quarry_close(c.ix);
+        }
     }
     print_message("      [%s] %u collections, %u searches: %u mismatches\n", name, count, runs, mismatches);
     ttmp_remove(tmp);
@@ -373,7 +379,7 @@ static void test_leapfrog(void **state)
     leap l;
     static const char *const queries[] = { "rare common", "common rare f3", NULL };
     static const unsigned ks[] = { 1, 2, 3, 5, 10 };
-    check_made("leapfrog", 24, 500, leap_init, leap_unit, &l, queries, ks, sizeof ks / sizeof *ks);
+    check_made("leapfrog", 24, 500, 0, leap_init, leap_unit, &l, queries, ks, sizeof ks / sizeof *ks);
 }
 
 /* An essential phrase passes over the units where its lead term's tf plus
@@ -433,7 +439,7 @@ static void test_phrase_window(void **state)
     phwin p;
     static const char *const queries[] = { "\"pa pb\" w", "w \"pa pb\" f3", NULL };
     static const unsigned ks[] = { 1, 3, 10 };
-    check_made("phrase window", 12, 900, phwin_init, phwin_unit, &p, queries, ks, sizeof ks / sizeof *ks);
+    check_made("phrase window", 12, 900, 0, phwin_init, phwin_unit, &p, queries, ks, sizeof ks / sizeof *ks);
 }
 
 /* A root that is one phrase (algo_phrase.c) past its first
@@ -444,8 +450,8 @@ static void test_phrase_window(void **state)
  * in some stretches of blocks (strong), long elsewhere (weak); "pb pa"
  * and "pa f1 pb" (the words without the phrase) in others; pc after the
  * phrase sometimes; a unit in seven the copy of the one before; titles
- * with pa, sometimes the phrase. */
-typedef struct phroot { unsigned n, strong_mod, last_len; char last[4096], last_title[64]; } phroot;
+ * with pa, sometimes the phrase. Indexed whole and in passages. */
+typedef struct phroot { unsigned n, strong_mod; char last[4096], last_title[64]; } phroot;
 
 static void phroot_init(trng *r, void *st)
 {
@@ -492,7 +498,7 @@ static void test_phrase_root(void **state)
     static const char *const queries[] = { "\"pa pb\"", "\"pb pa\"", "\"pa pb pc\"", "\"pb pc\"", "\"pa pb pa pb\"",
                                            "title:pa", "title:\"pa pb\"", "\"pa f1 pb\"", NULL };
     static const unsigned ks[] = { 1, 3, 10, 100 };
-    check_made("phrase root", 8, 1300, phroot_init, phroot_unit, &p, queries, ks, sizeof ks / sizeof *ks);
+    check_made("phrase root", 8, 1300, 1, phroot_init, phroot_unit, &p, queries, ks, sizeof ks / sizeof *ks);
 }
 
 int main(void)
