@@ -209,7 +209,7 @@ def main():
               "whole set as phrases): %.1f ms, **%.2f** of quarry's time on the whole set as phrases (%.1f ms), so "
               "with every position read for free the set would be at about **%.3f** of Lucene's time (%.2f x "
               "%.3f, quarry ÷ Lucene above). The conjunction also bounds each match's score from its terms' tfs, "
-              "which a phrase does not (about a sixth of its `perf` samples on the SBG set): the walk alone is "
+              "which a phrase does not (`matched()` and the collector: 16% of the samples of `perf record build/quarry bench -i IX --queries $TMPDIR/phrasecost-sbg-and.tsv --count --rounds 3`, the file this script writes): the walk alone is "
               "somewhat less." % (len(sub), os.path.relpath(a.quarry, ROOT), a.rounds, walk,
                                   walk / whole, whole, walk / whole * tq / tl, walk / whole, tq / tl)]
         L += ["", "With every phrase of 1000 matches or more answered in no time at all, quarry's time on the "
