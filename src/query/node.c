@@ -116,7 +116,9 @@ static uint32_t leaf_advance(qn_node *n, uint32_t target)
     if (n->missing)
         return n->doc = QX_END;
     qx_cursor *lead = &n->cur[n->lead];
-    uint32_t d = qx_advance(lead, target);
+    /* the next unit (the walks ask for d + 1 after each candidate): read
+     * in order, which decodes the lead's block once, not sought in it */
+    uint32_t d = lead->doc != QX_END && target == lead->doc + 1 ? qx_next(lead) : qx_advance(lead, target);
     while (d != QX_END) {
         uint32_t next = others_to(n, d, 1);
         if (next == d)
