@@ -409,7 +409,9 @@ typedef struct quarry_explain_clause {
     uint32_t tf;            /* occurrences in the passage (its title included): the term's, the
                                phrase's, or in the title only for title: */
     double idf;             /* the sum of its words' idf */
-    double boost;           /* multiplies the weight: 1, but in an expanded query */
+    double boost;           /* multiplies the weight: 1; n for a term that n clauses of one
+                               group repeat ("+a +a", "a b a": one clause, as Lucene boosts it);
+                               in an expanded query, its weights */
     int expansion;          /* expanded queries: 1 for a term that feedback added (query_weight 0) */
     double query_weight;    /* expanded queries: boost = query_weight + feedback_weight, where */
     double feedback_weight; /* query_weight = fb_weight * the term's share of the query's terms and

@@ -59,8 +59,8 @@ typedef struct checker {
     const char *name;
     quarry_index *ix;
     quarry_info in;
-    unsigned searches, hits, clauses, phrases, titles, expansions, counted, matched_random, unmatched_random,
-        mismatches;
+    unsigned searches, hits, clauses, phrases, titles, expansions, repeats, counted, matched_random,
+        unmatched_random, mismatches;
 } checker;
 
 static void mismatch(checker *c, const char *q, const char *fmt, ...)
@@ -175,7 +175,7 @@ typedef struct qterms {
 
 /* The numbers of e recomputed from its own fields; the total against score. */
 static void check_numbers(checker *c, const char *q, const quarry_explanation *e, double score,
-                          const quarry_search_options *o, const toks *query)
+                          const quarry_search_options *o, const toks *query, int plain)
 {
     if (!e->match) {
         mismatch(c, q, "passage %u: no match, yet a hit of score %.17g", e->passage, score);
@@ -225,8 +225,20 @@ static void check_numbers(checker *c, const char *q, const quarry_explanation *e
                          "query %.17g (%zu of %zu terms)", k->text, k->boost, k->query_weight, k->feedback_weight,
                          k->expansion, wq, same, query->n);
             c->expansions += k->expansion;
-        } else if (k->boost != 1 || k->expansion || k->query_weight || k->feedback_weight)
-            mismatch(c, q, "clause %s: boost %.17g in a query not expanded", k->text, k->boost);
+        } else {
+            /* a term repeated among the clauses of a group is one clause
+             * boosted by the repeats: at most as many as the query holds
+             * the term, exactly that many in a plain bag of words */
+            size_t same = 0;
+            for (size_t j = 0; j < query->n; j++)
+                same += k->nwords == 1 && strcmp(query->v[j].term, k->words[0].term) == 0;
+            if (k->boost < 1 || k->boost != floor(k->boost) || (k->boost > 1 && k->boost > (double)same) ||
+                (plain && k->nwords == 1 && !k->title && k->boost != (double)same) || k->expansion ||
+                k->query_weight || k->feedback_weight)
+                mismatch(c, q, "clause %s: boost %.17g in a query not expanded (the term %zu times in it)", k->text,
+                         k->boost, same);
+            c->repeats += k->boost > 1;
+        }
         sum += k->score;
         c->clauses++;
     }
@@ -264,8 +276,7 @@ static void check_query(checker *c, trng *r, const char *q, int plain, int passa
         return;
     }
     toks query = { 0 };
-    if (o.expand)
-        assert_int_equal(quarry_analyze(c->ix, q, strlen(q), on_tok, &query, &err), 0);
+    assert_int_equal(quarry_analyze(c->ix, q, strlen(q), on_tok, &query, &err), 0);
     char cfg[200];
     snprintf(cfg, sizeof cfg, "%s (%s%s, %s hits, k1 %g b %g)", q, algo_name(o.algorithm), o.expand ? ", expanded" : "",
              o.passages ? "passage" : "article", o.k1, o.b);
@@ -279,7 +290,7 @@ static void check_query(checker *c, trng *r, const char *q, int plain, int passa
         if (e->passage != res->hits[i].passage || e->article != res->hits[i].article || e->expanded != o.expand)
             mismatch(c, cfg, "explained passage %u article %u (expanded %d), the hit's %u %u", e->passage, e->article,
                      e->expanded, res->hits[i].passage, res->hits[i].article);
-        check_numbers(c, cfg, e, res->hits[i].score, &o, &query);
+        check_numbers(c, cfg, e, res->hits[i].score, &o, &query, plain);
         if (i < 3)
             check_text(c, cfg, e);
         quarry_explanation_free(e);
@@ -307,7 +318,7 @@ static void check_query(checker *c, trng *r, const char *q, int plain, int passa
             if (e->match != (k < full->n))
                 mismatch(c, cfg, "random passage %u: match %d, in the full list %d", u, e->match, k < full->n);
             else if (e->match)
-                check_numbers(c, cfg, e, full->hits[k].score, &o, &query);
+                check_numbers(c, cfg, e, full->hits[k].score, &o, &query, plain);
             else if (e->nclauses || e->score != 0)
                 mismatch(c, cfg, "passage %u: no match, yet %zu clauses", u, e->nclauses);
             *(e->match ? &c->matched_random : &c->unmatched_random) += 1;
@@ -351,14 +362,15 @@ static void check_index(const char *name, const char *dir, int passage_index, un
         check_query(&c, &r, n.p, 0, passage_index, i % 4 == 1);
         free(n.p);
     }
-    print_message("      [%s] %u searches: %u hits explained (%u clauses: %u phrases, %u title:, %u expansion terms; "
-                  "%u counted from the text), random passages %u matching %u not; %u mismatches\n",
-                  name, c.searches, c.hits, c.clauses, c.phrases, c.titles, c.expansions, c.counted, c.matched_random,
-                  c.unmatched_random, c.mismatches);
+    print_message("      [%s] %u searches: %u hits explained (%u clauses: %u phrases, %u title:, %u expansion terms, "
+                  "%u repeated terms; %u counted from the text), random passages %u matching %u not; %u mismatches\n",
+                  name, c.searches, c.hits, c.clauses, c.phrases, c.titles, c.expansions, c.repeats, c.counted,
+                  c.matched_random, c.unmatched_random, c.mismatches);
     tvocab_free(&v);
     quarry_close(c.ix);
     assert_int_equal(c.mismatches, 0);
-    assert_true(c.hits >= 1000 && c.phrases > 0 && c.titles > 0 && c.expansions > 0 && c.unmatched_random > 0);
+    assert_true(c.hits >= 1000 && c.phrases > 0 && c.titles > 0 && c.expansions > 0 && c.repeats > 0 &&
+                c.unmatched_random > 0);
 }
 
 /* ------------------------------------------------------------ against a fresh index */

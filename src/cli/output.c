@@ -600,6 +600,8 @@ static void explain_person(FILE *f, const quarry_explanation *e, const cli_out_s
         if (e->expanded)
             fprintf(f, "  boost %.4f = %.4f query + %.4f feedback%s", c->boost, c->query_weight,
                     c->feedback_weight, c->expansion ? " (expansion)" : "");
+        else if (c->boost != 1)
+            fprintf(f, "  boost %g (repeated)", c->boost);
         fprintf(f, "%s\n", reset);
     }
     fprintf(f, "%*s  %sk1 %g  b %g  N %llu passages  len %lu  avg len %.2f%s\n", TEXT_INDENT, "", dim, e->k1, e->b,

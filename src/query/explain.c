@@ -33,11 +33,12 @@ typedef struct ex {
     int oom;
 } ex;
 
-/* The boost of a root kid of an expanded query (its index), or 1. */
+/* The boost of a root kid of an expanded query (its index), or how many
+ * clauses of its group the leaf stands for (a repeated term: tree.c). */
 static void leaf_boost(const ex *e, const qn_node *n, quarry_explain_clause *c)
 {
     const struct quarry_plan *p = e->p;
-    c->boost = 1;
+    c->boost = n->repeat;
     if (!p->expanded)
         return;
     for (size_t i = 0; i < p->nkids && i < p->t.root->nkids; i++)

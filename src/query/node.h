@@ -62,6 +62,8 @@ struct qn_node {
     int field;                /* enum qq_field */
     int positive;             /* no MUST_NOT on the path from the root */
     double w;                 /* sum of idf * (k1 + 1) * boost */
+    uint32_t repeat;          /* the clauses of its group it stands for: a term repeated
+                               * there is one leaf, its weight times this (tree.c) */
     uint64_t *df;             /* global df of each term */
     qx_term *segterms;        /* nseg x nterms: each term in each segment */
     uint8_t *found;           /* nseg x nterms */
