@@ -4,6 +4,7 @@
     bench/ab.py --mode and --queries Q.tsv REV_A REV_B [REV...]
     bench/ab.py --mode and --queries Q.tsv --each 3 --index DIR REV
     bench/ab.py --mode and --queries Q.tsv --index EIGHT --index ONE REV
+    bench/ab.py --mode and --queries Q.tsv REV_A@DIR_A REV_B@DIR_B
 
 Each revision's build/libquarry.a (built in a detached worktree under
 $TMPDIR/quarry-ab/, `WORK` meaning this checkout's build as it is) is linked
@@ -11,7 +12,9 @@ into the peers harness's quarry driver ($PEERS/src/quarry_peer.c, the one
 bench/peers.sh measures with). The drivers then run in alternation, --rounds
 times each (the first of a round turning from round to round), on one index
 and query set (or on each of several indexes given
-by --index, every revision on every index: one index built two ways, say):
+by --index, every revision on every index: one index built two ways, say;
+REV@DIR runs REV on DIR's index only: revisions of two format versions,
+each on an index it built):
 one process per run opens the index,
 runs a warm-up pass and a timed pass (per query: parse, analysis, top-10
 search, fetching the 10 external ids). Per query the median and the minimum
@@ -85,7 +88,8 @@ def queries(path, each):
 def main():
     ap = argparse.ArgumentParser(prog="bench/ab.py", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("revs", nargs="+", metavar="REV", help="git revisions (WORK: this checkout's build/ as it is)")
+    ap.add_argument("revs", nargs="+", metavar="REV", help="git revisions (WORK: this checkout's build/ as it is); "
+                    "REV@DIR: on DIR's index only")
     ap.add_argument("--mode", required=True, choices=("or", "and", "phrase"))
     ap.add_argument("--queries", required=True, help="QID<TAB>QUERY lines (words; --mode rewrites them)")
     ap.add_argument("--index", action="append",
@@ -109,7 +113,10 @@ def compare(a):
                    "$TMPDIR/quarry-scale/queries/)" % a.queries)
     tmp = os.environ.get("TMPDIR") or "/tmp"
     a.index = a.index or [os.path.join(tmp, "quarry-scale", "news25", "peers", "quarry")]
-    for ix in a.index:
+    # (revision, the indexes it runs on)
+    revs = [(rev, [ix] if sep else a.index) for rev, sep, ix in (r.partition("@") for r in a.revs)]
+    indexes = sorted({ix for _rev, ixs in revs for ix in ixs})
+    for ix in indexes:
         if not os.path.isdir(os.path.join(ix, "ix")):
             raise Fail("%s/ix is not an index (bench/peers.sh makes it; or --index DIR holding ix/)" % ix)
     for tool in ("git", "make", "gcc"):
@@ -117,10 +124,10 @@ def compare(a):
             raise Fail("%s is missing" % tool)
     work = os.path.join(os.environ.get("TMPDIR") or "/tmp", "quarry-ab")
     qs = queries(a.queries, a.each)
-    built = [build(r, work, peers) for r in a.revs]
-    # every revision on every index: (driver, its label, the index)
-    drivers = [(exe, label if len(a.index) == 1 else "%s on %s" % (label, ix), ix)
-               for exe, label in built for ix in a.index]
+    built = [build(rev, work, peers) + (ixs,) for rev, ixs in revs]
+    # every revision on each of its indexes: (driver, its label, the index)
+    drivers = [(exe, label if len(indexes) == 1 else "%s on %s" % (label, ix), ix)
+               for exe, label, ixs in built for ix in ixs]
     lat = [{} for _ in drivers]
     with tempfile.TemporaryDirectory() as d:
         qfile = os.path.join(d, "q.tsv")
@@ -140,7 +147,7 @@ def compare(a):
                         lat[k].setdefault(qid, []).append(float(t) * 1000)
     out = ["# bench/ab.py: %s mode, %s (%d queries%s), %s, %d rounds\n" % (
         a.mode, os.path.basename(a.queries), len(qs) // a.each,
-        ", each %d times in a row" % a.each if a.each > 1 else "", ", ".join(a.index), a.rounds),
+        ", each %d times in a row" % a.each if a.each > 1 else "", ", ".join(indexes), a.rounds),
         "Command: `bench/ab.py %s`\n" % " ".join(sys.argv[1:]),
         "| revision | sum of per-query medians, ms | ratio | sum of minima, ms | ratio | p99 of medians, ms |",
         "|---|---:|---:|---:|---:|---:|"]

@@ -38,6 +38,7 @@
 #include <zlib.h>
 
 #include "index/codec.h"
+#include "index/format.h"
 #include "index/reader.h"
 #include "quarry.h"
 #include "support/qtest.h"
@@ -150,6 +151,7 @@ static int setup(void **state)
     }
     add(w, "P", "zeta omega zeta omega", NULL);   /* zeta at 0 and 2: one group [0, 2] */
     add(w, "W", "pad zzzwrap pad zzzwrap", NULL); /* zzzwrap, the last term: [1, 2] */
+    add(w, "Z", "zeus", NULL);                    /* zzzwrap follows zeus in its dictionary block */
     add(w, "L", "lastword alpha", NULL);          /* the last unit */
     if (quarry_writer_commit(w, &err))
         fail_msg("quarry_writer_commit: %s", err.msg);
@@ -482,8 +484,8 @@ static void test_positions_wrap(void **state)
 
 /* ------------------------------------------------------------ dict */
 
-/* The last term, zzzwrap (after zeta: front-coded as prefix 1, suffix
- * "zzwrap"), becomes "zazwrap": before zeta, terms out of order. */
+/* The last term, zzzwrap (after zeus in its block: front-coded as prefix
+ * 1, suffix "zzwrap"), becomes "zazwrap": before zeus, terms out of order. */
 static void test_terms_order(void **state)
 {
     (void)state;
@@ -492,7 +494,7 @@ static void test_terms_order(void **state)
     uint8_t *prefix, *suffix;
     last_entry(&f[F_DICT], &prefix, &suffix, NULL);
     if (*prefix != 1 || memcmp(suffix, "zzwrap", 6) != 0)
-        fail_msg("test setup: the last dictionary entry is not zzzwrap after zeta (prefix %u)", *prefix);
+        fail_msg("test setup: the last dictionary entry is not zzzwrap after zeus (prefix %u)", *prefix);
     suffix[0] = 'a';
     char *dir = write_index(f, "damage-dict");
     const char *what = "dictionary terms out of order";
@@ -731,6 +733,39 @@ static void test_undamaged(void **state)
     free_files(f);
 }
 
+/* An index of the previous format version (each file in turn; the
+ * dictionary's blocks changed size in version 5) is refused by opening
+ * and by verify with QUARRY_EFORMAT, naming the file, its version and
+ * what to do: never read as if it were of this version. */
+static void test_older_version(void **state)
+{
+    (void)state;
+    for (int k = 0; k < NFILES; k++) {
+        dfile f[NFILES];
+        copy_files(f);
+        st(f[k].p + 8, QF_VERSION - 1, 4);
+        char *dir = write_index(f, "damage-version");
+        char want[1024];
+        snprintf(want, sizeof want, "%s: format version %u, this quarry reads version %u (rebuild the index)",
+                 f[k].name, QF_VERSION - 1, QF_VERSION);
+        quarry_error err = { 0 };
+        quarry_index *ix = NULL;
+        int rc = quarry_open(dir, &ix, &err);
+        if (rc != QUARRY_EFORMAT || !strstr(err.msg, want))
+            fail_msg("%s of version %u: quarry_open returned %d (%s), expected QUARRY_EFORMAT saying \"%s\"",
+                     kinds[k], QF_VERSION - 1, rc, rc ? err.msg : "no error", want);
+        if (!rc)
+            quarry_close(ix);
+        rc = quarry_verify(dir, &err);
+        if (rc != QUARRY_EFORMAT || !strstr(err.msg, want))
+            fail_msg("%s of version %u: quarry_verify returned %d (%s), expected QUARRY_EFORMAT saying \"%s\"",
+                     kinds[k], QF_VERSION - 1, rc, rc ? err.msg : "no error", want);
+        nchecks += 2;
+        ttmp_remove(dir);
+        free_files(f);
+    }
+}
+
 static void test_summary(void **state)
 {
     (void)state;
@@ -753,6 +788,7 @@ int main(void)
         cmocka_unit_test(test_date_key),
         cmocka_unit_test(test_meta_postings),
         cmocka_unit_test(test_text_block),
+        cmocka_unit_test(test_older_version),
         cmocka_unit_test(test_summary),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -15,7 +15,7 @@
 #include "base/base.h"
 
 #define QF_MAGIC "QRRY"
-#define QF_VERSION 4u
+#define QF_VERSION 5u
 #define QF_HEADER 16u
 #define QF_FOOTER 4u
 
@@ -32,7 +32,7 @@
 #define QF_MANIFEST "MANIFEST"
 #define QF_MANIFEST_MAGIC "quarry-manifest 2"
 
-#define QF_DICT_BLOCK 32u      /* terms per front-coded dictionary block */
+#define QF_DICT_BLOCK 8u       /* terms per front-coded dictionary block (a lookup scans half of one) */
 #define QF_BITMAP_BLOCK 0x40u  /* a postings block's first byte when its docs are a bitmap (FORMAT.md §post) */
 #define QF_SKIP_SIZE 16u       /* bytes of one skip entry: last doc, block, positions and impacts offsets */
 #define QF_TEXT_BLOCK (16u << 10) /* target uncompressed bytes of a text block */

@@ -651,20 +651,21 @@ static int64_t find_dblock(const qx_seg *s, const uint8_t *term, size_t len, int
     return (int64_t)lo;
 }
 
-void qx_lookup_prefetch(const qx_seg *s, const char *term, size_t len)
+int64_t qx_lookup_prefetch(const qx_seg *s, const char *term, size_t len)
 {
     if (s->ndblocks == 0 || len == 0 || len > QF_MAX_TERM)
-        return;
+        return -1;
     int64_t b = find_dblock(s, (const uint8_t *)term, len, 1, NULL);
     if (b < 0)
-        return;
+        return -1;
     uint64_t off = qload_u64(s->dict_index + 8 * (uint64_t)b);
     if (off >= s->dict_index_at)
-        return;
+        return -1;
     /* the block's first lines: a lookup passes about half of its entries */
     const uint8_t *p = s->dict.base + off;
     for (uint64_t k = 0; k < 256 && off + k < s->dict_index_at; k += 64)
         __builtin_prefetch(p + k);
+    return b;
 }
 
 /* A term's skip blocks, and where its skip table starts in its postings
@@ -689,13 +690,14 @@ void qx_term_prefetch(const qx_seg *s, const qx_term *t)
         __builtin_prefetch(b + sk);
 }
 
-int qx_lookup(const qx_seg *s, const char *term, size_t len, qx_term *out, quarry_error *err)
+int qx_lookup_at(const qx_seg *s, int64_t block, const char *term, size_t len, qx_term *out, quarry_error *err)
 {
     if (s->ndblocks == 0 || len == 0 || len > QF_MAX_TERM)
         return 0;
     dblock d;
     qx_term t;
-    int64_t found = find_dblock(s, (const uint8_t *)term, len, 0, err);
+    int64_t found = block >= 0 && (uint64_t)block < s->ndblocks ? block
+                                                                : find_dblock(s, (const uint8_t *)term, len, 0, err);
     if (found < 0)
         return (int)found;
     uint64_t lo = (uint64_t)found;
@@ -712,6 +714,11 @@ int qx_lookup(const qx_seg *s, const char *term, size_t len, qx_term *out, quarr
         return 1;
     }
     return 0;
+}
+
+int qx_lookup(const qx_seg *s, const char *term, size_t len, qx_term *out, quarry_error *err)
+{
+    return qx_lookup_at(s, -1, term, len, out, err);
 }
 
 void qx_dict_first(qx_dict_iter *it, const qx_seg *s)

@@ -193,10 +193,14 @@ int qx_bad(const qx_seg *s, const qf_map *m, uint64_t off, const char *what, qua
  * -QUARRY_ECORRUPT (err set). */
 int qx_lookup(const qx_seg *s, const char *term, size_t len, qx_term *out, quarry_error *err);
 /* Starts loading the dictionary block a lookup of term would read (from
- * the block keys cached by earlier lookups; nothing when they do not
- * decide). Lookups of one term in several segments overlap their memory
- * waits this way. */
-void qx_lookup_prefetch(const qx_seg *s, const char *term, size_t len);
+ * the block keys cached by earlier lookups) and returns it, or -1 when
+ * the cached keys do not decide (nothing loaded). Lookups of one term in
+ * several segments overlap their memory waits this way. */
+int64_t qx_lookup_prefetch(const qx_seg *s, const char *term, size_t len);
+/* qx_lookup in the block qx_lookup_prefetch returned for the same term
+ * (the search of the blocks is not made again), or, when block is -1, as
+ * qx_lookup. */
+int qx_lookup_at(const qx_seg *s, int64_t block, const char *term, size_t len, qx_term *out, quarry_error *err);
 /* Asks for the memory that opening a cursor on t reads first (its first
  * block and first skip entry), so that the cursors of every segment's
  * terms, opened one after another, do not wait in turn. */

@@ -42,6 +42,7 @@ typedef struct builder {
     int plain, preanalyzed;
     int rc;
     quarry_error *err;
+    int64_t *at;              /* per segment: the dictionary block of the term looked up (qx_lookup_at) */
 } builder;
 
 static void add_hl_term(qt_tree *t, const char *s, size_t len)
@@ -141,10 +142,10 @@ static int make_leaf(builder *b, qn_node *n, const qtok *v, size_t nt, int field
             continue;
         }
         uint64_t df = 0;
-        for (size_t s = 0; s < ns && ns > 1; s++)
-            qx_lookup_prefetch(&b->ix->seg[s], v[i].term, v[i].len);
+        for (size_t s = 0; s < ns; s++)   /* the blocks' first lines of every segment, then the lookups */
+            b->at[s] = ns > 1 ? qx_lookup_prefetch(&b->ix->seg[s], v[i].term, v[i].len) : -1;
         for (size_t s = 0; s < ns; s++) {
-            int found = qx_lookup(&b->ix->seg[s], v[i].term, v[i].len, &n->segterms[s * nt + i], b->err);
+            int found = qx_lookup_at(&b->ix->seg[s], b->at[s], v[i].term, v[i].len, &n->segterms[s * nt + i], b->err);
             if (found < 0)
                 return QUARRY_ECORRUPT;
             n->found[s * nt + i] = (uint8_t)found;
@@ -309,8 +310,9 @@ int qt_build(qt_tree *t, quarry_index *ix, qa_analyzer *an, const qq_node *q, in
     memset(t, 0, sizeof *t);
     qbuf_init(&t->terms);
     t->nseg = ix->nseg;
-    builder b = { t, ix, an, m, st, plain, boost != NULL, 0, err };
-    t->root = build(&b, q, q->occur != QQ_MUST_NOT);
+    builder b = { t, ix, an, m, st, plain, boost != NULL, 0, err, qmalloc((ix->nseg ? ix->nseg : 1) * sizeof *b.at) };
+    t->root = b.at ? build(&b, q, q->occur != QQ_MUST_NOT) : NULL;
+    free(b.at);
     if (t->root && boost && t->root->kind == QN_BOOL)   /* a weighted bag of terms */
         for (size_t i = 0; i < t->root->nkids; i++)
             if (t->root->kids[i]->kind == QN_LEAF)
