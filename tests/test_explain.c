@@ -212,11 +212,13 @@ static void check_numbers(checker *c, const char *q, const quarry_explanation *e
             mismatch(c, q, "clause %s: %zu words, title %d", k->text, k->nwords, k->title);
         c->phrases += k->nwords > 1;
         c->titles += k->title;
+        /* how many times the analyzed query holds the clause's word (an
+         * expanded query's clauses are all single words) */
+        size_t same = 0;
+        for (size_t j = 0; j < query->n && k->nwords == 1; j++)
+            same += strcmp(query->v[j].term, k->words[0].term) == 0;
         if (e->expanded) {
-            /* the query's weight, from the analyzed query counted here */
-            size_t same = 0;
-            for (size_t j = 0; j < query->n; j++)
-                same += strcmp(query->v[j].term, k->words[0].term) == 0;
+            /* the query's weight, from that count */
             double wq = same ? o->fb_weight * (double)same / (double)query->n : 0;
             if (!near(k->query_weight, wq, 1e-12) || k->boost != k->query_weight + k->feedback_weight ||
                 k->expansion != (same == 0) || k->feedback_weight < 0 || k->feedback_weight > 1 - o->fb_weight ||
@@ -229,9 +231,6 @@ static void check_numbers(checker *c, const char *q, const quarry_explanation *e
             /* a term repeated among the clauses of a group is one clause
              * boosted by the repeats: at most as many as the query holds
              * the term, exactly that many in a plain bag of words */
-            size_t same = 0;
-            for (size_t j = 0; j < query->n; j++)
-                same += k->nwords == 1 && strcmp(query->v[j].term, k->words[0].term) == 0;
             if (k->boost < 1 || k->boost != floor(k->boost) || (k->boost > 1 && k->boost > (double)same) ||
                 (plain && k->nwords == 1 && !k->title && k->boost != (double)same) || k->expansion ||
                 k->query_weight || k->feedback_weight)

@@ -198,15 +198,16 @@ static int make_leaf(builder *b, qn_node *n, const qtok *v, size_t nt, int field
  * weight). Not in a weighted bag (boost: its weights go by clause index). */
 static void add_kid(builder *b, qn_node *n, qn_node *k)
 {
-    int single = k->kind == QN_LEAF && k->nterms == 1 && !b->preanalyzed;
+    /* (k, a leaf, is the last one made: merged, it is taken off the list) */
+    int single = k->kind == QN_LEAF && k->nterms == 1 && !b->preanalyzed && b->t->nleaves &&
+                 b->t->leaves[b->t->nleaves - 1] == k;
     for (size_t i = 0; single && i < n->nkids; i++) {
         qn_node *o = n->kids[i];
         if (o->kind == QN_LEAF && o->nterms == 1 && o->occur == k->occur && o->field == k->field &&
-            o->positive == k->positive && strcmp(o->terms[0], k->terms[0]) == 0 &&
-            b->t->nleaves && b->t->leaves[b->t->nleaves - 1] == k) {
+            o->positive == k->positive && strcmp(o->terms[0], k->terms[0]) == 0) {
             o->w += k->w;
             o->repeat += k->repeat;
-            b->t->nleaves--;   /* k was the last leaf made */
+            b->t->nleaves--;
             if (k->positive && !k->missing)
                 b->t->scoring_leaves--;
             free_node(k);
