@@ -1544,7 +1544,7 @@ static void test_damaged_decoders(void **state)
     verify_ok(dst);
     exercise(dst, "undamaged");
     rng_state = 0xdeadbeef;
-    char what[400];
+    char what[1024];
     uint8_t *buf = xmalloc(1);
     for (int k = 0; k < 7; k++) {
         size_t n = olen[k];

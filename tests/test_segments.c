@@ -627,7 +627,7 @@ static void parts_index(const char *dir, const tcoll *c, size_t n, size_t del, s
         for (size_t i = run * n / 3; i < (run + 1) * n / 3; i++)
             add_doc(w, &c->d[i]);
         for (size_t i = 0; run == 0 && i < extra; i++) {
-            char id[32], text[64];
+            char id[32], text[128];
             snprintf(id, sizeof id, "only-%zu", i);
             snprintf(text, sizeof text, "zzonly%zuword and zzonly%zuother", i, i);
             CHECK_OK(quarry_writer_add(w, id, NULL, text, strlen(text), NULL, NULL, &err));
