@@ -5,6 +5,7 @@
     bench/ab.py --mode and --queries Q.tsv --each 3 --index DIR REV
     bench/ab.py --mode and --queries Q.tsv --index EIGHT --index ONE REV
     bench/ab.py --mode and --queries Q.tsv REV_A@DIR_A REV_B@DIR_B
+    bench/ab.py --mode phrase --queries Q.tsv --cachegrind REV_A REV_B
 
 Each revision's build/libquarry.a (built in a detached worktree under
 $TMPDIR/quarry-ab/, `WORK` meaning this checkout's build as it is) is linked
@@ -29,6 +30,17 @@ postings into the CPU caches (the peers protocol times a pass over the whole
 set after a warm-up pass over the whole set, so each query runs about as
 cold as a first occurrence), the later ones run warm.
 
+--cachegrind runs each driver once under valgrind's cachegrind with its
+cache simulation instead of timing it (the same warm-up and timed pass, some
+fifty times slower) and reports instructions, L1 and last-level cache misses
+and their sum weighted as KCachegrind's cycle estimate weighs them (Ir + 10
+per L1 miss + 100 per last-level miss). Those counts do not move with the
+machine's load: two runs of one build on one index differ by well under 1%,
+where timings on this shared machine drift 10-20% between runs, so an effect
+of a few per cent shows. They are a model (no branch mispredictions, a
+simulated cache), not time: a change they favour is still timed before it
+is kept.
+
 Defaults: --index $TMPDIR/quarry-scale/news25/peers/quarry (bench/peers.sh's
 index), --rounds 5, --each 1. The worktrees stay for the next comparison of
 the same commits (`git worktree remove DIR` drops one). Needs git, make, gcc and the index. An error is
@@ -37,6 +49,7 @@ one line on stderr and exit status 2. Python 3 standard library only.
 import argparse
 import math
 import os
+import re
 import shutil
 import statistics
 import sys
@@ -96,6 +109,8 @@ def main():
                     help="a directory holding ix/ (again: more indexes; default bench/peers.sh's)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--each", type=int, default=1, help="every query N times in a row")
+    ap.add_argument("--cachegrind", action="store_true",
+                    help="count instructions and simulated cache misses (valgrind) instead of timing")
     ap.add_argument("--out", help="write the report here as well")
     a = ap.parse_args()
     return guarded("bench/ab.py", lambda: compare(a))
@@ -119,7 +134,7 @@ def compare(a):
     for ix in indexes:
         if not os.path.isdir(os.path.join(ix, "ix")):
             raise Fail("%s/ix is not an index (bench/peers.sh makes it; or --index DIR holding ix/)" % ix)
-    for tool in ("git", "make", "gcc"):
+    for tool in ("git", "make", "gcc") + (("valgrind",) if a.cachegrind else ()):
         if not shutil.which(tool):
             raise Fail("%s is missing" % tool)
     work = os.path.join(os.environ.get("TMPDIR") or "/tmp", "quarry-ab")
@@ -128,6 +143,8 @@ def compare(a):
     # every revision on each of its indexes: (driver, its label, the index)
     drivers = [(exe, label if len(indexes) == 1 else "%s on %s" % (label, ix), ix)
                for exe, label, ixs in built for ix in ixs]
+    if a.cachegrind:
+        return cachegrind(a, qs, drivers, indexes)
     lat = [{} for _ in drivers]
     with tempfile.TemporaryDirectory() as d:
         qfile = os.path.join(d, "q.tsv")
@@ -168,6 +185,47 @@ def compare(a):
             for qid, x in v.items():
                 sums[int(qid.rsplit("~", 1)[1])] += statistics.median(x)
             out.append("| %s | " % label + " | ".join("%.2f" % s for s in sums) + " |")
+    report("\n".join(out) + "\n", a.out)
+    return 0
+
+
+CG_EVENTS = (("I", "refs"), ("I1", "misses"), ("D1", "misses"), ("LL", "misses"))
+
+
+def cachegrind(a, qs, drivers, indexes):
+    """The report of the drivers run once each under cachegrind."""
+    rows = []
+    with tempfile.TemporaryDirectory() as d:
+        qfile = os.path.join(d, "q.tsv")
+        with open(qfile, "w", encoding="utf-8") as f:
+            f.writelines("%s\t%s\n" % q for q in qs)
+        env = dict(os.environ, PEER_MODE=a.mode)
+        for exe, label, ix in drivers:
+            r = run(["valgrind", "--tool=cachegrind", "--cache-sim=yes",
+                     "--cachegrind-out-file=" + os.path.join(d, "cg.out"),
+                     exe, "query", ix, qfile, "10", os.path.join(d, "run"), os.path.join(d, "lat"), "quarry"],
+                    "valgrind of the driver of %s" % label, env=env)
+            got = {}
+            for name, what in CG_EVENTS:   # "==PID== D1  misses:  2,274,971  (  2,034,632 rd ..."
+                m = re.search(r"^==\d+== %s\s+%s:\s+([\d,]+)" % (name, what), r.stderr, re.M)
+                if not m:
+                    raise Fail("valgrind of the driver of %s: no '%s %s' in its summary" % (label, name, what))
+                got[name] = int(m.group(1).replace(",", ""))
+            got["est"] = got["I"] + 10 * (got["I1"] + got["D1"]) + 100 * got["LL"]
+            rows.append((label, got))
+    out = ["# bench/ab.py --cachegrind: %s mode, %s (%d queries%s), %s\n" % (
+        a.mode, os.path.basename(a.queries), len(qs) // a.each,
+        ", each %d times in a row" % a.each if a.each > 1 else "", ", ".join(indexes)),
+        "Command: `bench/ab.py %s`\n" % " ".join(sys.argv[1:]),
+        "One run of each driver (open, warm-up pass, timed pass) under `valgrind --tool=cachegrind "
+        "--cache-sim=yes`; estimate = Ir + 10 × (I1 + D1 misses) + 100 × LL misses.\n",
+        "| revision | instructions (M) | ratio | L1 misses (M) | LL misses (M) | ratio | estimate (M) | ratio |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    b = rows[0][1]
+    for label, g in rows:
+        out.append("| %s | %.1f | %.3f | %.2f | %.2f | %.3f | %.1f | %.3f |" % (
+            label, g["I"] / 1e6, g["I"] / b["I"], (g["I1"] + g["D1"]) / 1e6, g["LL"] / 1e6,
+            g["LL"] / max(b["LL"], 1), g["est"] / 1e6, g["est"] / b["est"]))
     report("\n".join(out) + "\n", a.out)
     return 0
 
