@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/base.h"
+
 #define QC_BLOCK 128
 
 static inline size_t qc_packed_size(size_t n, unsigned w) { return (n * w + 7) / 8; }
@@ -44,9 +46,11 @@ static inline uint32_t qc_get(const uint8_t *in, size_t len, unsigned w, size_t 
         return 0;
     size_t bit = i * w, off = bit / 8;
     uint64_t v = 0;
-    size_t k = len - off < 8 ? len - off : 8;
-    for (size_t b = 0; b < k; b++)
-        v |= (uint64_t)in[off + b] << (8 * b);
+    if (len - off >= 8)   /* (w + 7 bits from `off`: 8 bytes hold them) */
+        v = qload_u64(in + off);
+    else
+        for (size_t b = 0; b < len - off; b++)
+            v |= (uint64_t)in[off + b] << (8 * b);
     return (uint32_t)((v >> (bit % 8)) & (w >= 32 ? 0xffffffffull : ((1ull << w) - 1)));
 }
 
