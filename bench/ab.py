@@ -37,9 +37,9 @@ and their sum weighted as KCachegrind's cycle estimate weighs them (Ir + 10
 per L1 miss + 100 per last-level miss). Those counts do not move with the
 machine's load (two runs of one build on the SBG phrases gave the same
 counts to the 0.1 million), where timings on this shared machine drift
-10-20% between runs, so an effect of a few per cent shows. They are a model (no branch mispredictions, a
-simulated cache), not time: a change they favour is still timed before it
-is kept.
+10-20% between runs, so an effect of a few per cent shows. They are a
+model (no branch mispredictions, a simulated cache), not time: a change
+they favour is still timed before it is kept.
 
 Defaults: --index $TMPDIR/quarry-scale/news25/peers/quarry (bench/peers.sh's
 index), --rounds 5, --each 1. The worktrees stay for the next comparison of
