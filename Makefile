@@ -133,29 +133,36 @@ demo: deps
 	$(Q)./$(BIN) search -i index -k 3 --color=always --no-pager sanctions
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory all $(TEST_BIN) $(PORTABLE_BIN) fault-bin
-	$(Q)QUARRY_FAULT_STRIDE=$${QUARRY_FAULT_STRIDE:-97} QUARRY_EXTRA_TESTS="$(PORTABLE_BIN) $(FAULT_BIN)" \
+	$(Q)$(MAKE) --no-print-directory all $(TEST_BIN) $(VARIANT_BIN) fault-bin
+	$(Q)QUARRY_FAULT_STRIDE=$${QUARRY_FAULT_STRIDE:-97} QUARRY_EXTRA_TESTS="$(VARIANT_BIN) $(FAULT_BIN)" \
 	    tests/run.sh $(BUILD)
 
-# The codec's byte-wise path (-DQC_LITTLE_ENDIAN=0: what a host not known to
-# be little-endian compiles) in $(BUILD)/portable/: test_codec, and
-# test_search (indexes written and searched, every score against its
+# The codec built other ways, each variant in $(BUILD)/<variant>/: test_codec,
+# and test_search (indexes written and searched, every score against its
 # oracle), each linked with codec.c built that way. Its object comes before
 # libquarry.a and defines every qc_ name, so the archive's codec.o is never
 # pulled in.
-PORTABLE_TESTS := test_codec test_search
-PORTABLE_BIN   := $(PORTABLE_TESTS:%=$(BUILD)/portable/tests/%)
-PORTABLE_DEF   := -DQC_LITTLE_ENDIAN=0
+#   portable  -DQC_LITTLE_ENDIAN=0: the byte-wise loads and stores (what a
+#             host not known to be little-endian compiles)
+#   scalar    -DQC_SIMD=0: the 64-bit loads, without AVX2 (a CPU without it)
+VARIANTS       := portable scalar
+VARIANT_TESTS  := test_codec test_search
+VARIANT_BIN    := $(foreach v,$(VARIANTS),$(VARIANT_TESTS:%=$(BUILD)/$(v)/tests/%))
+portable_DEF   := -DQC_LITTLE_ENDIAN=0
+scalar_DEF     := -DQC_SIMD=0
 
-$(BUILD)/portable/%.o: %.c
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  CC      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) $(PORTABLE_DEF) -c $< -o $@
+define VARIANT_RULES
+$(BUILD)/$(1)/%.o: %.c
+	@mkdir -p $$(dir $$@)
+	@$$(if $$(Q),echo "  CC      $$@")
+	$$(Q)$$(CC) $$(ALL_CFLAGS) $$($(1)_DEF) -c $$< -o $$@
 
-$(BUILD)/portable/tests/%: $(BUILD)/portable/tests/%.o $(BUILD)/portable/src/index/codec.o $(TEST_SUP_OBJ) $(LIB)
-	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(OPT) $(SAN) $(LDFLAGS) -o $@ $< $(BUILD)/portable/src/index/codec.o $(TEST_SUP_OBJ) $(LIB) \
-	    -lcmocka $(LDLIBS)
+$(BUILD)/$(1)/tests/%: $(BUILD)/$(1)/tests/%.o $(BUILD)/$(1)/src/index/codec.o $$(TEST_SUP_OBJ) $$(LIB)
+	@$$(if $$(Q),echo "  LD      $$@")
+	$$(Q)$$(CC) $$(OPT) $$(SAN) $$(LDFLAGS) -o $$@ $$< $(BUILD)/$(1)/src/index/codec.o $$(TEST_SUP_OBJ) $$(LIB) \
+	    -lcmocka $$(LDLIBS)
+endef
+$(foreach v,$(VARIANTS),$(eval $(call VARIANT_RULES,$(v))))
 
 # The fault-injection test (tests/fault/): the library built with
 # -DQUARRY_FAULTS, AddressSanitizer and UBSan in build-fault/, where every
@@ -305,5 +312,5 @@ fuzz-run: fuzz
 
 -include $(wildcard $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_NAMES:%=$(FUZZ_BUILD)/tests/fuzz/fuzz_%.d) \
                     $(FUZZ_NAMES:%=$(FUZZ_BUILD)/tests/fuzz/main_%.d))
--include $(wildcard $(BUILD)/portable/src/index/codec.d $(PORTABLE_TESTS:%=$(BUILD)/portable/tests/%.d))
+-include $(wildcard $(foreach v,$(VARIANTS),$(BUILD)/$(v)/src/index/codec.d $(VARIANT_TESTS:%=$(BUILD)/$(v)/tests/%.d)))
 -include $(wildcard $(LIB_OBJ:.o=.d) $(PIC_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_SRC:tests/%.c=$(BUILD)/tests/%.d) $(TEST_SUP_OBJ:.o=.d) $(FAULT_BIN).d)

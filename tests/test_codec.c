@@ -3,9 +3,11 @@
  * (qc_pack / qc_unpack) against the bit-at-a-time oracles, byte for byte,
  * for every width 0..32 and many group sizes, plus bounds: short groups,
  * bad widths and exact-size heap buffers (so ASan / valgrind catch any read
- * or write outside the group). `make test` runs it twice: as built for the
- * host, and with codec.c built with -DQC_LITTLE_ENDIAN=0 (the byte-wise
- * loads and stores, $(BUILD)/portable/).
+ * or write outside the group). `make test` runs it three times: as built
+ * for the host (AVX2 unpacking where the CPU has it), with codec.c built
+ * with -DQC_LITTLE_ENDIAN=0 (the byte-wise loads and stores,
+ * $(BUILD)/portable/) and with -DQC_SIMD=0 (the 64-bit loads without AVX2,
+ * $(BUILD)/scalar/).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -545,7 +547,8 @@ int main(void)
 #if defined(QC_LITTLE_ENDIAN) && !QC_LITTLE_ENDIAN
     print_message("codec: the byte-wise path (-DQC_LITTLE_ENDIAN=0)\n");
 #else
-    print_message("codec: the host's path (little-endian loads and stores where the host is)\n");
+    print_message("codec: the host's path (little-endian loads and stores where the host is), %s\n",
+                  qc_simd() ? "AVX2 up to width 25" : "no SIMD unpacking");
 #endif
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_width),

@@ -32,10 +32,14 @@ void qc_pack(const uint32_t *v, size_t n, unsigned w, uint8_t *out);
 long qc_unpack(const uint8_t *in, const uint8_t *end, size_t n, unsigned w, uint32_t *out);
 /* The same for a group that must lie in [in, end) but whose loads may read
  * on up to lim (>= end; the bytes after the group are readable, e.g. the
- * rest of a mapped file): a group that does not end within a word of lim
+ * rest of a mapped file): a group that does not end within its loads' reach (up to 36 bytes) of lim
  * is decoded in place, without the zero-padded copy of its last bytes that
  * a group ending at its region's end otherwise takes. */
 long qc_unpack_within(const uint8_t *in, const uint8_t *end, const uint8_t *lim, size_t n, unsigned w, uint32_t *out);
+
+/* 1 when widths up to 25 unpack with AVX2 (x86-64, asked of the CPU at run
+ * time; never in a build with -DQC_SIMD=0), 0 when every width is scalar. */
+int qc_simd(void);
 
 /* Value i of a packed group of width w (<= 32) that occupies `len` bytes
  * (i must be below the group's count): no decoding of the others, and no
