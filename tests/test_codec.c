@@ -64,6 +64,53 @@ static uint8_t *exact_copy(const uint8_t *p, size_t len)
     return q;
 }
 
+/* The gaps v[0..n) (packed at w in `packed`, sz bytes) as doc numbers
+ * after several docs before them (-1: none; some put the last doc at or
+ * just past 2^32 - 1), against sums in 64 bits: qc_unpack_docs from an
+ * exact buffer with 0 to 40 readable bytes after the group. */
+static void check_docs(const uint32_t *v, size_t n, unsigned w, const uint8_t *packed, size_t sz)
+{
+    uint64_t span = 0;   /* the last doc minus prev */
+    for (size_t i = 0; i < n; i++)
+        span += (uint64_t)v[i] + 1;
+    int64_t prevs[] = { -1, 0, 1, 1000003, (int64_t)(rnd32() >> 1),
+                        (int64_t)UINT32_MAX - (int64_t)span, (int64_t)UINT32_MAX - (int64_t)span + 1,
+                        (int64_t)UINT32_MAX, (int64_t)UINT32_MAX + 1, -2 };
+    uint32_t out[QC_BLOCK + 8], want[QC_BLOCK];
+    for (size_t p = 0; p < sizeof prevs / sizeof *prevs; p++) {
+        int64_t prev = prevs[p];
+        int ok = prev >= -1 && prev <= (int64_t)UINT32_MAX && (uint64_t)(prev + 1) + span - 1 <= UINT32_MAX;
+        uint64_t d = (uint64_t)prev;
+        for (size_t i = 0; i < n; i++)
+            want[i] = (uint32_t)(d += (uint64_t)v[i] + 1);
+        for (size_t slack = 0; slack <= 40; slack += 1 + (slack >= 16) * 3) {
+            uint8_t *buf = malloc(sz + slack ? sz + slack : 1);
+            assert_non_null(buf);
+            memcpy(buf, packed, sz);
+            memset(buf + sz, 0xff, slack);
+            for (size_t i = 0; i < QC_BLOCK + 8; i++)
+                out[i] = 0xdeadbeef;
+            long r = qc_unpack_docs(buf, buf + sz, buf + sz + slack, n, w, prev, out);
+            if (!ok || n == 0) {
+                if (n && r != -1)
+                    fail_msg("docs w %u n %zu prev %lld: %ld, want -1", w, n, (long long)prev, r);
+            } else {
+                if (r != (long)sz)
+                    fail_msg("docs w %u n %zu prev %lld slack %zu: %ld, want %zu", w, n, (long long)prev, slack, r, sz);
+                for (size_t i = 0; i < n; i++)
+                    if (out[i] != want[i])
+                        fail_msg("docs w %u n %zu prev %lld slack %zu: out[%zu] = %u, want %u", w, n,
+                                 (long long)prev, slack, i, out[i], want[i]);
+            }
+            for (size_t i = n; i < QC_BLOCK + 8; i++)
+                assert_int_equal(out[i], 0xdeadbeef);
+            if (sz > 0)   /* a group past `end` */
+                assert_int_equal(qc_unpack_docs(buf, buf + sz - 1, buf + sz + slack, n, w, 0, out), -1);
+            free(buf);
+        }
+    }
+}
+
 /* One case: every combination of fast / slow pack and unpack, with the
  * packed group in an exact-size heap buffer and in a roomy one. */
 static void check_case(const uint32_t *v, size_t n, unsigned w)
@@ -107,6 +154,8 @@ static void check_case(const uint32_t *v, size_t n, unsigned w)
             assert_int_equal(out[i], 0xdeadbeef);
     }
 
+    check_docs(v, n, w, slow, sz);
+
     /* Single values (qc_get) from the exact-size copy: no read past it (ASan). */
     uint8_t *one = exact_copy(slow, sz);
     for (size_t i = 0; i < n; i++)
@@ -132,10 +181,11 @@ static void check_case(const uint32_t *v, size_t n, unsigned w)
     }
 
     /* A group that ends before the readable bytes do (qc_unpack_within):
-     * for every slack of 0 to 12 bytes after it, readable (garbage) or not
-     * (lim = end), the same values, and never a load past lim (ASan: an
-     * exact allocation); a group past `end` is refused whatever lim. */
-    for (size_t slack = 0; slack <= 12; slack++) {
+     * for every slack of 0 to 40 bytes after it (past the reach of the
+     * scalar and the AVX2 loads), readable (garbage) or not (lim = end),
+     * the same values, and never a load past lim (ASan: an exact
+     * allocation); a group past `end` is refused whatever lim. */
+    for (size_t slack = 0; slack <= 40; slack++) {
         uint8_t *buf = malloc(sz + slack ? sz + slack : 1);
         assert_non_null(buf);
         memcpy(buf, fast, sz);

@@ -215,6 +215,37 @@ static void unpack_avx2(const uint8_t *in, uint32_t *out, size_t chunks, unsigne
     }
 }
 
+/* The same, each value then made a doc number: out[k] = *prev + the sum of
+ * (v[j] + 1) for j <= k, in 32 bits (the caller knows no sum passes 2^32);
+ * *prev becomes the last one. */
+__attribute__((target("avx2")))
+static void unpack_docs_avx2(const uint8_t *in, uint32_t *out, size_t chunks, unsigned w, uint32_t *prev)
+{
+    const __m256i shuf = _mm256_loadu_si256((const __m256i *)avx2_shuf[w]);
+    const __m256i shift = _mm256_loadu_si256((const __m256i *)avx2_shift[w]);
+    const __m256i mask = _mm256_set1_epi32((int)mask_of(w)), one = _mm256_set1_epi32(1);
+    const __m256i last = _mm256_set1_epi32(7);
+    __m256i base = _mm256_set1_epi32((int)*prev);
+    size_t half = 4 * w / 8;
+    for (size_t c = 0; c < chunks; c++, in += w, out += 8) {
+        __m128i lo = _mm_loadu_si128((const __m128i *)in);
+        __m128i hi = _mm_loadu_si128((const __m128i *)(in + half));
+        __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
+        v = _mm256_and_si256(_mm256_srlv_epi32(_mm256_shuffle_epi8(v, shuf), shift), mask);
+        v = _mm256_add_epi32(v, one);
+        /* prefix sums within each half, then the low half's total added to
+         * the high half, then the docs before the chunk */
+        v = _mm256_add_epi32(v, _mm256_slli_si256(v, 4));
+        v = _mm256_add_epi32(v, _mm256_slli_si256(v, 8));
+        __m256i t = _mm256_shuffle_epi32(v, 0xff);
+        v = _mm256_add_epi32(v, _mm256_permute2x128_si256(t, t, 0x08));
+        v = _mm256_add_epi32(v, base);
+        _mm256_storeu_si256((__m256i *)out, v);
+        base = _mm256_permutevar8x32_epi32(v, last);
+    }
+    *prev = (uint32_t)_mm256_cvtsi256_si32(base);
+}
+
 static inline size_t avx2_reach(unsigned w) { return 4 * w / 8 + 16; }
 
 /* Width w unpacks with AVX2 on this CPU (compiled for it, or asked). */
@@ -515,4 +546,59 @@ uint64_t qc_prefix(const uint32_t *tf, uint32_t *start, size_t n)
     }
     start[n] = (uint32_t)total;
     return total;
+}
+
+long qc_unpack_docs(const uint8_t *in, const uint8_t *end, const uint8_t *lim, size_t n, unsigned w,
+                    int64_t prev, uint32_t *out)
+{
+    if (prev < -1 || prev > (int64_t)UINT32_MAX)
+        return -1;
+#if QC_AVX2
+    /* whole chunks fused, in 32 bits, where no sum can pass 2^32 and the
+     * last chunk's loads stay within lim */
+    size_t full = n / 8;
+    if (full && w >= 1 && use_avx2(w) && n <= QC_BLOCK && in && end >= in && lim >= end &&
+        qc_packed_size(n, w) <= (size_t)(end - in) &&
+        (full - 1) * w + avx2_reach(w) <= (size_t)(lim - in) &&
+        (uint64_t)(prev + 1) + ((uint64_t)n << w) <= UINT32_MAX) {
+        uint32_t p = (uint32_t)prev;   /* -1 wraps, and the first sum wraps back */
+        unpack_docs_avx2(in, out, full, w, &p);
+        if (full * 8 == n)
+            return (long)qc_packed_size(n, w);
+        /* the last (fewer than 8) values: chunks start on bytes */
+        uint32_t tail[8];
+        long k = qc_unpack_within(in + full * w, end, lim, n - full * 8, w, tail);
+        if (k < 0)
+            return -1;
+        for (size_t i = full * 8; i < n; i++)
+            out[i] = p += tail[i - full * 8] + 1;
+        return (long)(full * w) + k;
+    }
+#endif
+    long k = qc_unpack_within(in, end, lim, n, w, out);
+    if (k < 0)
+        return -1;
+    size_t i = 0;
+#if defined(__SSE2__)
+    if (w < 32 && (uint64_t)(prev + 1) + ((uint64_t)n << w) <= UINT32_MAX) {
+        __m128i one = _mm_set1_epi32(1), base = _mm_set1_epi32((int)(uint32_t)prev);
+        for (; i + 4 <= n; i += 4) {
+            __m128i v = _mm_add_epi32(_mm_loadu_si128((const __m128i *)(out + i)), one);
+            v = _mm_add_epi32(v, _mm_slli_si128(v, 4));
+            v = _mm_add_epi32(v, _mm_slli_si128(v, 8));
+            v = _mm_add_epi32(v, base);
+            _mm_storeu_si128((__m128i *)(out + i), v);
+            base = _mm_shuffle_epi32(v, 0xff);
+        }
+        if (i)
+            prev = out[i - 1];
+    }
+#endif
+    for (; i < n; i++) {
+        prev += (int64_t)out[i] + 1;
+        if (prev > (int64_t)UINT32_MAX)
+            return -1;
+        out[i] = (uint32_t)prev;
+    }
+    return k;
 }

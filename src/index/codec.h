@@ -91,6 +91,15 @@ void qc_add_one(uint32_t *v, size_t n);
  * read from damaged data may add up past 2^32; start[] then wraps). */
 uint64_t qc_prefix(const uint32_t *v, uint32_t *start, size_t n);
 
+/* A group of n doc gaps (qc_unpack_within's arguments) made doc numbers:
+ * out[i] = prev + (v[0] + 1) + ... + (v[i] + 1), where prev (>= -1) is the
+ * doc before the group (-1: none, the first doc is its gap). Returns the
+ * bytes consumed, or -1 for a group qc_unpack_within refuses, a prev out
+ * of range or a doc past 2^32 - 1. With AVX2 the unpacking and the sums
+ * are one pass. */
+long qc_unpack_docs(const uint8_t *in, const uint8_t *end, const uint8_t *lim, size_t n, unsigned w,
+                    int64_t prev, uint32_t *out);
+
 /* The obvious bit-at-a-time versions, kept as the oracle for the tests. */
 void qc_pack_slow(const uint32_t *v, size_t n, unsigned w, uint8_t *out);
 long qc_unpack_slow(const uint8_t *in, const uint8_t *end, size_t n, unsigned w, uint32_t *out);

@@ -1008,31 +1008,11 @@ int qx_decode_docs(qx_cursor *c, uint32_t i)
     uint32_t to = (i / QX_CHUNK + 1) * QX_CHUNK;
     if (to > c->n)
         to = c->n;
-    if (qc_unpack_within(c->dpk + (size_t)from / 8 * c->dw, c->tf_at, map_end(&c->seg->post), to - from, c->dw, c->docs + from) < 0)
+    int64_t prev = from ? (int64_t)c->docs[from - 1] : c->dprev;
+    if (qc_unpack_docs(c->dpk + (size_t)from / 8 * c->dw, c->tf_at, map_end(&c->seg->post), to - from, c->dw, prev,
+                       c->docs + from) < 0)
         return fail(c), -1;
-    /* gaps -> docs: doc[k] = doc[k-1] + gap[k] + 1, in 64 bits unless the
-     * sum cannot pass 2^32 */
-    int64_t d = from ? (int64_t)c->docs[from - 1] : c->dprev;
-    uint32_t k = from;
-#if defined(__SSE2__)
-    if (d >= 0 && c->dw < 32 && (uint64_t)d + (uint64_t)(to - from) * ((uint64_t)1 << c->dw) < ((uint64_t)1 << 32)) {
-        __m128i one = _mm_set1_epi32(1), base = _mm_set1_epi32((int)(uint32_t)d);
-        for (; k + 4 <= to; k += 4) {
-            __m128i v = _mm_add_epi32(_mm_loadu_si128((const __m128i *)(c->docs + k)), one);
-            v = _mm_add_epi32(v, _mm_slli_si128(v, 4));
-            v = _mm_add_epi32(v, _mm_slli_si128(v, 8));
-            v = _mm_add_epi32(v, base);
-            _mm_storeu_si128((__m128i *)(c->docs + k), v);
-            base = _mm_shuffle_epi32(v, 0xff);
-        }
-        if (k > from)
-            d = c->docs[k - 1];
-    }
-#endif
-    for (; k < to; k++) {
-        d += (int64_t)c->docs[k] + 1;
-        c->docs[k] = (uint32_t)d;
-    }
+    int64_t d = to > from ? (int64_t)c->docs[to - 1] : prev;
     /* below the units and the block's last doc, which the last one equals */
     if (d >= (int64_t)c->seg->nunits || (c->last != UINT32_MAX && d > (int64_t)c->last) ||
         (to == c->n && c->last != UINT32_MAX && d != (int64_t)c->last))
