@@ -196,6 +196,15 @@ static void check_case(const uint32_t *v, size_t n, unsigned w)
         for (size_t i = 0; i < n; i++)
             if (out[i] != v[i])
                 fail_msg("within, w %u n %zu slack %zu: out[%zu] = %u, want %u", w, n, slack, i, out[i], v[i]);
+        /* the same plus one (qc_unpack_counts) */
+        for (size_t i = 0; i < n; i++)
+            out[i] = 0xdeadbeef;
+        assert_int_equal(qc_unpack_counts(buf, buf + sz, buf + sz + slack, n, w, out), (long)sz);
+        for (size_t i = 0; i < n; i++)
+            if (out[i] != v[i] + 1)
+                fail_msg("counts, w %u n %zu slack %zu: out[%zu] = %u, want %u + 1", w, n, slack, i, out[i], v[i]);
+        if (sz > 0)
+            assert_int_equal(qc_unpack_counts(buf, buf + sz - 1, buf + sz + slack, n, w, out), -1);
         if (sz > 0)
             assert_int_equal(qc_unpack_within(buf, buf + sz - 1, buf + sz + slack, n, w, out), -1);
         if (slack && sz > 0)
@@ -560,7 +569,7 @@ static void test_pfor(void **state)
     }
 }
 
-/* qc_add_one and qc_prefix (SIMD where there is SSE2) against the obvious
+/* qc_add_one and qc_prefix (SSE2 or AVX2 where there are) against the obvious
  * loops: every count 0..128, small tfs, and values large enough to leave
  * the 32-bit fast path (damaged data), at random places. */
 static void test_prefix_oracle(void **state)

@@ -198,20 +198,21 @@ static const uint8_t avx2_shuf[QC_AVX2_MAXW + 1][32] = QC_AVX2_TABLE(QC_SHUF);
 static const uint32_t avx2_shift[QC_AVX2_MAXW + 1][8] = QC_AVX2_TABLE(QC_SHIFT);
 
 /* `chunks` chunks of 8 values of width w (1..QC_AVX2_MAXW) from `in`, which
- * must have avx2_reach(w) readable bytes from the last chunk's start. */
+ * must have avx2_reach(w) readable bytes from the last chunk's start, each
+ * plus `add`. */
 __attribute__((target("avx2")))
-static void unpack_avx2(const uint8_t *in, uint32_t *out, size_t chunks, unsigned w)
+static void unpack_avx2(const uint8_t *in, uint32_t *out, size_t chunks, unsigned w, uint32_t add)
 {
     const __m256i shuf = _mm256_loadu_si256((const __m256i *)avx2_shuf[w]);
     const __m256i shift = _mm256_loadu_si256((const __m256i *)avx2_shift[w]);
-    const __m256i mask = _mm256_set1_epi32((int)mask_of(w));
+    const __m256i mask = _mm256_set1_epi32((int)mask_of(w)), plus = _mm256_set1_epi32((int)add);
     size_t half = 4 * w / 8;
     for (size_t c = 0; c < chunks; c++, in += w, out += 8) {
         __m128i lo = _mm_loadu_si128((const __m128i *)in);
         __m128i hi = _mm_loadu_si128((const __m128i *)(in + half));
         __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
         v = _mm256_srlv_epi32(_mm256_shuffle_epi8(v, shuf), shift);
-        _mm256_storeu_si256((__m256i *)out, _mm256_and_si256(v, mask));
+        _mm256_storeu_si256((__m256i *)out, _mm256_add_epi32(_mm256_and_si256(v, mask), plus));
     }
 }
 
@@ -248,14 +249,50 @@ static void unpack_docs_avx2(const uint8_t *in, uint32_t *out, size_t chunks, un
 
 static inline size_t avx2_reach(unsigned w) { return 4 * w / 8 + 16; }
 
-/* Width w unpacks with AVX2 on this CPU (compiled for it, or asked). */
-static inline int use_avx2(unsigned w)
+/* This CPU has AVX2 (the build is for it, or the CPU says so). */
+static inline int have_avx2(void)
 {
 #if defined(__AVX2__)
-    return w <= QC_AVX2_MAXW;
+    return 1;
 #else
-    return w <= QC_AVX2_MAXW && __builtin_cpu_supports("avx2");
+    return __builtin_cpu_supports("avx2");
 #endif
+}
+
+/* Width w unpacks with AVX2. */
+static inline int use_avx2(unsigned w) { return w <= QC_AVX2_MAXW && have_avx2(); }
+
+/* qc_prefix 8 at a time (see there). */
+__attribute__((target("avx2")))
+static uint64_t prefix_avx2(const uint32_t *tf, uint32_t *start, size_t n)
+{
+    size_t i = 0;
+    uint64_t total = 0;
+    const __m256i last = _mm256_set1_epi32(7);
+    __m256i base = _mm256_setzero_si256(), any = _mm256_setzero_si256();
+    for (; i + 8 <= n; i += 8) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)(tf + i));
+        any = _mm256_or_si256(any, x);
+        __m256i inc = _mm256_add_epi32(x, _mm256_slli_si256(x, 4));
+        inc = _mm256_add_epi32(inc, _mm256_slli_si256(inc, 8));
+        __m256i t = _mm256_shuffle_epi32(inc, 0xff);
+        inc = _mm256_add_epi32(inc, _mm256_permute2x128_si256(t, t, 0x08));
+        _mm256_storeu_si256((__m256i *)(start + i), _mm256_add_epi32(base, _mm256_sub_epi32(inc, x)));
+        base = _mm256_add_epi32(base, _mm256_permutevar8x32_epi32(inc, last));
+    }
+    __m128i a = _mm_or_si128(_mm256_castsi256_si128(any), _mm256_extracti128_si256(any, 1));
+    a = _mm_or_si128(a, _mm_shuffle_epi32(a, 0x4e));
+    a = _mm_or_si128(a, _mm_shuffle_epi32(a, 0xb1));
+    if ((uint32_t)_mm_cvtsi128_si32(a) >> 24)
+        i = 0;
+    else
+        total = (uint32_t)_mm256_cvtsi256_si32(base);
+    for (; i < n; i++) {
+        start[i] = (uint32_t)total;
+        total += tf[i];
+    }
+    start[n] = (uint32_t)total;
+    return total;
 }
 #else
 #define QC_AVX2 0
@@ -293,14 +330,17 @@ long qc_unpack(const uint8_t *in, const uint8_t *end, size_t n, unsigned w, uint
     return qc_unpack_within(in, end, end, n, w, out);
 }
 
-long qc_unpack_within(const uint8_t *in, const uint8_t *end, const uint8_t *lim, size_t n, unsigned w, uint32_t *out)
+/* qc_unpack_within, each value plus `add` (0 or 1). */
+static long unpack_within(const uint8_t *in, const uint8_t *end, const uint8_t *lim, size_t n, unsigned w,
+                          uint32_t add, uint32_t *out)
 {
     if (w > 32 || n > QC_BLOCK)
         return -1;
     if (n == 0)
         return 0;
     if (w == 0) {
-        memset(out, 0, n * sizeof *out);
+        for (size_t i = 0; i < n; i++)
+            out[i] = add;
         return 0;
     }
     if (in == NULL || end < in || lim < end)
@@ -315,10 +355,17 @@ long qc_unpack_within(const uint8_t *in, const uint8_t *end, const uint8_t *lim,
     int simd = use_avx2(w);
     if (simd && avx2_reach(w) > reach)
         reach = avx2_reach(w);
-#define QC_RUN(src, dst, k) (simd ? unpack_avx2((src), (dst), (k), w) : fn((src), (dst), (k)))
+#define QC_RUN(src, dst, k) (simd ? unpack_avx2((src), (dst), (k), w, add) : fn((src), (dst), (k)))
 #else
+    int simd = 0;
 #define QC_RUN(src, dst, k) fn((src), (dst), (k))
 #endif
+    if (add && !simd) {   /* plain, then plus add */
+        long k = unpack_within(in, end, lim, n, w, 0, out);
+        if (k >= 0)
+            qc_add_one(out, n);
+        return k;
+    }
     size_t avail = (size_t)(lim - in);   /* readable bytes */
     size_t full = n / 8, rest = n % 8;
     size_t chunks = full + (rest != 0);
@@ -352,6 +399,16 @@ long qc_unpack_within(const uint8_t *in, const uint8_t *end, const uint8_t *lim,
     }
 #undef QC_RUN
     return (long)bytes;
+}
+
+long qc_unpack_within(const uint8_t *in, const uint8_t *end, const uint8_t *lim, size_t n, unsigned w, uint32_t *out)
+{
+    return unpack_within(in, end, lim, n, w, 0, out);
+}
+
+long qc_unpack_counts(const uint8_t *in, const uint8_t *end, const uint8_t *lim, size_t n, unsigned w, uint32_t *out)
+{
+    return unpack_within(in, end, lim, n, w, 1, out);
 }
 
 /* ------------------------------------------------------------- slow */
@@ -519,6 +576,10 @@ void qc_add_one(uint32_t *v, size_t n)
 
 uint64_t qc_prefix(const uint32_t *tf, uint32_t *start, size_t n)
 {
+#if QC_AVX2
+    if (have_avx2())
+        return prefix_avx2(tf, start, n);
+#endif
     size_t i = 0;
     uint64_t total = 0;
 #if defined(__SSE2__)

@@ -37,6 +37,10 @@ long qc_unpack(const uint8_t *in, const uint8_t *end, size_t n, unsigned w, uint
  * a group ending at its region's end otherwise takes. */
 long qc_unpack_within(const uint8_t *in, const uint8_t *end, const uint8_t *lim, size_t n, unsigned w, uint32_t *out);
 
+/* qc_unpack_within, each value plus one (counts stored minus one: tfs);
+ * with AVX2 in the same pass. */
+long qc_unpack_counts(const uint8_t *in, const uint8_t *end, const uint8_t *lim, size_t n, unsigned w, uint32_t *out);
+
 /* 1 when widths up to 25 unpack with AVX2 (x86-64, asked of the CPU at run
  * time; never in a build with -DQC_SIMD=0), 0 when every width is scalar. */
 int qc_simd(void);

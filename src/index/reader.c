@@ -1036,14 +1036,12 @@ void qx_decode_tfs(qx_cursor *c)
 {
     const uint8_t *p = c->tf_at;
     c->tfs_ok = 1;
-    long k = p && p < c->end ? qc_unpack_within(p + 1, c->end, map_end(&c->seg->post), c->n, *p, c->tfs) : -1;
+    long k = p && p < c->end ? qc_unpack_counts(p + 1, c->end, map_end(&c->seg->post), c->n, *p, c->tfs) : -1;
     if (k < 0) {
         for (uint32_t i = 0; i < QC_BLOCK; i++)
             c->tfs[i] = 1;
         fail(c);
-        return;
     }
-    qc_add_one(c->tfs, c->n);
 }
 
 static uint32_t fail(qx_cursor *c)
