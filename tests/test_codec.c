@@ -482,6 +482,16 @@ static void test_pareto_oracle(void **state)
  * read outside their buffer (the sanitizers check) and a damaged group
  * (indexes out of order or out of range, a zero or too wide high part, a
  * bad head) is refused. */
+/* A damaged group of 8 values in bad[0..len) is refused, whether its
+ * region ends with it or goes on (the exceptions' two walks). */
+static void refused(const uint8_t *bad, size_t len)
+{
+    uint32_t out[QC_BLOCK];
+    assert_int_equal(qc_pfor_unpack(bad, bad + len, 8, out), -1);
+    assert_int_equal(qc_pfor_unpack(bad, bad + QC_PFOR_MAX, 8, out), -1);
+    assert_int_equal(qc_pfor_size(bad, bad + QC_PFOR_MAX, 8), -1);
+}
+
 static void test_pfor(void **state)
 {
     (void)state;
@@ -522,6 +532,19 @@ static void test_pfor(void **state)
                 assert_int_equal(qc_pfor_unpack_within(t, t + len - 1, t + len + slack, n, out), -1);
             free(t);
         }
+        /* the group followed by more of its region (garbage): the fast
+         * walk of the exceptions, with no check of the end per byte */
+        {
+            size_t more = 6 * QC_BLOCK + (size_t)round % 7;
+            uint8_t *t = malloc(len + more);
+            memcpy(t, buf, len);
+            memset(t + len, 0xff, more);
+            memset(out, 0xA5, sizeof out);
+            assert_int_equal(qc_pfor_unpack(t, t + len + more, n, out), (long)len);
+            assert_memory_equal(out, v, n * sizeof *v);
+            assert_int_equal(qc_pfor_size(t, t + len + more, n), (long)len);
+            free(t);
+        }
         /* every truncation is refused */
         for (size_t cut = 0; cut < len; cut++) {
             uint8_t *t = malloc(cut ? cut : 1);   /* exactly cut bytes: the sanitizers see any overread */
@@ -538,24 +561,31 @@ static void test_pfor(void **state)
     assert_true(buf[0] & 0x80);
     assert_int_equal(buf[1], 2);
     size_t ex = 2 + qc_packed_size(8, buf[0] & 0x3f);   /* the first exception */
-    uint8_t bad[QC_PFOR_MAX];
+    uint8_t bad[QC_PFOR_MAX] = { 0 };
     memcpy(bad, buf, len);
     bad[ex] = 9;   /* index out of range */
-    assert_int_equal(qc_pfor_unpack(bad, bad + len, 8, out), -1);
+    refused(bad, len);
     memcpy(bad, buf, len);
     bad[ex] = 5;   /* indexes not increasing (5 then 5) */
-    assert_int_equal(qc_pfor_unpack(bad, bad + len, 8, out), -1);
+    refused(bad, len);
     memcpy(bad, buf, len);
     bad[ex + 1] = 0;   /* a zero high part */
-    assert_int_equal(qc_pfor_unpack(bad, bad + len, 8, out), -1);
+    refused(bad, len);
     memcpy(bad, buf, len);
     bad[0] |= 0x40;   /* a bitmap marker is not a patched group */
-    assert_int_equal(qc_pfor_unpack(bad, bad + len, 8, out), -1);
+    refused(bad, len);
+    memcpy(bad, buf, len);
+    memset(bad + ex + 1, 0xff, 6);   /* a high part's varint longer than 5 bytes */
+    refused(bad, len);
+    memset(bad + ex + 1, 0, 6);
     memcpy(bad, buf, len);
     bad[1] = 0;   /* exceptions announced, none counted */
-    assert_int_equal(qc_pfor_unpack(bad, bad + len, 8, out), -1);
+    refused(bad, len);
     uint8_t wide[] = { 0x80 | 30, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7 };
     assert_int_equal(qc_pfor_unpack(wide, wide + sizeof wide, 8, out), -1);   /* 7 << 30 overflows 32 bits */
+    uint8_t wide2[sizeof wide + 16] = { 0 };
+    memcpy(wide2, wide, sizeof wide);
+    assert_int_equal(qc_pfor_unpack(wide2, wide2 + sizeof wide2, 8, out), -1);   /* the same, the end far */
     /* random bytes: refused or decoded, never read outside */
     for (int round = 0; round < 20000; round++) {
         size_t n = 1 + pareto_rnd(&seed) % QC_BLOCK, l = pareto_rnd(&seed) % 64;

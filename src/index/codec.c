@@ -527,6 +527,38 @@ static long pfor_walk(const uint8_t *in, const uint8_t *end, const uint8_t *lim,
         return -1;
     p += packed;
     long last = -1;
+    /* every exception is at most 6 bytes (an index, a varint of up to 5):
+     * when that many remain for all of them, the one-byte varints (most)
+     * need no check of the end */
+    if ((size_t)(end - p) >= (size_t)ne * 6) {
+        for (unsigned e = 0; e < ne; e++) {
+            unsigned i = p[0];
+            uint32_t h = p[1];
+            if (h < 0x80)
+                p += 2;
+            else {
+                const uint8_t *q = p + 1;
+                uint64_t hh = 0;
+                for (unsigned sh = 0;; sh += 7, q++) {
+                    if (sh > 28)
+                        return -1;
+                    hh |= (uint64_t)(*q & 0x7f) << sh;
+                    if (!(*q & 0x80))
+                        break;
+                }
+                if ((hh << b) > 0xffffffffull)
+                    return -1;
+                h = (uint32_t)hh;
+                p = q + 1;
+            }
+            if ((long)i <= last || i >= n || h == 0 || ((uint64_t)h << b) > 0xffffffffull)
+                return -1;
+            last = i;
+            if (out)
+                out[i] |= h << b;
+        }
+        return (long)(p - in);
+    }
     for (unsigned e = 0; e < ne; e++) {
         if (p >= end || (long)*p <= last || *p >= n)
             return -1;
