@@ -7,7 +7,8 @@
  * for the host (AVX2 unpacking where the CPU has it), with codec.c built
  * with -DQC_LITTLE_ENDIAN=0 (the byte-wise loads and stores,
  * $(BUILD)/portable/) and with -DQC_SIMD=0 (the 64-bit loads without AVX2,
- * $(BUILD)/scalar/).
+ * $(BUILD)/scalar/). Also patched groups, the impacts' Pareto filter,
+ * and the cursor's varint reads (base.h) against qget_varint.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -631,6 +632,41 @@ static void test_prefix_oracle(void **state)
     }
 }
 
+/* The cursor's varint reads (inline one- and two-byte paths, base.h)
+ * against qget_varint, the loop they shortcut: random bytes with few or
+ * many continuation bits, every length from 0 (so truncations), read
+ * until the cursor fails or ends. */
+static void test_varint_cursor(void **state)
+{
+    (void)state;
+    rng_state = 4242;
+    uint8_t buf[16];
+    for (int round = 0; round < 200000; round++) {
+        size_t len = rnd32() % sizeof buf;
+        unsigned cont = rnd32() % 4;   /* how often a byte has its continuation bit */
+        for (size_t i = 0; i < len; i++)
+            buf[i] = (uint8_t)((rnd32() & 0x7f) | (rnd32() % 4 < cont ? 0x80 : 0));
+        uint8_t *b = exact_copy(buf, len);   /* no read past it (ASan) */
+        qcur c = qcur_make(b, len);
+        const uint8_t *p = b;
+        for (;;) {
+            uint64_t want = 0;
+            int bad = qget_varint(&p, b + len, &want);
+            uint64_t got = qcur_varint(&c);
+            if (bad) {
+                assert_false(c.ok);
+                break;
+            }
+            assert_true(c.ok);
+            assert_true(got == want);
+            assert_ptr_equal(c.p, p);
+            if (p == b + len)
+                break;
+        }
+        free(b);
+    }
+}
+
 int main(void)
 {
 #if defined(QC_LITTLE_ENDIAN) && !QC_LITTLE_ENDIAN
@@ -646,6 +682,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip_all_widths),
         cmocka_unit_test(test_large_values),
         cmocka_unit_test(test_roundtrip_random),
+        cmocka_unit_test(test_varint_cursor),
         cmocka_unit_test(test_stream),
         cmocka_unit_test(test_pareto_oracle),
         cmocka_unit_test(test_pfor),

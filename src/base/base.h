@@ -101,6 +101,11 @@ static inline uint64_t qcur_varint(qcur *c)
 {
     if (c->ok && c->p < c->end && *c->p < 0x80)
         return *c->p++;
+    if (c->ok && c->end - c->p >= 2 && c->p[1] < 0x80) {   /* two bytes (lengths in impacts) */
+        uint64_t v = (uint64_t)(c->p[0] & 0x7f) | (uint64_t)c->p[1] << 7;
+        c->p += 2;
+        return v;
+    }
     return qcur_varint_slow(c);
 }
 const uint8_t *qcur_bytes(qcur *c, size_t n);   /* NULL (and !ok) when fewer remain */
