@@ -1,8 +1,10 @@
 /*
  * codec.c — bit packing of postings integers (see codec.h): qc_width, the
- * fast qc_pack / qc_unpack, patched groups (qc_pfor_*: packed low bits
- * plus exceptions), the block-wide steps after unpacking (qc_add_one,
- * qc_prefix) and the bit-at-a-time oracles qc_pack_slow / qc_unpack_slow.
+ * fast qc_pack / qc_unpack, unpacking fused with the next step (doc gaps
+ * to docs: qc_unpack_docs; tfs plus one: qc_unpack_counts), patched groups
+ * (qc_pfor_*: packed low bits plus exceptions), the block-wide steps after
+ * unpacking (qc_add_one, qc_prefix) and the bit-at-a-time oracles
+ * qc_pack_slow / qc_unpack_slow.
  *
  * The fast paths work on chunks of 8 values: 8 values of width w occupy
  * exactly w bytes, so every chunk starts on a byte boundary and the bit
