@@ -199,6 +199,28 @@ static const pack_fn pack_table[33] = QC_TABLE(pack_);
 static const uint8_t avx2_shuf[QC_AVX2_MAXW + 1][32] = QC_AVX2_TABLE(QC_SHUF);
 static const uint32_t avx2_shift[QC_AVX2_MAXW + 1][8] = QC_AVX2_TABLE(QC_SHIFT);
 
+/* The 8 values of width w of the chunk at `in` (half = the byte of value
+ * 4: 4w / 8), each in its lane. */
+__attribute__((target("avx2"), always_inline))
+static inline __m256i chunk_avx2(const uint8_t *in, size_t half, __m256i shuf, __m256i shift, __m256i mask)
+{
+    __m128i lo = _mm_loadu_si128((const __m128i *)in);
+    __m128i hi = _mm_loadu_si128((const __m128i *)(in + half));
+    __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
+    return _mm256_and_si256(_mm256_srlv_epi32(_mm256_shuffle_epi8(v, shuf), shift), mask);
+}
+
+/* The inclusive prefix sums of v's 8 lanes: within each half, then the low
+ * half's total added to the high half. */
+__attribute__((target("avx2"), always_inline))
+static inline __m256i prefix8_avx2(__m256i v)
+{
+    v = _mm256_add_epi32(v, _mm256_slli_si256(v, 4));
+    v = _mm256_add_epi32(v, _mm256_slli_si256(v, 8));
+    __m256i t = _mm256_shuffle_epi32(v, 0xff);
+    return _mm256_add_epi32(v, _mm256_permute2x128_si256(t, t, 0x08));
+}
+
 /* `chunks` chunks of 8 values of width w (1..QC_AVX2_MAXW) from `in`, which
  * must have avx2_reach(w) readable bytes from the last chunk's start, each
  * plus `add`. */
@@ -209,13 +231,8 @@ static void unpack_avx2(const uint8_t *in, uint32_t *out, size_t chunks, unsigne
     const __m256i shift = _mm256_loadu_si256((const __m256i *)avx2_shift[w]);
     const __m256i mask = _mm256_set1_epi32((int)mask_of(w)), plus = _mm256_set1_epi32((int)add);
     size_t half = 4 * w / 8;
-    for (size_t c = 0; c < chunks; c++, in += w, out += 8) {
-        __m128i lo = _mm_loadu_si128((const __m128i *)in);
-        __m128i hi = _mm_loadu_si128((const __m128i *)(in + half));
-        __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
-        v = _mm256_srlv_epi32(_mm256_shuffle_epi8(v, shuf), shift);
-        _mm256_storeu_si256((__m256i *)out, _mm256_add_epi32(_mm256_and_si256(v, mask), plus));
-    }
+    for (size_t c = 0; c < chunks; c++, in += w, out += 8)
+        _mm256_storeu_si256((__m256i *)out, _mm256_add_epi32(chunk_avx2(in, half, shuf, shift, mask), plus));
 }
 
 /* The same, each value then made a doc number: out[k] = *prev + the sum of
@@ -231,18 +248,8 @@ static void unpack_docs_avx2(const uint8_t *in, uint32_t *out, size_t chunks, un
     __m256i base = _mm256_set1_epi32((int)*prev);
     size_t half = 4 * w / 8;
     for (size_t c = 0; c < chunks; c++, in += w, out += 8) {
-        __m128i lo = _mm_loadu_si128((const __m128i *)in);
-        __m128i hi = _mm_loadu_si128((const __m128i *)(in + half));
-        __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
-        v = _mm256_and_si256(_mm256_srlv_epi32(_mm256_shuffle_epi8(v, shuf), shift), mask);
-        v = _mm256_add_epi32(v, one);
-        /* prefix sums within each half, then the low half's total added to
-         * the high half, then the docs before the chunk */
-        v = _mm256_add_epi32(v, _mm256_slli_si256(v, 4));
-        v = _mm256_add_epi32(v, _mm256_slli_si256(v, 8));
-        __m256i t = _mm256_shuffle_epi32(v, 0xff);
-        v = _mm256_add_epi32(v, _mm256_permute2x128_si256(t, t, 0x08));
-        v = _mm256_add_epi32(v, base);
+        /* the chunk's sums, plus the docs before it */
+        __m256i v = _mm256_add_epi32(prefix8_avx2(_mm256_add_epi32(chunk_avx2(in, half, shuf, shift, mask), one)), base);
         _mm256_storeu_si256((__m256i *)out, v);
         base = _mm256_permutevar8x32_epi32(v, last);
     }
@@ -264,21 +271,18 @@ static inline int have_avx2(void)
 /* Width w unpacks with AVX2. */
 static inline int use_avx2(unsigned w) { return w <= QC_AVX2_MAXW && have_avx2(); }
 
-/* qc_prefix 8 at a time (see there). */
+/* qc_prefix's 32-bit part, 8 at a time (see there): the sum of the
+ * values before *i, where it stopped (0 when a value is 2^24 or more). */
 __attribute__((target("avx2")))
-static uint64_t prefix_avx2(const uint32_t *tf, uint32_t *start, size_t n)
+static uint64_t prefix_avx2(const uint32_t *tf, uint32_t *start, size_t n, size_t *at)
 {
     size_t i = 0;
-    uint64_t total = 0;
     const __m256i last = _mm256_set1_epi32(7);
     __m256i base = _mm256_setzero_si256(), any = _mm256_setzero_si256();
     for (; i + 8 <= n; i += 8) {
         __m256i x = _mm256_loadu_si256((const __m256i *)(tf + i));
         any = _mm256_or_si256(any, x);
-        __m256i inc = _mm256_add_epi32(x, _mm256_slli_si256(x, 4));
-        inc = _mm256_add_epi32(inc, _mm256_slli_si256(inc, 8));
-        __m256i t = _mm256_shuffle_epi32(inc, 0xff);
-        inc = _mm256_add_epi32(inc, _mm256_permute2x128_si256(t, t, 0x08));
+        __m256i inc = prefix8_avx2(x);
         _mm256_storeu_si256((__m256i *)(start + i), _mm256_add_epi32(base, _mm256_sub_epi32(inc, x)));
         base = _mm256_add_epi32(base, _mm256_permutevar8x32_epi32(inc, last));
     }
@@ -287,14 +291,8 @@ static uint64_t prefix_avx2(const uint32_t *tf, uint32_t *start, size_t n)
     a = _mm_or_si128(a, _mm_shuffle_epi32(a, 0xb1));
     if ((uint32_t)_mm_cvtsi128_si32(a) >> 24)
         i = 0;
-    else
-        total = (uint32_t)_mm256_cvtsi256_si32(base);
-    for (; i < n; i++) {
-        start[i] = (uint32_t)total;
-        total += tf[i];
-    }
-    start[n] = (uint32_t)total;
-    return total;
+    *at = i;
+    return i ? (uint32_t)_mm256_cvtsi256_si32(base) : 0;
 }
 #else
 #define QC_AVX2 0
@@ -610,31 +608,34 @@ void qc_add_one(uint32_t *v, size_t n)
 
 uint64_t qc_prefix(const uint32_t *tf, uint32_t *start, size_t n)
 {
-#if QC_AVX2
-    if (have_avx2())
-        return prefix_avx2(tf, start, n);
-#endif
     size_t i = 0;
     uint64_t total = 0;
-#if defined(__SSE2__)
-    /* 4 at a time in 32 bits; if a value is 2^24 or more (128 of them
-     * could then pass 2^32: damaged data) it is all done again one by one */
-    __m128i base = _mm_setzero_si128(), any = _mm_setzero_si128();
-    for (; i + 4 <= n; i += 4) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(tf + i));
-        any = _mm_or_si128(any, x);
-        __m128i inc = _mm_add_epi32(x, _mm_slli_si128(x, 4));
-        inc = _mm_add_epi32(inc, _mm_slli_si128(inc, 8));
-        _mm_storeu_si128((__m128i *)(start + i), _mm_add_epi32(base, _mm_sub_epi32(inc, x)));
-        base = _mm_add_epi32(base, _mm_shuffle_epi32(inc, 0xff));
-    }
-    any = _mm_or_si128(any, _mm_shuffle_epi32(any, 0x4e));
-    any = _mm_or_si128(any, _mm_shuffle_epi32(any, 0xb1));
-    if ((uint32_t)_mm_cvtsi128_si32(any) >> 24)
-        i = 0;
+#if QC_AVX2
+    if (have_avx2())
+        total = prefix_avx2(tf, start, n, &i);
     else
-        total = (uint32_t)_mm_cvtsi128_si32(base);
 #endif
+    {
+#if defined(__SSE2__)
+        /* 4 at a time in 32 bits; if a value is 2^24 or more (128 of them
+         * could then pass 2^32: damaged data) it is all done again one by one */
+        __m128i base = _mm_setzero_si128(), any = _mm_setzero_si128();
+        for (; i + 4 <= n; i += 4) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(tf + i));
+            any = _mm_or_si128(any, x);
+            __m128i inc = _mm_add_epi32(x, _mm_slli_si128(x, 4));
+            inc = _mm_add_epi32(inc, _mm_slli_si128(inc, 8));
+            _mm_storeu_si128((__m128i *)(start + i), _mm_add_epi32(base, _mm_sub_epi32(inc, x)));
+            base = _mm_add_epi32(base, _mm_shuffle_epi32(inc, 0xff));
+        }
+        any = _mm_or_si128(any, _mm_shuffle_epi32(any, 0x4e));
+        any = _mm_or_si128(any, _mm_shuffle_epi32(any, 0xb1));
+        if ((uint32_t)_mm_cvtsi128_si32(any) >> 24)
+            i = 0;
+        else
+            total = (uint32_t)_mm_cvtsi128_si32(base);
+#endif
+    }
     for (; i < n; i++) {
         start[i] = (uint32_t)total;
         total += tf[i];
