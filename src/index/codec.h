@@ -32,9 +32,10 @@ void qc_pack(const uint32_t *v, size_t n, unsigned w, uint8_t *out);
 long qc_unpack(const uint8_t *in, const uint8_t *end, size_t n, unsigned w, uint32_t *out);
 /* The same for a group that must lie in [in, end) but whose loads may read
  * on up to lim (>= end; the bytes after the group are readable, e.g. the
- * rest of a mapped file): a group that does not end within its loads' reach (up to 36 bytes) of lim
- * is decoded in place, without the zero-padded copy of its last bytes that
- * a group ending at its region's end otherwise takes. */
+ * rest of a mapped file): a group that does not end within its loads'
+ * reach (up to 36 bytes) of lim is decoded in place, without the
+ * zero-padded copy of its last bytes that a group ending at its region's
+ * end otherwise takes. */
 long qc_unpack_within(const uint8_t *in, const uint8_t *end, const uint8_t *lim, size_t n, unsigned w, uint32_t *out);
 
 /* qc_unpack_within, each value plus one (counts stored minus one: tfs);

@@ -904,10 +904,6 @@ static int decode_block(qx_cursor *c, const uint8_t *p, int64_t prev_doc, uint32
     return 0;
 }
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 /* Set bits of 8 bytes (no popcnt instruction assumed). */
 static inline uint32_t pop64(uint64_t v)
 {
