@@ -330,6 +330,16 @@ long qc_unpack(const uint8_t *in, const uint8_t *end, size_t n, unsigned w, uint
     return qc_unpack_within(in, end, end, n, w, out);
 }
 
+/* A group of n (1..QC_BLOCK) values of width w (1..32) lies in [in, end),
+ * and lim >= end: its bytes, or -1. */
+static long group_bytes(const uint8_t *in, const uint8_t *end, const uint8_t *lim, size_t n, unsigned w)
+{
+    if (in == NULL || end < in || lim < end)
+        return -1;
+    size_t bytes = qc_packed_size(n, w);
+    return bytes > (size_t)(end - in) ? -1 : (long)bytes;
+}
+
 /* qc_unpack_within, each value plus `add` (0 or 1). */
 static long unpack_within(const uint8_t *in, const uint8_t *end, const uint8_t *lim, size_t n, unsigned w,
                           uint32_t add, uint32_t *out)
@@ -343,10 +353,8 @@ static long unpack_within(const uint8_t *in, const uint8_t *end, const uint8_t *
             out[i] = add;
         return 0;
     }
-    if (in == NULL || end < in || lim < end)
-        return -1;
-    size_t bytes = qc_packed_size(n, w);
-    if (bytes > (size_t)(end - in))
+    long bytes = group_bytes(in, end, lim, n, w);
+    if (bytes < 0)
         return -1;
 
     unpack_fn fn = unpack_table[w];
@@ -533,29 +541,26 @@ static long pfor_walk(const uint8_t *in, const uint8_t *end, const uint8_t *lim,
     if ((size_t)(end - p) >= (size_t)ne * 6) {
         for (unsigned e = 0; e < ne; e++) {
             unsigned i = p[0];
-            uint32_t h = p[1];
+            uint64_t h = p[1];
             if (h < 0x80)
                 p += 2;
             else {
                 const uint8_t *q = p + 1;
-                uint64_t hh = 0;
+                h = 0;
                 for (unsigned sh = 0;; sh += 7, q++) {
                     if (sh > 28)
                         return -1;
-                    hh |= (uint64_t)(*q & 0x7f) << sh;
+                    h |= (uint64_t)(*q & 0x7f) << sh;
                     if (!(*q & 0x80))
                         break;
                 }
-                if ((hh << b) > 0xffffffffull)
-                    return -1;
-                h = (uint32_t)hh;
                 p = q + 1;
             }
-            if ((long)i <= last || i >= n || h == 0 || ((uint64_t)h << b) > 0xffffffffull)
+            if ((long)i <= last || i >= n || h == 0 || (h << b) > 0xffffffffull)
                 return -1;
             last = i;
             if (out)
-                out[i] |= h << b;
+                out[i] |= (uint32_t)(h << b);
         }
         return (long)(p - in);
     }
@@ -653,8 +658,7 @@ long qc_unpack_docs(const uint8_t *in, const uint8_t *end, const uint8_t *lim, s
     /* whole chunks fused, in 32 bits, where no sum can pass 2^32 and the
      * last chunk's loads stay within lim */
     size_t full = n / 8;
-    if (full && w >= 1 && use_avx2(w) && n <= QC_BLOCK && in && end >= in && lim >= end &&
-        qc_packed_size(n, w) <= (size_t)(end - in) &&
+    if (full && w >= 1 && use_avx2(w) && n <= QC_BLOCK && group_bytes(in, end, lim, n, w) >= 0 &&
         (full - 1) * w + avx2_reach(w) <= (size_t)(lim - in) &&
         (uint64_t)(prev + 1) + ((uint64_t)n << w) <= UINT32_MAX) {
         uint32_t p = (uint32_t)prev;   /* -1 wraps, and the first sum wraps back */
