@@ -6,6 +6,7 @@
     bench/ab.py --mode and --queries Q.tsv --index EIGHT --index ONE REV
     bench/ab.py --mode and --queries Q.tsv REV_A@DIR_A REV_B@DIR_B
     bench/ab.py --mode phrase --queries Q.tsv --cachegrind REV_A REV_B
+    bench/ab.py --mode phrase --queries Q.tsv REV%-DSWITCH=0 REV%-DSWITCH=1
 
 Each revision's build/libquarry.a (built in a detached worktree under
 $TMPDIR/quarry-ab/, `WORK` meaning this checkout's build as it is) is linked
@@ -15,7 +16,8 @@ times each (the first of a round turning from round to round), on one index
 and query set (or on each of several indexes given
 by --index, every revision on every index: one index built two ways, say;
 REV@DIR runs REV on DIR's index only: revisions of two format versions,
-each on an index it built):
+each on an index it built; REV%CFLAGS builds REV again with those CFLAGS,
+in a build directory of its own: variants behind a compile-time switch):
 one process per run opens the index,
 runs a warm-up pass and a timed pass (per query: parse, analysis, top-10
 search, fetching the 10 external ids). Per query the median and the minimum
@@ -47,6 +49,7 @@ the same commits (`git worktree remove DIR` drops one). Needs git, make, gcc and
 one line on stderr and exit status 2. Python 3 standard library only.
 """
 import argparse
+import hashlib
 import math
 import os
 import re
@@ -61,9 +64,31 @@ from scale import Fail, compile_driver, guarded, report, run  # noqa: E402  (ben
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def build(rev, work, peers):
-    """The driver linked against rev's libquarry.a: its path and a label."""
+def build(spec, work, peers):
+    """The driver linked against the libquarry.a of spec (REV, or
+    REV%CFLAGS): its path and a label."""
     os.makedirs(work, exist_ok=True)
+    rev, _sep, flags = spec.partition("%")
+    if flags:   # the same tree built again with the flags, in a build directory of their own
+        src, label, tag = build_tree(rev, work)
+        fl = hashlib.sha1(flags.encode()).hexdigest()[:8]
+        bdir = "build-cflags-" + fl
+        run(["make", "-C", src, "-j2", "BUILD=" + bdir, "CFLAGS=" + flags, bdir + "/libquarry.a"],
+            "make %s/libquarry.a with CFLAGS=%s at %s" % (bdir, flags, rev))
+        exe = os.path.join(work, "driver-%s-%s" % (tag, fl))
+        compile_driver(os.path.join(peers, "src", "quarry_peer.c"), src, exe, bdir)
+        return exe, "%s with %s" % (label, flags)
+    src, label, tag = build_tree(rev, work)
+    if rev != "WORK":
+        run(["make", "-C", src, "-j2", "build/libquarry.a"], "make build/libquarry.a at %s" % rev)
+    exe = os.path.join(work, "driver-" + tag)
+    compile_driver(os.path.join(peers, "src", "quarry_peer.c"), src, exe)
+    return exe, label
+
+
+def build_tree(rev, work):
+    """The source tree of rev (a worktree under work; WORK: this checkout),
+    its label and a tag naming it in file names."""
     if rev == "WORK":
         src, label = ROOT, "WORK (this checkout's build/)"
         if not os.path.isfile(os.path.join(ROOT, "build", "libquarry.a")):
@@ -76,10 +101,7 @@ def build(rev, work, peers):
         src, label = os.path.join(work, tag), "%s (%s)" % (rev, tag)
         if not os.path.isdir(src):
             run(["git", "-C", ROOT, "worktree", "add", "--detach", src, sha], "git worktree add %s" % src)
-        run(["make", "-C", src, "-j2", "build/libquarry.a"], "make build/libquarry.a at %s" % rev)
-    exe = os.path.join(work, "driver-" + tag)
-    compile_driver(os.path.join(peers, "src", "quarry_peer.c"), src, exe)
-    return exe, label
+    return src, label, tag
 
 
 def queries(path, each):
@@ -102,6 +124,7 @@ def main():
     ap = argparse.ArgumentParser(prog="bench/ab.py", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("revs", nargs="+", metavar="REV", help="git revisions (WORK: this checkout's build/ as it is); "
+                    "REV%%CFLAGS: built with those CFLAGS (a variant behind a compile-time switch); "
                     "REV@DIR: on DIR's index only")
     ap.add_argument("--mode", required=True, choices=("or", "and", "phrase"))
     ap.add_argument("--queries", required=True, help="QID<TAB>QUERY lines (words; --mode rewrites them)")

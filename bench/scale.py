@@ -740,11 +740,12 @@ def prepare_peers(p, args, want):
     return d
 
 
-def compile_driver(src, tree, exe):
+def compile_driver(src, tree, exe, build="build"):
     """The harness's quarry driver (src: its quarry_peer.c) linked against
-    the libquarry.a of checkout `tree` (the command of the harness's build.sh;
-    bench/ab.py builds one per commit with it)."""
-    lib = os.path.join(tree, "build", "libquarry.a")
+    the libquarry.a of checkout `tree` (in its build directory `build`; the
+    command of the harness's build.sh; bench/ab.py builds one per commit with
+    it)."""
+    lib = os.path.join(tree, build, "libquarry.a")
     run(["gcc", "-O2", "-std=gnu11", "-I" + os.path.join(tree, "include"), "-o", exe, src, lib,
          "-lstemmer", "-lutf8proc", "-lz", "-lm", "-pthread"],
         "compiling the quarry driver (%s against %s)" % (src, lib))
