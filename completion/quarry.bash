@@ -19,13 +19,13 @@ _quarry_options()
     delete) echo "-i --index --ids --strict --no-merge -q --quiet --help" ;;
     optimize) echo "-i --index --mem -q --quiet --help" ;;
     search) echo "-i --index -k --offset --passages --k1 --b --json --trec --queries --color --colour --plain" \
-                 "--expand --no-expand --fb-docs --fb-terms --fb-weight --exhaustive --algorithm --count" \
+                 "--expand --no-expand --fb-docs --fb-terms --fb-weight --exhaustive --algorithm --count --no-pairs" \
                  "--since --until --sort --collapse --no-collapse --explain --stats --exact-scores --no-pager" \
                  "-h --help" ;;
     stats)  echo "-i --index --terms --plain --queries -h --help" ;;
     verify) echo "-i --index --help" ;;
     dump)   echo "-i --index --term --limit --analyze --article --no-pager --help" ;;
-    bench)  echo "-i --index --queries -k --rounds --passages --exhaustive --algorithm --count --threads --help" ;;
+    bench)  echo "-i --index --queries -k --rounds --passages --exhaustive --algorithm --count --no-pairs --threads --help" ;;
     eval)   echo "--per-query --json --no-pager -h --help" ;;
     esac
 }

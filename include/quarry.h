@@ -272,6 +272,9 @@ typedef struct quarry_search_options {
     unsigned fb_terms;  /* expansion terms; default 20 */
     double fb_weight;   /* weight of the original query, 0..1; default 0.8 */
     int count;          /* 1: count every match exactly (prunes less: slower) */
+    int no_pairs;       /* 1: phrases are checked by their words' positions only, not read
+                           from the index's pair terms (FORMAT.md §pairs); the same results,
+                           slower: for comparisons. Default 0 */
     /* Dates (inside the search: a unit outside the range is no match, so the k
      * hits are the k best of those in range). Each is an ISO 8601 date or a
      * prefix of one, "YYYY[-MM[-DD[Thh[:mm[:ss]]]]]" (quarry_date_range); NULL:

@@ -5,7 +5,11 @@
  * QUARRY_ALGO_EXHAUSTIVE — the same passages and articles in the same
  * order with bit-identical scores — and a match count that is exact, or,
  * when flagged inexact, at least QUARRY_COUNT_EXACT and at most the exact
- * count. With count = 1 the count is always exact.
+ * count. With count = 1 the count is always exact. The indexes keep stop
+ * words, so they hold pair terms (FORMAT.md §pairs): the reference checks
+ * phrases by their words' positions (no_pairs), every algorithm and the
+ * exhaustive one read the pairs, and AUTO also runs without them.
+ * test_pairs checks the pair terms themselves, deletions included.
  *
  * Collections (each indexed with passages, and with --passages off):
  *   - generated: a Zipf vocabulary (stop words most frequent), 3000 base
@@ -107,6 +111,7 @@ static void check_one(checker *c, const char *q, int plain, unsigned k, int pass
     o.k1 = k1;
     o.b = b;
     o.algorithm = QUARRY_ALGO_EXHAUSTIVE;
+    o.no_pairs = 1;   /* the reference: phrases by their words' positions */
     quarry_results *ex = NULL;
     quarry_error err;
     int rc0 = quarry_search(c->ix, q, &o, &ex, &err);
@@ -115,14 +120,19 @@ static void check_one(checker *c, const char *q, int plain, unsigned k, int pass
         report(c, q, "exhaustive", "the exhaustive count is flagged inexact");
     if (rc0 == 0 && ex->n)
         c->with_hits++;
-    static const int algos[] = { QUARRY_ALGO_AUTO, QUARRY_ALGO_MAXSCORE, QUARRY_ALGO_BMW };
-    for (size_t ai = 0; ai < 4; ai++) {
-        int count = ai == 3;   /* AUTO again, counting exactly */
-        o.algorithm = algos[count ? 0 : ai];
+    /* each with the index's pair terms; then AUTO counting exactly, AUTO
+     * without pairs, and the exhaustive algorithm with pairs */
+    static const int algos[] = { QUARRY_ALGO_AUTO, QUARRY_ALGO_MAXSCORE, QUARRY_ALGO_BMW, QUARRY_ALGO_AUTO,
+                                 QUARRY_ALGO_AUTO, QUARRY_ALGO_EXHAUSTIVE };
+    for (size_t ai = 0; ai < sizeof algos / sizeof *algos; ai++) {
+        int count = ai == 3;
+        o.algorithm = algos[ai];
         o.count = count;
+        o.no_pairs = ai == 4;
         char cfg[160];
-        snprintf(cfg, sizeof cfg, "%s%s%s, %s hits, k %u, k1 %g b %g", plain ? "plain, " : "", algo_name(o.algorithm),
-                 count ? " count" : "", passages ? "passage" : "article", k, k1, b);
+        snprintf(cfg, sizeof cfg, "%s%s%s%s, %s hits, k %u, k1 %g b %g", plain ? "plain, " : "",
+                 o.algorithm == QUARRY_ALGO_EXHAUSTIVE ? "EXHAUSTIVE" : algo_name(o.algorithm), count ? " count" : "",
+                 o.no_pairs ? " no pairs" : "", passages ? "passage" : "article", k, k1, b);
         quarry_results *r = NULL;
         int rc = quarry_search(c->ix, q, &o, &r, &err);
         c->runs++;
@@ -222,6 +232,153 @@ static void check_index(const char *name, const char *dir, int passage_index, un
     quarry_close(c.ix);
     assert_int_equal(c.mismatches, 0);
     assert_true(c.pruned > 0);   /* the test means something only if pruning happened */
+}
+
+/* ------------------------------------------------------------ pair terms */
+
+typedef struct pairlist {
+    char **v;
+    size_t n, cap;
+} pairlist;
+
+static int on_pair(void *ctx, const uint8_t *term, uint32_t len, const qx_term *t)
+{
+    (void)t;
+    pairlist *p = ctx;
+    if (!memchr(term, ' ', len))
+        return 0;
+    if (p->n == p->cap) {
+        p->cap = p->cap ? p->cap * 2 : 256;
+        p->v = realloc(p->v, p->cap * sizeof *p->v);
+        assert_non_null(p->v);
+    }
+    p->v[p->n] = strndup((const char *)term, len);
+    assert_non_null(p->v[p->n]);
+    p->n++;
+    return 0;
+}
+
+/* Each pair term of the index (a sample of them) holds exactly the live
+ * units where its two words are a phrase: its live df summed over the
+ * segments is the exact count of the phrase checked by positions. */
+static unsigned check_pair_dfs(const char *dir, trng *r, unsigned most, unsigned *skipped)
+{
+    quarry_index *ix;
+    quarry_error err;
+    if (quarry_open(dir, &ix, &err))
+        fail_msg("quarry_open %s: %s", dir, err.msg);
+    pairlist p = { 0 };
+    for (size_t s = 0; s < ix->nseg; s++)
+        assert_int_equal(qx_each_term(&ix->seg[s], on_pair, &p, &err), 0);
+    assert_true(p.n > 0);
+    unsigned checked = 0;
+    for (size_t i = 0; i < p.n; i++) {
+        if (p.n > most && trng_below(r, (uint32_t)p.n) >= most)
+            continue;
+        const char *t = p.v[i];
+        size_t len = strlen(t);
+        uint64_t df = 0;
+        for (size_t s = 0; s < ix->nseg; s++) {
+            qx_term e;
+            int found = qx_lookup(&ix->seg[s], t, len, &e, &err);
+            assert_true(found >= 0);
+            if (found) {
+                int64_t del = qx_del_df(&ix->seg[s], t, len, e.df, &err);
+                assert_true(del >= 0);
+                df += e.df - (uint64_t)del;
+            }
+        }
+        char q[600];
+        snprintf(q, sizeof q, "\"%s\"", t);
+        /* the query's words must analyze to the pair's (stemming a stem may change it) */
+        const char *sp = strchr(t, ' ');
+        char **qt;
+        size_t nq;
+        assert_int_equal(quarry_query_terms(ix, q, 0, &qt, &nq, &err), 0);
+        int same = nq >= 1 && strlen(qt[0]) == (size_t)(sp - t) && memcmp(qt[0], t, (size_t)(sp - t)) == 0 &&
+                   strcmp(nq == 2 ? qt[1] : qt[0], sp + 1) == 0 && nq <= 2;
+        quarry_query_terms_free(qt);
+        if (!same) {
+            (*skipped)++;
+            continue;
+        }
+        quarry_search_options o;
+        quarry_search_options_init(&o);
+        o.count = 1;
+        o.no_pairs = 1;
+        o.k = 1;
+        o.passages = 1;
+        quarry_results *res;
+        if (quarry_search(ix, q, &o, &res, &err)) {   /* (every unit of a word deleted: refused) */
+            if (df)
+                fail_msg("search %s: %s", q, err.msg);
+            checked++;
+            continue;
+        }
+        if (res->matched != df)
+            fail_msg("pair term '%s': live df %llu, the phrase by positions is in %llu units", t,
+                     (unsigned long long)df, (unsigned long long)res->matched);
+        quarry_results_free(res);
+        checked++;
+    }
+    for (size_t i = 0; i < p.n; i++)
+        free(p.v[i]);
+    free(p.v);
+    quarry_close(ix);
+    return checked;
+}
+
+/* The pair terms themselves: made as the words are indexed (titles and
+ * bodies, passages and whole articles, several segments and their merge),
+ * counted by deletions as verify recounts them, and the phrases read
+ * through them identical to the phrases checked by positions (check_index
+ * after the deletions). */
+static void test_pairs(void **state)
+{
+    (void)state;
+    trng r;
+    trng_seed(&r, 77);
+    char *tmp = ttmp_make("algo-pairs");
+    char path[256], dir[256];
+    snprintf(path, sizeof path, "%s/gen.jsonl", tmp);
+    tcoll c = { 0 };
+    tcoll_generate(&c, &r, 800, "p");
+    tcoll_write(&c, 0, c.n, path);
+    for (int passages = 0; passages < 2; passages++) {
+        snprintf(dir, sizeof dir, "%s/ix%d", tmp, passages);
+        quarry_index_options o;
+        quarry_index_options_init(&o);
+        o.passages = passages;
+        o.passage_tokens = 32;
+        o.stopwords = "none";
+        o.mem_mb = 8;   /* several segments, merged */
+        quarry_writer *w = twriter_open(dir, &o);
+        quarry_error err;
+        const char *paths[] = { path };
+        if (quarry_writer_add_paths(w, paths, 1, &err) || quarry_writer_commit(w, &err))
+            fail_msg("indexing %s: %s", path, err.msg);
+        quarry_writer_close(w);
+        unsigned s1 = 0, s2 = 0, n1 = check_pair_dfs(dir, &r, 400, &s1);
+        /* a fifth of the articles deleted */
+        o.add = 1;
+        w = twriter_open(dir, &o);
+        for (size_t i = 0; i < c.n; i += 5)
+            if (quarry_writer_delete(w, c.d[i].id, &err) && err.code != QUARRY_ENOTFOUND)
+                fail_msg("delete %s: %s", c.d[i].id, err.msg);
+        if (quarry_writer_commit(w, &err))
+            fail_msg("commit: %s", err.msg);
+        quarry_writer_close(w);
+        if (quarry_verify(dir, &err))
+            fail_msg("verify %s: %s", dir, err.msg);
+        unsigned n2 = check_pair_dfs(dir, &r, 400, &s2);
+        print_message("      [pairs, %s] %u pair terms checked, %u after deletions (%u, %u whose words "
+                      "analyze to other terms)\n", passages ? "passages" : "whole articles", n1, n2, s1, s2);
+        assert_true(n1 > 4 * s1 && n2 > 4 * s2);
+        check_index(passages ? "pairs, deletions, passages" : "pairs, deletions, whole articles", dir, passages,
+                    queries_per_index() / 5 + 20, 13 + (uint64_t)passages);
+    }
+    tcoll_free(&c);
+    ttmp_remove(tmp);
 }
 
 /* ------------------------------------------------------------ tests */
@@ -508,6 +665,7 @@ int main(void)
         cmocka_unit_test(test_phrase_window),
         cmocka_unit_test(test_phrase_root),
         cmocka_unit_test(test_generated),
+        cmocka_unit_test(test_pairs),
         cmocka_unit_test(test_reuters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

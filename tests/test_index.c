@@ -33,6 +33,7 @@
 #include "quarry.h"
 #include "index/manifest.h"
 #include "index/reader.h"
+#include "analyze/analyze_int.h"   /* the default stop list: the common words of pair terms */
 
 /* ------------------------------------------------------------ helpers */
 
@@ -520,6 +521,7 @@ typedef struct truth {
     uint32_t *ulen;
     size_t nunits, capu;
     uint64_t tokens, postings;
+    uint64_t pair_positions;   /* the pair terms' (positions holds them too) */
     uint32_t *order;   /* term indexes sorted by term */
 } truth;
 
@@ -626,10 +628,29 @@ static void truth_token(truth *tr, uint32_t unit, const char *s, size_t n, uint3
     t->pos[t->npos++] = pos;
 }
 
-/* Words of the generated texts: runs of a-z (everything else separates). */
+/* Is the word a stop word of the default list as these indexes analyze
+ * it (no stemming, an English possessive 's dropped: "let's" is "let")?
+ * The common words of the pair terms. */
+static int stop_word(const char *s, size_t n)
+{
+    for (size_t i = 0; i < qa_default_nstopwords; i++) {
+        const char *w = qa_default_stopwords[i];
+        size_t l = strlen(w);
+        if (l >= 3 && w[l - 2] == '\'' && w[l - 1] == 's')
+            l -= 2;
+        if (l == n && memcmp(w, s, n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Words of the generated texts: runs of a-z (everything else separates);
+ * with them the pair terms (index/FORMAT.md §pairs) of each two adjacent
+ * words one of which is a stop word, at the first one's position. */
 static uint32_t truth_words(truth *tr, uint32_t unit, const char *s, size_t len, uint32_t pos)
 {
-    size_t i = 0;
+    size_t i = 0, pi = 0, pn = 0;
+    int pstop = 0;
     while (i < len) {
         if (s[i] < 'a' || s[i] > 'z') {
             i++;
@@ -639,6 +660,18 @@ static uint32_t truth_words(truth *tr, uint32_t unit, const char *s, size_t len,
         while (j < len && s[j] >= 'a' && s[j] <= 'z')
             j++;
         truth_token(tr, unit, s + i, j - i, pos++);
+        int stop = stop_word(s + i, j - i);
+        if (pn && (stop || pstop) && pn + 1 + (j - i) <= QA_MAX_PAIR) {
+            char pair[QA_MAX_PAIR];
+            memcpy(pair, s + pi, pn);
+            pair[pn] = ' ';
+            memcpy(pair + pn + 1, s + i, j - i);
+            truth_token(tr, unit, pair, pn + 1 + (j - i), pos - 2);
+            tr->pair_positions++;
+        }
+        pi = i;
+        pn = j - i;
+        pstop = stop;
         i = j;
     }
     return pos;
@@ -790,7 +823,7 @@ static void check_postings(const char *dir, const truth *tr, int passage_mode)
     assert_int_equal(in.terms, tr->n);
     assert_int_equal(in.postings, tr->postings);
     assert_int_equal(in.tokens, tr->tokens);
-    assert_int_equal(in.positions, tr->tokens);
+    assert_int_equal(in.positions, tr->tokens + tr->pair_positions);
     assert_int_equal(in.passage_mode, passage_mode);
     assert_string_equal(in.stemmer, "none");
     for (uint32_t u = 0; u < tr->nunits; u++)
@@ -901,7 +934,7 @@ static void check_postings(const char *dir, const truth *tr, int passage_mode)
             }
         }
     }
-    assert_int_equal(positions, tr->tokens);
+    assert_int_equal(positions, tr->tokens + tr->pair_positions);
 
     /* absent terms: before the first, after the last, between neighbours */
     expect_absent(ix, tr, "a");

@@ -45,6 +45,7 @@
 #include <zlib.h>
 
 #include "quarry.h"
+#include "index/reader.h"
 #include "query/parse.h"
 #include "support/qtest.h"
 
@@ -240,6 +241,7 @@ typedef struct ounit {
 
 typedef struct model {
     dict d;
+    dict pairs;      /* the index's pair terms (FORMAT.md §pairs), counted only */
     ounit *u;
     uint32_t nu, capu;
     uint32_t narts;
@@ -285,6 +287,16 @@ static void model_add_unit(model *m, quarry_index *ix, uint32_t article, const c
         assert_int_equal(quarry_analyze(ix, title, strlen(title), on_tok, &v, &err), 0);
     v.off = BODY_OFF;
     assert_int_equal(quarry_analyze(ix, text, len, on_tok, &v, &err), 0);
+    /* the pair terms, from the tokens in order (their words adjacent, one common) */
+    for (size_t i = 1; qa_pairs(ix->an) && i < v.n; i++) {
+        const char *a = m->d.s[v.term[i - 1]], *b = m->d.s[v.term[i]];
+        size_t la = m->d.len[v.term[i - 1]], lb = m->d.len[v.term[i]];
+        char pair[QA_MAX_PAIR];
+        size_t pn;
+        if (v.pos[i] == v.pos[i - 1] + 1 && (qa_common(ix->an, a, la, qhash(a, la)) || qa_common(ix->an, b, lb, qhash(b, lb))) &&
+            (pn = qa_pair_term(pair, a, la, b, lb)))
+            dict_add(&m->pairs, pair, pn);
+    }
     uint64_t *k = xmalloc(v.n * sizeof *k);
     for (size_t i = 0; i < v.n; i++)
         k[i] = (uint64_t)v.term[i] << 32 | v.pos[i];
@@ -324,7 +336,7 @@ static void model_finish(model *m, quarry_index *ix)
     assert_int_equal(info.passages, m->nu);
     assert_int_equal(info.articles, m->narts);
     assert_int_equal(info.tokens, m->total);
-    assert_int_equal(info.terms, m->d.n);
+    assert_int_equal(info.terms, m->d.n + m->pairs.n);
     assert_true(fabs(info.avg_len - m->avgdl) <= 1e-12 * m->avgdl);
 }
 
@@ -359,6 +371,7 @@ static void model_free(model *m)
     free(m->u);
     free(m->norm);
     dict_free(&m->d);
+    dict_free(&m->pairs);
     memset(m, 0, sizeof *m);
 }
 

@@ -139,6 +139,7 @@ struct qa_analyzer {
     char *stop_source;                  /* "default", "none" or "file:PATH" */
     char *desc;                         /* qa_stopwords_desc */
     qa_stopset stops;
+    qa_stopset common;                  /* qa_common: empty when the index has no word pairs */
     struct sb_stemmer *stemmer;         /* NULL for QA_STEM_NONE */
     int use_cache;
     qa_cache cache;

@@ -79,6 +79,47 @@ static int parse_stemmer(const char *s, enum qa_stemmer_kind *kind)
 }
 
 /* Builds the analyzer; takes ownership of *stops (freed on failure). */
+/* The common words of an analyzer that removes no stop words: the default
+ * stop list analyzed (stemmed) as its terms are. */
+static int common_build(qa_analyzer *a, quarry_error *err)
+{
+    size_t n = qa_default_nstopwords;
+    char *pool = qmalloc(n * (QA_MAX_TERM + 1));
+    const char **words = qmalloc(n * sizeof *words);
+    uint32_t *lens = qmalloc(n * sizeof *lens);
+    int rc = pool && words && lens ? 0 : QUARRY_ENOMEM;
+    for (size_t i = 0; i < n && !rc; i++) {
+        char *out = pool + i * (QA_MAX_TERM + 1);
+        const char *w = qa_default_stopwords[i];
+        if (qa_term_uncached(a, w, (uint32_t)strlen(w), 0, out, &lens[i]) != 1)
+            rc = QUARRY_ENOMEM;   /* (no stop words: every word is a term) */
+        words[i] = out;
+    }
+    if (!rc)
+        rc = qa_stopset_build(&a->common, words, lens, n);
+    free(pool);
+    free(words);
+    free(lens);
+    return rc ? qerr_set(err, QUARRY_ENOMEM, "out of memory creating the analyzer") : 0;
+}
+
+int qa_pairs(const qa_analyzer *a) { return a->common.n > 0; }
+
+int qa_common(const qa_analyzer *a, const char *t, size_t n, uint64_t h)
+{
+    return qa_stopset_has(&a->common, t, n, h);
+}
+
+size_t qa_pair_term(char *out, const char *a, size_t na, const char *b, size_t nb)
+{
+    if (na + 1 + nb > QA_MAX_PAIR)
+        return 0;
+    memcpy(out, a, na);
+    out[na] = QA_PAIR_SEP;
+    memcpy(out + na + 1, b, nb);
+    return na + 1 + nb;
+}
+
 static int make(const char *language, enum qa_stemmer_kind kind, const char *source,
                 qa_stopset *stops, qa_analyzer **out, quarry_error *err)
 {
@@ -108,6 +149,8 @@ static int make(const char *language, enum qa_stemmer_kind kind, const char *sou
         return qerr_set(err, QUARRY_ENOMEM, "out of memory creating the analyzer");
     }
     int rc = qa_stemmer_open(a->language, kind, &a->stemmer, err);
+    if (!rc && strcmp(source, "none") == 0)
+        rc = common_build(a, err);
     if (rc) {
         qa_close(a);
         return rc;
@@ -177,6 +220,7 @@ void qa_close(qa_analyzer *a)
         return;
     qa_stemmer_close(a->stemmer);
     qa_stopset_free(&a->stops);
+    qa_stopset_free(&a->common);
     qa_cache_free(&a->cache);
     free(a->stop_source);
     free(a->desc);

@@ -88,6 +88,7 @@ int cli_bench(int argc, char **argv)
         { "rounds", required_argument, 0, 'r' }, { "passages", no_argument, 0, 'p' },
         { "exhaustive", no_argument, 0, 'x' },  { "algorithm", required_argument, 0, 'a' },
         { "count", no_argument, 0, 'c' },       { "threads", required_argument, 0, 't' },
+        { "no-pairs", no_argument, 0, 'P' },
         { "help", no_argument, 0, 'h' },        { 0, 0, 0, 0 },
     };
     int c;
@@ -113,19 +114,22 @@ int cli_bench(int argc, char **argv)
                 return 2;
             break;
         case 'c': so.count = 1; break;
+        case 'P': so.no_pairs = 1; break;
         case 't':
             if ((threads = cli_parse_uint("--threads", optarg, 1, 256)) < 0)
                 return 2;
             break;
         case 'h':
             puts("usage: quarry bench [-i DIR] --queries FILE [-k N] [--rounds N] [--passages]\n"
-                 "                    [--algorithm NAME | --exhaustive] [--count] [--threads N]\n\n"
+                 "                    [--algorithm NAME | --exhaustive] [--count] [--no-pairs] [--threads N]\n\n"
                  "Runs every query of FILE (one query a line, or qid<TAB>query) once to warm up, then\n"
                  "--rounds times (default 5), and prints the mean and percentiles of the latency per\n"
                  "query and the throughput, from the median round. On a terminal, also a histogram\n"
                  "of the latencies (buckets 1-2-5 µs, ms, s).\n\n"
                  "  --algorithm NAME  auto (default), maxscore, bmw or exhaustive (as --exhaustive)\n"
                  "  --count           count every match exactly (prunes less)\n"
+                 "  --no-pairs        phrases by their words' positions only, not by the index's pair\n"
+                 "                    terms (the same results; to measure what the pairs save)\n"
                  "  --threads N       N threads search the one open index at once, each taking the\n"
                  "                    next query (default 1); the throughput is that of all of them");
             return 0;

@@ -102,6 +102,8 @@ static const char usage_text[] =
     "      --count         count every match exactly; by default the count is\n"
     "                      exact up to 1000 and shown as N+ past that, which\n"
     "                      lets the search skip what cannot enter the top k\n"
+    "      --no-pairs      check phrases by their words' positions only, not by\n"
+    "                      the index's pair terms (the same hits, slower)\n"
     "      --no-pager      never page the output (on a terminal it goes through\n"
     "                      $QUARRY_PAGER, else $PAGER, else less -R; LESS=FRX\n"
     "                      when LESS is unset; an empty or \"cat\" pager is none)\n"
@@ -141,7 +143,7 @@ static const char usage_text[] =
 
 enum {
     OPT_OFFSET = 1000, OPT_PASSAGES, OPT_K1, OPT_B, OPT_JSON, OPT_TREC, OPT_QUERIES,
-    OPT_COLOR, OPT_EXHAUSTIVE, OPT_ALGORITHM, OPT_COUNT, OPT_PLAIN, OPT_EXPAND, OPT_NO_EXPAND, OPT_FB_DOCS, OPT_FB_TERMS, OPT_FB_WEIGHT,
+    OPT_COLOR, OPT_EXHAUSTIVE, OPT_ALGORITHM, OPT_COUNT, OPT_NO_PAIRS, OPT_PLAIN, OPT_EXPAND, OPT_NO_EXPAND, OPT_FB_DOCS, OPT_FB_TERMS, OPT_FB_WEIGHT,
     OPT_NO_PAGER, OPT_SINCE, OPT_UNTIL, OPT_SORT, OPT_COLLAPSE, OPT_NO_COLLAPSE, OPT_EXPLAIN, OPT_STATS, OPT_EXACT_SCORES
 };
 
@@ -159,6 +161,7 @@ static const struct option long_options[] = {
     { "exhaustive", no_argument, NULL, OPT_EXHAUSTIVE },
     { "algorithm", required_argument, NULL, OPT_ALGORITHM },
     { "count", no_argument, NULL, OPT_COUNT },
+    { "no-pairs", no_argument, NULL, OPT_NO_PAIRS },
     { "plain", no_argument, NULL, OPT_PLAIN },
     { "expand", no_argument, NULL, OPT_EXPAND },
     { "no-expand", no_argument, NULL, OPT_NO_EXPAND },
@@ -607,6 +610,9 @@ int cli_search(int argc, char **argv)
             break;
         case OPT_COUNT:
             so.count = 1;
+            break;
+        case OPT_NO_PAIRS:
+            so.no_pairs = 1;
             break;
         case OPT_NO_PAGER:
             pg.off = 1;

@@ -120,6 +120,10 @@ typedef struct recount {
     qdl_set unit;             /* the unit's own terms (a scratch table) */
     uint64_t tokens;
     int oom;
+    const qa_analyzer *an;    /* its pair terms too (qa_pairs), as segw.c makes them: */
+    char prev[QA_MAX_TERM];   /* the token before, in the title or the body */
+    uint32_t prev_len, prev_pos;
+    int prev_common, prev_valid;
 } recount;
 
 static int on_token(void *ctx, const qa_token *t)
@@ -130,6 +134,22 @@ static int on_token(void *ctx, const qa_token *t)
         r->oom = 1;
         return 1;
     }
+    if (!qa_pairs(r->an) || t->len > QA_MAX_TERM)
+        return 0;
+    int common = qa_common(r->an, t->term, t->len, qhash(t->term, t->len));
+    if (r->prev_valid && t->pos == r->prev_pos + 1 && (common || r->prev_common)) {
+        char pair[QA_MAX_PAIR];
+        size_t n = qa_pair_term(pair, r->prev, r->prev_len, t->term, t->len);
+        if (n && add_count(&r->unit, pair, (uint32_t)n, 1)) {
+            r->oom = 1;
+            return 1;
+        }
+    }
+    memcpy(r->prev, t->term, t->len);
+    r->prev_len = t->len;
+    r->prev_pos = t->pos;
+    r->prev_common = common;
+    r->prev_valid = 1;
     return 0;
 }
 
@@ -145,6 +165,7 @@ int qdl_delete_article(qdl_set *d, qx_tcache *tc, const qx_seg *s, uint32_t a, q
     recount rc2;
     memset(&rc2, 0, sizeof rc2);
     rc2.d = d;
+    rc2.an = an;
     qbuf text;
     qbuf_init(&text);
     for (uint32_t u = r.first_unit; u < r.first_unit + r.nunits && !rc; u++) {
@@ -157,8 +178,10 @@ int qdl_delete_article(qdl_set *d, qx_tcache *tc, const qx_seg *s, uint32_t a, q
         if (rc2.unit.tab)
             memset(rc2.unit.tab, 0, (rc2.unit.mask + 1) * sizeof *rc2.unit.tab);
         qbuf_reset(&rc2.unit.strs);
-        if (qa_analyze(an, r.title, r.title_len, 0, on_token, &rc2, NULL) ||
-            qa_analyze(an, (const char *)text.p, text.len, 0, on_token, &rc2, NULL)) {
+        rc2.prev_valid = 0;
+        int bad = qa_analyze(an, r.title, r.title_len, 0, on_token, &rc2, NULL);
+        rc2.prev_valid = 0;   /* (no pair from the title into the body) */
+        if (bad || qa_analyze(an, (const char *)text.p, text.len, 0, on_token, &rc2, NULL)) {
             rc = qerr_set(err, QUARRY_ENOMEM, "out of memory");
             break;
         }

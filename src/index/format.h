@@ -15,7 +15,7 @@
 #include "base/base.h"
 
 #define QF_MAGIC "QRRY"
-#define QF_VERSION 5u
+#define QF_VERSION 6u
 #define QF_HEADER 16u
 #define QF_FOOTER 4u
 

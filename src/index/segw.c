@@ -218,8 +218,48 @@ static int id_add(qsw *w, const char *id, size_t len, uint32_t file, uint64_t li
 
 /* ------------------------------------------------------------ articles */
 
-int qsw_add(qsw *w, qb_batch *b, const qb_doc *d, uint32_t file, const char *const *names, quarry_error *err)
+/* The last token of a unit's title or body, for the pair it may make with
+ * the next (add_pair). */
+typedef struct pair_prev {
+    const char *term;
+    uint32_t len, pos;
+    uint64_t hash;
+    int common, valid;
+} pair_prev;
+
+/* The inverter's hash of a pair term, from its words' (qhash): known
+ * before the pair is written out, so that its table slot is fetched
+ * ahead as the words' are. Only the inverter sees it. */
+static inline uint64_t pair_hash(uint64_t a, uint64_t b)
 {
+    uint64_t h = a * 0x9E3779B97F4A7C15ull ^ (b + 0x632BE59BD9B4E019ull);
+    h ^= h >> 32;
+    h *= 0xD6E8FEB86659FD93ull;
+    return h ^ (h >> 32);
+}
+
+/* Adds the pair term of p's token and the token (t, len, hash, pos) when
+ * they are adjacent and one of them is common (qa_pairs), then makes the
+ * token p. */
+static int add_pair(qsw *w, uint32_t unit, pair_prev *p, const char *t, uint32_t len, uint64_t hash, int common,
+                    uint32_t pos)
+{
+    if (p->valid && pos == p->pos + 1 && (common || p->common)) {
+        char pair[QA_MAX_PAIR];
+        size_t n = qa_pair_term(pair, p->term, p->len, t, len);
+        if (n && qi_add(w->inv, unit, pair, (uint32_t)n, pair_hash(p->hash, hash), p->pos))
+            return -1;
+    }
+    *p = (pair_prev){ t, len, pos, hash, common, 1 };
+    return 0;
+}
+
+_Static_assert(QA_MAX_PAIR <= QF_MAX_TERM, "a pair term fits the dictionary");
+
+int qsw_add(qsw *w, const qa_analyzer *an, qb_batch *b, const qb_doc *d, uint32_t file, const char *const *names,
+            quarry_error *err)
+{
+    int pairs = qa_pairs(an);
     const char *bytes = (const char *)b->bytes.p;
     const char *terms = (const char *)b->terms.p;
     if (w->nunits > UINT32_MAX - 1000000 - d->nsp)
@@ -252,20 +292,36 @@ int qsw_add(qsw *w, qb_batch *b, const qb_doc *d, uint32_t file, const char *con
         for (size_t k = 0; k < d->ntitle; k++)
             if (qi_add_term(w->inv, unit, toks[k].id, toks[k].pos))
                 goto oom;
+        pair_prev prev = { 0 };   /* the title's pairs, then the body's */
+        for (size_t k = 0; pairs && k < d->ntitle; k++) {
+            const char *t = terms + toks[k].off;
+            uint64_t h = qhash(t, toks[k].len);
+            if (add_pair(w, unit, &prev, t, toks[k].len, h, qa_common(an, t, toks[k].len, h), toks[k].pos))
+                goto oom;
+        }
+        prev.valid = 0;
         /* the terms' hashes first, a window at a time (once: for the
          * inverter and both fingerprints), so that each term's slot in the
          * inverter's table is fetched from memory a few terms ahead of its
          * lookup */
         uint64_t ufp = QU_FP_SEED, hash[256];
+        uint8_t common[256];   /* with pairs: is token k common */
         for (size_t from = starts[i]; from < starts[i + 1]; from += 256) {
             size_t n = starts[i + 1] - from < 256 ? starts[i + 1] - from : 256;
             for (size_t k = 0; k < n; k++)
                 hash[k] = qhash(terms + toks[from + k].off, toks[from + k].len);
+            for (size_t k = 0; pairs && k < n; k++)
+                common[k] = (uint8_t)qa_common(an, terms + toks[from + k].off, toks[from + k].len, hash[k]);
             for (size_t k = 0; k < n; k++) {
                 const qb_tok *tk = &toks[from + k];
-                if (k + PREFETCH < n)
-                    qi_prefetch(w->inv, hash[k + PREFETCH]);
-                if (qi_add(w->inv, unit, terms + tk->off, tk->len, hash[k], tk->pos))
+                size_t f = k + PREFETCH;
+                if (f < n) {
+                    qi_prefetch(w->inv, hash[f]);
+                    if (pairs && (common[f] || common[f - 1]))   /* (f - 1 >= k: in the window) */
+                        qi_prefetch(w->inv, pair_hash(hash[f - 1], hash[f]));
+                }
+                if (qi_add(w->inv, unit, terms + tk->off, tk->len, hash[k], tk->pos) ||
+                    (pairs && add_pair(w, unit, &prev, terms + tk->off, tk->len, hash[k], common[k], tk->pos)))
                     goto oom;
                 ufp = qu_fp_add(ufp, hash[k], tk->len);
                 afp = qu_fp_add(afp, hash[k], tk->len);

@@ -41,11 +41,12 @@ int qsw_begin(qsw *w, uint64_t id, quarry_error *err);
 int qsw_active(const qsw *w);
 
 /* Adds analyzed document d of batch b, from input file `file` (an index
- * into the writer's file names, for messages) at `line`. QUARRY_EINPUT for
+ * into the writer's file names, for messages) at `line`, with the pair
+ * terms of analyzer `an` when it has them (qa_pairs). QUARRY_EINPUT for
  * a duplicate id in this segment (the message names both places, through
  * names[]). */
-int qsw_add(qsw *w, qb_batch *b, const qb_doc *d, uint32_t file, const char *const *names,
-            quarry_error *err);
+int qsw_add(qsw *w, const qa_analyzer *an, qb_batch *b, const qb_doc *d, uint32_t file,
+            const char *const *names, quarry_error *err);
 
 /* The segment's memory has reached its budget: finish it. */
 int qsw_full(const qsw *w);

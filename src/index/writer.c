@@ -479,7 +479,7 @@ static int add_docs(worker *k, const raw_batch *rb, quarry_error *err)
                          err)))
             break;
         const qb_doc *bd = &k->b.docs[0];
-        if ((rc = qsw_add(k->sw, &k->b, bd, d->file, (const char *const *)w->files, err)))
+        if ((rc = qsw_add(k->sw, k->an, &k->b, bd, d->file, (const char *const *)w->files, err)))
             break;
         if ((rc = note_replaced(k, bytes + d->id, err)))
             break;

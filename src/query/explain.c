@@ -60,31 +60,36 @@ static void add_clause(ex *e, const qn_node *n, uint32_t tf, double norm, double
     quarry_explain_clause *c = &e->cl[e->ncl];
     memset(c, 0, sizeof *c);
     c->text = (const char *)(uintptr_t)e->text.len;   /* an offset until the end */
+    /* the words (a phrase read by its pair terms keeps them apart) */
+    size_t nw = n->words ? n->nwords : n->nterms;
+    char *const *words = n->words ? n->words : n->terms;
+    const uint32_t *relpos = n->words ? n->wrelpos : n->relpos;
+    const uint64_t *df = n->words ? n->wdf : n->df;
     if (n->field == QQ_FIELD_TITLE)
         qbuf_printf(&e->text, "title:");
-    if (n->nterms > 1)
+    if (nw > 1)
         qbuf_putc(&e->text, '"');
-    for (size_t i = 0; i < n->nterms; i++)
-        qbuf_printf(&e->text, "%s%s", i ? " " : "", n->terms[i]);
-    if (n->nterms > 1)
+    for (size_t i = 0; i < nw; i++)
+        qbuf_printf(&e->text, "%s%s", i ? " " : "", words[i]);
+    if (nw > 1)
         qbuf_putc(&e->text, '"');
     qbuf_putc(&e->text, 0);
     c->title = n->field == QQ_FIELD_TITLE;
-    c->nwords = n->nterms;
+    c->nwords = nw;
     c->words = (const quarry_explain_word *)(uintptr_t)e->nw;   /* an index until the end */
     double idf = 0;
-    for (size_t i = 0; i < n->nterms; i++) {
+    for (size_t i = 0; i < nw; i++) {
         if (qgrow((void **)&e->w, &e->cap_w, e->nw, sizeof *e->w)) {
             e->oom = 1;
             return;
         }
         quarry_explain_word *w = &e->w[e->nw++];
         w->term = (const char *)(uintptr_t)e->text.len;
-        qbuf_printf(&e->text, "%s", n->terms[i]);
+        qbuf_printf(&e->text, "%s", words[i]);
         qbuf_putc(&e->text, 0);
-        w->offset = n->relpos[i];
-        w->df = n->df[i];
-        w->idf = bm25_idf(&e->x->m, (double)n->df[i]);
+        w->offset = relpos[i];
+        w->df = df[i];
+        w->idf = bm25_idf(&e->x->m, (double)df[i]);
         idf += w->idf;   /* as tree.c adds them up */
     }
     c->tf = tf;

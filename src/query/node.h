@@ -57,7 +57,13 @@ struct qn_node {
     uint64_t cost;            /* about how many units its approximation visits */
     /* QN_LEAF */
     size_t nterms;
-    char **terms;             /* analyzed terms */
+    char **terms;             /* analyzed terms; a phrase's pair terms and uncovered words when
+                               * the index has pair terms (tree.c, use_pairs) */
+    size_t nwords;            /* then: the phrase's words, their places and dfs (else NULL, and
+                               * terms, relpos and df are the words') */
+    char **words;
+    uint32_t *wrelpos;
+    uint64_t *wdf;
     uint32_t *relpos;         /* phrase: position of term i relative to term 0 */
     int field;                /* enum qq_field */
     int positive;             /* no MUST_NOT on the path from the root */

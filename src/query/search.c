@@ -223,7 +223,7 @@ int qs_search(quarry_index *ix, const char *query, const quarry_search_options *
     } else
         qn_ctx_init(&x, o->k1, o->b, (double)ix->live_units, ix->avgdl);
     qt_tree t;
-    rc = qt_build(&t, ix, an, q, o->plain, boost, &x.m, st, err);
+    rc = qt_build(&t, ix, an, q, o->plain, !o->no_pairs, boost, &x.m, st, err);
     qq_free(q);
     qx_analyzer_put(ix, an);
     if (rc)

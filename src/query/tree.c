@@ -40,6 +40,7 @@ typedef struct builder {
     const bm25 *m;
     const quarry_stats *st;   /* collection statistics from outside, or NULL: the index's */
     int plain, preanalyzed;
+    int pairs;                /* phrases read the index's pair terms (use_pairs) */
     int rc;
     quarry_error *err;
     int64_t *at;              /* per segment: the dictionary block of the term looked up (qx_lookup_at) */
@@ -73,6 +74,11 @@ static void free_node(qn_node *n)
     free(n->terms);
     free(n->relpos);
     free(n->df);
+    for (size_t i = 0; n->words && i < n->nwords; i++)
+        free(n->words[i]);
+    free(n->words);
+    free(n->wrelpos);
+    free(n->wdf);
     free(n->segterms);
     free(n->found);
     free(n->cur);
@@ -84,18 +90,11 @@ static void free_node(qn_node *n)
     free(n);
 }
 
-/* Makes n a leaf of the analyzed tokens v[0..nt): one term, or a phrase. */
-static int make_leaf(builder *b, qn_node *n, const qtok *v, size_t nt, int field, int positive)
+/* Allocates leaf n's arrays for nt terms (n->terms and n->relpos filled
+ * by the caller, then look_up). */
+static int leaf_arrays(builder *b, qn_node *n, size_t nt)
 {
-    qt_tree *t = b->t;
     size_t ns = b->ix->nseg;
-    if (t->nleaves >= 4 * QUARRY_MAX_TERMS && !b->preanalyzed)   /* excluded terms and phrases too */
-        return qerr_set(b->err, QUARRY_ELIMIT, "the query has more than %d words and phrases; shorten it",
-                        4 * QUARRY_MAX_TERMS);
-    n->kind = QN_LEAF;
-    n->repeat = 1;
-    n->field = field;
-    n->positive = positive;
     n->nterms = nt;
     n->terms = qcalloc(nt, sizeof *n->terms);
     n->relpos = qcalloc(nt, sizeof *n->relpos);
@@ -104,23 +103,16 @@ static int make_leaf(builder *b, qn_node *n, const qtok *v, size_t nt, int field
     n->found = qcalloc(nt * ns, 1);
     n->cur = qcalloc(nt, sizeof *n->cur);
     n->ord = qcalloc(nt, sizeof *n->ord);
-    if (!n->terms || !n->relpos || !n->df || !n->segterms || !n->found || !n->cur || !n->ord ||
-        qgrow((void **)&t->leaves, &t->cap_leaves, t->nleaves, sizeof *t->leaves))
-        return QUARRY_ENOMEM;
-    t->leaves[t->nleaves++] = n;
-    double sum_idf = 0;
-    int missing = 0;
+    return n->terms && n->relpos && n->df && n->segterms && n->found && n->cur && n->ord ? 0 : QUARRY_ENOMEM;
+}
+
+/* Looks leaf n's terms up in every segment (segterms, found; a repeated
+ * term shares the first one's entries and cursor: n->same) and sets
+ * n->df[i] to the live units of this index that hold term i. */
+static int look_up(builder *b, qn_node *n)
+{
+    size_t ns = b->ix->nseg, nt = n->nterms;
     for (size_t i = 0; i < nt; i++) {
-        if (!(n->terms[i] = qstrndup(v[i].term, v[i].len)))
-            return QUARRY_ENOMEM;
-        n->relpos[i] = v[i].pos - v[0].pos;
-        if (positive) {
-            add_hl_term(t, v[i].term, v[i].len);
-            if (t->nterms > QUARRY_MAX_TERMS && !b->preanalyzed)   /* the cost of a search grows with it */
-                return qerr_set(b->err, QUARRY_ELIMIT,
-                                "the query has more than %d distinct terms; shorten it (QUARRY_MAX_TERMS)",
-                                QUARRY_MAX_TERMS);
-        }
         size_t j = 0;   /* a repeat shares the earlier term's entries and cursor */
         while (j < i && strcmp(n->terms[j], n->terms[i]))
             j++;
@@ -137,26 +129,144 @@ static int make_leaf(builder *b, qn_node *n, const qtok *v, size_t nt, int field
                 n->found[s * nt + i] = n->found[s * nt + j];
             }
             n->df[i] = n->df[j];
-            if (n->df[i])
-                sum_idf += bm25_idf(b->m, (double)n->df[i]);
             continue;
         }
+        const char *term = n->terms[i];
+        size_t len = strlen(term);
         uint64_t df = 0;
         for (size_t s = 0; s < ns; s++)   /* the blocks' first lines of every segment, then the lookups */
-            b->at[s] = ns > 1 ? qx_lookup_prefetch(&b->ix->seg[s], v[i].term, v[i].len) : -1;
+            b->at[s] = ns > 1 ? qx_lookup_prefetch(&b->ix->seg[s], term, len) : -1;
         for (size_t s = 0; s < ns; s++) {
-            int found = qx_lookup_at(&b->ix->seg[s], b->at[s], v[i].term, v[i].len, &n->segterms[s * nt + i], b->err);
+            int found = qx_lookup_at(&b->ix->seg[s], b->at[s], term, len, &n->segterms[s * nt + i], b->err);
             if (found < 0)
                 return QUARRY_ECORRUPT;
             n->found[s * nt + i] = (uint8_t)found;
             if (found) {   /* the live units that hold it: deleted ones do not count */
                 qx_term_prefetch(&b->ix->seg[s], &n->segterms[s * nt + i]);
-                int64_t del = qx_del_df(&b->ix->seg[s], v[i].term, v[i].len, n->segterms[s * nt + i].df, b->err);
+                int64_t del = qx_del_df(&b->ix->seg[s], term, len, n->segterms[s * nt + i].df, b->err);
                 if (del < 0)
                     return QUARRY_ECORRUPT;
                 df += n->segterms[s * nt + i].df - (uint64_t)del;
             }
         }
+        n->df[i] = df;
+    }
+    return 0;
+}
+
+/* A phrase whose words make pair terms (qa_pairs: two adjacent words, one
+ * of them common): its cursors become those of its pair terms, each at
+ * its first word's place, and of the words no pair covers. The phrase
+ * occurs at a start exactly where every one of these does (a pair term is
+ * wherever its two words are adjacent in a unit), and a pair's frequency
+ * bounds the phrase's as a word's does; so matches, frequencies and
+ * bounds hold, with far fewer units to check when the words are frequent
+ * ("of the": one list of the units that hold the phrase; a phrase of two
+ * words is then read as one term). The words stay in n->words for the
+ * weight (already summed) and quarry_explain. */
+static int use_pairs(builder *b, qn_node *n)
+{
+    size_t nt = n->nterms, np = 0, m = 0;
+    uint8_t common[QUARRY_MAX_TERMS * 4], pair[QUARRY_MAX_TERMS * 4], covered[QUARRY_MAX_TERMS * 4];
+    char buf[QA_MAX_PAIR];
+    if (nt < 2 || nt > sizeof common)
+        return 0;
+    for (size_t i = 0; i < nt; i++) {
+        common[i] = (uint8_t)qa_common(b->an, n->terms[i], strlen(n->terms[i]), qhash(n->terms[i], strlen(n->terms[i])));
+        covered[i] = 0;
+    }
+    for (size_t i = 0; i + 1 < nt; i++) {
+        pair[i] = n->relpos[i + 1] == n->relpos[i] + 1 && (common[i] || common[i + 1]) &&
+                  qa_pair_term(buf, n->terms[i], strlen(n->terms[i]), n->terms[i + 1], strlen(n->terms[i + 1]));
+        if (pair[i]) {
+            np++;
+            covered[i] = covered[i + 1] = 1;
+        }
+    }
+    if (!np)
+        return 0;
+    for (size_t i = 0; i < nt; i++)
+        m += !covered[i];
+    m += np;
+    /* the words move to n->words; the leaf's terms become the cover, in the order of their places */
+    n->nwords = nt;
+    n->words = n->terms;
+    n->wrelpos = n->relpos;
+    n->wdf = n->df;
+    n->terms = NULL;
+    n->relpos = NULL;
+    n->df = NULL;
+    free(n->segterms);
+    free(n->found);
+    free(n->cur);
+    free(n->ord);
+    free(n->same);
+    n->segterms = NULL;
+    n->found = NULL;
+    n->cur = NULL;
+    n->ord = NULL;
+    n->same = NULL;
+    if (leaf_arrays(b, n, m))
+        return QUARRY_ENOMEM;
+    size_t k = 0;
+    for (size_t i = 0; i < nt; i++) {
+        const char *w = n->words[i];
+        size_t len;
+        if (i + 1 < nt && pair[i])
+            len = qa_pair_term(buf, w, strlen(w), n->words[i + 1], strlen(n->words[i + 1]));
+        else if (!covered[i])
+            len = strlen(w), memcpy(buf, w, len);
+        else
+            continue;
+        n->relpos[k] = n->wrelpos[i];
+        if (!(n->terms[k++] = qstrndup(buf, len)))
+            return QUARRY_ENOMEM;
+    }
+    int rc = look_up(b, n);
+    for (size_t i = 0; !rc && i < m; i++)
+        if (!n->df[i])
+            n->missing = 1;   /* a pair that is nowhere: the phrase is nowhere either */
+    return rc;
+}
+
+/* Makes n a leaf of the analyzed tokens v[0..nt): one term, or a phrase. */
+static int make_leaf(builder *b, qn_node *n, const qtok *v, size_t nt, int field, int positive)
+{
+    qt_tree *t = b->t;
+    if (t->nleaves >= 4 * QUARRY_MAX_TERMS && !b->preanalyzed)   /* excluded terms and phrases too */
+        return qerr_set(b->err, QUARRY_ELIMIT, "the query has more than %d words and phrases; shorten it",
+                        4 * QUARRY_MAX_TERMS);
+    n->kind = QN_LEAF;
+    n->repeat = 1;
+    n->field = field;
+    n->positive = positive;
+    if (leaf_arrays(b, n, nt) || qgrow((void **)&t->leaves, &t->cap_leaves, t->nleaves, sizeof *t->leaves))
+        return QUARRY_ENOMEM;
+    t->leaves[t->nleaves++] = n;
+    for (size_t i = 0; i < nt; i++) {
+        if (!(n->terms[i] = qstrndup(v[i].term, v[i].len)))
+            return QUARRY_ENOMEM;
+        n->relpos[i] = v[i].pos - v[0].pos;
+        if (positive) {
+            add_hl_term(t, v[i].term, v[i].len);
+            if (t->nterms > QUARRY_MAX_TERMS && !b->preanalyzed)   /* the cost of a search grows with it */
+                return qerr_set(b->err, QUARRY_ELIMIT,
+                                "the query has more than %d distinct terms; shorten it (QUARRY_MAX_TERMS)",
+                                QUARRY_MAX_TERMS);
+        }
+    }
+    int rc = look_up(b, n);
+    if (rc)
+        return rc;
+    double sum_idf = 0;
+    int missing = 0;
+    for (size_t i = 0; i < nt; i++) {
+        if (qn_repeat(n, i)) {   /* (its first's df, already the collection's with st) */
+            if ((n->df[i] = n->df[n->same[i]]))
+                sum_idf += bm25_idf(b->m, (double)n->df[i]);
+            continue;
+        }
+        uint64_t df = n->df[i];
         if ((double)df > b->m->n)   /* damaged counts (verify names the file); never a negative idf */
             return qerr_set(b->err, QUARRY_ECORRUPT,
                             "%s: the term \"%.*s\" is in %llu units of %.0f live ones: damaged counts "
@@ -186,6 +296,8 @@ static int make_leaf(builder *b, qn_node *n, const qtok *v, size_t nt, int field
     n->w = sum_idf * (b->m->k1 + 1.0);
     if (positive && !missing)
         t->scoring_leaves++;
+    if (b->pairs && !missing && (rc = use_pairs(b, n)))
+        return rc;
     return 0;
 }
 
@@ -199,11 +311,11 @@ static int make_leaf(builder *b, qn_node *n, const qtok *v, size_t nt, int field
 static void add_kid(builder *b, qn_node *n, qn_node *k)
 {
     /* (k, a leaf, is the last one made: merged, it is taken off the list) */
-    int single = k->kind == QN_LEAF && k->nterms == 1 && !b->preanalyzed && b->t->nleaves &&
+    int single = k->kind == QN_LEAF && k->nterms == 1 && !k->words && !b->preanalyzed && b->t->nleaves &&
                  b->t->leaves[b->t->nleaves - 1] == k;
     for (size_t i = 0; single && i < n->nkids; i++) {
         qn_node *o = n->kids[i];
-        if (o->kind == QN_LEAF && o->nterms == 1 && o->occur == k->occur && o->field == k->field &&
+        if (o->kind == QN_LEAF && o->nterms == 1 && !o->words && o->occur == k->occur && o->field == k->field &&
             o->positive == k->positive && strcmp(o->terms[0], k->terms[0]) == 0) {
             o->w += k->w;
             o->repeat += k->repeat;
@@ -305,13 +417,14 @@ static qn_node *build(builder *b, const qq_node *q, int positive)
     return n;
 }
 
-int qt_build(qt_tree *t, quarry_index *ix, qa_analyzer *an, const qq_node *q, int plain,
+int qt_build(qt_tree *t, quarry_index *ix, qa_analyzer *an, const qq_node *q, int plain, int pairs,
              const double *boost, const bm25 *m, const quarry_stats *st, quarry_error *err)
 {
     memset(t, 0, sizeof *t);
     qbuf_init(&t->terms);
     t->nseg = ix->nseg;
-    builder b = { t, ix, an, m, st, plain, boost != NULL, 0, err, qmalloc((ix->nseg ? ix->nseg : 1) * sizeof *b.at) };
+    builder b = { t, ix, an, m, st, plain, boost != NULL, pairs && an && qa_pairs(an), 0, err,
+                  qmalloc((ix->nseg ? ix->nseg : 1) * sizeof *b.at) };
     t->root = b.at ? build(&b, q, q->occur != QQ_MUST_NOT) : NULL;
     free(b.at);
     if (t->root && boost && t->root->kind == QN_BOOL)   /* a weighted bag of terms */

@@ -29,7 +29,7 @@ typedef struct qt_tree {
  * from ix; whether a term matches anything is still ix's. Returns 0 or a
  * quarry_code (ENOMEM, ECORRUPT from a lookup, EINVAL when st lacks a
  * term or gives it fewer units than ix holds). */
-int qt_build(qt_tree *t, quarry_index *ix, qa_analyzer *an, const qq_node *q, int plain,
+int qt_build(qt_tree *t, quarry_index *ix, qa_analyzer *an, const qq_node *q, int plain, int pairs,
              const double *boost, const bm25 *m, const quarry_stats *st, quarry_error *err);
 
 /* The distinct analyzed terms of q's positive leaves (those a search

@@ -417,6 +417,9 @@ void tcoll_write(const tcoll *c, size_t from, size_t to, const char *path)
 static int on_term(void *ctx, const uint8_t *term, uint32_t len, const qx_term *t)
 {
     tvocab *v = ctx;
+    (void)t;
+    if (memchr(term, ' ', len))   /* a pair term (FORMAT.md §pairs), not a word */
+        return 0;
     if (v->n == v->cap) {
         v->cap = v->cap ? v->cap * 2 : 1024;
         v->v = txrealloc(v->v, v->cap * sizeof *v->v);

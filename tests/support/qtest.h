@@ -109,8 +109,8 @@ typedef struct tvocab {
     size_t n, cap;
 } tvocab;
 
-/* The terms of every segment of ix, most frequent first (a term in several
- * segments is listed once per segment). */
+/* The words of every segment of ix, most frequent first (a word in several
+ * segments is listed once per segment; pair terms are not words). */
 void tvocab_load(tvocab *v, quarry_index *ix);
 void tvocab_free(tvocab *v);
 /* A term of a document-frequency band: 0 the 20 most frequent, 1 the next
