@@ -480,7 +480,9 @@ int quarry_highlight(quarry_index *ix, const quarry_results *r, const char *text
                      quarry_span **spans, size_t *nspans, quarry_error *err);
 
 /* Decodes the postings of one (already analyzed) term for debugging: calls
- * `fn` once per posting with the passage, term frequency and positions. */
+ * `fn` once per posting with the passage, term frequency and positions.
+ * Two terms separated by one space ("of the"): their pair term (an index
+ * made with stop words "none"; index/FORMAT.md §pairs). */
 typedef int (*quarry_posting_fn)(void *ctx, uint32_t passage, uint32_t tf,
                                  const uint32_t *positions);
 int quarry_dump_term(quarry_index *ix, const char *term, uint64_t *df, uint64_t *cf,

@@ -245,7 +245,7 @@ static int on_pair(void *ctx, const uint8_t *term, uint32_t len, const qx_term *
 {
     (void)t;
     pairlist *p = ctx;
-    if (!memchr(term, ' ', len))
+    if (!len || term[0] != 0xff)   /* (0xFF: a pair term, FORMAT.md §pairs) */
         return 0;
     if (p->n == p->cap) {
         p->cap = p->cap ? p->cap * 2 : 256;
@@ -289,13 +289,13 @@ static unsigned check_pair_dfs(const char *dir, trng *r, unsigned most, unsigned
             }
         }
         char q[600];
-        snprintf(q, sizeof q, "\"%s\"", t);
+        snprintf(q, sizeof q, "\"%s\"", t + 1);
         /* the query's words must analyze to the pair's (stemming a stem may change it) */
-        const char *sp = strchr(t, ' ');
+        const char *sp = strchr(t, ' '), *w = t + 1;
         char **qt;
         size_t nq;
         assert_int_equal(quarry_query_terms(ix, q, 0, &qt, &nq, &err), 0);
-        int same = nq >= 1 && strlen(qt[0]) == (size_t)(sp - t) && memcmp(qt[0], t, (size_t)(sp - t)) == 0 &&
+        int same = nq >= 1 && strlen(qt[0]) == (size_t)(sp - w) && memcmp(qt[0], w, (size_t)(sp - w)) == 0 &&
                    strcmp(nq == 2 ? qt[1] : qt[0], sp + 1) == 0 && nq <= 2;
         quarry_query_terms_free(qt);
         if (!same) {
@@ -316,7 +316,7 @@ static unsigned check_pair_dfs(const char *dir, trng *r, unsigned most, unsigned
             continue;
         }
         if (res->matched != df)
-            fail_msg("pair term '%s': live df %llu, the phrase by positions is in %llu units", t,
+            fail_msg("pair term '%s': live df %llu, the phrase by positions is in %llu units", w,
                      (unsigned long long)df, (unsigned long long)res->matched);
         quarry_results_free(res);
         checked++;

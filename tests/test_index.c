@@ -645,8 +645,9 @@ static int stop_word(const char *s, size_t n)
 }
 
 /* Words of the generated texts: runs of a-z (everything else separates);
- * with them the pair terms (index/FORMAT.md §pairs) of each two adjacent
- * words one of which is a stop word, at the first one's position. */
+ * with them the pair terms (index/FORMAT.md §pairs: 0xFF, the first, a
+ * space, the second) of each two adjacent words one of which is a stop
+ * word, at the first one's position. */
 static uint32_t truth_words(truth *tr, uint32_t unit, const char *s, size_t len, uint32_t pos)
 {
     size_t i = 0, pi = 0, pn = 0;
@@ -661,12 +662,13 @@ static uint32_t truth_words(truth *tr, uint32_t unit, const char *s, size_t len,
             j++;
         truth_token(tr, unit, s + i, j - i, pos++);
         int stop = stop_word(s + i, j - i);
-        if (pn && (stop || pstop) && pn + 1 + (j - i) <= QA_MAX_PAIR) {
+        if (pn && (stop || pstop) && 2 + pn + (j - i) <= QA_MAX_PAIR) {
             char pair[QA_MAX_PAIR];
-            memcpy(pair, s + pi, pn);
-            pair[pn] = ' ';
-            memcpy(pair + pn + 1, s + i, j - i);
-            truth_token(tr, unit, pair, pn + 1 + (j - i), pos - 2);
+            pair[0] = (char)0xff;
+            memcpy(pair + 1, s + pi, pn);
+            pair[1 + pn] = ' ';
+            memcpy(pair + 2 + pn, s + i, j - i);
+            truth_token(tr, unit, pair, 2 + pn + (j - i), pos - 2);
             tr->pair_positions++;
         }
         pi = i;

@@ -59,19 +59,23 @@ int qa_open_serialized(const void *blob, size_t len, qa_analyzer **out, quarry_e
 
 /* Word pairs. An index that removes no stop words ("none") also indexes
  * each two adjacent words of a unit (title or body, never one of each) of
- * which at least one is common as one term, the pair term: the first
- * word, QA_PAIR_SEP, the second, at the first word's position. A common
+ * which at least one is common as one term, the pair term: the byte
+ * QA_PAIR_MARK, the first word, QA_PAIR_SEP, the second, at the first
+ * word's position. No UTF-8 text holds the byte 0xFF, so no word is a
+ * pair term, and the pair terms sort after every word: the words'
+ * dictionary entries and postings lie together as in an index without
+ * pairs, and a query of words touches what it would there. A common
  * word is a word of the default stop list as this analyzer analyzes it
  * (stemmed). A phrase of such words then reads the pair's postings, in
  * which the pair's frequency is the phrase's, instead of checking the
- * positions of every unit where its frequent words meet (tree.c). No
- * token contains the separator, so no word is a pair term.
+ * positions of every unit where its frequent words meet (tree.c).
  *
  * qa_pairs: does an index made with this analyzer hold pair terms?
  * qa_common: is the analyzed term t (n bytes, h = qhash(t, n)) common?
  * qa_pair_term: writes the pair term of a and b to out (QA_MAX_PAIR
  * bytes) and returns its length; 0 when it would be longer than
  * QA_MAX_PAIR (two words that long have no pair term). */
+#define QA_PAIR_MARK '\xff'
 #define QA_PAIR_SEP ' '
 #define QA_MAX_PAIR 255
 int qa_pairs(const qa_analyzer *a);

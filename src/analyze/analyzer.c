@@ -112,12 +112,13 @@ int qa_common(const qa_analyzer *a, const char *t, size_t n, uint64_t h)
 
 size_t qa_pair_term(char *out, const char *a, size_t na, const char *b, size_t nb)
 {
-    if (na + 1 + nb > QA_MAX_PAIR)
+    if (2 + na + nb > QA_MAX_PAIR)
         return 0;
-    memcpy(out, a, na);
-    out[na] = QA_PAIR_SEP;
-    memcpy(out + na + 1, b, nb);
-    return na + 1 + nb;
+    out[0] = QA_PAIR_MARK;
+    memcpy(out + 1, a, na);
+    out[1 + na] = QA_PAIR_SEP;
+    memcpy(out + 2 + na, b, nb);
+    return 2 + na + nb;
 }
 
 static int make(const char *language, enum qa_stemmer_kind kind, const char *source,

@@ -61,6 +61,7 @@ int cli_dump(int argc, char **argv)
         case 'h':
             puts("usage: quarry dump [-i DIR] [--no-pager] (--term TERM [--limit N] | --analyze TEXT | --article ID)\n\n"
                  "  --term TERM     df, cf and the postings (passage, tf, positions) of an analyzed term\n"
+                 "                  (\"of the\": the pair term of two, in an index made with --stopwords none)\n"
                  "  --limit N       at most N postings of --term (default 1000)\n"
                  "  --analyze TEXT  the terms the index's analyzer makes of TEXT (position, term, byte span)\n"
                  "  --article ID    an article's record and its passages\n"

@@ -4,6 +4,7 @@
  * (one term's postings with positions, over every segment).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "index/reader.h"
 
@@ -38,6 +39,15 @@ int quarry_dump_term(quarry_index *ix, const char *term, uint64_t *df, uint64_t 
 {
     uint64_t tdf = 0, tcf = 0;
     int rc = 0, any = 0;
+    char pair[QA_MAX_PAIR + 1];
+    const char *sp = strchr(term, QA_PAIR_SEP);
+    if (sp && term[0] != QA_PAIR_MARK && !strchr(sp + 1, QA_PAIR_SEP)) {   /* "a b": their pair term */
+        size_t n = qa_pair_term(pair, term, (size_t)(sp - term), sp + 1, strlen(sp + 1));
+        if (!n)
+            return qerr_set(err, QUARRY_ENOTFOUND, "no pair term of two words that long");
+        pair[n] = 0;
+        term = pair;
+    }
     for (size_t si = 0; si < ix->nseg && !rc; si++) {
         const qx_seg *s = &ix->seg[si];
         qx_term t;

@@ -418,7 +418,7 @@ static int on_term(void *ctx, const uint8_t *term, uint32_t len, const qx_term *
 {
     tvocab *v = ctx;
     (void)t;
-    if (memchr(term, ' ', len))   /* a pair term (FORMAT.md §pairs), not a word */
+    if (len && term[0] == 0xff)   /* a pair term (FORMAT.md §pairs), not a word */
         return 0;
     if (v->n == v->cap) {
         v->cap = v->cap ? v->cap * 2 : 1024;
