@@ -208,9 +208,15 @@ int cli_stats(int argc, char **argv)
      * term in two segments counts twice, a deleted passage's postings count
      * until a merge drops them (quarry optimize makes them exact) */
     int many = in.segments > 1, dead = in.passages > in.live_passages;
+    int pairs = !strcmp(in.stopwords, "none");   /* pair terms (index/FORMAT.md §pairs) */
     printf("terms        %llu%s\n", (unsigned long long)in.terms,
-           many ? " (summed over the segments' dictionaries)" : "");
-    printf("postings     %llu%s\n", (unsigned long long)in.postings, dead ? " (deleted passages' included)" : "");
+           many && pairs ? " (summed over the segments' dictionaries; pair terms of two words included)"
+           : many        ? " (summed over the segments' dictionaries)"
+           : pairs       ? " (pair terms of two words included)" : "");
+    printf("postings     %llu%s\n", (unsigned long long)in.postings,
+           dead && pairs ? " (deleted passages' and pair terms' included)"
+           : dead        ? " (deleted passages' included)"
+           : pairs       ? " (pair terms' included)" : "");
     printf("tokens       %llu (avg %.1f per passage)\n", (unsigned long long)in.tokens, in.avg_len);
     printf("analyzer     %s, stemmer %s, stop words %s\n", in.language, in.stemmer, in.stopwords);
     printf("files        (summed over %zu segment%s)\n", in.segments, in.segments == 1 ? "" : "s");

@@ -913,6 +913,28 @@ static int plan(const quarry_index *ix, int one, size_t *first, size_t *count)
             return 1;
         }
     }
+    /* a run of adjacent segments below the largest level that together
+     * reach it: one segment of that level (the small tail a build leaves
+     * when its segments are small, or many adds: fewer segments for a
+     * search to visit) */
+    unsigned top = 0;
+    for (size_t i = 0; i < ix->nseg; i++)
+        if (level(&ix->seg[i]) > top)
+            top = level(&ix->seg[i]);
+    double floor_units = QSM_MIN_UNITS * pow(10.0, top);
+    for (size_t i = 0; top > 0 && i < ix->nseg; i++) {
+        double live = 0;
+        size_t j = i;
+        while (j < ix->nseg && level(&ix->seg[j]) < top)
+            live += (double)(ix->seg[j].nunits - ix->seg[j].del_units), j++;
+        if (j - i >= 2 && live > floor_units) {
+            *first = i;
+            *count = j - i;
+            return 1;
+        }
+        if (j > i)
+            i = j - 1;
+    }
     return 0;
 }
 

@@ -7,10 +7,12 @@
  * The merge policy (log-structured, as Lucene's LogMergePolicy, adjacent
  * segments only so that the order of the collection is kept): a segment's
  * level is floor(log10(live units / 1000)); whenever QSM_FACTOR adjacent
- * segments share a level they are merged, and a segment a third of whose
- * units are deleted is rewritten. So the number of segments stays about
- * QSM_FACTOR per level, logarithmic in the size of the index, and each
- * unit is rewritten about once per level (the write amplification).
+ * segments share a level they are merged, adjacent segments below the
+ * largest segment's level are merged once together they reach it, and a
+ * segment a third of whose units are deleted is rewritten. So the number
+ * of segments stays under QSM_FACTOR per level, logarithmic in the size of
+ * the index, and each unit is rewritten about once per level (the write
+ * amplification).
  * Asked for (quarry index --optimize), every segment is merged into one
  * first, as `quarry optimize` would, when their units fit in one.
  */
