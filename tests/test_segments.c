@@ -6,7 +6,8 @@
  *     quarry_writer_add in add mode, where every later run also updates
  *     (re-adds with new text) and deletes documents of earlier runs, some
  *     runs deleting only, small budgets (several segments per run) and
- *     the merge policy on — against a fresh build of the live documents in
+ *     the merge policy on (and done after every run: policy_done) —
+ *     against a fresh build of the live documents in
  *     the batched index's collection order (a run's documents in input
  *     order after the surviving ones of earlier runs; an update is a new
  *     document of its run). For hundreds of queries of every kind
@@ -43,8 +44,10 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <math.h>
 
 #include "index/format.h"
+#include "index/reader.h"
 #include "index/segmerge.h"
 #include "quarry.h"
 #include "support/qtest.h"
@@ -219,6 +222,42 @@ static void commit(quarry_writer *w, quarry_index_summary *s)
     quarry_writer_close(w);
 }
 
+/* After a commit the merge policy (segmerge.h) has nothing left to do:
+ * no QSM_FACTOR adjacent segments of one level, and no run of adjacent
+ * segments below the largest level whose live units together reach it. */
+static unsigned seg_level(double live)
+{
+    return live <= QSM_MIN_UNITS ? 0 : (unsigned)floor(log10(live / QSM_MIN_UNITS));
+}
+
+static void policy_done(const char *dir)
+{
+    quarry_index *ix;
+    quarry_error err;
+    CHECK_OK(quarry_open(dir, &ix, &err));
+    unsigned top = 0;
+    for (size_t i = 0; i < ix->nseg; i++) {
+        unsigned l = seg_level((double)(ix->seg[i].nunits - ix->seg[i].del_units));
+        top = l > top ? l : top;
+    }
+    for (size_t i = 0; i < ix->nseg; i++) {
+        unsigned l = seg_level((double)(ix->seg[i].nunits - ix->seg[i].del_units));
+        size_t same = 1;
+        while (i + same < ix->nseg && same < QSM_FACTOR &&
+               seg_level((double)(ix->seg[i + same].nunits - ix->seg[i + same].del_units)) == l)
+            same++;
+        assert_true(same < QSM_FACTOR);
+        double live = 0;
+        size_t j = i;
+        while (j < ix->nseg && seg_level((double)(ix->seg[j].nunits - ix->seg[j].del_units)) < top)
+            live += (double)(ix->seg[j].nunits - ix->seg[j].del_units), j++;
+        if (top > 0 && j - i >= 2 && live > QSM_MIN_UNITS * pow(10.0, top))
+            fail_msg("%s: segments %zu..%zu below level %u hold %.0f live units: the policy left them", dir, i,
+                     j - 1, top, live);
+    }
+    quarry_close(ix);
+}
+
 /* The fresh oracle: docs[order[0..n)] in one run, one thread. */
 static void build_fresh(const char *dir, const tcoll *docs, const size_t *order, size_t n, int passages)
 {
@@ -361,6 +400,7 @@ static void batches(const char *name, const tcoll *base, size_t K, int passages,
         }
         quarry_index_summary s;
         commit(w, &s);
+        policy_done(dir);
         merges += s.merges;
         segments += s.segments;
         free(busy);
@@ -800,6 +840,61 @@ static void lookups_agree(const char *dir, const idmodel *m, const char *when)
  * prefixes, long, non-ASCII, 32-bit hash collisions in one segment and
  * across segments), through adds, updates and deletes (a segment per run
  * and thread), and quarry_optimize. */
+/* The merge policy's tail: one run of passages makes a segment of level
+ * 1 (more than 10,000 units), then runs of a few hundred articles add
+ * segments of level 0; once those together hold more than 10,000 units
+ * they are one segment (policy_done after every run), and the index still
+ * answers as a fresh build of the same documents would. */
+static void test_policy_tail(void **state)
+{
+    (void)state;
+    tcoll c = { 0 };
+    trng r;
+    trng_seed(&r, 78);
+    tcoll_generate(&c, &r, 4000, "t");
+    char *tmp = ttmp_make("policytail");
+    char dir[300], fresh[300];
+    snprintf(dir, sizeof dir, "%s/ix", tmp);
+    snprintf(fresh, sizeof fresh, "%s/fresh", tmp);
+    size_t first = c.n * 3 / 8, step = c.n / 16, runs = 0, merges = 0;
+    quarry_writer *w = writer(dir, 0, 1, 256, 1);
+    for (size_t i = 0; i < first; i++)
+        add_doc(w, &c.d[i]);
+    commit(w, NULL);
+    policy_done(dir);
+    quarry_index *ix;
+    quarry_error err;
+    CHECK_OK(quarry_open(dir, &ix, &err));
+    size_t units0 = ix->seg[0].nunits, nseg0 = ix->nseg;
+    quarry_close(ix);
+    assert_true(nseg0 == 1 && units0 > 10 * QSM_MIN_UNITS);
+    for (size_t from = first; from < c.n; from += step, runs++) {
+        w = writer(dir, 1, 1, 256, 1);
+        for (size_t i = from; i < c.n && i < from + step; i++)
+            add_doc(w, &c.d[i]);
+        quarry_index_summary s;
+        commit(w, &s);
+        merges += s.merges;
+        policy_done(dir);
+    }
+    CHECK_OK(quarry_open(dir, &ix, &err));
+    print_message("      [policy tail] %zu articles: a first segment of %zu units, %zu runs after it, %zu merges, "
+                  "%zu segments\n", c.n, units0, runs, merges, ix->nseg);
+    quarry_close(ix);
+    assert_true(merges > 0);
+    size_t *order = malloc(c.n * sizeof *order);
+    assert_non_null(order);
+    for (size_t i = 0; i < c.n; i++)
+        order[i] = i;
+    build_fresh(fresh, &c, order, c.n, 1);
+    free(order);
+    CHECK_OK(quarry_verify(dir, &err));
+    const char *b[] = { fresh };
+    compare("policy tail", dir, b, 1, 1, 1, 61);
+    ttmp_remove(tmp);
+    tcoll_free(&c);
+}
+
 static void test_id_lookup(void **state)
 {
     (void)state;
@@ -880,6 +975,7 @@ int main(void)
         cmocka_unit_test(test_shards),
         cmocka_unit_test(test_threads_deterministic),
         cmocka_unit_test(test_id_lookup),
+        cmocka_unit_test(test_policy_tail),
         cmocka_unit_test(test_merge_parts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
