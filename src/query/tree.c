@@ -62,15 +62,32 @@ static void add_hl_term(qt_tree *t, const char *s, size_t len)
     t->nterms += !t->terms.oom;
 }
 
+/* Frees what a leaf's cursors walk with (its lookups, cursors and their
+ * order), keeping its terms. */
+static void free_walk(qn_node *n)
+{
+    if (n->cur)
+        for (size_t i = 0; i < n->nterms; i++)
+            qx_cursor_close(&n->cur[i]);
+    free(n->segterms);
+    free(n->found);
+    free(n->cur);
+    free(n->same);
+    free(n->ord);
+    n->segterms = NULL;
+    n->found = NULL;
+    n->cur = NULL;
+    n->same = NULL;
+    n->ord = NULL;
+}
+
 static void free_node(qn_node *n)
 {
     if (!n)
         return;
+    free_walk(n);
     for (size_t i = 0; n->terms && i < n->nterms; i++)   /* (terms NULL: its allocation failed) */
         free(n->terms[i]);
-    if (n->cur)
-        for (size_t i = 0; i < n->nterms; i++)
-            qx_cursor_close(&n->cur[i]);
     free(n->terms);
     free(n->relpos);
     free(n->df);
@@ -79,11 +96,6 @@ static void free_node(qn_node *n)
     free(n->words);
     free(n->wrelpos);
     free(n->wdf);
-    free(n->segterms);
-    free(n->found);
-    free(n->cur);
-    free(n->same);
-    free(n->ord);
     for (size_t i = 0; i < n->nkids; i++)
         free_node(n->kids[i]);
     free(n->kids);
@@ -189,6 +201,7 @@ static int use_pairs(builder *b, qn_node *n)
         m += !covered[i];
     m += np;
     /* the words move to n->words; the leaf's terms become the cover, in the order of their places */
+    free_walk(n);
     n->nwords = nt;
     n->words = n->terms;
     n->wrelpos = n->relpos;
@@ -196,16 +209,6 @@ static int use_pairs(builder *b, qn_node *n)
     n->terms = NULL;
     n->relpos = NULL;
     n->df = NULL;
-    free(n->segterms);
-    free(n->found);
-    free(n->cur);
-    free(n->ord);
-    free(n->same);
-    n->segterms = NULL;
-    n->found = NULL;
-    n->cur = NULL;
-    n->ord = NULL;
-    n->same = NULL;
     if (leaf_arrays(b, n, m))
         return QUARRY_ENOMEM;
     size_t k = 0;
