@@ -119,7 +119,7 @@ typedef struct quarry_index_summary {
     uint64_t passages;          /* passages (units) indexed */
     uint64_t empty_skipped;     /* empty articles counted and skipped */
     uint64_t invalid_utf8;      /* invalid UTF-8 sequences replaced by U+FFFD */
-    uint64_t terms;             /* distinct terms (after commit) */
+    uint64_t terms;             /* distinct terms (after commit; pair terms included) */
     uint64_t postings;          /* (term, unit) pairs */
     uint64_t tokens;            /* indexed tokens (after stop words) */
     uint64_t bytes_in;          /* input bytes read (uncompressed) */
@@ -205,7 +205,7 @@ int quarry_open_many(const char *const *dirs, size_t n, quarry_index **out, quar
 
 typedef struct quarry_info {
     uint64_t articles, passages;  /* every article and passage stored, deleted ones too */
-    uint64_t terms, postings, positions;  /* summed over the segments */
+    uint64_t terms, postings, positions;  /* summed over the segments (pair terms included: FORMAT.md §pairs) */
     uint64_t tokens;             /* in the passages not deleted (what BM25 counts) */
     double avg_len;              /* average unit length in tokens */
     uint64_t generation;         /* the commit being read (counts from 1; the first index's) */
