@@ -195,9 +195,10 @@ static void matched(conj *c, qx_cursor **cur, const double *w, uint32_t d)
  * COUNT_MERGE docs per candidate, by looking each one up (qx_advance; a
  * bitmap block not decoded answers from its bits); the matches are then
  * scored in order. The leapfrog this replaces met a mispredicted search on
- * both sides at every candidate; this way the SBG AND set takes 0.93-0.96
- * of its time on the million distinct documents, its pairs of about
- * equally common words 0.82-0.92 (bench/ab-count-block.md). Returns where
+ * both sides at every candidate; this way the SBG AND set takes 0.96 of
+ * its time on the million distinct documents (sums of per-query medians;
+ * minima 0.95), its pairs of about equally common words 0.82
+ * (bench/ab-count-block.md). Returns where
  * the next window starts (QX_END: a term has no unit left). */
 #define COUNT_TERMS 8
 #define COUNT_MERGE 8
