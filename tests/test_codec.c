@@ -10,6 +10,7 @@
  * $(BUILD)/scalar/). Also patched groups, the impacts' Pareto filter,
  * and the cursor's varint reads (base.h) against qget_varint.
  */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -476,6 +477,77 @@ static void test_pareto_oracle(void **state)
     }
 }
 
+/* qim_frontier against the slow obvious version: its pairs number at
+ * most QIM_MAX, increase strictly in tf and length, dominate every input
+ * pair (the bound is valid), and their highest score for the reference
+ * parameters is the least that any cut of the exact frontier into at most
+ * QIM_MAX runs gives (dynamic programming over every cut), to 1e-12. The
+ * inputs: frontiers of every length up to 300 (pairs along a curve,
+ * random pairs, ties), average lengths from 1 to 3000. */
+static double frontier_ref(uint32_t tf, uint32_t len, double avg)
+{
+    double norm = QIM_REF_K1 * (1.0 - QIM_REF_B + QIM_REF_B * (double)len / avg);
+    return (double)tf / ((double)tf + norm);
+}
+
+static void test_frontier_oracle(void **state)
+{
+    (void)state;
+    uint64_t seed = 20261204;
+    static qim_pair v[300], in[300], f[300];
+    static double best[QIM_MAX + 1][301];
+    int long_ones = 0;
+    for (int round = 0; round < 6000; round++) {
+        size_t n = 1 + (size_t)(pareto_rnd(&seed) % 300);
+        uint32_t tmax = 1 + (uint32_t)(pareto_rnd(&seed) % (round % 2 ? 300 : 12));
+        uint32_t lmax = 1 + (uint32_t)(pareto_rnd(&seed) % 5000);
+        double avg = round % 7 ? 1 + (double)(pareto_rnd(&seed) % 3000) : 0;   /* 0: no average (1 is used) */
+        for (size_t i = 0; i < n; i++) {
+            v[i].len = (uint32_t)(pareto_rnd(&seed) % lmax);
+            v[i].tf = round % 3 ? 1 + (uint32_t)((uint64_t)v[i].len * tmax / lmax) + (uint32_t)(pareto_rnd(&seed) % 3)
+                                : 1 + (uint32_t)(pareto_rnd(&seed) % tmax);
+        }
+        memcpy(in, v, n * sizeof *v);
+        memcpy(f, v, n * sizeof *v);
+        size_t k = qim_pareto(f, n);
+        size_t m = qim_frontier(v, n, avg);
+        double ravg = avg > 0 ? avg : 1.0;
+        assert_true(m >= 1 && m <= QIM_MAX);
+        for (size_t i = 1; i < m; i++)
+            assert_true(v[i].tf > v[i - 1].tf && v[i].len > v[i - 1].len);
+        for (size_t i = 0; i < n; i++) {
+            int dom = 0;
+            for (size_t j = 0; j < m && !dom; j++)
+                dom = v[j].tf >= in[i].tf && v[j].len <= in[i].len;
+            assert_true(dom);
+        }
+        double got = 0;
+        for (size_t j = 0; j < m; j++)
+            got = fmax(got, frontier_ref(v[j].tf, v[j].len, ravg));
+        if (k <= QIM_MAX) {   /* short enough: the exact frontier itself */
+            assert_int_equal(m, k);
+            for (size_t j = 0; j < m; j++)
+                assert_true(v[j].tf == f[j].tf && v[j].len == f[j].len);
+            continue;
+        }
+        long_ones++;
+        /* best[g][j]: the least highest score of f[0..j) cut into g runs */
+        for (size_t j = 0; j <= k; j++)
+            best[0][j] = j ? INFINITY : 0;
+        for (size_t g = 1; g <= QIM_MAX; g++)
+            for (size_t j = 0; j <= k; j++) {
+                double b = j ? INFINITY : 0;
+                for (size_t i = 0; i < j; i++)
+                    b = fmin(b, fmax(best[g - 1][i], frontier_ref(f[j - 1].tf, f[i].len, ravg)));
+                best[g][j] = b;
+            }
+        double want = best[QIM_MAX][k];
+        assert_true(got >= want * (1 - 1e-12));
+        assert_true(got <= want * (1 + 1e-12));
+    }
+    assert_true(long_ones > 1000);
+}
+
 /* Patched groups: every kind of value distribution (all small, a few
  * large, all large, zeros, 32-bit values) packs and unpacks to the same
  * values, in no more bytes than plain packing at the widest width, and
@@ -685,6 +757,7 @@ int main(void)
         cmocka_unit_test(test_varint_cursor),
         cmocka_unit_test(test_stream),
         cmocka_unit_test(test_pareto_oracle),
+        cmocka_unit_test(test_frontier_oracle),
         cmocka_unit_test(test_pfor),
         cmocka_unit_test(test_prefix_oracle),
     };

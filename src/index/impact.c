@@ -71,26 +71,69 @@ size_t qim_pareto(qim_pair *v, size_t n)
     return k;
 }
 
-size_t qim_frontier(qim_pair *v, size_t n)
+/* What a merged pair would score, for qim_frontier's choice (the term
+ * weight left out: it scales every pair alike). */
+static double ref_score(uint32_t tf, uint32_t len, double avglen)
+{
+    double norm = QIM_REF_K1 * (1.0 - QIM_REF_B + QIM_REF_B * (double)len / avglen);
+    return (double)tf / ((double)tf + norm);
+}
+
+/* Groups the frontier v[0..k) into runs, left to right, each as long as
+ * its merged pair (its last tf at its first length) scores at most t (a
+ * pair alone may score more); the number of runs, counting no further
+ * than QIM_MAX + 1; their starts in start[] when given. */
+static size_t runs_within(const qim_pair *v, size_t k, double t, double avglen, size_t *start)
+{
+    size_t g = 0;
+    for (size_t i = 0; i < k && g <= QIM_MAX;) {
+        size_t j = i + 1;
+        while (j < k && ref_score(v[j].tf, v[i].len, avglen) <= t)
+            j++;
+        if (start)
+            start[g] = i;
+        g++;
+        i = j;
+    }
+    return g;
+}
+
+size_t qim_frontier(qim_pair *v, size_t n, double avglen)
 {
     size_t k = qim_pareto(v, n);
-    while (k > QIM_MAX) {
-        /* merge the neighbours whose tf are closest (relatively): the merged
-         * pair (the larger tf at the smaller length) raises the bound least */
-        size_t best = 0;
-        double best_r = 0;
-        for (size_t i = 0; i + 1 < k; i++) {
-            double r = (double)v[i + 1].tf / (double)v[i].tf;
-            if (i == 0 || r < best_r) {
-                best_r = r;
-                best = i;
-            }
-        }
-        v[best].tf = v[best + 1].tf;
-        memmove(v + best + 1, v + best + 2, (k - best - 2) * sizeof *v);
-        k--;
+    if (k <= QIM_MAX)
+        return k;
+    if (!(avglen > 0))
+        avglen = 1.0;
+    /* the frontier is cut into at most QIM_MAX runs of neighbours, each
+     * merged into one pair (its largest tf at its smallest length, which
+     * dominates the run). The bound for the reference parameters is the
+     * highest score of a merged pair: the least t that QIM_MAX runs can
+     * stay within is found by bisection (runs_within is monotone in t),
+     * from the frontier's own highest score (often enough) up to that of
+     * a single run; the runs are those of the t found. */
+    double lo = 0, hi = ref_score(v[k - 1].tf, v[0].len, avglen);
+    for (size_t i = 0; i < k; i++) {
+        double s = ref_score(v[i].tf, v[i].len, avglen);
+        lo = s > lo ? s : lo;
     }
-    return k;
+    if (runs_within(v, k, lo, avglen, NULL) <= QIM_MAX)
+        hi = lo;
+    for (int it = 0; it < 100 && hi - lo > hi * 1e-13; it++) {
+        double mid = lo + (hi - lo) / 2;
+        if (runs_within(v, k, mid, avglen, NULL) <= QIM_MAX)
+            hi = mid;
+        else
+            lo = mid;
+    }
+    size_t start[QIM_MAX + 1];
+    size_t g = runs_within(v, k, hi, avglen, start);
+    for (size_t r = 0; r < g; r++) {
+        size_t end = r + 1 < g ? start[r + 1] : k;   /* the run is [start[r], end) */
+        v[r].len = v[start[r]].len;
+        v[r].tf = v[end - 1].tf;
+    }
+    return g;
 }
 
 int qim_put(qbuf *b, const qim_pair *v, size_t n)

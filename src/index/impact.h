@@ -4,9 +4,10 @@
  * length, so the highest score of a set of postings is reached on its
  * Pareto frontier of (tf, length) pairs: the postings that no other one
  * beats on both. A frontier is stored with at most QIM_MAX pairs; a longer
- * one is shortened by replacing two neighbours by (the larger tf, the
- * smaller length), which dominates both, so the bound stays valid (only
- * looser). Lucene 8 keeps the same data ("impacts") in its skip lists.
+ * one is cut into runs of neighbours, each replaced by (its largest tf,
+ * its smallest length), which dominates the run, so the bound stays valid
+ * (only looser; qim_frontier picks the cut). Lucene 8 keeps the same data
+ * ("impacts") in its skip lists.
  *
  * Encoding (index/FORMAT.md §impacts): varint n (1..QIM_MAX), then n pairs
  * with tf and length strictly increasing: the first pair as varint tf,
@@ -28,8 +29,16 @@ typedef struct qim_pair {
 } qim_pair;
 
 /* Reduces v[0..n) (any order, n >= 1) to its frontier of at most QIM_MAX
- * pairs, in increasing order; returns the new n. */
-size_t qim_frontier(qim_pair *v, size_t n);
+ * pairs, in increasing order; returns the new n. A longer frontier is cut
+ * into runs of neighbours, each replaced by its largest tf at its
+ * smallest length (which dominates it), so that the highest score of the
+ * result with BM25's default k1 and b (QIM_REF_K1, QIM_REF_B) and average
+ * length avglen is the least any QIM_MAX runs give (to 1e-13): the bound
+ * stays valid for any k1, b and average length, and is as tight as
+ * QIM_MAX pairs allow for the defaults. */
+#define QIM_REF_K1 1.2
+#define QIM_REF_B 0.75
+size_t qim_frontier(qim_pair *v, size_t n, double avglen);
 /* The same without the QIM_MAX limit (exact frontier). */
 size_t qim_pareto(qim_pair *v, size_t n);
 

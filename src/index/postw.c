@@ -19,6 +19,7 @@
 struct qpw {
     qf_writer dict, post, posn;
     const uint8_t *unit_len;   /* u32 little-endian per unit */
+    double avglen;             /* their average: qim_frontier's reference */
     uint32_t nunits;
     /* current term */
     uint8_t term[QF_MAX_TERM + 1];
@@ -91,6 +92,10 @@ static int open_writer(qpw **out, const char *dir, uint64_t seg, uint32_t part, 
         return rc;
     }
     w->unit_len = unit_len;
+    uint64_t total = 0;
+    for (uint32_t u = 0; u < nunits; u++)
+        total += qload_u32(unit_len + 4 * (size_t)u);
+    w->avglen = nunits ? (double)total / nunits : 1.0;
     w->nunits = nunits;
     qbuf_init(&w->skips);
     qbuf_init(&w->imps);
@@ -230,7 +235,7 @@ static void flush_block(qpw *w)
     for (uint32_t i = 0; i < w->n; i++)
         w->bp[i].len = qload_u32(w->unit_len + 4 * (size_t)w->docs[i]);
     /* the block's frontier goes to the impacts area and joins the term's */
-    size_t nf = qim_frontier(w->bp, w->n);
+    size_t nf = qim_frontier(w->bp, w->n, w->avglen);
     uint64_t ioff = w->imps.len;
     qim_put(&w->imps, w->bp, nf);
     if (w->ntp + nf > w->cap_tp) {
@@ -350,7 +355,7 @@ int qpw_term_end(qpw *w)
         qf_write_buf(&w->post, &w->imps);
         qf_write_buf(&w->post, &w->skips);
     }
-    size_t nf = w->ntp ? qim_frontier(w->tp, w->ntp) : 0;
+    size_t nf = w->ntp ? qim_frontier(w->tp, w->ntp, w->avglen) : 0;
     qbuf *t = &w->tail;
     qbuf_reset(t);
     qbuf_put_varint(t, w->df);

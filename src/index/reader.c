@@ -1263,6 +1263,11 @@ const qim_pair *qx_shallow(qx_cursor *c, uint32_t target, uint32_t *last_doc, ui
     return c->imp;
 }
 
+uint32_t qx_block_end(const qx_cursor *c, uint64_t b)
+{
+    return c->skips ? skip_u32(c, b, 0) : c->last;
+}
+
 int qx_blocks_in(qx_cursor *c, uint32_t from, uint32_t to, uint64_t *b0, uint64_t *b1)
 {
     if (c->doc == QX_END)

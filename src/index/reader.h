@@ -394,6 +394,10 @@ int qx_blocks_in(qx_cursor *c, uint32_t from, uint32_t to, uint64_t *b0, uint64_
  * stay valid until the cursor moves, or this is called for a block
  * QX_IMP_SLOTS blocks away. */
 const qim_pair *qx_impacts_of(qx_cursor *c, uint64_t b, uint32_t *n);
+/* The number of blocks, and the last doc of block b < that (from its skip
+ * entry: nothing is decoded). */
+static inline uint64_t qx_nblocks(const qx_cursor *c) { return c->skips ? c->nblocks : 1; }
+uint32_t qx_block_end(const qx_cursor *c, uint64_t b);
 /* The same as qx_shallow for the current block (verify and tests). */
 const qim_pair *qx_block_impacts(qx_cursor *c, uint32_t *last_doc, uint32_t *n);
 

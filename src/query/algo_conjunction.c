@@ -9,7 +9,9 @@
  * window is first bounded from skip data alone: each clause's largest
  * block bound over it, the lead's first, the others counting with their
  * bound in the segment until theirs is read. As soon as the sum cannot
- * beat the threshold, the window is skipped without decoding anything.
+ * beat the threshold, the window is skipped without decoding anything;
+ * a single-term lead's blocks that its own bound rules out are passed
+ * over in one walk of its skip entries (qn_pass_blocks).
  * Otherwise each unit of the lead is first bounded by its own score plus
  * the other clauses' bounds over the window (too low, and the others are
  * not even moved); each unit where every required clause occurs is then
@@ -61,6 +63,12 @@ static int window(conj *c, uint32_t from, uint32_t *last, double theta)
 {
     qn_ctx *x = c->r->x;
     uint32_t upto = QX_END;
+    /* a single-term lead's blocks that its bound alone rules out (the
+     * others counting with their bound in the segment), passed over in
+     * one walk of its skip entries */
+    if (c->lead_term && theta > -INFINITY &&
+        qn_pass_blocks(x, c->req[0], from, c->seg_bound - c->req[0]->ub, theta, last))
+        return 1;
     if (c->lead_term)   /* the window is the lead's block: its end from the skip entry */
         upto = qx_block_last(&c->req[0]->cur[0], from);
     else

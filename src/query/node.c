@@ -221,6 +221,39 @@ static double term_range_max(qn_ctx *x, double w, qx_cursor *c, uint64_t b0, uin
     return m;
 }
 
+int qn_pass_blocks(qn_ctx *x, qn_node *n, uint32_t from, double rest, double theta, uint32_t *last)
+{
+    qx_cursor *c = &n->cur[0];
+    uint64_t b0, b1;
+    *last = QX_END;
+    if (n->missing || qx_blocks_in(c, from, from, &b0, &b1))
+        return 1;
+    /* a block is passed over when each of its impacts scores at most lim
+     * (then bm25_below(rest + its score, theta)): w f <= lim (f + norm),
+     * without a division per pair; the rounding this differs by is far
+     * below bm25_below's margin */
+    double lim = theta / BM25_SLACK - rest, w = n->w;
+    uint64_t b = b0, nb = qx_nblocks(c);
+    for (; b < nb; b++) {
+        uint32_t np;
+        const qim_pair *p = qx_impacts_of(c, b, &np);
+        if (!p) {
+            x->corrupt = 1;
+            return 1;
+        }
+        int over = 0;
+        for (uint32_t i = 0; i < np; i++)
+            over |= w * p[i].tf > lim * ((double)p[i].tf + bm25_norm(&x->m, p[i].len));
+        if (over)
+            break;
+    }
+    if (b == b0)
+        return 0;
+    if (b < nb)
+        *last = qx_block_end(c, b - 1);
+    return 1;
+}
+
 static double leaf_range_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t to)
 {
     if (n->missing)

@@ -113,6 +113,14 @@ double qn_block_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t *upto);
  * the bound: for windows that nothing can skip (no threshold yet). */
 void qn_block_end(qn_ctx *x, qn_node *n, uint32_t from, uint32_t *upto);
 double qn_range_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t to);
+/* For a leaf of one term: passes over its blocks, from the one that holds
+ * the first unit >= from, whose bound plus `rest` cannot beat theta
+ * (bm25_below), in one walk of the skip entries (what a qn_range_ub per
+ * block would decide, without finding each block again). 1 when it passed
+ * over a block (*last its last unit) or no unit >= from is left (*last =
+ * QX_END; also on damage, with x->corrupt); 0 when the first block can
+ * beat theta. */
+int qn_pass_blocks(qn_ctx *x, qn_node *n, uint32_t from, double rest, double theta, uint32_t *last);
 /* Sets n->ub, n->cost and n->doc (the first approximation) for the bound
  * segment, bottom up, for the root and every node under it; a boolean
  * root is not moved (its doc is left 0, not a position: the algorithms
