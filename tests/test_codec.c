@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "base/bm25.h"
 #include "index/codec.h"
 #include "index/impact.h"
 
@@ -486,7 +487,7 @@ static void test_pareto_oracle(void **state)
  * random pairs, ties), average lengths from 1 to 3000. */
 static double frontier_ref(uint32_t tf, uint32_t len, double avg)
 {
-    double norm = QIM_REF_K1 * (1.0 - QIM_REF_B + QIM_REF_B * (double)len / avg);
+    double norm = BM25_DEFAULT_K1 * (1.0 - BM25_DEFAULT_B + BM25_DEFAULT_B * (double)len / avg);
     return (double)tf / ((double)tf + norm);
 }
 

@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include "base/bm25.h"
+
 #define QIM_FAST_TF 64   /* the largest tf of the counting path */
 
 /* The frontier when no tf exceeds QIM_FAST_TF (most blocks: tfs are
@@ -71,24 +73,23 @@ size_t qim_pareto(qim_pair *v, size_t n)
     return k;
 }
 
-/* What a merged pair would score, for qim_frontier's choice (the term
- * weight left out: it scales every pair alike). */
-static double ref_score(uint32_t tf, uint32_t len, double avglen)
+/* What a merged pair would score at the default k1 and b, for
+ * qim_frontier's choice (a term weight of 1: it scales every pair alike). */
+static double ref_score(const bm25 *m, uint32_t tf, uint32_t len)
 {
-    double norm = QIM_REF_K1 * (1.0 - QIM_REF_B + QIM_REF_B * (double)len / avglen);
-    return (double)tf / ((double)tf + norm);
+    return bm25_score(1.0, tf, bm25_norm(m, len));
 }
 
 /* Groups the frontier v[0..k) into runs, left to right, each as long as
  * its merged pair (its last tf at its first length) scores at most t (a
  * pair alone may score more); the number of runs, counting no further
  * than QIM_MAX + 1; their starts in start[] when given. */
-static size_t runs_within(const qim_pair *v, size_t k, double t, double avglen, size_t *start)
+static size_t runs_within(const qim_pair *v, size_t k, double t, const bm25 *m, size_t *start)
 {
     size_t g = 0;
     for (size_t i = 0; i < k && g <= QIM_MAX;) {
         size_t j = i + 1;
-        while (j < k && ref_score(v[j].tf, v[i].len, avglen) <= t)
+        while (j < k && ref_score(m, v[j].tf, v[i].len) <= t)
             j++;
         if (start)
             start[g] = i;
@@ -103,8 +104,8 @@ size_t qim_frontier(qim_pair *v, size_t n, double avglen)
     size_t k = qim_pareto(v, n);
     if (k <= QIM_MAX)
         return k;
-    if (!(avglen > 0))
-        avglen = 1.0;
+    bm25 m;   /* an avglen <= 0 (or NaN) counts as 1 */
+    bm25_init(&m, BM25_DEFAULT_K1, BM25_DEFAULT_B, 0, avglen);
     /* the frontier is cut into at most QIM_MAX runs of neighbours, each
      * merged into one pair (its largest tf at its smallest length, which
      * dominates the run). The bound for the reference parameters is the
@@ -112,22 +113,22 @@ size_t qim_frontier(qim_pair *v, size_t n, double avglen)
      * stay within is found by bisection (runs_within is monotone in t),
      * from the frontier's own highest score (often enough) up to that of
      * a single run; the runs are those of the t found. */
-    double lo = 0, hi = ref_score(v[k - 1].tf, v[0].len, avglen);
+    double lo = 0, hi = ref_score(&m, v[k - 1].tf, v[0].len);
     for (size_t i = 0; i < k; i++) {
-        double s = ref_score(v[i].tf, v[i].len, avglen);
+        double s = ref_score(&m, v[i].tf, v[i].len);
         lo = s > lo ? s : lo;
     }
-    if (runs_within(v, k, lo, avglen, NULL) <= QIM_MAX)
+    if (runs_within(v, k, lo, &m, NULL) <= QIM_MAX)
         hi = lo;
     for (int it = 0; it < 100 && hi - lo > hi * 1e-13; it++) {
         double mid = lo + (hi - lo) / 2;
-        if (runs_within(v, k, mid, avglen, NULL) <= QIM_MAX)
+        if (runs_within(v, k, mid, &m, NULL) <= QIM_MAX)
             hi = mid;
         else
             lo = mid;
     }
     size_t start[QIM_MAX + 1];
-    size_t g = runs_within(v, k, hi, avglen, start);
+    size_t g = runs_within(v, k, hi, &m, start);
     for (size_t r = 0; r < g; r++) {
         size_t end = r + 1 < g ? start[r + 1] : k;   /* the run is [start[r], end) */
         v[r].len = v[start[r]].len;

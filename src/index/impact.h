@@ -32,12 +32,10 @@ typedef struct qim_pair {
  * pairs, in increasing order; returns the new n. A longer frontier is cut
  * into runs of neighbours, each replaced by its largest tf at its
  * smallest length (which dominates it), so that the highest score of the
- * result with BM25's default k1 and b (QIM_REF_K1, QIM_REF_B) and average
+ * result with BM25's default k1 and b (BM25_DEFAULT_K1, _B) and average
  * length avglen is the least any QIM_MAX runs give (to 1e-13): the bound
  * stays valid for any k1, b and average length, and is as tight as
  * QIM_MAX pairs allow for the defaults. */
-#define QIM_REF_K1 1.2
-#define QIM_REF_B 0.75
 size_t qim_frontier(qim_pair *v, size_t n, double avglen);
 /* The same without the QIM_MAX limit (exact frontier). */
 size_t qim_pareto(qim_pair *v, size_t n);

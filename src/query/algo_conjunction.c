@@ -66,10 +66,11 @@ static int window(conj *c, uint32_t from, uint32_t *last, double theta)
     /* a single-term lead's blocks that its bound alone rules out (the
      * others counting with their bound in the segment), passed over in
      * one walk of its skip entries */
-    if (c->lead_term && theta > -INFINITY &&
-        qn_pass_blocks(x, c->req[0], from, c->seg_bound - c->req[0]->ub, theta, last))
-        return 1;
-    if (c->lead_term)   /* the window is the lead's block: its end from the skip entry */
+    if (c->lead_term && theta > -INFINITY) {
+        if (qn_pass_blocks(x, c->req[0], from, c->seg_bound - c->req[0]->ub, theta, last))
+            return 1;
+        upto = *last;   /* the lead's block that its bound did not rule out */
+    } else if (c->lead_term)   /* the window is the lead's block: its end from the skip entry */
         upto = qx_block_last(&c->req[0]->cur[0], from);
     else
         qn_block_ub(x, c->req[0], from, &upto);

@@ -247,8 +247,10 @@ int qn_pass_blocks(qn_ctx *x, qn_node *n, uint32_t from, double rest, double the
         if (over)
             break;
     }
-    if (b == b0)
+    if (b == b0) {
+        *last = qx_block_end(c, b0);
         return 0;
+    }
     if (b < nb)
         *last = qx_block_end(c, b - 1);
     return 1;

@@ -34,7 +34,7 @@
 #include <stdint.h>
 
 #include "index/reader.h"
-#include "query/bm25.h"
+#include "base/bm25.h"
 
 enum qn_kind { QN_EMPTY = 0, QN_LEAF = 1, QN_BOOL = 2 };
 
@@ -119,7 +119,7 @@ double qn_range_ub(qn_ctx *x, qn_node *n, uint32_t from, uint32_t to);
  * block would decide, without finding each block again). 1 when it passed
  * over a block (*last its last unit) or no unit >= from is left (*last =
  * QX_END; also on damage, with x->corrupt); 0 when the first block can
- * beat theta. */
+ * beat theta (*last its last unit: the window to search). */
 int qn_pass_blocks(qn_ctx *x, qn_node *n, uint32_t from, double rest, double theta, uint32_t *last);
 /* Sets n->ub, n->cost and n->doc (the first approximation) for the bound
  * segment, bottom up, for the root and every node under it; a boolean

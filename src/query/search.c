@@ -17,6 +17,7 @@
 #include <stdlib.h>
 
 #include "index/reader.h"
+#include "base/bm25.h"
 #include "base/sys.h"
 #include "query/algo.h"
 #include "query/search.h"
@@ -27,8 +28,8 @@ void quarry_search_options_init(quarry_search_options *o)
 {
     memset(o, 0, sizeof *o);
     o->k = 10;
-    o->k1 = 1.2;
-    o->b = 0.75;
+    o->k1 = BM25_DEFAULT_K1;
+    o->b = BM25_DEFAULT_B;
     o->algorithm = QUARRY_ALGO_AUTO;
     o->fb_docs = 10;
     o->fb_terms = 20;

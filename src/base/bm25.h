@@ -9,6 +9,8 @@
  *   score(f,len) = w * f / (f + norm(len))
  *
  * N, avglen and df are those of the whole collection searched together.
+ * In base/ because the index writer scores with it too: impact.c cuts
+ * long frontiers where they cost least at the default k1 and b.
  * score() grows with f and falls with len, so score(max_tf, min_len) bounds
  * the score of any posting with tf <= max_tf in a unit of length >= min_len,
  * for any k1 >= 0 and b in [0, 1]: the block-max bounds of the skip entries.
@@ -20,6 +22,10 @@
 
 #include <math.h>
 #include <stdint.h>
+
+/* quarry_search_options_init's k1 and b (bench/quality.md). */
+#define BM25_DEFAULT_K1 1.2
+#define BM25_DEFAULT_B 0.75
 
 typedef struct bm25 {
     double k1, b;
