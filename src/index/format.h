@@ -135,6 +135,10 @@ int qf_map_check(const qf_map *m, const char *dir, quarry_error *err);
  * Long sequential reads (merges, checksums) call it now and then, so that
  * their memory stays bounded whatever the size of the files. */
 void qf_map_release(const qf_map *m);
+/* Maps the pages of [p, p + n) (inside m) into this process in one call,
+ * before a scan reads them all (MADV_POPULATE_READ: a fault per page saved
+ * where the kernel has it); a hint: failure changes nothing. */
+void qf_map_populate(const qf_map *m, const uint8_t *p, size_t n);
 /* Maps DIR/NAME as it is (a writer's temporary file: no header or CRC). */
 int qf_map_raw(qf_map *m, const char *dir, const char *name, quarry_error *err);
 

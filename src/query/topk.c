@@ -119,10 +119,20 @@ static void update_theta(qk_collector *c)
     }
 }
 
+/* 1 when h would be kept: the heap has room, or h comes before its worst.
+ * Otherwise h changes nothing, not even a kept hit of its group (that hit
+ * comes before the worst or is it, so before h): its fingerprint, a
+ * random read of a column, is then never needed. */
+static inline int may_enter(const qk_collector *c, const qk_hit *h)
+{
+    return c->n < c->k || qk_before(&c->o, h, &c->v[0]);
+}
+
+/* h's fingerprint (h->key) is set when collapsing and may_enter(h). */
 static void push(qk_collector *c, const qk_hit *h)
 {
-    if (c->k == 0 || h->score == -INFINITY)
-        return;   /* a match only counted */
+    if (c->k == 0 || h->score == -INFINITY || !may_enter(c, h))
+        return;   /* a match only counted, or one that changes nothing */
     if (c->o.collapse) {
         qk_slot *s = map_find(c, h->key);
         if (s->used) {   /* its group is kept: the better of the two stays */
@@ -193,7 +203,7 @@ static void flush_article(qk_collector *c)
         return;
     c->have_cur = 0;
     c->matched++;
-    if (c->o.collapse)
+    if (c->o.collapse && may_enter(c, &c->cur))
         c->cur.key = qx_article_fp(c->seg, c->cur.article - c->seg->art_base);
     push(c, &c->cur);
     update_theta(c);
@@ -222,7 +232,7 @@ void qk_collect(qk_collector *c, uint32_t u, double score)
             return;   /* not a match: never counted, never kept */
     }
     if (!c->o.articles) {
-        if (c->o.collapse)
+        if (c->o.collapse && may_enter(c, &h))
             h.key = qx_unit_fp(s, u);
         c->matched++;
         push(c, &h);
