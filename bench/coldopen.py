@@ -14,6 +14,7 @@ spawn_timed). Writes bench/coldopen.md (or --out); an error is one line on
 stderr, exit 2."""
 import argparse
 import os
+import shlex
 import statistics
 import subprocess
 import sys
@@ -42,10 +43,11 @@ def evict(ix):
             os.close(fd)
 
 
-def run(binary, ix, word):
-    wall, kb, maj, rc = S.spawn_timed([binary, "search", "-i", ix, "-k", "10", "--json", word])
+def run(binary, extra, ix, word):
+    argv = [binary, "search", "-i", ix, "-k", "10", "--json"] + extra + [word]
+    wall, kb, maj, rc = S.spawn_timed(argv)
     if rc not in (0, 1) or kb is None:
-        fail("%s search -i %s -k 10 --json %s: exit %d (run it to see why)" % (binary, ix, word, rc))
+        fail("%s: exit %d (run it to see why)" % (" ".join(argv), rc))
     return wall * 1e3, maj, kb / 1024
 
 
@@ -57,7 +59,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--index", required=True, help="the index directory")
     ap.add_argument("--quarry", default=os.path.join(ROOT, "build", "quarry"), help="quarry binary (default build/quarry)")
-    ap.add_argument("--vs", help="a second quarry binary, run in turn with the first")
+    ap.add_argument("--vs", help="a second quarry binary, run in turn with the first (it may be the same one, with --vs-args)")
+    ap.add_argument("--args", default="", help="more search options for the first binary, before WORD (e.g. --no-collapse)")
+    ap.add_argument("--vs-args", default="", help="more search options for the second binary")
     ap.add_argument("--words", default=",".join(WORDS), help="comma-separated words, one search each per round")
     ap.add_argument("--rounds", type=int, default=3, help="rounds over the words (default 3)")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "coldopen.md"))
@@ -66,6 +70,7 @@ def main():
     if not os.path.isfile(os.path.join(a.index, "MANIFEST")):
         fail("%s: no index here (no MANIFEST)" % a.index)
     bins = [("A", a.quarry)] + ([("B", a.vs)] if a.vs else [])
+    extra = {"A": shlex.split(a.args), "B": shlex.split(a.vs_args)}
     for _, b in bins:
         if not os.access(b, os.X_OK):
             fail("%s: not an executable" % b)
@@ -76,8 +81,8 @@ def main():
         for w in words:
             for n, b in bins:
                 evict(a.index)
-                res[(n, "cold")].append(run(b, a.index, w))
-                res[(n, "warm")].append(run(b, a.index, w))
+                res[(n, "cold")].append(run(b, extra[n], a.index, w))
+                res[(n, "warm")].append(run(b, extra[n], a.index, w))
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     L = ["# One-shot search with the index out of the page cache\n",
          "Made by `bench/coldopen.sh %s` on %s, commit %s. Each run: every file of the index dropped from the page "
@@ -93,11 +98,14 @@ def main():
             v = res[(n, c)]
             m, p, x = summary([r[0] for r in v])
             L.append("| %s `%s` | %s | %d | %.1f | %.1f | %.1f | %d | %.1f |"
-                     % (n, b, c, len(v), m, p, x, statistics.median([r[1] for r in v]), statistics.median([r[2] for r in v])))
+                     % (n, " ".join([b] + extra[n]), c, len(v), m, p, x, statistics.median([r[1] for r in v]), statistics.median([r[2] for r in v])))
     if a.vs:
         ratios = [ra[0] / rb[0] for ra, rb in zip(res[("A", "cold")], res[("B", "cold")])]
         L.append("")
         L.append("A ÷ B, cold, run by run: median %.2f (min %.2f, max %.2f)." % (statistics.median(ratios), min(ratios), max(ratios)))
+        ratios = [ra[0] / rb[0] for ra, rb in zip(res[("A", "warm")], res[("B", "warm")])]
+        L.append("")
+        L.append("A ÷ B, warm, run by run: median %.2f (min %.2f, max %.2f)." % (statistics.median(ratios), min(ratios), max(ratios)))
     with open(a.out, "w") as o:
         o.write("\n".join(L) + "\n")
     print("\n".join(L))

@@ -4,6 +4,7 @@
 # with the index cached; --vs BIN runs a second quarry binary in turn.
 #
 #   bench/coldopen.sh --index DIR [--vs OTHER_QUARRY] [--words a,b,c] [--rounds N] [--out FILE] [--note TEXT]
+#   bench/coldopen.sh --index DIR --vs build/quarry --vs-args=--no-collapse   (one binary, two ways)
 #
 # Writes bench/coldopen.md (or --out). The code is in bench/coldopen.py.
 set -euo pipefail
