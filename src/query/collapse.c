@@ -11,8 +11,7 @@
  * increasing order, as the search checks it: a duplicate is a match with
  * the same fingerprint, live and in the date range, scored exactly as the
  * search would score it. The scan reads 8 bytes per article or unit of the
- * index (about 2 ms for a million in a new process); only the segments
- * that hold a duplicate are bound.
+ * index; only the segments that hold a duplicate are bound.
  */
 #include <stdlib.h>
 

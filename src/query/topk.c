@@ -119,20 +119,19 @@ static void update_theta(qk_collector *c)
     }
 }
 
-/* 1 when h would be kept: the heap has room, or h comes before its worst.
- * Otherwise h changes nothing, not even a kept hit of its group (that hit
- * comes before the worst or is it, so before h): its fingerprint, a
- * random read of a column, is then never needed. */
-static inline int may_enter(const qk_collector *c, const qk_hit *h)
+/* 1 when h would be kept: a scored match (not one only counted) and the
+ * heap has room or h comes before its worst. Otherwise h changes nothing,
+ * not even a kept hit of its group (that hit comes before the worst or is
+ * it, so before h): its fingerprint, a random read of a column, is then
+ * never needed. */
+static inline int kept(const qk_collector *c, const qk_hit *h)
 {
-    return c->n < c->k || qk_before(&c->o, h, &c->v[0]);
+    return c->k && h->score != -INFINITY && (c->n < c->k || qk_before(&c->o, h, &c->v[0]));
 }
 
-/* h's fingerprint (h->key) is set when collapsing and may_enter(h). */
+/* Keeps h, for which kept() holds (h->key set when collapsing). */
 static void push(qk_collector *c, const qk_hit *h)
 {
-    if (c->k == 0 || h->score == -INFINITY || !may_enter(c, h))
-        return;   /* a match only counted, or one that changes nothing */
     if (c->o.collapse) {
         qk_slot *s = map_find(c, h->key);
         if (s->used) {   /* its group is kept: the better of the two stays */
@@ -155,7 +154,7 @@ static void push(qk_collector *c, const qk_hit *h)
         }
         c->v[c->n++] = *h;
         sift_up(c, c->n - 1);
-    } else if (qk_before(&c->o, h, &c->v[0])) {
+    } else {   /* h replaces the worst */
         if (c->o.collapse) {
             map_erase(c, c->v[0].key);
             qk_slot *s = map_find(c, h->key);
@@ -203,9 +202,11 @@ static void flush_article(qk_collector *c)
         return;
     c->have_cur = 0;
     c->matched++;
-    if (c->o.collapse && may_enter(c, &c->cur))
-        c->cur.key = qx_article_fp(c->seg, c->cur.article - c->seg->art_base);
-    push(c, &c->cur);
+    if (kept(c, &c->cur)) {
+        if (c->o.collapse)
+            c->cur.key = qx_article_fp(c->seg, c->cur.article - c->seg->art_base);
+        push(c, &c->cur);
+    }
     update_theta(c);
 }
 
@@ -232,10 +233,12 @@ void qk_collect(qk_collector *c, uint32_t u, double score)
             return;   /* not a match: never counted, never kept */
     }
     if (!c->o.articles) {
-        if (c->o.collapse && may_enter(c, &h))
-            h.key = qx_unit_fp(s, u);
         c->matched++;
-        push(c, &h);
+        if (kept(c, &h)) {
+            if (c->o.collapse)
+                h.key = qx_unit_fp(s, u);
+            push(c, &h);
+        }
         update_theta(c);
         return;
     }
