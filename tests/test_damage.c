@@ -17,7 +17,8 @@
  * past the units, a skip entry's last doc not its block's, a unit's article
  * out of range, the id index out of order, a date key not its date's, the
  * meta's posting count, a text block that does not inflate (read by a
- * passage's text and by a delete). Not covered here: dictionary block
+ * passage's text and by a delete), the fingerprint indexes out of order
+ * or naming no unit or article. Not covered here: dictionary block
  * offsets, deletions files (tests/fuzz/fuzz_index.c reaches them).
  *
  * The index: 300 generated articles (every one holds "common": three
@@ -45,6 +46,7 @@
 
 #define NGEN 300
 #define NFILES 7
+#define ARTS_TRAILER 56   /* bytes of .arts's trailer: 7 u64 (FORMAT.md §arts) */
 
 static const char *const kinds[NFILES] = { "meta", "dict", "post", "posn", "unit", "arts", "text" };
 enum { F_META, F_DICT, F_POST, F_POSN, F_UNIT, F_ARTS, F_TEXT };
@@ -586,7 +588,7 @@ static void test_id_order(void **state)
     (void)state;
     dfile f[NFILES];
     copy_files(f);
-    const uint8_t *tr = f[F_ARTS].p + f[F_ARTS].len - 4 - 48;
+    const uint8_t *tr = f[F_ARTS].p + f[F_ARTS].len - 4 - ARTS_TRAILER;
     uint8_t *ord = f[F_ARTS].p + ld(tr + 16, 8);
     uint32_t x = (uint32_t)ld(ord, 4), y = (uint32_t)ld(ord + 4, 4);
     assert_true(x != y);
@@ -610,7 +612,7 @@ static void test_id_hash(void **state)
     for (int kind = 0; kind < 2; kind++) {
         dfile f[NFILES];
         copy_files(f);
-        const uint8_t *tr = f[F_ARTS].p + f[F_ARTS].len - 4 - 48;
+        const uint8_t *tr = f[F_ARTS].p + f[F_ARTS].len - 4 - ARTS_TRAILER;
         uint8_t *h = f[F_ARTS].p + ld(tr + 40, 8);
         uint64_t x = ld(h, 8), y = ld(h + 8, 8);
         assert_true(x < y);
@@ -645,13 +647,75 @@ static void test_id_hash(void **state)
     }
 }
 
+/* A word only article a holds (its hits are a alone). */
+static void word_of(uint32_t a, char *out, size_t size)
+{
+    static const char *const last[] = { "zeta", "zzzwrap", "zeus", "lastword" };
+    if (a < NGEN)
+        snprintf(out, size, "u%03u", a);
+    else
+        snprintf(out, size, "%s", last[a - NGEN]);
+}
+
+/* The fingerprint indexes (FORMAT.md §arts, §unit): in each, entries 0 and
+ * 1 swapped (no longer sorted: verify says so; searches that do not
+ * collapse never read them), then entry 0 naming the article (unit) count:
+ * verify says so, and a collapsed search whose hit has that entry's
+ * fingerprint is QUARRY_ECORRUPT naming the file. */
+static void test_fp_index(void **state)
+{
+    (void)state;
+    for (int units = 0; units < 2; units++)
+        for (int kind = 0; kind < 2; kind++) {
+            dfile f[NFILES];
+            copy_files(f);
+            size_t stride = units ? QF_UFP_ENTRY : QF_AFP_ENTRY;
+            uint8_t *e = units ? f[F_UNIT].p + QF_HEADER + 21 * B.nunits
+                               : f[F_ARTS].p + ld(f[F_ARTS].p + f[F_ARTS].len - 4 - ARTS_TRAILER + 48, 8);
+            uint32_t x = (uint32_t)ld(e + 8, 4);   /* whole articles: unit x is article x */
+            assert_true(x < B.narts && ld(e, 8) < ld(e + stride, 8));
+            if (kind == 0) {
+                uint8_t t[QF_AFP_ENTRY];
+                memcpy(t, e, stride);
+                memcpy(e, e + stride, stride);
+                memcpy(e + stride, t, stride);
+            } else
+                st(e + 8, units ? B.nunits : B.narts, 4);
+            const char *what = units ? (kind == 0 ? "the units' fingerprint index out of order"
+                                                  : "a unit fingerprint entry out of range")
+                                     : (kind == 0 ? "the articles' fingerprint index out of order"
+                                                  : "an article fingerprint entry out of range");
+            char *dir = write_index(f, "damage-fpindex");
+            verify_reports(dir, units ? F_UNIT : F_ARTS, what);
+            searches_same(dir, what);
+            if (kind == 1) {
+                quarry_index *ix = open_ok(dir);
+                quarry_search_options o;
+                quarry_search_options_init(&o);
+                o.collapse = 1;
+                o.passages = units;
+                char q[32];
+                word_of(x, q, sizeof q);
+                quarry_results *r = NULL;
+                quarry_error err;
+                int rc = quarry_search(ix, q, &o, &r, &err);
+                corrupt_reported(rc, &err, what, "a collapsed quarry_search");
+                if (!rc)
+                    quarry_results_free(r);
+                quarry_close(ix);
+            }
+            ttmp_remove(dir);
+            free_files(f);
+        }
+}
+
 /* Article 7's date key one second later than its date says. */
 static void test_date_key(void **state)
 {
     (void)state;
     dfile f[NFILES];
     copy_files(f);
-    const uint8_t *tr = f[F_ARTS].p + f[F_ARTS].len - 4 - 48;
+    const uint8_t *tr = f[F_ARTS].p + f[F_ARTS].len - 4 - ARTS_TRAILER;
     uint8_t *k = f[F_ARTS].p + ld(tr + 24, 8) + 8 * 7;
     assert_int_equal(ld(k, 8), 20250808000000ull);   /* G007: 2025-08-08 */
     st(k, 20250808000001ull, 8);
@@ -785,6 +849,7 @@ int main(void)
         cmocka_unit_test(test_unit_article),
         cmocka_unit_test(test_id_order),
         cmocka_unit_test(test_id_hash),
+        cmocka_unit_test(test_fp_index),
         cmocka_unit_test(test_date_key),
         cmocka_unit_test(test_meta_postings),
         cmocka_unit_test(test_text_block),

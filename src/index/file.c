@@ -178,21 +178,6 @@ void qf_map_release(const qf_map *m)
         release(m->base, m->base, m->size);
 }
 
-void qf_map_populate(const qf_map *m, const uint8_t *p, size_t n)
-{
-#ifdef MADV_POPULATE_READ
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    if (!m || !m->base || p < m->base || (size_t)(p - m->base) > m->size ||
-        n > m->size - (size_t)(p - m->base))
-        return;
-    uintptr_t lo = (uintptr_t)p / page * page, hi = (uintptr_t)p + n;
-    if (hi > lo)
-        (void)madvise((void *)lo, hi - lo, MADV_POPULATE_READ);
-#else
-    (void)m, (void)p, (void)n;
-#endif
-}
-
 void qf_map_close(qf_map *m)
 {
     if (m && m->base)

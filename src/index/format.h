@@ -15,7 +15,7 @@
 #include "base/base.h"
 
 #define QF_MAGIC "QRRY"
-#define QF_VERSION 6u
+#define QF_VERSION 7u
 #define QF_HEADER 16u
 #define QF_FOOTER 4u
 
@@ -38,6 +38,10 @@
 #define QF_TEXT_BLOCK (16u << 10) /* target uncompressed bytes of a text block */
 #define QF_TITLE_GAP 8u        /* positions left between the title and the body of a unit */
 #define QF_MAX_TERM 255u
+/* Entries of the fingerprint indexes (FORMAT.md §unit, §arts), sorted by
+ * (fingerprint, number): the duplicates of a hit are found in a few reads */
+#define QF_UFP_ENTRY 16u       /* u64 fingerprint, u32 unit, u32 article */
+#define QF_AFP_ENTRY 20u       /* u64 fingerprint, u32 article, u32 first_unit, u32 nunits */
 
 /* Quantized unit lengths (FORMAT.md §unit): one byte whose decoding is a
  * lower bound of the length (exact below 64, within 12.5% above), so a
@@ -135,10 +139,6 @@ int qf_map_check(const qf_map *m, const char *dir, quarry_error *err);
  * Long sequential reads (merges, checksums) call it now and then, so that
  * their memory stays bounded whatever the size of the files. */
 void qf_map_release(const qf_map *m);
-/* Maps the pages of [p, p + n) (inside m) into this process in one call,
- * before a scan reads them all (MADV_POPULATE_READ: a fault per page saved
- * where the kernel has it); a hint: failure changes nothing. */
-void qf_map_populate(const qf_map *m, const uint8_t *p, size_t n);
 /* Maps DIR/NAME as it is (a writer's temporary file: no header or CRC). */
 int qf_map_raw(qf_map *m, const char *dir, const char *name, quarry_error *err);
 

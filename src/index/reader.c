@@ -140,27 +140,31 @@ static int seg_check(const char *dir, const qm_segment *g, qx_seg *s, quarry_err
         s->npostings > s->npositions || s->passage_mode > 1)
         return qx_bad(s, &s->meta, QF_HEADER, "bad collection statistics", err);
 
-    /* units: columns len u32, lenq u8, article u32, body_pos u32, fingerprint u64; u64 units */
-    uint64_t t[6];
-    if (trailer(&s->unit, 1, t) || t[0] != s->nunits || s->unit.body_len != 21 * s->nunits + 8)
+    /* units: columns len u32, lenq u8, article u32, body_pos u32, fingerprint u64;
+     * the fingerprint index; u64 units */
+    uint64_t t[7];
+    if (trailer(&s->unit, 1, t) || t[0] != s->nunits || s->unit.body_len != (21 + QF_UFP_ENTRY) * s->nunits + 8)
         return qx_bad(s, &s->unit, QF_HEADER, "unit table size does not match the statistics", err);
     s->ulen = s->unit.body;
     s->ulenq = s->ulen + 4 * s->nunits;
     s->uart = s->ulenq + s->nunits;
     s->ubody = s->uart + 4 * s->nunits;
     s->ufp = s->ubody + 4 * s->nunits;
+    s->ufpix = s->ufp + 8 * s->nunits;
 
-    /* articles: records, offsets, id order, dates, fingerprints, id hashes, trailer */
+    /* articles: records, offsets, id order, dates, fingerprints, id hashes,
+     * fingerprint index, trailer */
     uint64_t n = s->narts;
-    if (trailer(&s->arts, 6, t) || t[0] != n || t[1] < QF_HEADER || t[2] != t[1] + 8 * (n + 1) ||
-        t[3] != t[2] + 4 * n || t[4] != t[3] + 8 * n || t[5] != t[4] + 8 * n ||
-        t[5] + 8 * n + 48 != QF_HEADER + s->arts.body_len)
-        return qx_bad(s, &s->arts, s->arts.size - 52, "bad article table trailer", err);
+    if (trailer(&s->arts, 7, t) || t[0] != n || t[1] < QF_HEADER || t[1] > s->arts.size || t[2] != t[1] + 8 * (n + 1) ||
+        t[3] != t[2] + 4 * n || t[4] != t[3] + 8 * n || t[5] != t[4] + 8 * n || t[6] != t[5] + 8 * n ||
+        t[6] + QF_AFP_ENTRY * n + 56 != QF_HEADER + s->arts.body_len)
+        return qx_bad(s, &s->arts, s->arts.size - 60, "bad article table trailer", err);
     s->art_offs = s->arts.base + t[1];
     s->art_order = s->arts.base + t[2];
     s->art_dates = s->arts.base + t[3];
     s->art_fps = s->arts.base + t[4];
     s->art_hashes = s->arts.base + t[5];
+    s->afpix = s->arts.base + t[6];
 
     /* text: blocks, directory, trailer = nblocks, nunits, dir_off */
     if (trailer(&s->text, 3, t) || t[1] != s->nunits || t[2] < QF_HEADER ||
@@ -1534,13 +1538,11 @@ static int article_id(const qx_seg *s, uint32_t a, const char **id, uint32_t *le
     return 0;
 }
 
-/* The first entry of s's id hash table that is >= key (narts when none):
- * interpolation while the range is wide (the hashes are uniform: two or
- * three probes), then binary search. Invariant: the entries before lo are
- * below key (lv the last of them), those from hi on are not (hv the first). */
-static uint64_t id_hash_lower_bound(const qx_seg *s, uint64_t key)
+/* Invariant: the entries before lo are below key (lv the last of them),
+ * those from hi on are not (hv the first). */
+uint64_t qx_lower_bound(const uint8_t *tab, uint64_t n, size_t stride, uint64_t key)
 {
-    uint64_t lo = 0, hi = s->narts, lv = 0, hv = UINT64_MAX;
+    uint64_t lo = 0, hi = n, lv = 0, hv = UINT64_MAX;
     for (int step = 0; step < 8 && hi - lo > 16 && hv > lv; step++) {
         double f = (double)(key - lv) / (double)(hv - lv);
         uint64_t i = lo + (uint64_t)(f * (double)(hi - lo));
@@ -1548,7 +1550,7 @@ static uint64_t id_hash_lower_bound(const qx_seg *s, uint64_t key)
             i = hi - 1;
         if (i < lo)
             i = lo;
-        uint64_t v = qx_id_hash_entry(s, i);
+        uint64_t v = qload_u64(tab + stride * i);
         if (v < key) {
             lo = i + 1;
             lv = v;
@@ -1559,7 +1561,7 @@ static uint64_t id_hash_lower_bound(const qx_seg *s, uint64_t key)
     }
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo) / 2;
-        if (qx_id_hash_entry(s, mid) < key)
+        if (qload_u64(tab + stride * mid) < key)
             lo = mid + 1;
         else
             hi = mid;
@@ -1575,7 +1577,7 @@ int quarry_article_find(const quarry_index *ix, const char *id, uint32_t *articl
     for (size_t k = ix->nseg; k-- > 0;) {
         const qx_seg *s = &ix->seg[k];
         /* the entries with the id's hash (one, or none, but for collisions) */
-        for (uint64_t i = id_hash_lower_bound(s, (uint64_t)h << 32); i < s->narts; i++) {
+        for (uint64_t i = qx_lower_bound(s->art_hashes, s->narts, 8, (uint64_t)h << 32); i < s->narts; i++) {
             uint64_t e = qx_id_hash_entry(s, i);
             if (e >> 32 != h)
                 break;

@@ -56,11 +56,13 @@ typedef struct qx_seg {
     const uint8_t *blob;            /* analyzer settings (in .meta) */
     uint32_t blob_len;
     const uint8_t *ulen, *ulenq, *uart, *ubody, *ufp;   /* unit columns */
+    const uint8_t *ufpix;           /* nunits × QF_UFP_ENTRY: the units' fingerprint index */
     const uint8_t *art_offs;        /* narts + 1 u64 */
     const uint8_t *art_order;       /* narts u32 */
     const uint8_t *art_dates;       /* narts u64 */
     const uint8_t *art_fps;         /* narts u64 */
     const uint8_t *art_hashes;      /* narts u64: the id hash table (hash << 32 | article), sorted */
+    const uint8_t *afpix;           /* narts × QF_AFP_ENTRY: the articles' fingerprint index */
     const uint8_t *dict_index;      /* u64 block offsets */
     uint64_t ndblocks;
     /* each dictionary block's first term as a key (its first 8 bytes,
@@ -240,6 +242,12 @@ typedef struct qx_artrec {
 int qx_article(const qx_seg *s, uint32_t a, qx_artrec *out, quarry_error *err);
 static inline uint64_t qx_article_date(const qx_seg *s, uint32_t a) { return qload_u64(s->art_dates + 8 * (size_t)a); }
 static inline uint64_t qx_article_fp(const qx_seg *s, uint32_t a) { return qload_u64(s->art_fps + 8 * (size_t)a); }
+/* The first of the n entries of table tab (stride bytes each, ascending
+ * by the u64 each starts with) whose key is >= key, or n: interpolation
+ * while the range is wide (the keys are uniform hashes: two or three
+ * probes), then binary search. The id hash table and the fingerprint
+ * indexes (FORMAT.md §arts, §unit) are such tables. */
+uint64_t qx_lower_bound(const uint8_t *tab, uint64_t n, size_t stride, uint64_t key);
 /* Entry i (< narts) of the id hash table; its article is unchecked. */
 static inline uint64_t qx_id_hash_entry(const qx_seg *s, uint64_t i) { return qload_u64(s->art_hashes + 8 * i); }
 

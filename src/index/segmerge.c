@@ -184,6 +184,73 @@ static int number(merger *m)
     return 0;
 }
 
+/* An entry of a fingerprint index (FORMAT.md §unit, §arts), renumbered:
+ * a unit's (unit, its article) or an article's (article, first unit,
+ * units). */
+typedef struct fp_ent {
+    uint64_t fp;
+    uint32_t num, a, b;
+} fp_ent;
+
+/* Source i's next live entry of its units' (units set) or articles'
+ * fingerprint index, from pos[i] on, renumbered into e[i] (pos[i] = the
+ * table's length when none is left): 0, or an error code when an entry
+ * names a unit or article out of range. */
+static int next_fp(const merger *m, int units, size_t i, uint64_t *pos, fp_ent *e)
+{
+    const src *x = &m->v[i];
+    const qx_seg *s = x->s;
+    uint64_t n = units ? s->nunits : s->narts;
+    for (; pos[i] < n; pos[i]++) {
+        const uint8_t *p = units ? s->ufpix + QF_UFP_ENTRY * pos[i] : s->afpix + QF_AFP_ENTRY * pos[i];
+        uint32_t num = qload_u32(p + 8), a = qload_u32(p + 12), b = units ? 0 : qload_u32(p + 16);
+        if (units ? num >= s->nunits || a >= s->narts : num >= s->narts || a >= s->nunits || b > s->nunits - a)
+            return qx_bad(s, units ? &s->unit : &s->arts, (uint64_t)(p - (units ? s->unit.base : s->arts.base)),
+                          "fingerprint index names no unit or article", m->err);
+        uint32_t mapped = units ? map_unit(x, num) : map_art(x, num);
+        if (mapped != UINT32_MAX) {
+            e[i] = units ? (fp_ent){ qload_u64(p), mapped, map_art(x, a), 0 }
+                         : (fp_ent){ qload_u64(p), mapped, map_unit(x, a), b };
+            return 0;
+        }
+    }
+    return 0;
+}
+
+/* The sources' fingerprint indexes (of units or articles) merged into f:
+ * each source's live entries in order (the renumbering is increasing, and
+ * a source's numbers are below the next one's, so that ties on the
+ * fingerprint go to the first source). */
+static int merge_fp(merger *m, int units, qf_writer *f)
+{
+    uint64_t *pos = qcalloc(m->n, sizeof *pos);
+    fp_ent *e = qcalloc(m->n, sizeof *e);
+    int rc = pos && e ? 0 : qerr_set(m->err, QUARRY_ENOMEM, "out of memory");
+    for (size_t i = 0; i < m->n && !rc; i++)
+        rc = next_fp(m, units, i, pos, e);
+    while (!rc) {
+        size_t best = m->n;
+        for (size_t i = 0; i < m->n; i++)
+            if (pos[i] < (units ? m->v[i].s->nunits : m->v[i].s->narts) && (best == m->n || e[i].fp < e[best].fp))
+                best = i;
+        if (best == m->n)
+            break;
+        qf_put_u64(f, e[best].fp);
+        qf_put_u32(f, e[best].num);
+        qf_put_u32(f, e[best].a);
+        if (!units)
+            qf_put_u32(f, e[best].b);
+        pos[best]++;
+        rc = next_fp(m, units, best, pos, e);
+        touched(m, units ? QF_UFP_ENTRY : QF_AFP_ENTRY);
+    }
+    free(pos);
+    free(e);
+    return rc;
+}
+
+static int merge_unit_fp(void *ctx, qf_writer *f) { return merge_fp(ctx, 1, f); }
+
 /* .unit and .text: the live units, in order. */
 static int write_units(merger *m, uint64_t id, qm_segment *g)
 {
@@ -233,7 +300,7 @@ static int write_units(merger *m, uint64_t id, qm_segment *g)
     qbuf_free(&text);
     uint64_t size;
     uint32_t crc;
-    if (rc || (rc = qu_finish(&u, m->dir, id, &size, &crc, m->err))) {
+    if (rc || (rc = qu_finish(&u, m->dir, id, merge_unit_fp, m, &size, &crc, m->err))) {
         qu_abort(&u);
         qtw_abort(&t);
         return rc;
@@ -285,7 +352,7 @@ static int next_hash(const merger *m, size_t i, uint64_t *pos, uint64_t *hv)
 
 /* .arts: the live articles' records (first unit renumbered), then offsets,
  * the id order (the sources' sorted orders merged), dates, fingerprints,
- * the id hash table (the sources' merged). */
+ * the id hash table and the fingerprint index (the sources' merged). */
 static int write_arts(merger *m, uint64_t id, qm_segment *g)
 {
     qf_writer f;
@@ -413,7 +480,8 @@ static int write_arts(merger *m, uint64_t id, qm_segment *g)
         touched(m, 8);
     }
     free(hv);
-    if (rc)
+    uint64_t fpix_at = f.off;
+    if (rc || (rc = merge_fp(m, 0, &f)))
         goto done;
     qf_put_u64(&f, na);
     qf_put_u64(&f, offs_at);
@@ -421,6 +489,7 @@ static int write_arts(merger *m, uint64_t id, qm_segment *g)
     qf_put_u64(&f, dates_at);
     qf_put_u64(&f, fps_at);
     qf_put_u64(&f, hashes_at);
+    qf_put_u64(&f, fpix_at);
     uint64_t size;
     uint32_t crc;
     if ((rc = qf_finish(&f, &size, &crc, m->err)) == 0) {

@@ -39,7 +39,8 @@ struct qsw {
     size_t cap_unit_len;
     uint32_t nunits, narts;
     uint64_t *art_off, *art_date, *art_fp;
-    size_t cap_off, cap_date, cap_fp;
+    uint32_t *art_first;       /* each article's first unit */
+    size_t cap_off, cap_date, cap_fp, cap_first;
     uint64_t ntokens, nempty;
     qbuf ids;
     uint64_t *id_table;       /* (offset in ids) + 1, 0 empty */
@@ -91,10 +92,12 @@ static void reset(qsw *w)
     free(w->art_off);
     free(w->art_date);
     free(w->art_fp);
+    free(w->art_first);
     free(w->id_table);
     w->unit_len = NULL;
     w->art_off = w->art_date = w->art_fp = w->id_table = NULL;
-    w->cap_unit_len = w->cap_off = w->cap_date = w->cap_fp = 0;
+    w->art_first = NULL;
+    w->cap_unit_len = w->cap_off = w->cap_date = w->cap_fp = w->cap_first = 0;
     w->id_mask = 0;
     qbuf_free(&w->ids);
     qbuf_free(&w->rec);
@@ -114,6 +117,7 @@ void qsw_close(qsw *w)
     free(w->art_off);
     free(w->art_date);
     free(w->art_fp);
+    free(w->art_first);
     free(w->id_table);
     qbuf_free(&w->ids);
     qbuf_free(&w->rec);
@@ -147,9 +151,12 @@ int qsw_begin(qsw *w, uint64_t id, quarry_error *err)
 
 int qsw_full(const qsw *w)
 {
-    size_t tables = w->cap_unit_len * 4 + (w->cap_off + w->cap_date + w->cap_fp) * 8 +
+    size_t tables = w->cap_unit_len * 4 + (w->cap_off + w->cap_date + w->cap_fp) * 8 + w->cap_first * 4 +
                     w->ids.cap + (w->id_table ? (w->id_mask + 1) * 8 : 0) + w->rec.cap +
-                    w->nids * 16;   /* the ids' sort at the end (id_sort) */
+                    /* at the end: the ids' sort (id_sort), with the units'
+                     * fingerprint index sorted while it lives (qu_finish);
+                     * the articles' comes after both (16 bytes each) */
+                    w->nids * 16 + (size_t)w->nunits * 16;
     return qi_accounted(w->inv) + tables >= w->budget;
 }
 
@@ -340,7 +347,8 @@ int qsw_add(qsw *w, const qa_analyzer *an, qb_batch *b, const qb_doc *d, uint32_
     }
     if (qgrow((void **)&w->art_off, &w->cap_off, art, sizeof *w->art_off) ||
         qgrow((void **)&w->art_date, &w->cap_date, art, sizeof *w->art_date) ||
-        qgrow((void **)&w->art_fp, &w->cap_fp, art, sizeof *w->art_fp))
+        qgrow((void **)&w->art_fp, &w->cap_fp, art, sizeof *w->art_fp) ||
+        qgrow((void **)&w->art_first, &w->cap_first, art, sizeof *w->art_first))
         goto oom;
     uint64_t key = 0;
     if (d->date_len && !qdate_key(bytes + d->date, d->date_len, &key, NULL))
@@ -348,6 +356,7 @@ int qsw_add(qsw *w, const qa_analyzer *an, qb_batch *b, const qb_doc *d, uint32_
     w->art_off[art] = w->arts.off;
     w->art_date[art] = key;
     w->art_fp[art] = afp;
+    w->art_first[art] = first_unit;
     qbuf *r = &w->rec;
     qbuf_reset(r);
     qbuf_put_u32(r, first_unit);
@@ -437,6 +446,40 @@ static int write_origins(qsw *w, const id_sort *v, char *name, quarry_error *err
     return 0;
 }
 
+typedef struct art_fp {
+    uint64_t fp;
+    uint64_t article;
+} art_fp;
+
+static int cmp_art_fp(const void *a, const void *b)
+{
+    const art_fp *x = a, *y = b;
+    if (x->fp != y->fp)
+        return x->fp < y->fp ? -1 : 1;
+    return x->article < y->article ? -1 : x->article > y->article;
+}
+
+/* The articles' fingerprint index (FORMAT.md §arts): (fingerprint,
+ * article, first unit, units) by fingerprint and article. */
+static int write_art_fp_index(qsw *w, quarry_error *err)
+{
+    art_fp *v = qmalloc((w->narts ? w->narts : 1) * sizeof *v);
+    if (!v)
+        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    for (uint32_t a = 0; a < w->narts; a++)
+        v[a] = (art_fp){ w->art_fp[a], a };
+    qsort(v, w->narts, sizeof *v, cmp_art_fp);
+    for (uint32_t i = 0; i < w->narts; i++) {
+        uint32_t a = (uint32_t)v[i].article, end = a + 1 < w->narts ? w->art_first[a + 1] : w->nunits;
+        qf_put_u64(&w->arts, v[i].fp);
+        qf_put_u32(&w->arts, a);
+        qf_put_u32(&w->arts, w->art_first[a]);
+        qf_put_u32(&w->arts, end - w->art_first[a]);
+    }
+    free(v);
+    return 0;
+}
+
 int qsw_finish(qsw *w, const qa_analyzer *an, int passages, unsigned passage_tokens, int keep_empty,
                qsw_result *out, quarry_error *err)
 {
@@ -470,13 +513,14 @@ int qsw_finish(qsw *w, const qa_analyzer *an, int passages, unsigned passage_tok
         g->files[k].crc = (cr);                              \
     } while (0)
     /* units */
-    rc = qu_finish(&w->units, w->dir, w->seg, &size, &crc, err);
+    rc = qu_finish(&w->units, w->dir, w->seg, NULL, NULL, &size, &crc, err);
     if (rc) {
         free(order);
         goto fail;
     }
     ADD_FILE(4, size, crc);
-    /* articles: the records were streamed; then offsets, id order, dates, fingerprints, id hashes, trailer */
+    /* articles: the records were streamed; then offsets, id order, dates,
+     * fingerprints, id hashes, fingerprint index, trailer */
     uint64_t offs_at = w->arts.off;
     for (uint32_t i = 0; i < w->narts; i++)
         qf_put_u64(&w->arts, w->art_off[i]);
@@ -517,12 +561,16 @@ int qsw_finish(qsw *w, const qa_analyzer *an, int passages, unsigned passage_tok
     for (uint64_t i = 0; i < nh; i++)
         qf_put_u64(&w->arts, hv[i]);
     free(hv);
+    uint64_t fpix_at = w->arts.off;
+    if ((rc = write_art_fp_index(w, err)))
+        goto fail;
     qf_put_u64(&w->arts, w->narts);
     qf_put_u64(&w->arts, offs_at);
     qf_put_u64(&w->arts, order_at);
     qf_put_u64(&w->arts, dates_at);
     qf_put_u64(&w->arts, fps_at);
     qf_put_u64(&w->arts, hashes_at);
+    qf_put_u64(&w->arts, fpix_at);
     if ((rc = qf_finish(&w->arts, &size, &crc, err)))
         goto fail;
     ADD_FILE(5, size, crc);

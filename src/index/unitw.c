@@ -4,7 +4,8 @@
  * small contiguous array. Units arrive one at a time while the text is
  * read, so each column goes to its own temporary file (named by the run
  * file scheme of manifest.h, removed at the end) and qu_finish copies them
- * one after another into the table; memory stays constant.
+ * one after another into the table, then writes the fingerprint index:
+ * memory stays constant until then, 16 bytes a unit for its sort.
  */
 #include "index/unitw.h"
 #include "base/sys.h"
@@ -65,7 +66,60 @@ void qu_add(qu_writer *u, uint32_t len, uint32_t article, uint32_t body_pos, uin
     u->n++;
 }
 
-int qu_finish(qu_writer *u, const char *dir, uint64_t seg, uint64_t *size, uint32_t *crc, quarry_error *err)
+typedef struct fp_entry {
+    uint64_t fp;
+    uint32_t unit, article;
+} fp_entry;
+
+static int cmp_fp_entry(const void *a, const void *b)
+{
+    const fp_entry *x = a, *y = b;
+    if (x->fp != y->fp)
+        return x->fp < y->fp ? -1 : 1;
+    return x->unit < y->unit ? -1 : x->unit > y->unit;
+}
+
+/* The fingerprint index of u's units, sorted from the fingerprint and
+ * article columns read back, into f. */
+static int write_fp_index(qu_writer *u, qf_writer *f, quarry_error *err)
+{
+    fp_entry *v = qmalloc((u->n ? u->n : 1) * sizeof *v);
+    if (!v)
+        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    int rc = 0;
+    for (int k = 2; k <= 4 && !rc; k += 2) {   /* the articles, then the fingerprints */
+        if (fseek(u->col[k], 0, SEEK_SET) != 0) {
+            rc = qerr_errno(err, "cannot read", u->path[k]);
+            break;
+        }
+        uint8_t b[8];
+        for (uint64_t i = 0; i < u->n; i++) {
+            if (qsys_fread(b, 1, col_width[k], u->col[k]) != col_width[k]) {
+                rc = qerr_errno(err, "cannot read", u->path[k]);
+                break;
+            }
+            if (k == 2) {
+                v[i].unit = (uint32_t)i;
+                v[i].article = qload_u32(b);
+            } else {
+                v[i].fp = qload_u64(b);
+            }
+        }
+    }
+    if (!rc) {
+        qsort(v, u->n, sizeof *v, cmp_fp_entry);
+        for (uint64_t i = 0; i < u->n; i++) {
+            qf_put_u64(f, v[i].fp);
+            qf_put_u32(f, v[i].unit);
+            qf_put_u32(f, v[i].article);
+        }
+    }
+    free(v);
+    return rc;
+}
+
+int qu_finish(qu_writer *u, const char *dir, uint64_t seg, qu_fp_emit emit, void *ctx, uint64_t *size,
+              uint32_t *crc, quarry_error *err)
 {
     if (u->failed) {
         errno = u->saved_errno;
@@ -99,6 +153,8 @@ int qu_finish(qu_writer *u, const char *dir, uint64_t seg, uint64_t *size, uint3
             rc = qerr_set(err, QUARRY_EIO, "%s: temporary column is %llu bytes, expected %llu", u->path[k],
                           (unsigned long long)total, (unsigned long long)(u->n * col_width[k]));
     }
+    if (!rc)
+        rc = emit ? emit(ctx, &f) : write_fp_index(u, &f, err);
     qf_put_u64(&f, u->n);
     qu_abort(u);   /* the temporary columns go */
     if (rc) {

@@ -106,6 +106,46 @@ static int seg_bad(const qx_seg *s, const qf_map *m, quarry_error *err, const ch
     return qerr_set(err, QUARRY_ECORRUPT, "%s/%s: %s (rebuild the index)", s->dir, m->name, what);
 }
 
+/* A fingerprint index (the units' or the articles', FORMAT.md §unit,
+ * §arts): every unit (article) once, in (fingerprint, number) order, each
+ * with its fingerprint and its article (its units). */
+static int verify_fp_index(const qx_seg *s, int units, quarry_error *err)
+{
+    uint64_t n = units ? s->nunits : s->narts;
+    const qf_map *m = units ? &s->unit : &s->arts;
+    uint8_t *seen = qcalloc(n ? n : 1, 1);
+    if (!seen)
+        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+    int rc = 0;
+    uint64_t pfp = 0;
+    uint32_t pnum = 0;
+    for (uint64_t i = 0; i < n && !rc; i++) {
+        const uint8_t *p = units ? s->ufpix + QF_UFP_ENTRY * i : s->afpix + QF_AFP_ENTRY * i;
+        uint64_t fp = qload_u64(p);
+        uint32_t num = qload_u32(p + 8), a = qload_u32(p + 12);
+        if (num >= n || seen[num]) {
+            rc = seg_bad(s, m, err, "fingerprint index is not a permutation (entry %llu)", i, 0);
+            break;
+        }
+        seen[num] = 1;
+        if (i && (fp < pfp || (fp == pfp && num <= pnum)))
+            rc = seg_bad(s, m, err, "fingerprint index is not sorted at entry %llu", i, 0);
+        else if (fp != (units ? qx_unit_fp(s, num) : qx_article_fp(s, num)))
+            rc = seg_bad(s, m, err, "fingerprint index entry %llu has not the fingerprint of %llu", i, num);
+        else if (units && a != qx_unit_article(s, num))
+            rc = seg_bad(s, m, err, "fingerprint index entry %llu has not unit %llu's article", i, num);
+        else if (!units) {
+            qx_artrec r;
+            if ((rc = qx_article(s, num, &r, err)) == 0 && (a != r.first_unit || qload_u32(p + 16) != r.nunits))
+                rc = seg_bad(s, m, err, "fingerprint index entry %llu has not article %llu's units", i, num);
+        }
+        pfp = fp;
+        pnum = num;
+    }
+    free(seen);
+    return rc;
+}
+
 static int verify_segment(quarry_index *ix, const qx_seg *s, quarry_error *err)
 {
     /* checksums of whole files: those opened (a commit may remove them meanwhile) */
@@ -194,6 +234,10 @@ static int verify_segment(quarry_index *ix, const qx_seg *s, quarry_error *err)
             rc = seg_bad(s, &s->arts, err, "id hash table entry %llu has not the hash of article %llu's id", i, a);
     }
     free(seen);
+    if (!rc)
+        rc = verify_fp_index(s, 1, err);
+    if (!rc)
+        rc = verify_fp_index(s, 0, err);
     if (rc)
         return rc;
     /* every passage text decompresses */

@@ -3,48 +3,23 @@
  *
  * The collector (topk.h) keeps one hit per fingerprint; the others of its
  * group were never scored, or were dropped, or were pruned. Once the hits
- * are known, their groups are found again: the fingerprint column of each
- * segment (the articles' in article mode, the units' in passage mode;
- * FORMAT.md §unit, §arts) is scanned for the hits' fingerprints (a small
- * hash set), and each unit (or each passage of each article) found is
- * checked against the query with the scorer tree bound to its segment, in
- * increasing order, as the search checks it: a duplicate is a match with
- * the same fingerprint, live and in the date range, scored exactly as the
- * search would score it. The scan reads 8 bytes per article or unit of the
- * index; only the segments that hold a duplicate are bound.
+ * are known, their groups are found again in each segment's fingerprint
+ * index (the articles' in article mode, the units' in passage mode;
+ * FORMAT.md §arts, §unit): a few reads per hit find the entries with its
+ * fingerprint, each naming a unit (or an article's units) to check against
+ * the query with the scorer tree bound to its segment, in increasing
+ * order, as the search checks it: a duplicate is a match with the same
+ * fingerprint, live and in the date range, scored exactly as the search
+ * would score it. Only the segments that hold a duplicate are bound.
  */
 #include <stdlib.h>
 
 #include "base/sys.h"
 #include "query/search.h"
 
-#define SCAN_AHEAD 2048   /* bytes of a fingerprint column prefetched ahead of the scan */
-
-typedef struct keyset {
-    uint64_t *key;
-    uint32_t *hit;     /* the hit of each key */
-    uint8_t *used;
-    size_t mask;
-} keyset;
-
-static inline size_t ks_slot(const keyset *s, uint64_t key)
-{
-    key ^= key >> 29;
-    key *= 0xbf58476d1ce4e5b9ull;
-    return (size_t)(key >> 20) & s->mask;
-}
-
-/* The hit with fingerprint key, or -1. */
-static inline int64_t ks_get(const keyset *s, uint64_t key)
-{
-    for (size_t i = ks_slot(s, key); s->used[i]; i = (i + 1) & s->mask)
-        if (s->key[i] == key)
-            return s->hit[i];
-    return -1;
-}
-
 typedef struct found {
-    uint32_t local;    /* local unit (passage mode) or article (article mode) */
+    uint32_t art;      /* local article */
+    uint32_t first, count;   /* its units to check: the unit (passage mode) or all of the article's */
     uint32_t hit;
 } found;
 
@@ -64,30 +39,35 @@ static int dupv_add(dupv *d, const qk_hit *h, uint32_t hit)
     return 0;
 }
 
-/* Appends to c (nc entries, room for cap) the entries of fingerprint
- * column col (n × u64, inside m) that are a hit's key, but not the hit
- * itself (entry base + i the hit's article, or its unit): (entry, hit).
- * bits has a bit per value of the keys' top 12 bits (the fingerprints
- * come out of a multiply, so their top bits are mixed: FORMAT.md §unit),
- * so the hash set is looked up for about 1 entry in 400 when 10 hits are
- * collapsed; the column is mapped in one call and read ahead. 0, or -1
- * out of memory. */
-static int scan(const qf_map *m, const uint8_t *col, uint64_t n, const uint64_t *bits, const keyset *ks,
-                const qk_hit *v, int articles, uint64_t base, found **c, size_t *nc, size_t *cap)
+static int by_first(const void *a, const void *b)
 {
-    qf_map_populate(m, col, 8 * (size_t)n);
-    for (uint64_t i = 0; i < n; i++) {
-        if (i % 8 == 0 && i + SCAN_AHEAD / 8 < n)
-            __builtin_prefetch(col + 8 * (i + SCAN_AHEAD / 8));
-        uint64_t f = qload_u64(col + 8 * i);
-        if (!(bits[f >> 58] >> (f >> 52 & 63) & 1))
-            continue;
-        int64_t h = ks_get(ks, f);
-        if (h < 0 || (articles ? v[h].article : v[h].unit) == base + i)
+    const found *x = a, *y = b;
+    return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* Appends to c (nc entries, room for cap) the entries of segment s's
+ * fingerprint index with the key of hit h (v[h]) that are not the hit
+ * itself; bounds checked. 0, or an error code. */
+static int lookup(const qx_seg *s, int articles, const qk_hit *v, uint32_t h, found **c, size_t *nc, size_t *cap,
+                  quarry_error *err)
+{
+    uint64_t n = articles ? s->narts : s->nunits, key = v[h].key;
+    size_t stride = articles ? QF_AFP_ENTRY : QF_UFP_ENTRY;
+    const uint8_t *tab = articles ? s->afpix : s->ufpix;
+    for (uint64_t i = qx_lower_bound(tab, n, stride, key); i < n; i++) {
+        const uint8_t *p = tab + stride * i;
+        if (qload_u64(p) != key)
+            break;
+        uint32_t num = qload_u32(p + 8), x = qload_u32(p + 12);
+        found f = articles ? (found){ num, x, qload_u32(p + 16), h } : (found){ x, num, 1, h };
+        if (num >= n || f.art >= s->narts || f.count == 0 || f.first >= s->nunits || f.count > s->nunits - f.first)
+            return qx_bad(s, articles ? &s->arts : &s->unit, (uint64_t)(p - (articles ? s->arts.base : s->unit.base)),
+                          "fingerprint index names no unit or article", err);
+        if ((articles ? s->art_base + f.art : s->unit_base + f.first) == (articles ? v[h].article : v[h].unit))
             continue;
         if (qgrow((void **)c, cap, *nc, sizeof **c))
-            return -1;
-        (*c)[(*nc)++] = (found){ (uint32_t)i, (uint32_t)h };
+            return qerr_set(err, QUARRY_ENOMEM, "out of memory");
+        (*c)[(*nc)++] = f;
     }
     return 0;
 }
@@ -101,28 +81,15 @@ static int check_segment(quarry_index *ix, qt_tree *t, qn_ctx *x, const qk_opts 
     if (rc)
         return rc;
     for (size_t i = 0; i < nc && !x->corrupt && !x->oom; i++) {
-        uint32_t first, count, a;
+        if (i && c[i].first == c[i - 1].first)
+            continue;   /* (a damaged index naming a unit twice) */
         const qk_hit *h = &v[c[i].hit];
-        if (ko->articles) {
-            qx_artrec rec;
-            if ((rc = qx_article(s, c[i].local, &rec, err)))
-                return rc;
-            a = c[i].local;
-            first = rec.first_unit;
-            count = rec.nunits;
-        } else {
-            a = qx_unit_article(s, c[i].local);
-            if (a >= s->narts)
-                return qx_bad(s, &s->unit, 0, "a unit names an article out of range", err);
-            first = c[i].local;
-            count = 1;
-        }
-        uint64_t date = ko->filter || ko->by_date ? qx_article_date(s, a) : 0;
+        uint64_t date = ko->filter || ko->by_date ? qx_article_date(s, c[i].art) : 0;
         if (ko->filter && (date < ko->since || date > ko->until))
             continue;
         int any = 0;
-        qk_hit best = { 0, 0, s->art_base + a, date, h->key };
-        for (uint32_t u = first; u < first + count; u++) {
+        qk_hit best = { 0, 0, s->art_base + c[i].art, date, h->key };
+        for (uint32_t u = c[i].first; u < c[i].first + c[i].count; u++) {
             double sc = 0;
             if (qx_deleted(s, u) || !qn_score(x, t->root, u, &sc))
                 continue;
@@ -162,41 +129,18 @@ static int by_date(const void *a, const void *b)
 int qdup_find(quarry_index *ix, qt_tree *t, qn_ctx *x, const qk_opts *ko, const qk_hit *v, size_t n,
               qk_hit **dups, size_t *first, quarry_error *err)
 {
-    keyset ks = { 0 };
-    size_t size = 16;
-    while (size < 4 * n)
-        size *= 2;
-    ks.mask = size - 1;
-    ks.key = qmalloc(size * sizeof *ks.key);
-    ks.hit = qmalloc(size * sizeof *ks.hit);
-    ks.used = qcalloc(size, 1);
     found *c = NULL;
     size_t nc = 0, cap = 0;
     dupv d = { 0 };
     int rc = 0;
-    if (!ks.key || !ks.hit || !ks.used) {
-        rc = qerr_set(err, QUARRY_ENOMEM, "out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++) {
-        size_t j = ks_slot(&ks, v[i].key);
-        while (ks.used[j])
-            j = (j + 1) & ks.mask;
-        ks.used[j] = 1;
-        ks.key[j] = v[i].key;
-        ks.hit[j] = (uint32_t)i;
-    }
-    uint64_t bits[64] = { 0 };
-    for (size_t i = 0; i < n; i++)
-        bits[v[i].key >> 58] |= 1ull << (v[i].key >> 52 & 63);
     for (size_t si = 0; si < ix->nseg && !rc; si++) {
-        const qx_seg *s = &ix->seg[si];
         nc = 0;
-        if (ko->articles ? scan(&s->arts, s->art_fps, s->narts, bits, &ks, v, 1, s->art_base, &c, &nc, &cap)
-                         : scan(&s->unit, s->ufp, s->nunits, bits, &ks, v, 0, s->unit_base, &c, &nc, &cap))
-            rc = qerr_set(err, QUARRY_ENOMEM, "out of memory");
-        if (!rc && nc)
+        for (size_t h = 0; h < n && !rc; h++)
+            rc = lookup(&ix->seg[si], ko->articles, v, (uint32_t)h, &c, &nc, &cap, err);
+        if (!rc && nc) {
+            qsort(c, nc, sizeof *c, by_first);
             rc = check_segment(ix, t, x, ko, si, c, nc, v, &d, err);
+        }
     }
     if (rc)
         goto done;
@@ -223,9 +167,6 @@ int qdup_find(quarry_index *ix, qt_tree *t, qn_ctx *x, const qk_opts *ko, const 
         qsort(g + first[h], first[h + 1] - first[h], sizeof *g, ko->by_date ? by_date : by_score);
     *dups = g;
 done:
-    free(ks.key);
-    free(ks.hit);
-    free(ks.used);
     free(c);
     free(d.v);
     free(d.hit);
