@@ -123,7 +123,8 @@ typedef struct qa_cache_slot {
 
 /* Folded word -> analyzed result (stop word, or the stemmed term). */
 typedef struct qa_cache {
-    qa_cache_slot *slots;   /* 2 * QA_CACHE_ENTRIES slots, allocated lazily */
+    qa_cache_slot *slots;   /* nslots (a power of 2, at most 2 * QA_CACHE_ENTRIES), allocated lazily */
+    size_t nslots;
     uint8_t *arena;         /* entries: klen, vlen, stop, key, value */
     size_t used, count;
     uint64_t hits, misses, clears;

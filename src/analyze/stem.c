@@ -8,8 +8,10 @@
  * CatalanAnalyzer), before the stop word check.
  *
  * The cache maps a folded word to its final result (stop word, or the
- * stemmed term). It is an open-addressing table of 2 * QA_CACHE_ENTRIES
- * slots over a fixed arena; when it holds QA_CACHE_ENTRIES words or its
+ * stemmed term). It is an open-addressing table over a fixed arena,
+ * MIN_SLOTS slots at first, doubled whenever it is half full up to
+ * 2 * QA_CACHE_ENTRIES (a query or a few snippets touch a few of its pages,
+ * not a megabyte of them); when it holds QA_CACHE_ENTRIES words or its
  * arena is full it is cleared and refilled, so its memory is bounded
  * (about 3 MiB) whatever the vocabulary. Words cut at QA_MAX_TERM bypass it
  * (their possessive handling depends on the cut). Cached and uncached
@@ -124,7 +126,8 @@ int qa_term_uncached(qa_analyzer *a, const char *w, uint32_t n, int truncated, c
 
 /* ------------------------------------------------------------- cache */
 
-#define NSLOTS (2 * QA_CACHE_ENTRIES)
+#define MIN_SLOTS 1024u
+#define MAX_SLOTS (2 * QA_CACHE_ENTRIES)
 
 void qa_cache_free(qa_cache *c)
 {
@@ -135,10 +138,34 @@ void qa_cache_free(qa_cache *c)
 
 static void cache_clear(qa_cache *c)
 {
-    memset(c->slots, 0, NSLOTS * sizeof *c->slots);
+    memset(c->slots, 0, c->nslots * sizeof *c->slots);
     c->used = 1;        /* offset 0 means an empty slot */
     c->count = 0;
     c->clears++;
+}
+
+/* Doubles c's slots and places every entry of the arena again: 0, or -1
+ * out of memory (the cache is left as it was). */
+static int cache_grow(qa_cache *c)
+{
+    size_t n = 2 * c->nslots;
+    qa_cache_slot *v = qcalloc(n, sizeof *v);
+    if (!v)
+        return -1;
+    for (size_t off = 1; off < c->used;) {   /* entries: klen, vlen, stop, key, value */
+        const uint8_t *e = c->arena + off;
+        uint64_t h = qhash(e + 3, e[0]);
+        size_t s = (size_t)(h >> 32) & (n - 1);
+        while (v[s].off)
+            s = (s + 1) & (n - 1);
+        v[s].h = (uint32_t)h;
+        v[s].off = (uint32_t)off;
+        off += 3 + (size_t)e[0] + e[1];
+    }
+    free(c->slots);
+    c->slots = v;
+    c->nslots = n;
+    return 0;
 }
 
 int qa_term(qa_analyzer *a, const qa_rawtok *t, char *out, uint32_t *olen)
@@ -151,7 +178,8 @@ int qa_term(qa_analyzer *a, const qa_rawtok *t, char *out, uint32_t *olen)
 
     qa_cache *c = &a->cache;
     if (!c->slots) {
-        c->slots = qcalloc(NSLOTS, sizeof *c->slots);
+        c->slots = qcalloc(MIN_SLOTS, sizeof *c->slots);
+        c->nslots = MIN_SLOTS;
         c->arena = qmalloc(QA_CACHE_ARENA);
         if (!c->slots || !c->arena) {   /* run without a cache */
             qa_cache_free(c);
@@ -161,7 +189,7 @@ int qa_term(qa_analyzer *a, const qa_rawtok *t, char *out, uint32_t *olen)
         c->used = 1;
     }
     uint32_t h32 = (uint32_t)h;
-    size_t s = (size_t)(h >> 32) & (NSLOTS - 1);
+    size_t s = (size_t)(h >> 32) & (c->nslots - 1);
     for (;;) {
         const qa_cache_slot *sl = &c->slots[s];
         if (sl->off == 0)
@@ -178,7 +206,7 @@ int qa_term(qa_analyzer *a, const qa_rawtok *t, char *out, uint32_t *olen)
                 return 1;
             }
         }
-        s = (s + 1) & (NSLOTS - 1);
+        s = (s + 1) & (c->nslots - 1);
     }
 
     c->misses++;
@@ -187,10 +215,12 @@ int qa_term(qa_analyzer *a, const qa_rawtok *t, char *out, uint32_t *olen)
         return r;
     size_t vlen = r ? *olen : 0;
     size_t need = 3 + n + vlen;
-    if (c->count >= QA_CACHE_ENTRIES || c->used + need > QA_CACHE_ARENA) {
-        cache_clear(c);
-        s = (size_t)(h >> 32) & (NSLOTS - 1);
-    }
+    if (c->count >= QA_CACHE_ENTRIES || c->used + need > QA_CACHE_ARENA ||
+        (2 * (c->count + 1) > c->nslots && (c->nslots >= MAX_SLOTS || cache_grow(c))))
+        cache_clear(c);   /* full (or no memory to grow): refilled from empty */
+    s = (size_t)(h >> 32) & (c->nslots - 1);
+    while (c->slots[s].off)
+        s = (s + 1) & (c->nslots - 1);
     uint8_t *e = c->arena + c->used;
     e[0] = (uint8_t)n;
     e[1] = (uint8_t)vlen;

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <zlib.h>
 
 #define OPEN_TRIES 100   /* commits racing one open; each retry follows a new manifest */
@@ -38,7 +39,8 @@ static int trailer(const qf_map *m, size_t n, uint64_t *v)
 
 static void seg_close(qx_seg *s)
 {
-    free((void *)s->dkeys);
+    if (s->dkeys)
+        qsys_munmap((void *)s->dkeys, s->ndblocks * sizeof *s->dkeys);
     s->dkeys = NULL;
     qf_map_close(&s->meta);
     qf_map_close(&s->dict);
@@ -180,7 +182,12 @@ static int seg_check(const char *dir, const qm_segment *g, qx_seg *s, quarry_err
     s->ndblocks = t[1];
     s->dict_index_at = t[2];
     s->dict_index = s->dict.base + t[2];
-    s->dkeys = s->ndblocks ? qcalloc(s->ndblocks, sizeof *s->dkeys) : NULL;   /* untouched pages until used */
+    /* zero pages of their own (not calloc's, which may clear reused heap
+     * memory page by page): a search touches the few its lookups fill */
+    void *keys = s->ndblocks ? qsys_mmap(NULL, s->ndblocks * sizeof *s->dkeys, PROT_READ | PROT_WRITE,
+                                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+                             : MAP_FAILED;
+    s->dkeys = keys == MAP_FAILED ? NULL : keys;
 
     /* postings and positions: trailer = data length */
     if (trailer(&s->post, 1, t) || t[0] != s->post.body_len - 8)
