@@ -206,3 +206,17 @@ void qf_sort_u64(uint64_t *v, size_t n)
     if (n > 1)
         qsort(v, n, sizeof *v, cmp_u64);
 }
+
+static int cmp_fpnum(const void *a, const void *b)
+{
+    const qf_fpnum *x = a, *y = b;
+    if (x->fp != y->fp)
+        return x->fp < y->fp ? -1 : 1;
+    return (x->num > y->num) - (x->num < y->num);
+}
+
+void qf_sort_fp(qf_fpnum *v, size_t n)
+{
+    if (n > 1)
+        qsort(v, n, sizeof *v, cmp_fpnum);
+}

@@ -82,6 +82,12 @@ static inline uint32_t qf_id_hash(const void *p, size_t n)
 
 /* Sorts n values ascending (id hash tables, the writer's deletion lists). */
 void qf_sort_u64(uint64_t *v, size_t n);
+/* A fingerprint and a unit or article number: the fingerprint indexes'
+ * order (FORMAT.md §unit, §arts), which qf_sort_fp sorts n of into. */
+typedef struct qf_fpnum {
+    uint64_t fp, num;
+} qf_fpnum;
+void qf_sort_fp(qf_fpnum *v, size_t n);
 
 /* DIR/NAME, allocated (NULL: no memory). */
 char *qf_path(const char *dir, const char *name);

@@ -154,9 +154,9 @@ int qsw_full(const qsw *w)
     size_t tables = w->cap_unit_len * 4 + (w->cap_off + w->cap_date + w->cap_fp) * 8 + w->cap_first * 4 +
                     w->ids.cap + (w->id_table ? (w->id_mask + 1) * 8 : 0) + w->rec.cap +
                     /* at the end: the ids' sort (id_sort), with the units'
-                     * fingerprint index sorted while it lives (qu_finish);
-                     * the articles' comes after both (16 bytes each) */
-                    w->nids * 16 + (size_t)w->nunits * 16;
+                     * fingerprint index sorted while it lives (qu_finish:
+                     * 20 bytes a unit); the articles' (16 bytes each) after both */
+                    w->nids * 16 + (size_t)w->nunits * 20;
     return qi_accounted(w->inv) + tables >= w->budget;
 }
 
@@ -446,31 +446,18 @@ static int write_origins(qsw *w, const id_sort *v, char *name, quarry_error *err
     return 0;
 }
 
-typedef struct art_fp {
-    uint64_t fp;
-    uint64_t article;
-} art_fp;
-
-static int cmp_art_fp(const void *a, const void *b)
-{
-    const art_fp *x = a, *y = b;
-    if (x->fp != y->fp)
-        return x->fp < y->fp ? -1 : 1;
-    return x->article < y->article ? -1 : x->article > y->article;
-}
-
 /* The articles' fingerprint index (FORMAT.md §arts): (fingerprint,
  * article, first unit, units) by fingerprint and article. */
 static int write_art_fp_index(qsw *w, quarry_error *err)
 {
-    art_fp *v = qmalloc((w->narts ? w->narts : 1) * sizeof *v);
+    qf_fpnum *v = qmalloc((w->narts ? w->narts : 1) * sizeof *v);
     if (!v)
         return qerr_set(err, QUARRY_ENOMEM, "out of memory");
     for (uint32_t a = 0; a < w->narts; a++)
-        v[a] = (art_fp){ w->art_fp[a], a };
-    qsort(v, w->narts, sizeof *v, cmp_art_fp);
+        v[a] = (qf_fpnum){ w->art_fp[a], a };
+    qf_sort_fp(v, w->narts);
     for (uint32_t i = 0; i < w->narts; i++) {
-        uint32_t a = (uint32_t)v[i].article, end = a + 1 < w->narts ? w->art_first[a + 1] : w->nunits;
+        uint32_t a = (uint32_t)v[i].num, end = a + 1 < w->narts ? w->art_first[a + 1] : w->nunits;
         qf_put_u64(&w->arts, v[i].fp);
         qf_put_u32(&w->arts, a);
         qf_put_u32(&w->arts, w->art_first[a]);

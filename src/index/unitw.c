@@ -5,7 +5,7 @@
  * read, so each column goes to its own temporary file (named by the run
  * file scheme of manifest.h, removed at the end) and qu_finish copies them
  * one after another into the table, then writes the fingerprint index:
- * memory stays constant until then, 16 bytes a unit for its sort.
+ * memory stays constant until then, 20 bytes a unit for its sort.
  */
 #include "index/unitw.h"
 #include "base/sys.h"
@@ -66,27 +66,13 @@ void qu_add(qu_writer *u, uint32_t len, uint32_t article, uint32_t body_pos, uin
     u->n++;
 }
 
-typedef struct fp_entry {
-    uint64_t fp;
-    uint32_t unit, article;
-} fp_entry;
-
-static int cmp_fp_entry(const void *a, const void *b)
-{
-    const fp_entry *x = a, *y = b;
-    if (x->fp != y->fp)
-        return x->fp < y->fp ? -1 : 1;
-    return x->unit < y->unit ? -1 : x->unit > y->unit;
-}
-
 /* The fingerprint index of u's units, sorted from the fingerprint and
  * article columns read back, into f. */
 static int write_fp_index(qu_writer *u, qf_writer *f, quarry_error *err)
 {
-    fp_entry *v = qmalloc((u->n ? u->n : 1) * sizeof *v);
-    if (!v)
-        return qerr_set(err, QUARRY_ENOMEM, "out of memory");
-    int rc = 0;
+    qf_fpnum *v = qmalloc((u->n ? u->n : 1) * sizeof *v);
+    uint32_t *art = qmalloc((u->n ? u->n : 1) * sizeof *art);
+    int rc = v && art ? 0 : qerr_set(err, QUARRY_ENOMEM, "out of memory");
     for (int k = 2; k <= 4 && !rc; k += 2) {   /* the articles, then the fingerprints */
         if (fseek(u->col[k], 0, SEEK_SET) != 0) {
             rc = qerr_errno(err, "cannot read", u->path[k]);
@@ -98,23 +84,22 @@ static int write_fp_index(qu_writer *u, qf_writer *f, quarry_error *err)
                 rc = qerr_errno(err, "cannot read", u->path[k]);
                 break;
             }
-            if (k == 2) {
-                v[i].unit = (uint32_t)i;
-                v[i].article = qload_u32(b);
-            } else {
-                v[i].fp = qload_u64(b);
-            }
+            if (k == 2)
+                art[i] = qload_u32(b);
+            else
+                v[i] = (qf_fpnum){ qload_u64(b), i };
         }
     }
     if (!rc) {
-        qsort(v, u->n, sizeof *v, cmp_fp_entry);
+        qf_sort_fp(v, u->n);
         for (uint64_t i = 0; i < u->n; i++) {
             qf_put_u64(f, v[i].fp);
-            qf_put_u32(f, v[i].unit);
-            qf_put_u32(f, v[i].article);
+            qf_put_u32(f, (uint32_t)v[i].num);
+            qf_put_u32(f, art[v[i].num]);
         }
     }
     free(v);
+    free(art);
     return rc;
 }
 

@@ -28,7 +28,7 @@ void qu_add(qu_writer *u, uint32_t len, uint32_t article, uint32_t body_pos, uin
 typedef int (*qu_fp_emit)(void *ctx, qf_writer *f);
 /* Writes DIR/sSEG.unit (fsynced) from the columns and removes them. The
  * fingerprint index is emit's (a merge merges its sources'), or with emit
- * NULL sorted here from the columns: 16 bytes a unit, which the caller
+ * NULL sorted here from the columns: 20 bytes a unit, which the caller
  * counts in its memory budget. */
 int qu_finish(qu_writer *u, const char *dir, uint64_t seg, qu_fp_emit emit, void *ctx, uint64_t *size,
               uint32_t *crc, quarry_error *err);
