@@ -49,8 +49,12 @@ def evict(ix):
             os.close(fd)
 
 
+def search_argv(binary, extra, ix, word):
+    return [binary, "search", "-i", ix, "-k", "10"] + extra + [word]
+
+
 def run(binary, extra, ix, word):
-    argv = [binary, "search", "-i", ix, "-k", "10"] + extra + [word]
+    argv = search_argv(binary, extra, ix, word)
     wall, kb, maj, rc = S.spawn_timed(argv)
     if rc not in (0, 1) or kb is None:
         fail("%s: exit %d (run it to see why)" % (" ".join(argv), rc))
@@ -59,7 +63,7 @@ def run(binary, extra, ix, word):
 
 def run_direct(binary, extra, ix, word):
     """Wall ms of the search spawned from here, without /usr/bin/time."""
-    argv = [binary, "search", "-i", ix, "-k", "10"] + extra + [word]
+    argv = search_argv(binary, extra, ix, word)
     null = os.open(os.devnull, os.O_WRONLY)
     try:
         t0 = time.perf_counter()

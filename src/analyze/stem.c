@@ -215,12 +215,15 @@ int qa_term(qa_analyzer *a, const qa_rawtok *t, char *out, uint32_t *olen)
         return r;
     size_t vlen = r ? *olen : 0;
     size_t need = 3 + n + vlen;
-    if (c->count >= QA_CACHE_ENTRIES || c->used + need > QA_CACHE_ARENA ||
-        (2 * (c->count + 1) > c->nslots && (c->nslots >= MAX_SLOTS || cache_grow(c))))
-        cache_clear(c);   /* full (or no memory to grow): refilled from empty */
-    s = (size_t)(h >> 32) & (c->nslots - 1);
-    while (c->slots[s].off)
-        s = (s + 1) & (c->nslots - 1);
+    /* s is the empty slot the lookup ended at, unless the table changes */
+    int full = c->count >= QA_CACHE_ENTRIES || c->used + need > QA_CACHE_ARENA;
+    if (full || 2 * (c->count + 1) > c->nslots) {
+        if (full || c->nslots >= MAX_SLOTS || cache_grow(c))
+            cache_clear(c);   /* full (or no memory to grow): refilled from empty */
+        s = (size_t)(h >> 32) & (c->nslots - 1);
+        while (c->slots[s].off)
+            s = (s + 1) & (c->nslots - 1);
+    }
     uint8_t *e = c->arena + c->used;
     e[0] = (uint8_t)n;
     e[1] = (uint8_t)vlen;

@@ -248,6 +248,33 @@ static inline uint64_t qx_article_fp(const qx_seg *s, uint32_t a) { return qload
  * probes), then binary search. The id hash table and the fingerprint
  * indexes (FORMAT.md §arts, §unit) are such tables. */
 uint64_t qx_lower_bound(const uint8_t *tab, uint64_t n, size_t stride, uint64_t key);
+/* An entry of a segment's fingerprint index (FORMAT.md §unit, §arts),
+ * decoded alike for both: the units' names a unit (num = first, count 1)
+ * and its article (art), the articles' an article (num = art) and its
+ * units [first, first + count). */
+typedef struct qx_fpent {
+    uint64_t fp;
+    uint32_t num, art, first, count;
+} qx_fpent;
+/* Entry i (< nunits, or < narts) of s's units' (units set) or articles'
+ * fingerprint index; unchecked (qx_fp_entry_ok). */
+static inline qx_fpent qx_fp_entry(const qx_seg *s, int units, uint64_t i)
+{
+    const uint8_t *p = units ? s->ufpix + QF_UFP_ENTRY * i : s->afpix + QF_AFP_ENTRY * i;
+    uint32_t num = qload_u32(p + 8), x = qload_u32(p + 12);
+    return units ? (qx_fpent){ qload_u64(p), num, x, num, 1 } : (qx_fpent){ qload_u64(p), num, num, x, qload_u32(p + 16) };
+}
+/* Does e name an article and units of s in range? */
+static inline int qx_fp_entry_ok(const qx_seg *s, const qx_fpent *e)
+{
+    return e->art < s->narts && e->count > 0 && e->first < s->nunits && e->count <= s->nunits - e->first;
+}
+/* The byte offset of entry i in its file (.unit or .arts), for messages. */
+static inline uint64_t qx_fp_entry_at(const qx_seg *s, int units, uint64_t i)
+{
+    return units ? (uint64_t)(s->ufpix - s->unit.base) + QF_UFP_ENTRY * i
+                 : (uint64_t)(s->afpix - s->arts.base) + QF_AFP_ENTRY * i;
+}
 /* Entry i (< narts) of the id hash table; its article is unchecked. */
 static inline uint64_t qx_id_hash_entry(const qx_seg *s, uint64_t i) { return qload_u64(s->art_hashes + 8 * i); }
 

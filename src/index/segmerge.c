@@ -184,33 +184,24 @@ static int number(merger *m)
     return 0;
 }
 
-/* An entry of a fingerprint index (FORMAT.md §unit, §arts), renumbered:
- * a unit's (unit, its article) or an article's (article, first unit,
- * units). */
-typedef struct fp_ent {
-    uint64_t fp;
-    uint32_t num, a, b;
-} fp_ent;
-
 /* Source i's next live entry of its units' (units set) or articles'
  * fingerprint index, from pos[i] on, renumbered into e[i] (pos[i] = the
  * table's length when none is left): 0, or an error code when an entry
  * names a unit or article out of range. */
-static int next_fp(const merger *m, int units, size_t i, uint64_t *pos, fp_ent *e)
+static int next_fp(const merger *m, int units, size_t i, uint64_t *pos, qx_fpent *e)
 {
     const src *x = &m->v[i];
     const qx_seg *s = x->s;
     uint64_t n = units ? s->nunits : s->narts;
     for (; pos[i] < n; pos[i]++) {
-        const uint8_t *p = units ? s->ufpix + QF_UFP_ENTRY * pos[i] : s->afpix + QF_AFP_ENTRY * pos[i];
-        uint32_t num = qload_u32(p + 8), a = qload_u32(p + 12), b = units ? 0 : qload_u32(p + 16);
-        if (units ? num >= s->nunits || a >= s->narts : num >= s->narts || a >= s->nunits || b > s->nunits - a)
-            return qx_bad(s, units ? &s->unit : &s->arts, (uint64_t)(p - (units ? s->unit.base : s->arts.base)),
+        qx_fpent f = qx_fp_entry(s, units, pos[i]);
+        if (!qx_fp_entry_ok(s, &f))
+            return qx_bad(s, units ? &s->unit : &s->arts, qx_fp_entry_at(s, units, pos[i]),
                           "fingerprint index names no unit or article", m->err);
-        uint32_t mapped = units ? map_unit(x, num) : map_art(x, num);
+        uint32_t mapped = units ? map_unit(x, f.num) : map_art(x, f.num);
         if (mapped != UINT32_MAX) {
-            e[i] = units ? (fp_ent){ qload_u64(p), mapped, map_art(x, a), 0 }
-                         : (fp_ent){ qload_u64(p), mapped, map_unit(x, a), b };
+            uint32_t art = units ? map_art(x, f.art) : mapped, first = units ? mapped : map_unit(x, f.first);
+            e[i] = (qx_fpent){ f.fp, mapped, art, first, f.count };
             return 0;
         }
     }
@@ -224,7 +215,7 @@ static int next_fp(const merger *m, int units, size_t i, uint64_t *pos, fp_ent *
 static int merge_fp(merger *m, int units, qf_writer *f)
 {
     uint64_t *pos = qcalloc(m->n, sizeof *pos);
-    fp_ent *e = qcalloc(m->n, sizeof *e);
+    qx_fpent *e = qcalloc(m->n, sizeof *e);
     int rc = pos && e ? 0 : qerr_set(m->err, QUARRY_ENOMEM, "out of memory");
     for (size_t i = 0; i < m->n && !rc; i++)
         rc = next_fp(m, units, i, pos, e);
@@ -237,9 +228,9 @@ static int merge_fp(merger *m, int units, qf_writer *f)
             break;
         qf_put_u64(f, e[best].fp);
         qf_put_u32(f, e[best].num);
-        qf_put_u32(f, e[best].a);
+        qf_put_u32(f, units ? e[best].art : e[best].first);
         if (!units)
-            qf_put_u32(f, e[best].b);
+            qf_put_u32(f, e[best].count);
         pos[best]++;
         rc = next_fp(m, units, best, pos, e);
         touched(m, units ? QF_UFP_ENTRY : QF_AFP_ENTRY);

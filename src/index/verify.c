@@ -120,9 +120,9 @@ static int verify_fp_index(const qx_seg *s, int units, quarry_error *err)
     uint64_t pfp = 0;
     uint32_t pnum = 0;
     for (uint64_t i = 0; i < n && !rc; i++) {
-        const uint8_t *p = units ? s->ufpix + QF_UFP_ENTRY * i : s->afpix + QF_AFP_ENTRY * i;
-        uint64_t fp = qload_u64(p);
-        uint32_t num = qload_u32(p + 8), a = qload_u32(p + 12);
+        qx_fpent e = qx_fp_entry(s, units, i);
+        uint64_t fp = e.fp;
+        uint32_t num = e.num;
         if (num >= n || seen[num]) {
             rc = seg_bad(s, m, err, "fingerprint index is not a permutation (entry %llu)", i, 0);
             break;
@@ -132,11 +132,11 @@ static int verify_fp_index(const qx_seg *s, int units, quarry_error *err)
             rc = seg_bad(s, m, err, "fingerprint index is not sorted at entry %llu", i, 0);
         else if (fp != (units ? qx_unit_fp(s, num) : qx_article_fp(s, num)))
             rc = seg_bad(s, m, err, "fingerprint index entry %llu has not the fingerprint of %llu", i, num);
-        else if (units && a != qx_unit_article(s, num))
+        else if (units && e.art != qx_unit_article(s, num))
             rc = seg_bad(s, m, err, "fingerprint index entry %llu has not unit %llu's article", i, num);
         else if (!units) {
             qx_artrec r;
-            if ((rc = qx_article(s, num, &r, err)) == 0 && (a != r.first_unit || qload_u32(p + 16) != r.nunits))
+            if ((rc = qx_article(s, num, &r, err)) == 0 && (e.first != r.first_unit || e.count != r.nunits))
                 rc = seg_bad(s, m, err, "fingerprint index entry %llu has not article %llu's units", i, num);
         }
         pfp = fp;

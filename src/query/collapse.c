@@ -52,22 +52,19 @@ static int lookup(const qx_seg *s, int articles, const qk_hit *v, uint32_t h, fo
                   quarry_error *err)
 {
     uint64_t n = articles ? s->narts : s->nunits, key = v[h].key;
-    size_t stride = articles ? QF_AFP_ENTRY : QF_UFP_ENTRY;
-    const uint8_t *tab = articles ? s->afpix : s->ufpix;
-    for (uint64_t i = qx_lower_bound(tab, n, stride, key); i < n; i++) {
-        const uint8_t *p = tab + stride * i;
-        if (qload_u64(p) != key)
+    uint64_t i = articles ? qx_lower_bound(s->afpix, n, QF_AFP_ENTRY, key) : qx_lower_bound(s->ufpix, n, QF_UFP_ENTRY, key);
+    for (; i < n; i++) {
+        qx_fpent e = qx_fp_entry(s, !articles, i);
+        if (e.fp != key)
             break;
-        uint32_t num = qload_u32(p + 8), x = qload_u32(p + 12);
-        found f = articles ? (found){ num, x, qload_u32(p + 16), h } : (found){ x, num, 1, h };
-        if (num >= n || f.art >= s->narts || f.count == 0 || f.first >= s->nunits || f.count > s->nunits - f.first)
-            return qx_bad(s, articles ? &s->arts : &s->unit, (uint64_t)(p - (articles ? s->arts.base : s->unit.base)),
+        if (!qx_fp_entry_ok(s, &e))
+            return qx_bad(s, articles ? &s->arts : &s->unit, qx_fp_entry_at(s, !articles, i),
                           "fingerprint index names no unit or article", err);
-        if ((articles ? s->art_base + f.art : s->unit_base + f.first) == (articles ? v[h].article : v[h].unit))
+        if ((articles ? s->art_base + e.art : s->unit_base + e.first) == (articles ? v[h].article : v[h].unit))
             continue;
         if (qgrow((void **)c, cap, *nc, sizeof **c))
             return qerr_set(err, QUARRY_ENOMEM, "out of memory");
-        (*c)[(*nc)++] = f;
+        (*c)[(*nc)++] = (found){ e.art, e.first, e.count, h };
     }
     return 0;
 }
